@@ -1,0 +1,3 @@
+"""feedback-intake: where places and GP practices post feedback."""
+
+SERVICE_NAME = "feedback-intake"

@@ -1,0 +1,133 @@
+"""Bearer JWT verification, as tokens from an external identity provider would arrive for
+OAuth2 client credentials: RS256, checked for issuer, audience and expiry, naming the
+organisation (``org``, an ODS code) and the scopes (``scope``, space-separated). Keys
+come from a JWKS file or URL. Development keys and tokens come from ``hub token``."""
+
+import json
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
+import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from hub_shared.problems import Problem
+
+ALGORITHMS = ["RS256"]
+
+
+@dataclass(frozen=True)
+class Principal:
+    organisation: str
+    scopes: frozenset[str]
+    subject: str
+
+
+class TokenVerifier:
+    def __init__(self, *, issuer: str, audience: str, jwks_path: Path | None = None, jwks_url: str | None = None) -> None:
+        if jwks_path is None and jwks_url is None:
+            raise ValueError("no token keys configured: set HUB_JWKS_PATH (a JWKS file) or HUB_JWKS_URL")
+        self._issuer = issuer
+        self._audience = audience
+        self._url_client = jwt.PyJWKClient(jwks_url, cache_keys=True, lifespan=300) if jwks_url else None
+        self._keyset = jwt.PyJWKSet.from_json(jwks_path.read_text()) if jwks_path else None
+
+    def _key_for(self, token: str) -> Any:
+        if self._url_client is not None:
+            return self._url_client.get_signing_key_from_jwt(token).key
+        assert self._keyset is not None
+        kid = jwt.get_unverified_header(token).get("kid")
+        for key in self._keyset.keys:
+            if kid is None or key.key_id == kid:
+                return key.key
+        raise jwt.InvalidKeyError(f"no key with id {kid!r}")
+
+    def verify(self, token: str) -> Principal:
+        try:
+            claims = jwt.decode(
+                token,
+                self._key_for(token),
+                algorithms=ALGORITHMS,
+                audience=self._audience,
+                issuer=self._issuer,
+                options={"require": ["exp", "iss", "aud", "org"]},
+            )
+        except jwt.PyJWTError as exc:
+            raise Problem(401, "Invalid token", str(exc), headers={"WWW-Authenticate": 'Bearer error="invalid_token"'}) from exc
+        return Principal(
+            organisation=str(claims["org"]).upper(),
+            scopes=frozenset(str(claims.get("scope", "")).split()),
+            subject=str(claims.get("sub", "")),
+        )
+
+
+_bearer = HTTPBearer(auto_error=False)
+
+
+def authenticate(
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+) -> Principal:
+    if credentials is None:
+        raise Problem(401, "Authentication required", "Send a bearer token: Authorization: Bearer <token>",
+                      headers={"WWW-Authenticate": "Bearer"})
+    verifier: TokenVerifier = request.app.state.token_verifier
+    return verifier.verify(credentials.credentials)
+
+
+def require_scope(scope: str) -> Callable[[Principal], Principal]:
+    def check(principal: Annotated[Principal, Depends(authenticate)]) -> Principal:
+        if scope not in principal.scopes:
+            raise Problem(403, "Missing scope", f"This call needs the '{scope}' scope.")
+        return principal
+
+    return check
+
+
+# ---- development keys and tokens (the CLI's `hub token`) ----
+
+
+@dataclass(frozen=True)
+class DevKeys:
+    directory: Path
+
+    @property
+    def private_key_path(self) -> Path:
+        return self.directory / "private.pem"
+
+    @property
+    def jwks_path(self) -> Path:
+        return self.directory / "jwks.json"
+
+    def ensure(self) -> "DevKeys":
+        if self.private_key_path.exists() and self.jwks_path.exists():
+            return self
+        self.directory.mkdir(parents=True, exist_ok=True)
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        self.private_key_path.write_bytes(
+            key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+        )
+        self.private_key_path.chmod(0o600)
+        public = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(key.public_key()))
+        public.update({"kid": "dev-1", "use": "sig", "alg": "RS256"})
+        self.jwks_path.write_text(json.dumps({"keys": [public]}, indent=2))
+        return self
+
+    def issue(self, *, organisation: str, scopes: list[str], issuer: str, audience: str, ttl_seconds: int = 3600) -> str:
+        now = int(time.time())
+        claims = {
+            "iss": issuer,
+            "aud": audience,
+            "sub": f"dev-client-{organisation.lower()}",
+            "org": organisation.upper(),
+            "scope": " ".join(scopes),
+            "iat": now,
+            "exp": now + ttl_seconds,
+            "jti": str(uuid.uuid4()),
+        }
+        return jwt.encode(claims, self.private_key_path.read_bytes(), algorithm="RS256", headers={"kid": "dev-1"})

@@ -1,0 +1,95 @@
+"""Topic creation and dead-letter inspection/replay, for the operator's CLI and tests."""
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError
+
+from hub_shared.outbox import kafka_producer
+from hub_shared.topics import ALL_TOPICS, Topic
+
+
+async def create_topics(bootstrap_servers: str, topics: tuple[Topic, ...] = ALL_TOPICS) -> list[str]:
+    """Create the topics that do not exist yet; return the names created."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, client_id="hub-admin")
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        missing = [t for t in topics if t.name not in existing]
+        if missing:
+            try:
+                await admin.create_topics(
+                    [NewTopic(t.name, num_partitions=t.partitions, replication_factor=1) for t in missing]
+                )
+            except TopicAlreadyExistsError:
+                pass  # created concurrently by another process
+        return [t.name for t in missing]
+    finally:
+        await admin.close()
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes
+    headers: dict[str, str]
+
+    @property
+    def reason(self) -> str:
+        return self.headers.get("dlq-reason", "")
+
+    @property
+    def original_topic(self) -> str:
+        return self.headers.get("dlq-original-topic", "")
+
+
+async def read_all(bootstrap_servers: str, topic: str, timeout: float = 10.0) -> list[DeadLetter]:
+    """Every record currently in a topic, from the beginning, without joining a group."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, enable_auto_commit=False, group_id=None)
+    await consumer.start()
+    try:
+        partitions = consumer.partitions_for_topic(topic) or set()
+        tps = [TopicPartition(topic, p) for p in sorted(partitions)]
+        if not tps:
+            return []
+        consumer.assign(tps)
+        await consumer.seek_to_beginning(*tps)
+        end = await consumer.end_offsets(tps)
+        records: list[DeadLetter] = []
+        async def drain() -> None:
+            while any(await consumer.position(tp) < end[tp] for tp in tps):
+                batch = await consumer.getmany(*tps, timeout_ms=500)
+                for items in batch.values():
+                    for r in items:
+                        records.append(
+                            DeadLetter(r.partition, r.offset, r.key, r.value or b"",
+                                       {k: v.decode(errors="replace") for k, v in (r.headers or ())})
+                        )
+        await asyncio.wait_for(drain(), timeout)
+        return records
+    finally:
+        await consumer.stop()
+
+
+async def replay(
+    bootstrap_servers: str,
+    letters: list[DeadLetter],
+    progress: Callable[[int], None] = lambda _n: None,
+) -> int:
+    """Publish dead letters back to their original topics, without the dlq- headers.
+    Consumers are idempotent, so replaying one that later succeeded changes nothing."""
+    producer = kafka_producer(bootstrap_servers, "hub-dlq-replay")
+    await producer.start()
+    try:
+        for n, letter in enumerate(letters, 1):
+            headers = [(k, v.encode()) for k, v in letter.headers.items() if not k.startswith("dlq-")]
+            await producer.send_and_wait(letter.original_topic, value=letter.value, key=letter.key, headers=headers)
+            progress(n)
+        return len(letters)
+    finally:
+        await producer.stop()

@@ -1,0 +1,85 @@
+"""Organisations of the ICS (NHS ODS codes) and who may act for whom.
+
+A practice acts for itself, a place for itself and its practices, the ICB for everyone.
+Reference data for the demo ICS ships with the package; a deployment points
+``HUB_ORGANISATIONS_CSV`` at its own."""
+
+import csv
+import os
+from dataclasses import dataclass
+from enum import StrEnum
+from functools import cache
+from importlib import resources
+from pathlib import Path
+
+
+class Kind(StrEnum):
+    ICB = "icb"
+    PLACE = "place"
+    PRACTICE = "practice"
+
+
+@dataclass(frozen=True)
+class Organisation:
+    code: str
+    name: str
+    kind: Kind
+    parent: str | None
+    successor: str | None
+
+
+class Organisations:
+    def __init__(self, organisations: list[Organisation]) -> None:
+        self._by_code = {o.code: o for o in organisations}
+
+    @classmethod
+    def from_csv(cls, path: Path) -> "Organisations":
+        with path.open(newline="") as f:
+            return cls(
+                [
+                    Organisation(
+                        code=row["code"].strip().upper(),
+                        name=row["name"].strip(),
+                        kind=Kind(row["kind"].strip()),
+                        parent=row["parent"].strip().upper() or None,
+                        successor=row["successor"].strip().upper() or None,
+                    )
+                    for row in csv.DictReader(f)
+                ]
+            )
+
+    def get(self, code: str) -> Organisation | None:
+        return self._by_code.get(code.upper())
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter(self._by_code.values())
+
+    def ancestors(self, code: str) -> list[str]:
+        """The organisation's parents up to the ICB, nearest first."""
+        chain: list[str] = []
+        org = self.get(code)
+        while org is not None and org.parent:
+            chain.append(org.parent)
+            org = self.get(org.parent)
+        return chain
+
+    def descendants(self, code: str) -> list[str]:
+        """The organisation itself and everything under it."""
+        found = [code.upper()]
+        for org in self._by_code.values():
+            if org.parent == code.upper():
+                found.extend(self.descendants(org.code))
+        return found
+
+    def may_act_for(self, caller: str, target: str) -> bool:
+        caller = caller.upper()
+        return caller == target.upper() or caller in self.ancestors(target)
+
+
+@cache
+def reference() -> Organisations:
+    configured = os.environ.get("HUB_ORGANISATIONS_CSV")
+    if configured:
+        return Organisations.from_csv(Path(configured))
+    with resources.as_file(resources.files("hub_shared") / "reference" / "organisations.csv") as path:
+        return Organisations.from_csv(path)

@@ -1,0 +1,207 @@
+"""Transactional outbox and its relay.
+
+A state change and the events it causes are written in one transaction
+(``add_event``). The relay claims unpublished rows in order, publishes them with an
+idempotent producer (``acks=all``) and marks them published. A claim is a lease: rows
+claimed by a relay that died are claimed again when the lease runs out (the sweep).
+While Kafka is down the relay backs off and retries; nothing is lost, and a row
+published twice (crash between send and mark) is absorbed by the consumers' inbox."""
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+from aiokafka import AIOKafkaProducer
+from sqlalchemy import JSON, BigInteger, DateTime, Integer, String, Text, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Mapped, mapped_column
+
+from hub_shared.events import Envelope, encode
+from hub_shared.logging import get_logger
+from hub_shared.metrics import OUTBOX_PUBLISHED, OUTBOX_PUBLISH_FAILURES
+
+log = get_logger(__name__)
+
+
+class OutboxMixin:
+    """Declare ``class OutboxMessage(OutboxMixin, Base)`` in a service's models."""
+
+    __tablename__ = "outbox"
+
+    seq: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    event_id: Mapped[str] = mapped_column(String(36), unique=True)
+    event_type: Mapped[str] = mapped_column(String(100))
+    topic: Mapped[str] = mapped_column(String(200))
+    key: Mapped[str] = mapped_column(String(200))
+    headers: Mapped[dict[str, str]] = mapped_column(JSON)
+    payload: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    claimed_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True, index=True)
+
+
+def add_event(session: AsyncSession, model: type[OutboxMixin], envelope: Envelope, topic: str) -> None:
+    """Stage an event in the caller's transaction; it is published only if that commits."""
+    message = encode(envelope)
+    session.add(
+        model(
+            event_id=envelope.id,
+            event_type=envelope.type,
+            topic=topic,
+            key=envelope.subject,
+            headers={k: v.decode() for k, v in message.headers.items()},
+            payload=message.value.decode(),
+            created_at=datetime.now(UTC),
+            attempts=0,
+        )
+    )
+
+
+def kafka_producer(bootstrap_servers: str, client_id: str) -> AIOKafkaProducer:
+    return AIOKafkaProducer(
+        bootstrap_servers=bootstrap_servers,
+        client_id=client_id,
+        enable_idempotence=True,
+        acks="all",
+        request_timeout_ms=10_000,
+        retry_backoff_ms=200,
+    )
+
+
+class OutboxRelay:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        model: type[OutboxMixin],
+        bootstrap_servers: str,
+        *,
+        client_id: str,
+        batch_size: int = 200,
+        lease: timedelta = timedelta(seconds=30),
+        idle_poll: float = 0.1,
+        max_backoff: float = 5.0,
+    ) -> None:
+        self._sessions = sessions
+        self._model = model
+        self._bootstrap = bootstrap_servers
+        self._client_id = client_id
+        self._batch_size = batch_size
+        self._lease = lease
+        self._idle_poll = idle_poll
+        self._max_backoff = max_backoff
+        self._producer: AIOKafkaProducer | None = None
+        self._stopping = asyncio.Event()
+
+    def stop(self) -> None:
+        self._stopping.set()
+
+    async def run(self) -> None:
+        backoff = 0.2
+        log.info("outbox relay started", bootstrap=self._bootstrap)
+        try:
+            while not self._stopping.is_set():
+                try:
+                    published = await self.publish_pending()
+                    backoff = 0.2
+                    if published == 0:
+                        await self._sleep(self._idle_poll)
+                except Exception as exc:  # broker or database unavailable: back off, keep going
+                    OUTBOX_PUBLISH_FAILURES.inc()
+                    log.warning("outbox relay cannot publish; retrying", error=repr(exc), retry_in=backoff)
+                    await self._reset_producer()
+                    await self._sleep(backoff)
+                    backoff = min(backoff * 2, self._max_backoff)
+        finally:
+            await self._reset_producer()
+            log.info("outbox relay stopped")
+
+    async def publish_pending(self) -> int:
+        """Publish one batch of claimed rows in order; return how many were published."""
+        rows = await self._claim()
+        if not rows:
+            return 0
+        producer = await self._ensure_producer()
+        published = 0
+        try:
+            for row in rows:
+                await producer.send_and_wait(
+                    row.topic,
+                    value=row.payload.encode(),
+                    key=row.key.encode(),
+                    headers=[(k, v.encode()) for k, v in row.headers.items()],
+                )
+                await self._mark_published(row.seq)
+                published += 1
+                OUTBOX_PUBLISHED.inc()
+        except Exception as exc:
+            # Stop at the first failure so later events of the same aggregate never
+            # overtake it; release the rest for the next attempt.
+            await self._release([r.seq for r in rows[published:]], repr(exc))
+            raise
+        return published
+
+    async def _claim(self) -> list[OutboxMixin]:
+        now = datetime.now(UTC)
+        m = self._model
+        async with self._sessions() as session, session.begin():
+            candidates = (
+                select(m.seq)
+                .where(m.published_at.is_(None))
+                .where((m.claimed_until.is_(None)) | (m.claimed_until < now))
+                .order_by(m.seq)
+                .limit(self._batch_size)
+                .with_for_update(skip_locked=True)
+            )
+            seqs = list((await session.scalars(candidates)).all())
+            if not seqs:
+                return []
+            await session.execute(
+                update(m).where(m.seq.in_(seqs)).values(claimed_until=now + self._lease, attempts=m.attempts + 1)
+            )
+            rows = (await session.scalars(select(m).where(m.seq.in_(seqs)).order_by(m.seq))).all()
+            return list(rows)
+
+    async def _mark_published(self, seq: int) -> None:
+        async with self._sessions() as session, session.begin():
+            await session.execute(update(self._model).where(self._model.seq == seq).values(published_at=datetime.now(UTC)))
+
+    async def _release(self, seqs: list[int], error: str) -> None:
+        if not seqs:
+            return
+        try:
+            async with self._sessions() as session, session.begin():
+                await session.execute(
+                    update(self._model)
+                    .where(self._model.seq.in_(seqs))
+                    .values(claimed_until=None, last_error=error[:2000])
+                )
+        except Exception as exc:  # the lease expires anyway; the sweep picks them up
+            log.warning("could not release outbox claims", error=repr(exc))
+
+    async def _ensure_producer(self) -> AIOKafkaProducer:
+        if self._producer is None:
+            producer = kafka_producer(self._bootstrap, self._client_id)
+            try:
+                await producer.start()
+            except Exception:
+                await producer.stop()
+                raise
+            self._producer = producer
+        return self._producer
+
+    async def _reset_producer(self) -> None:
+        if self._producer is not None:
+            producer, self._producer = self._producer, None
+            try:
+                await producer.stop()
+            except Exception as exc:
+                log.debug("producer stop failed", error=repr(exc))
+
+    async def _sleep(self, seconds: float) -> None:
+        try:
+            await asyncio.wait_for(self._stopping.wait(), timeout=seconds)
+        except TimeoutError:
+            pass

@@ -1,0 +1,102 @@
+"""The commands every service image offers: ``migrate``, ``api``, ``relay`` and
+``consume``. One service = one image; these are its entry points."""
+
+import asyncio
+import signal
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import typer
+import uvicorn
+from faststream import FastStream
+from fastapi import FastAPI
+
+from hub_shared import migrations
+from hub_shared.consumer import EventConsumer, new_broker
+from hub_shared.db import create_engine, session_factory
+from hub_shared.logging import configure_logging, get_logger
+from hub_shared.outbox import OutboxMixin, OutboxRelay
+from hub_shared.settings import ServiceSettings
+
+
+@dataclass
+class ServiceDefinition:
+    name: str
+    settings: Callable[[], ServiceSettings]
+    migrations_dir: Path
+    create_app: Callable[[ServiceSettings], FastAPI]
+    outbox_model: type[OutboxMixin] | None = None
+    consumers: Callable[[ServiceSettings, object], list[EventConsumer]] | None = None
+
+
+def cli(service: ServiceDefinition) -> typer.Typer:
+    app = typer.Typer(help=f"{service.name}: run one of the service's processes.", no_args_is_help=True, pretty_exceptions_enable=False)
+
+    @app.command()
+    def migrate() -> None:
+        """Apply this service's database migrations (run before api/relay/consume)."""
+        settings = service.settings()
+        configure_logging(service.name, settings.log_level)
+        migrations.upgrade(service.migrations_dir, settings.database_url)
+        get_logger().info("migrations applied", database=settings.database_url.split("@")[-1])
+
+    @app.command()
+    def api() -> None:
+        """Serve the HTTP API (OpenAPI at /docs, AsyncAPI at /asyncapi.json)."""
+        settings = service.settings()
+        configure_logging(service.name, settings.log_level)
+        uvicorn.run(
+            service.create_app(settings),
+            host=settings.http_host,
+            port=settings.http_port,
+            log_config=None,
+            access_log=False,
+            timeout_graceful_shutdown=20,
+        )
+
+    if service.outbox_model is not None:
+        outbox_model = service.outbox_model
+
+        @app.command()
+        def relay() -> None:
+            """Publish the transactional outbox to Kafka."""
+            settings = service.settings()
+            configure_logging(service.name, settings.log_level)
+            asyncio.run(_run_relay(service.name, settings, outbox_model))
+
+    if service.consumers is not None:
+        consumers = service.consumers
+
+        @app.command()
+        def consume() -> None:
+            """Consume events from Kafka into this service's database."""
+            settings = service.settings()
+            configure_logging(service.name, settings.log_level)
+            asyncio.run(_run_consumers(service.name, settings, consumers))
+
+    return app
+
+
+async def _run_relay(name: str, settings: ServiceSettings, model: type[OutboxMixin]) -> None:
+    engine = create_engine(settings.database_url)
+    relay = OutboxRelay(session_factory(engine), model, settings.kafka_bootstrap_servers, client_id=f"{name}-relay")
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, relay.stop)  # finish the row in flight, then stop
+    try:
+        await relay.run()
+    finally:
+        await engine.dispose()
+
+
+async def _run_consumers(
+    name: str, settings: ServiceSettings, consumers: Callable[[ServiceSettings, object], list[EventConsumer]]
+) -> None:
+    engine = create_engine(settings.database_url)
+    broker = new_broker(settings.kafka_bootstrap_servers, client_id=f"{name}-consumer")
+    for consumer in consumers(settings, session_factory(engine)):
+        consumer.register(broker)
+    # FastStream handles SIGTERM/SIGINT: stops polling, waits for in-flight handlers
+    # (graceful_timeout), commits, and leaves the group.
+    await FastStream(broker, on_shutdown=[engine.dispose]).run()

@@ -1,0 +1,94 @@
+"""The HTTP shell every service shares: problem details, correlation ids, /healthz,
+/readyz (database and broker), /metrics, and the AsyncAPI document next to FastAPI's
+OpenAPI one."""
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+from aiokafka import AIOKafkaClient
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from hub_shared import correlation, problems
+from hub_shared.auth import TokenVerifier
+from hub_shared.db import ping
+from hub_shared.metrics import HTTP_LATENCY, HTTP_REQUESTS
+from hub_shared.settings import ServiceSettings
+
+
+async def kafka_ping(bootstrap_servers: str, timeout: float = 3.0) -> None:
+    client = AIOKafkaClient(bootstrap_servers=bootstrap_servers, request_timeout_ms=int(timeout * 1000))
+    try:
+        await asyncio.wait_for(client.bootstrap(), timeout)
+    finally:
+        await client.close()
+
+
+def create_service_app(
+    *,
+    title: str,
+    description: str,
+    settings: ServiceSettings,
+    engine: AsyncEngine,
+    asyncapi: Callable[[], dict[str, Any]],
+    on_startup: Callable[[FastAPI], Awaitable[None]] | None = None,
+    on_shutdown: Callable[[FastAPI], Awaitable[None]] | None = None,
+) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if on_startup:
+            await on_startup(app)
+        yield
+        if on_shutdown:
+            await on_shutdown(app)
+        await engine.dispose()
+
+    app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan)
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.token_verifier = TokenVerifier(
+        issuer=settings.jwt_issuer, audience=settings.jwt_audience, jwks_path=settings.jwks_path, jwks_url=settings.jwks_url
+    )
+    problems.install(app)
+
+    @app.middleware("http")
+    async def correlate_and_measure(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        cid = correlation.bind(request.headers.get(correlation.HEADER))
+        started = time.perf_counter()
+        response = await call_next(request)
+        route = getattr(request.scope.get("route"), "path", "unmatched")
+        HTTP_REQUESTS.labels(request.method, route, str(response.status_code)).inc()
+        HTTP_LATENCY.labels(request.method, route).observe(time.perf_counter() - started)
+        response.headers[correlation.HEADER] = cid
+        return response
+
+    @app.get("/healthz", tags=["operations"], summary="The process is alive")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["operations"], summary="Database and broker reachable")
+    async def readyz() -> JSONResponse:
+        checks: dict[str, str] = {}
+        for name, check in (("database", ping(engine)), ("broker", kafka_ping(settings.kafka_bootstrap_servers))):
+            try:
+                await asyncio.wait_for(check, 5)
+                checks[name] = "ok"
+            except Exception as exc:
+                checks[name] = f"unavailable: {exc!r}"[:300]
+        ready = all(v == "ok" for v in checks.values())
+        return JSONResponse({"status": "ready" if ready else "not ready", "checks": checks}, status_code=200 if ready else 503)
+
+    @app.get("/metrics", tags=["operations"], summary="Prometheus metrics", include_in_schema=False)
+    async def metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    @app.get("/asyncapi.json", tags=["operations"], summary="AsyncAPI document of the events this service publishes and consumes")
+    async def asyncapi_document() -> dict[str, Any]:
+        return asyncapi()
+
+    return app
