@@ -31,6 +31,16 @@ async def create_topics(bootstrap_servers: str, topics: tuple[Topic, ...] = ALL_
         await admin.close()
 
 
+async def partitions_of(bootstrap_servers: str, topic: str) -> list[int]:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, client_id="hub-admin")
+    await admin.start()
+    try:
+        described = await admin.describe_topics([topic])
+    finally:
+        await admin.close()
+    return sorted(p["partition"] for d in described if d.get("error_code", 0) == 0 for p in d["partitions"])
+
+
 @dataclass(frozen=True)
 class DeadLetter:
     partition: int
@@ -50,19 +60,21 @@ class DeadLetter:
 
 async def read_all(bootstrap_servers: str, topic: str, timeout: float = 10.0) -> list[DeadLetter]:
     """Every record currently in a topic, from the beginning, without joining a group."""
+    tps = [TopicPartition(topic, p) for p in await partitions_of(bootstrap_servers, topic)]
+    if not tps:
+        return []
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, enable_auto_commit=False, group_id=None)
     await consumer.start()
     try:
-        partitions = consumer.partitions_for_topic(topic) or set()
-        tps = [TopicPartition(topic, p) for p in sorted(partitions)]
-        if not tps:
-            return []
         consumer.assign(tps)
         await consumer.seek_to_beginning(*tps)
         end = await consumer.end_offsets(tps)
         records: list[DeadLetter] = []
+        async def behind() -> bool:
+            return any([await consumer.position(tp) < end[tp] for tp in tps])
+
         async def drain() -> None:
-            while any(await consumer.position(tp) < end[tp] for tp in tps):
+            while await behind():
                 batch = await consumer.getmany(*tps, timeout_ms=500)
                 for items in batch.values():
                     for r in items:

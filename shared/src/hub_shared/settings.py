@@ -10,7 +10,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class ServiceSettings(BaseSettings):
-    model_config = SettingsConfigDict(extra="ignore", env_file=None)
+    model_config = SettingsConfigDict(extra="ignore", env_file=None, populate_by_name=True)
 
     service_name: str = "hub"
     database_url: str = "sqlite+aiosqlite:///.state/hub.db"

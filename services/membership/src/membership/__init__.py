@@ -1,0 +1,3 @@
+"""membership: patient partners, consent, groups, opportunities and invitations."""
+
+SERVICE_NAME = "membership"

@@ -1,0 +1,112 @@
+"""Real infrastructure for tests, as a pytest plugin (``pytest_plugins = ["hub_shared.testing"]``).
+
+Each part is found in this order:
+1. given: ``KAFKA_BOOTSTRAP_SERVERS`` / ``HUB_TEST_POSTGRES_URL`` (an admin URL);
+2. testcontainers, when a Docker daemon answers (a developer's laptop);
+3. the project's own scripts (deploy/kafka.sh, deploy/postgres.sh), on test ports, with
+   state under .state/test-*, which is what CI on a machine without Docker uses.
+"""
+
+import os
+import shutil
+import subprocess
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+import pytest
+
+REPO = Path(__file__).resolve().parents[3]
+TEST_KAFKA_PORT = int(os.environ.get("HUB_TEST_KAFKA_PORT", "19092"))
+TEST_PG_PORT = int(os.environ.get("HUB_TEST_PG_PORT", "15433"))
+
+
+def docker_available() -> bool:
+    if shutil.which("docker") is None:
+        return False
+    return subprocess.run(["docker", "info"], capture_output=True, timeout=20).returncode == 0
+
+
+@dataclass
+class KafkaUnderTest:
+    bootstrap_servers: str
+    script_env: dict[str, str] | None = None  # set when this run owns the broker process
+
+    @property
+    def controllable(self) -> bool:
+        return self.script_env is not None
+
+    def _script(self, action: str) -> None:
+        assert self.script_env is not None, "only a broker started by deploy/kafka.sh can be stopped"
+        subprocess.run([str(REPO / "deploy" / "kafka.sh"), action], env=self.script_env, check=True)
+
+    def stop(self) -> None:
+        self._script("stop")
+
+    def start(self) -> None:
+        self._script("start")
+
+
+@pytest.fixture(scope="session")
+def kafka() -> Iterator[KafkaUnderTest]:
+    given = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
+    if given:
+        yield KafkaUnderTest(given)
+        return
+    if docker_available():
+        from testcontainers.kafka import KafkaContainer
+
+        with KafkaContainer("apache/kafka:4.1.1").with_kraft() as container:
+            yield KafkaUnderTest(container.get_bootstrap_server())
+        return
+    state = REPO / ".state" / "test-kafka"
+    shutil.rmtree(state, ignore_errors=True)  # a fresh cluster: no topics or offsets from earlier runs
+    env = {**os.environ, "KAFKA_PORT": str(TEST_KAFKA_PORT), "KAFKA_STATE_DIR": str(state)}
+    broker = KafkaUnderTest(f"127.0.0.1:{TEST_KAFKA_PORT}", env)
+    broker.start()
+    try:
+        yield broker
+    finally:
+        broker.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres_admin_url() -> Iterator[str]:
+    """A libpq URL to a server where the tests may create databases."""
+    given = os.environ.get("HUB_TEST_POSTGRES_URL")
+    if given:
+        yield given
+        return
+    if docker_available():
+        from testcontainers.postgres import PostgresContainer
+
+        with PostgresContainer("postgres:15", driver=None) as container:
+            yield container.get_connection_url()
+        return
+    env = {**os.environ, "PG_PORT": str(TEST_PG_PORT), "PG_STATE_DIR": str(REPO / ".state" / "test-postgres")}
+    subprocess.run([str(REPO / "deploy" / "postgres.sh"), "start"], env=env, check=True)
+    try:
+        yield f"postgresql://postgres@127.0.0.1:{TEST_PG_PORT}/postgres"
+    finally:
+        subprocess.run([str(REPO / "deploy" / "postgres.sh"), "stop"], env=env, check=False)
+
+
+@pytest.fixture(scope="session")
+def new_postgres_database(postgres_admin_url: str):  # type: ignore[no-untyped-def]
+    """Factory: a fresh, empty database; returns its SQLAlchemy async URL."""
+    created: list[str] = []
+
+    def make(prefix: str) -> str:
+        name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+        with psycopg.connect(postgres_admin_url, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        created.append(name)
+        base = postgres_admin_url.rsplit("/", 1)[0].split("://", 1)[1]
+        return f"postgresql+psycopg://{base}/{name}"
+
+    yield make
+    with psycopg.connect(postgres_admin_url, autocommit=True) as conn:
+        for name in created:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

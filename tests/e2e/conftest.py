@@ -1,0 +1,103 @@
+"""The hub wired in-process against the real broker and real PostgreSQL: intake's API
+and outbox relay, reporting's consumer and API. Only HTTP transport is in-process."""
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest_asyncio
+
+import feedback_intake.main as intake_main
+import reporting.main as reporting_main
+from feedback_intake.models import OutboxMessage
+from feedback_intake.settings import IntakeSettings
+from hub_shared import kafka_admin, migrations
+from hub_shared.auth import DevKeys
+from hub_shared.consumer import new_broker
+from hub_shared.db import create_engine, session_factory
+from hub_shared.outbox import OutboxRelay
+from hub_shared.testing import KafkaUnderTest
+from reporting.consumers import consumers
+from reporting.settings import ReportingSettings
+
+ALL_SCOPES = ["feedback:write", "feedback:read", "reports:read"]
+
+
+@dataclass
+class Hub:
+    intake: httpx.AsyncClient
+    reporting: httpx.AsyncClient
+    kafka: KafkaUnderTest
+    keys: DevKeys
+    settings: IntakeSettings
+
+    def token(self, org: str, scopes: list[str] = ALL_SCOPES) -> dict[str, str]:
+        token = self.keys.issue(organisation=org, scopes=scopes, issuer=self.settings.jwt_issuer,
+                                audience=self.settings.jwt_audience)
+        return {"Authorization": f"Bearer {token}"}
+
+    async def volume(self, org: str) -> int:
+        response = await self.reporting.get(f"/v1/reports/feedback-volume/{org}", headers=self.token("QZZ"))
+        response.raise_for_status()
+        return int(response.json()["received"])
+
+    async def post_feedback(self, org: str, **overrides: Any) -> httpx.Response:
+        body = {
+            "organisation_code": org,
+            "service_area": "general_practice",
+            "channel": "fft_online",
+            "fft_answer": "good",
+            "occurred_at": "2026-11-01T10:00:00Z",
+            **overrides,
+        }
+        return await self.intake.post("/v1/feedback", json=body, headers=self.token(org))
+
+
+async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 30.0, what: str = "condition") -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if await check():
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+@pytest_asyncio.fixture(scope="session")
+async def hub(kafka: KafkaUnderTest, new_postgres_database, tmp_path_factory) -> AsyncIterator[Hub]:  # type: ignore[no-untyped-def]
+    keys = DevKeys(Path(tmp_path_factory.mktemp("keys"))).ensure()
+    common = {"KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap_servers, "HUB_JWKS_PATH": keys.jwks_path}
+    intake_settings = IntakeSettings(database_url=new_postgres_database("intake"), **common)
+    reporting_settings = ReportingSettings(database_url=new_postgres_database("reporting"), **common)
+    migrations.upgrade(intake_main.MIGRATIONS, intake_settings.database_url)
+    migrations.upgrade(reporting_main.MIGRATIONS, reporting_settings.database_url)
+    await kafka_admin.create_topics(kafka.bootstrap_servers)
+
+    intake_app = intake_main.create_app(intake_settings)
+    reporting_app = reporting_main.create_app(reporting_settings)
+
+    relay_engine = create_engine(intake_settings.database_url)
+    relay = OutboxRelay(session_factory(relay_engine), OutboxMessage, kafka.bootstrap_servers,
+                        client_id="test-relay", idle_poll=0.05, max_backoff=1.0)
+    relay_task = asyncio.create_task(relay.run())
+
+    consumer_engine = create_engine(reporting_settings.database_url)
+    broker = new_broker(kafka.bootstrap_servers, client_id="test-reporting")
+    for consumer in consumers(reporting_settings, session_factory(consumer_engine)):
+        consumer.register(broker)
+    await broker.start()
+
+    async with (
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=intake_app), base_url="http://intake") as intake,
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=reporting_app), base_url="http://reporting") as reporting,
+    ):
+        yield Hub(intake, reporting, kafka, keys, intake_settings)
+
+    relay.stop()
+    await relay_task
+    await broker.stop()
+    for engine in (relay_engine, consumer_engine, intake_app.state.engine, reporting_app.state.engine):
+        await engine.dispose()
