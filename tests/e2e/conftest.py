@@ -36,8 +36,9 @@ class Hub:
     settings: IntakeSettings
 
     def token(self, org: str, scopes: list[str] = ALL_SCOPES) -> dict[str, str]:
-        token = self.keys.issue(organisation=org, scopes=scopes, issuer=self.settings.jwt_issuer,
-                                audience=self.settings.jwt_audience)
+        token = self.keys.issue(
+            organisation=org, scopes=scopes, issuer=self.settings.jwt_issuer, audience=self.settings.jwt_audience
+        )
         return {"Authorization": f"Bearer {token}"}
 
     async def volume(self, org: str) -> int:
@@ -80,8 +81,14 @@ async def hub(kafka: KafkaUnderTest, new_postgres_database, tmp_path_factory) ->
     reporting_app = reporting_main.create_app(reporting_settings)
 
     relay_engine = create_engine(intake_settings.database_url)
-    relay = OutboxRelay(session_factory(relay_engine), OutboxMessage, kafka.bootstrap_servers,
-                        client_id="test-relay", idle_poll=0.05, max_backoff=1.0)
+    relay = OutboxRelay(
+        session_factory(relay_engine),
+        OutboxMessage,
+        kafka.bootstrap_servers,
+        client_id="test-relay",
+        idle_poll=0.05,
+        max_backoff=1.0,
+    )
     relay_task = asyncio.create_task(relay.run())
 
     consumer_engine = create_engine(reporting_settings.database_url)

@@ -17,8 +17,13 @@ from .conftest import Hub, eventually
 def received_event(org: str, subject: str | None = None):  # type: ignore[no-untyped-def]
     submission_id = uuid.uuid4()
     data = FeedbackReceivedV1(
-        submission_id=submission_id, organisation_code=org, service_area="general_practice",
-        channel="fft_sms", fft_answer="good", occurred_at=datetime.now(UTC), received_at=datetime.now(UTC),
+        submission_id=submission_id,
+        organisation_code=org,
+        service_area="general_practice",
+        channel="fft_sms",
+        fft_answer="good",
+        occurred_at=datetime.now(UTC),
+        received_at=datetime.now(UTC),
     )
     return new_envelope(data, source="test", subject=subject or str(submission_id), tenant=org, correlation_id="test")
 
@@ -53,8 +58,13 @@ async def test_posted_feedback_is_counted_in_reporting(hub: Hub) -> None:
 async def test_correlation_id_travels_from_http_to_the_event(hub: Hub) -> None:
     correlation_id = f"trace-{uuid.uuid4()}"
     token = hub.token("P82002")
-    body = {"organisation_code": "P82002", "service_area": "maternity", "channel": "online_comment",
-            "text": "Clear explanations from the midwife.", "occurred_at": "2026-11-02T08:00:00Z"}
+    body = {
+        "organisation_code": "P82002",
+        "service_area": "maternity",
+        "channel": "online_comment",
+        "text": "Clear explanations from the midwife.",
+        "occurred_at": "2026-11-02T08:00:00Z",
+    }
     response = await hub.intake.post("/v1/feedback", json=body, headers={**token, "X-Correlation-ID": correlation_id})
     assert response.status_code == 201
     assert response.headers["X-Correlation-ID"] == correlation_id
@@ -133,8 +143,13 @@ async def test_another_place_cannot_read_this_places_count(hub: Hub) -> None:
 
 
 async def test_a_place_cannot_post_for_another_places_practice(hub: Hub) -> None:
-    body = {"organisation_code": "P82001", "service_area": "general_practice", "channel": "fft_sms",
-            "fft_answer": "poor", "occurred_at": "2026-11-01T10:00:00Z"}
+    body = {
+        "organisation_code": "P82001",
+        "service_area": "general_practice",
+        "channel": "fft_sms",
+        "fft_answer": "poor",
+        "occurred_at": "2026-11-01T10:00:00Z",
+    }
     response = await hub.intake.post("/v1/feedback", json=body, headers=hub.token("01A"))
     assert response.status_code == 403
     assert response.json()["title"] == "Not your organisation"

@@ -20,6 +20,11 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from hub_shared.problems import Problem
 
 ALGORITHMS = ["RS256"]
+SCOPES = {
+    "feedback:write": "post feedback for your organisation",
+    "feedback:read": "read your organisation's feedback",
+    "reports:read": "read reports for your organisation",
+}
 
 
 @dataclass(frozen=True)
@@ -30,7 +35,9 @@ class Principal:
 
 
 class TokenVerifier:
-    def __init__(self, *, issuer: str, audience: str, jwks_path: Path | None = None, jwks_url: str | None = None) -> None:
+    def __init__(
+        self, *, issuer: str, audience: str, jwks_path: Path | None = None, jwks_url: str | None = None
+    ) -> None:
         if jwks_path is None and jwks_url is None:
             raise ValueError("no token keys configured: set HUB_JWKS_PATH (a JWKS file) or HUB_JWKS_URL")
         self._issuer = issuer
@@ -59,7 +66,9 @@ class TokenVerifier:
                 options={"require": ["exp", "iss", "aud", "org"]},
             )
         except jwt.PyJWTError as exc:
-            raise Problem(401, "Invalid token", str(exc), headers={"WWW-Authenticate": 'Bearer error="invalid_token"'}) from exc
+            raise Problem(
+                401, "Invalid token", str(exc), headers={"WWW-Authenticate": 'Bearer error="invalid_token"'}
+            ) from exc
         return Principal(
             organisation=str(claims["org"]).upper(),
             scopes=frozenset(str(claims.get("scope", "")).split()),
@@ -74,8 +83,12 @@ def authenticate(
     request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 ) -> Principal:
     if credentials is None:
-        raise Problem(401, "Authentication required", "Send a bearer token: Authorization: Bearer <token>",
-                      headers={"WWW-Authenticate": "Bearer"})
+        raise Problem(
+            401,
+            "Authentication required",
+            "Send a bearer token: Authorization: Bearer <token>",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
     verifier: TokenVerifier = request.app.state.token_verifier
     return verifier.verify(credentials.credentials)
 
@@ -110,7 +123,9 @@ class DevKeys:
         self.directory.mkdir(parents=True, exist_ok=True)
         key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         self.private_key_path.write_bytes(
-            key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+            key.private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            )
         )
         self.private_key_path.chmod(0o600)
         public = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(key.public_key()))
@@ -118,7 +133,9 @@ class DevKeys:
         self.jwks_path.write_text(json.dumps({"keys": [public]}, indent=2))
         return self
 
-    def issue(self, *, organisation: str, scopes: list[str], issuer: str, audience: str, ttl_seconds: int = 3600) -> str:
+    def issue(
+        self, *, organisation: str, scopes: list[str], issuer: str, audience: str, ttl_seconds: int = 3600
+    ) -> str:
         now = int(time.time())
         claims = {
             "iss": issuer,

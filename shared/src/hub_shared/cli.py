@@ -6,16 +6,14 @@ from collections.abc import Coroutine
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
-from aiokafka.errors import KafkaConnectionError
-
-
 import typer
+from aiokafka.errors import KafkaConnectionError
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
 from hub_shared import kafka_admin
-from hub_shared.auth import DevKeys
+from hub_shared.auth import SCOPES, DevKeys
 from hub_shared.settings import ServiceSettings
 from hub_shared.topics import ALL_TOPICS, SOURCE_TOPICS, dead_letter
 
@@ -34,14 +32,19 @@ DEFAULT_KEYS = Path(".state/dev-keys")
 @app.command()
 def token(
     org: Annotated[str, typer.Option(help="ODS code the token acts for, e.g. 01A or P81001")],
-    scope: Annotated[list[str], typer.Option(help="Scope to grant (repeat)")] = ["feedback:write", "feedback:read", "reports:read"],  # noqa: B006
+    scope: Annotated[list[str] | None, typer.Option(help="Scope to grant (repeat); default: all")] = None,
     ttl: Annotated[int, typer.Option(help="Lifetime in seconds")] = 3600,
     keys_dir: KeysDir = DEFAULT_KEYS,
 ) -> None:
     """Issue a development bearer token (creates the dev signing key and JWKS on first use)."""
     settings = ServiceSettings()
     keys = DevKeys(keys_dir).ensure()
-    typer.echo(keys.issue(organisation=org, scopes=scope, issuer=settings.jwt_issuer, audience=settings.jwt_audience, ttl_seconds=ttl))
+    scope = scope or list(SCOPES)
+    typer.echo(
+        keys.issue(
+            organisation=org, scopes=scope, issuer=settings.jwt_issuer, audience=settings.jwt_audience, ttl_seconds=ttl
+        )
+    )
 
 
 @topics_app.command("create")
@@ -66,8 +69,10 @@ def _kafka(work: Coroutine[Any, Any, T]) -> T:
     try:
         return asyncio.run(work)
     except KafkaConnectionError as exc:
-        console.print(f"[red]Cannot reach Kafka at {ServiceSettings().kafka_bootstrap_servers}[/red]: {exc}. "
-                      "Is it running (deploy/kafka.sh status)? Set KAFKA_BOOTSTRAP_SERVERS to use another broker.")
+        console.print(
+            f"[red]Cannot reach Kafka at {ServiceSettings().kafka_bootstrap_servers}[/red]: {exc}. "
+            "Is it running (deploy/kafka.sh status)? Set KAFKA_BOOTSTRAP_SERVERS to use another broker."
+        )
         raise typer.Exit(1) from None
 
 
@@ -84,25 +89,46 @@ def dlq_list(topic: TopicArg, as_json: Annotated[bool, typer.Option("--json")] =
     """List the dead letters of a topic with their reasons."""
     letters = _letters(topic)
     if as_json:
-        typer.echo(json.dumps([{"partition": d.partition, "offset": d.offset, "headers": d.headers,
-                                "value": d.value.decode(errors="replace")} for d in letters], indent=2))
+        typer.echo(
+            json.dumps(
+                [
+                    {
+                        "partition": d.partition,
+                        "offset": d.offset,
+                        "headers": d.headers,
+                        "value": d.value.decode(errors="replace"),
+                    }
+                    for d in letters
+                ],
+                indent=2,
+            )
+        )
         return
     table = Table("offset", "group", "from", "attempts", "reason")
     for d in letters:
-        table.add_row(str(d.offset), d.headers.get("dlq-consumer-group", ""),
-                      f"{d.original_topic}[{d.headers.get('dlq-original-partition')}]@{d.headers.get('dlq-original-offset')}",
-                      d.headers.get("dlq-attempts", ""), d.reason[:120])
+        table.add_row(
+            str(d.offset),
+            d.headers.get("dlq-consumer-group", ""),
+            f"{d.original_topic}[{d.headers.get('dlq-original-partition')}]@{d.headers.get('dlq-original-offset')}",
+            d.headers.get("dlq-attempts", ""),
+            d.reason[:120],
+        )
     Console().print(table)
     console.print(f"{len(letters)} dead letter(s) in {dead_letter(topic)}")
 
 
 @dlq_app.command("replay")
-def dlq_replay(topic: TopicArg, from_offset: Annotated[int, typer.Option(help="Replay from this DLQ offset")] = 0) -> None:
+def dlq_replay(
+    topic: TopicArg, from_offset: Annotated[int, typer.Option(help="Replay from this DLQ offset")] = 0
+) -> None:
     """Publish dead letters back to their original topic (after the cause is fixed)."""
     letters = [d for d in _letters(topic) if d.offset >= from_offset]
     settings = ServiceSettings()
     with Progress(console=console) as progress:
         task = progress.add_task(f"replaying {len(letters)} dead letter(s)", total=len(letters))
-        _kafka(kafka_admin.replay(settings.kafka_bootstrap_servers, letters,
-                                       progress=lambda n: progress.update(task, completed=n)))
+        _kafka(
+            kafka_admin.replay(
+                settings.kafka_bootstrap_servers, letters, progress=lambda n: progress.update(task, completed=n)
+            )
+        )
     console.print(f"replayed {len(letters)} dead letter(s) to {topic}")

@@ -78,7 +78,9 @@ class EventConsumer:
                 await self._dead_letter(broker, record, str(exc), attempts=0)
                 return self._outcome("invalid", "dead_lettered")
             correlation.bind(envelope.correlation_id)
-            structlog.contextvars.bind_contextvars(event_id=envelope.id, event_type=envelope.type, tenant=envelope.tenant)
+            structlog.contextvars.bind_contextvars(
+                event_id=envelope.id, event_type=envelope.type, tenant=envelope.tenant
+            )
             handler = self.handlers.get(envelope.type)
             if handler is None:
                 return self._outcome(envelope.type, "ignored")

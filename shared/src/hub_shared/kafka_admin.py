@@ -1,6 +1,7 @@
 """Topic creation and dead-letter inspection/replay, for the operator's CLI and tests."""
 
 import asyncio
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -20,12 +21,10 @@ async def create_topics(bootstrap_servers: str, topics: tuple[Topic, ...] = ALL_
         existing = set(await admin.list_topics())
         missing = [t for t in topics if t.name not in existing]
         if missing:
-            try:
+            with contextlib.suppress(TopicAlreadyExistsError):  # created concurrently elsewhere
                 await admin.create_topics(
                     [NewTopic(t.name, num_partitions=t.partitions, replication_factor=1) for t in missing]
                 )
-            except TopicAlreadyExistsError:
-                pass  # created concurrently by another process
         return [t.name for t in missing]
     finally:
         await admin.close()
@@ -70,6 +69,7 @@ async def read_all(bootstrap_servers: str, topic: str, timeout: float = 10.0) ->
         await consumer.seek_to_beginning(*tps)
         end = await consumer.end_offsets(tps)
         records: list[DeadLetter] = []
+
         async def behind() -> bool:
             return any([await consumer.position(tp) < end[tp] for tp in tps])
 
@@ -79,9 +79,15 @@ async def read_all(bootstrap_servers: str, topic: str, timeout: float = 10.0) ->
                 for items in batch.values():
                     for r in items:
                         records.append(
-                            DeadLetter(r.partition, r.offset, r.key, r.value or b"",
-                                       {k: v.decode(errors="replace") for k, v in (r.headers or ())})
+                            DeadLetter(
+                                r.partition,
+                                r.offset,
+                                r.key,
+                                r.value or b"",
+                                {k: v.decode(errors="replace") for k, v in (r.headers or ())},
+                            )
                         )
+
         await asyncio.wait_for(drain(), timeout)
         return records
     finally:

@@ -8,7 +8,9 @@ While Kafka is down the relay backs off and retries; nothing is lost, and a row
 published twice (crash between send and mark) is absorbed by the consumers' inbox."""
 
 import asyncio
+import contextlib
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from aiokafka import AIOKafkaProducer
 from sqlalchemy import JSON, BigInteger, DateTime, Integer, String, Text, select, update
@@ -17,7 +19,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from hub_shared.events import Envelope, encode
 from hub_shared.logging import get_logger
-from hub_shared.metrics import OUTBOX_PUBLISHED, OUTBOX_PUBLISH_FAILURES
+from hub_shared.metrics import OUTBOX_PUBLISH_FAILURES, OUTBOX_PUBLISHED
 
 log = get_logger(__name__)
 
@@ -27,9 +29,7 @@ class OutboxMixin:
 
     __tablename__ = "outbox"
 
-    seq: Mapped[int] = mapped_column(
-        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
-    )
+    seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
     event_id: Mapped[str] = mapped_column(String(36), unique=True)
     event_type: Mapped[str] = mapped_column(String(100))
     topic: Mapped[str] = mapped_column(String(200))
@@ -46,8 +46,9 @@ class OutboxMixin:
 def add_event(session: AsyncSession, model: type[OutboxMixin], envelope: Envelope, topic: str) -> None:
     """Stage an event in the caller's transaction; it is published only if that commits."""
     message = encode(envelope)
+    row_type: Any = model  # a mapped subclass of the mixin
     session.add(
-        model(
+        row_type(
             event_id=envelope.id,
             event_type=envelope.type,
             topic=topic,
@@ -166,7 +167,9 @@ class OutboxRelay:
 
     async def _mark_published(self, seq: int) -> None:
         async with self._sessions() as session, session.begin():
-            await session.execute(update(self._model).where(self._model.seq == seq).values(published_at=datetime.now(UTC)))
+            await session.execute(
+                update(self._model).where(self._model.seq == seq).values(published_at=datetime.now(UTC))
+            )
 
     async def _release(self, seqs: list[int], error: str) -> None:
         if not seqs:
@@ -201,7 +204,5 @@ class OutboxRelay:
                 log.debug("producer stop failed", error=repr(exc))
 
     async def _sleep(self, seconds: float) -> None:
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._stopping.wait(), timeout=seconds)
-        except TimeoutError:
-            pass

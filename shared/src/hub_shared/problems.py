@@ -45,7 +45,10 @@ class Problem(Exception):
 
 def problem_response(problem: Problem, request: Request) -> JSONResponse:
     return JSONResponse(
-        problem.body(instance=request.url.path), status_code=problem.status, media_type=MEDIA_TYPE, headers=problem.headers
+        problem.body(instance=request.url.path),
+        status_code=problem.status,
+        media_type=MEDIA_TYPE,
+        headers=problem.headers,
     )
 
 
@@ -72,9 +75,13 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return problem_response(Problem(exc.status_code, str(exc.detail), headers=getattr(exc, "headers", None)), request)
+        return problem_response(
+            Problem(exc.status_code, str(exc.detail), headers=getattr(exc, "headers", None)), request
+        )
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error", path=request.url.path)
-        return problem_response(Problem(500, "Internal error", "The error was logged with this request's correlation id."), request)
+        return problem_response(
+            Problem(500, "Internal error", "The error was logged with this request's correlation id."), request
+        )

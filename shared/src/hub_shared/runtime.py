@@ -9,8 +9,9 @@ from pathlib import Path
 
 import typer
 import uvicorn
-from faststream import FastStream
 from fastapi import FastAPI
+from faststream import FastStream
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub_shared import migrations
 from hub_shared.consumer import EventConsumer, new_broker
@@ -27,11 +28,15 @@ class ServiceDefinition:
     migrations_dir: Path
     create_app: Callable[[ServiceSettings], FastAPI]
     outbox_model: type[OutboxMixin] | None = None
-    consumers: Callable[[ServiceSettings, object], list[EventConsumer]] | None = None
+    consumers: Callable[[ServiceSettings, async_sessionmaker[AsyncSession]], list[EventConsumer]] | None = None
 
 
 def cli(service: ServiceDefinition) -> typer.Typer:
-    app = typer.Typer(help=f"{service.name}: run one of the service's processes.", no_args_is_help=True, pretty_exceptions_enable=False)
+    app = typer.Typer(
+        help=f"{service.name}: run one of the service's processes.",
+        no_args_is_help=True,
+        pretty_exceptions_enable=False,
+    )
 
     @app.command()
     def migrate() -> None:
@@ -91,7 +96,9 @@ async def _run_relay(name: str, settings: ServiceSettings, model: type[OutboxMix
 
 
 async def _run_consumers(
-    name: str, settings: ServiceSettings, consumers: Callable[[ServiceSettings, object], list[EventConsumer]]
+    name: str,
+    settings: ServiceSettings,
+    consumers: Callable[[ServiceSettings, async_sessionmaker[AsyncSession]], list[EventConsumer]],
 ) -> None:
     engine = create_engine(settings.database_url)
     broker = new_broker(settings.kafka_bootstrap_servers, client_id=f"{name}-consumer")

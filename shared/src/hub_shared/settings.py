@@ -8,7 +8,6 @@ from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
-
 class ServiceSettings(BaseSettings):
     model_config = SettingsConfigDict(extra="ignore", env_file=None, populate_by_name=True)
 
@@ -17,9 +16,7 @@ class ServiceSettings(BaseSettings):
     http_host: str = "127.0.0.1"
     http_port: int = 8000
 
-    kafka_bootstrap_servers: str = Field(
-        "127.0.0.1:9092", validation_alias=AliasChoices("KAFKA_BOOTSTRAP_SERVERS")
-    )
+    kafka_bootstrap_servers: str = Field("127.0.0.1:9092", validation_alias=AliasChoices("KAFKA_BOOTSTRAP_SERVERS"))
     jwt_issuer: str = Field("https://auth.ics-hub.local", validation_alias=AliasChoices("HUB_JWT_ISSUER"))
     jwt_audience: str = Field("ics-engagement-hub", validation_alias=AliasChoices("HUB_JWT_AUDIENCE"))
     jwks_path: Path | None = Field(None, validation_alias=AliasChoices("HUB_JWKS_PATH"))

@@ -24,6 +24,4 @@ def dead_letter(topic: str) -> str:
     return f"{topic}.dlq"
 
 
-ALL_TOPICS = SOURCE_TOPICS + tuple(
-    Topic(dead_letter(t.name), 1, f"Dead letters from {t.name}") for t in SOURCE_TOPICS
-)
+ALL_TOPICS = SOURCE_TOPICS + tuple(Topic(dead_letter(t.name), 1, f"Dead letters from {t.name}") for t in SOURCE_TOPICS)

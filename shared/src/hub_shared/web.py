@@ -52,7 +52,10 @@ def create_service_app(
     app.state.settings = settings
     app.state.engine = engine
     app.state.token_verifier = TokenVerifier(
-        issuer=settings.jwt_issuer, audience=settings.jwt_audience, jwks_path=settings.jwks_path, jwks_url=settings.jwks_url
+        issuer=settings.jwt_issuer,
+        audience=settings.jwt_audience,
+        jwks_path=settings.jwks_path,
+        jwks_url=settings.jwks_url,
     )
     problems.install(app)
 
@@ -81,13 +84,19 @@ def create_service_app(
             except Exception as exc:
                 checks[name] = f"unavailable: {exc!r}"[:300]
         ready = all(v == "ok" for v in checks.values())
-        return JSONResponse({"status": "ready" if ready else "not ready", "checks": checks}, status_code=200 if ready else 503)
+        return JSONResponse(
+            {"status": "ready" if ready else "not ready", "checks": checks}, status_code=200 if ready else 503
+        )
 
     @app.get("/metrics", tags=["operations"], summary="Prometheus metrics", include_in_schema=False)
     async def metrics() -> Response:
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
-    @app.get("/asyncapi.json", tags=["operations"], summary="AsyncAPI document of the events this service publishes and consumes")
+    @app.get(
+        "/asyncapi.json",
+        tags=["operations"],
+        summary="AsyncAPI document of the events this service publishes and consumes",
+    )
     async def asyncapi_document() -> dict[str, Any]:
         return asyncapi()
 

@@ -1,7 +1,7 @@
 """HTTP routes: parse -> command -> handler -> response."""
 
 from collections.abc import AsyncIterator
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Request, Response, status
@@ -17,8 +17,8 @@ from hub_shared.problems import MEDIA_TYPE
 
 router = APIRouter(prefix="/v1", tags=["feedback"])
 
-PROBLEM = {"content": {MEDIA_TYPE: {}}, "description": "RFC 9457 problem details"}
-ERRORS = {401: PROBLEM, 403: PROBLEM, 404: PROBLEM, 422: PROBLEM}
+PROBLEM: dict[str, Any] = {"content": {MEDIA_TYPE: {}}, "description": "RFC 9457 problem details"}
+ERRORS: dict[int | str, dict[str, Any]] = {401: PROBLEM, 403: PROBLEM, 404: PROBLEM, 422: PROBLEM}
 
 
 async def unit_of_work(request: Request) -> AsyncIterator[AsyncSession]:
@@ -36,7 +36,9 @@ def public(submission: FeedbackSubmission) -> FeedbackPublic:
 
 
 @router.post("/feedback", status_code=status.HTTP_201_CREATED, responses=ERRORS, summary="Post one feedback item")
-async def post_feedback(body: FeedbackCreate, principal: Writer, session: Session, response: Response) -> FeedbackPublic:
+async def post_feedback(
+    body: FeedbackCreate, principal: Writer, session: Session, response: Response
+) -> FeedbackPublic:
     submission = await handlers.submit_feedback(
         session, body, principal=principal, organisations=reference(), correlation_id=correlation.current()
     )

@@ -18,11 +18,14 @@ from hub_shared.topics import FEEDBACK_EVENTS
 
 def check_authority(organisations: Organisations, principal: Principal, organisation_code: str) -> None:
     if organisations.get(organisation_code) is None:
-        raise Problem(422, "Unknown organisation", f"'{organisation_code}' is not an organisation of this ICS.",
-                      errors=[{"field": "organisation_code", "message": "unknown ODS code", "type": "unknown_organisation"}])
+        raise Problem(
+            422,
+            "Unknown organisation",
+            f"'{organisation_code}' is not an organisation of this ICS.",
+            errors=[{"field": "organisation_code", "message": "unknown ODS code", "type": "unknown_organisation"}],
+        )
     if not organisations.may_act_for(principal.organisation, organisation_code):
-        raise Problem(403, "Not your organisation",
-                      f"{principal.organisation} may not act for {organisation_code}.")
+        raise Problem(403, "Not your organisation", f"{principal.organisation} may not act for {organisation_code}.")
 
 
 async def submit_feedback(
@@ -61,8 +64,13 @@ async def submit_feedback(
     add_event(
         session,
         OutboxMessage,
-        new_envelope(event, source=SERVICE_NAME, subject=str(submission.id),
-                     tenant=submission.organisation_code, correlation_id=correlation_id),
+        new_envelope(
+            event,
+            source=SERVICE_NAME,
+            subject=str(submission.id),
+            tenant=submission.organisation_code,
+            correlation_id=correlation_id,
+        ),
         FEEDBACK_EVENTS.name,
     )
     return submission

@@ -29,7 +29,10 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     engine = create_engine(settings.database_url)
     app = create_service_app(
         title="ICS Engagement Hub — membership",
-        description="Patient partners join, choose what they care about and are invited to take part. (Membership capabilities arrive with their issue; this release serves health, readiness and documents.)",
+        description=(
+            "Patient partners join, choose what they care about and are invited to take part. "
+            "(Membership capabilities arrive with their issue; this release serves health, readiness and documents.)"
+        ),
         settings=settings,
         engine=engine,
         asyncapi=lambda: asyncapi(settings),

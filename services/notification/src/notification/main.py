@@ -29,7 +29,10 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     engine = create_engine(settings.database_url)
     app = create_service_app(
         title="ICS Engagement Hub — notification",
-        description="Email to patient partners: invitations and 'you said, we did'. (Notification capabilities arrive with their issue; this release serves health, readiness and documents.)",
+        description=(
+            "Email to patient partners: invitations and 'you said, we did'. "
+            "(Notification capabilities arrive with their issue; this release serves health, readiness and documents.)"
+        ),
         settings=settings,
         engine=engine,
         asyncapi=lambda: asyncapi(settings),

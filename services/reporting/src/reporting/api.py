@@ -1,7 +1,7 @@
 """HTTP routes for reporting consumers, scoped by the caller's authority."""
 
 from collections.abc import AsyncIterator
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request
 from pydantic import BaseModel
@@ -13,7 +13,7 @@ from hub_shared.problems import MEDIA_TYPE, Problem
 from reporting import handlers
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"])
-PROBLEM = {"content": {MEDIA_TYPE: {}}, "description": "RFC 9457 problem details"}
+PROBLEM: dict[str, Any] = {"content": {MEDIA_TYPE: {}}, "description": "RFC 9457 problem details"}
 
 
 async def read_session(request: Request) -> AsyncIterator[AsyncSession]:
@@ -47,5 +47,7 @@ async def feedback_volume(
         raise Problem(403, "Not your organisation", f"{principal.organisation} may not read reports for {code}.")
     included = organisations.descendants(code)
     return FeedbackVolumePublic(
-        organisation_code=code, received=await handlers.feedback_received(session, included), organisations_included=included
+        organisation_code=code,
+        received=await handlers.feedback_received(session, included),
+        organisations_included=included,
     )

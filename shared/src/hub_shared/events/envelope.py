@@ -38,9 +38,7 @@ class Envelope:
     data: BaseModel
 
 
-def new_envelope(
-    data: BaseModel, *, source: str, subject: str, tenant: str, correlation_id: str
-) -> Envelope:
+def new_envelope(data: BaseModel, *, source: str, subject: str, tenant: str, correlation_id: str) -> Envelope:
     return Envelope(
         id=str(uuid.uuid4()),
         source=source,
@@ -75,9 +73,7 @@ def decode(value: bytes | None, key: bytes | None = None, headers: dict[str, byt
     if not value:
         raise InvalidEvent("empty message")
     try:
-        event = ce_kafka.from_structured_event(
-            ce_kafka.KafkaMessage(headers=headers or {}, key=key, value=value)
-        )
+        event = ce_kafka.from_structured_event(ce_kafka.KafkaMessage(headers=headers or {}, key=key, value=value))
     except Exception as exc:  # the SDK raises several unrelated types for malformed input
         raise InvalidEvent(f"not a CloudEvents 1.0 structured JSON message: {exc}") from exc
     event_type = event.get_type()

@@ -1,0 +1,55 @@
+# ICS Engagement Hub. `make run` brings the hub up; `make test` proves it.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: help install run test lint format typecheck unit infra-up infra-down bench clean
+
+help:
+	@echo "make run        start Kafka, the four services and a mail sink; seed the demo ICS"
+	@echo "make test       lint, type-check, and run every test against real Kafka and PostgreSQL"
+	@echo "make bench      print intake throughput and end-to-end latency"
+	@echo "make infra-up   start the local Kafka broker and PostgreSQL only"
+	@echo "make infra-down stop them"
+
+$(STAMP): requirements-dev.txt shared/pyproject.toml services/*/pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	@touch $@
+
+install: $(STAMP)
+
+run: install
+	deploy/run.sh
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+typecheck: install
+	$(BIN)/mypy
+
+test: lint typecheck
+	$(BIN)/pytest
+
+infra-up: install
+	deploy/kafka.sh start
+	deploy/postgres.sh start
+	$(BIN)/hub topics create
+
+infra-down:
+	deploy/kafka.sh stop
+	deploy/postgres.sh stop
+
+bench: install
+	$(BIN)/python bench/intake_latency.py
+
+clean:
+	rm -rf .state
