@@ -12,8 +12,9 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
-from hub_shared import kafka_admin
+from hub_shared import demo, kafka_admin
 from hub_shared.auth import SCOPES, DevKeys
+from hub_shared.organisations import reference
 from hub_shared.settings import ServiceSettings
 from hub_shared.topics import ALL_TOPICS, SOURCE_TOPICS, dead_letter
 
@@ -132,3 +133,29 @@ def dlq_replay(
             )
         )
     console.print(f"replayed {len(letters)} dead letter(s) to {topic}")
+
+
+@app.command()
+def seed(
+    intake_url: Annotated[str, typer.Option(help="feedback-intake's base URL")] = "http://127.0.0.1:8001",
+    per_practice: Annotated[int, typer.Option(help="Feedback items per active practice")] = 5,
+    keys_dir: KeysDir = DEFAULT_KEYS,
+) -> None:
+    """Post demo feedback for every active practice of the demo ICS through the intake API."""
+    settings = ServiceSettings()
+    keys = DevKeys(keys_dir).ensure()
+    token = keys.issue(
+        organisation=demo.ICB_CODE,
+        scopes=["feedback:write"],
+        issuer=settings.jwt_issuer,
+        audience=settings.jwt_audience,
+    )
+    bodies = list(demo.demo_feedback(reference(), per_practice))
+    with Progress(console=console) as progress:
+        task = progress.add_task(f"seeding {len(bodies)} feedback items", total=len(bodies))
+        accepted, problems = demo.post_all(intake_url, token, bodies, lambda n: progress.update(task, completed=n))
+    for problem in problems[:10]:
+        console.print(f"[red]refused[/red] {problem}")
+    console.print(f"seeded {accepted} of {len(bodies)} feedback items")
+    if problems:
+        raise typer.Exit(1)

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from hub_shared import migrations
 from hub_shared.consumer import EventConsumer, new_broker
 from hub_shared.db import create_engine, session_factory
+from hub_shared.health import check_dependencies
 from hub_shared.logging import configure_logging, get_logger
 from hub_shared.outbox import OutboxMixin, OutboxRelay
 from hub_shared.settings import ServiceSettings
@@ -60,6 +61,15 @@ def cli(service: ServiceDefinition) -> typer.Typer:
             timeout_graceful_shutdown=20,
         )
 
+    @app.command()
+    def check() -> None:
+        """Exit 0 if the database and the broker answer (a container healthcheck for workers)."""
+        settings = service.settings()
+        problems = asyncio.run(_dependencies_down(settings))
+        for problem in problems:
+            typer.echo(problem, err=True)
+        raise typer.Exit(1 if problems else 0)
+
     if service.outbox_model is not None:
         outbox_model = service.outbox_model
 
@@ -81,6 +91,15 @@ def cli(service: ServiceDefinition) -> typer.Typer:
             asyncio.run(_run_consumers(service.name, settings, consumers))
 
     return app
+
+
+async def _dependencies_down(settings: ServiceSettings) -> list[str]:
+    engine = create_engine(settings.database_url)
+    try:
+        checks = await check_dependencies(engine, settings.kafka_bootstrap_servers)
+    finally:
+        await engine.dispose()
+    return [f"{name} {state}" for name, state in checks.items() if state != "ok"]
 
 
 async def _run_relay(name: str, settings: ServiceSettings, model: type[OutboxMixin]) -> None:

@@ -2,13 +2,11 @@
 /readyz (database and broker), /metrics, and the AsyncAPI document next to FastAPI's
 OpenAPI one."""
 
-import asyncio
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
-from aiokafka import AIOKafkaClient
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -16,17 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hub_shared import correlation, problems
 from hub_shared.auth import TokenVerifier
-from hub_shared.db import ping
+from hub_shared.health import check_dependencies
 from hub_shared.metrics import HTTP_LATENCY, HTTP_REQUESTS
 from hub_shared.settings import ServiceSettings
-
-
-async def kafka_ping(bootstrap_servers: str, timeout: float = 3.0) -> None:
-    client = AIOKafkaClient(bootstrap_servers=bootstrap_servers, request_timeout_ms=int(timeout * 1000))
-    try:
-        await asyncio.wait_for(client.bootstrap(), timeout)
-    finally:
-        await client.close()
 
 
 def create_service_app(
@@ -76,13 +66,7 @@ def create_service_app(
 
     @app.get("/readyz", tags=["operations"], summary="Database and broker reachable")
     async def readyz() -> JSONResponse:
-        checks: dict[str, str] = {}
-        for name, check in (("database", ping(engine)), ("broker", kafka_ping(settings.kafka_bootstrap_servers))):
-            try:
-                await asyncio.wait_for(check, 5)
-                checks[name] = "ok"
-            except Exception as exc:
-                checks[name] = f"unavailable: {exc!r}"[:300]
+        checks = await check_dependencies(engine, settings.kafka_bootstrap_servers)
         ready = all(v == "ok" for v in checks.values())
         return JSONResponse(
             {"status": "ready" if ready else "not ready", "checks": checks}, status_code=200 if ready else 503

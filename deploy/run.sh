@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# `make run`: the whole hub on one machine, no Docker. Starts the Kafka broker (unless
+# KAFKA_BOOTSTRAP_SERVERS names one), creates topics, migrates each service's store
+# (SQLite files by default; PostgreSQL when INTAKE_/MEMBERSHIP_/NOTIFICATION_/
+# REPORTING_DATABASE_URL are given, or HUB_LOCAL_POSTGRES=1 starts the project's own),
+# runs every process under honcho, seeds the demo ICS and prints how to use it.
+# Ctrl-C stops everything.
+set -euo pipefail
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$repo"
+export PATH="$repo/.venv/bin:$PATH"
+mkdir -p .state/logs
+
+export HUB_JWKS_PATH="${HUB_JWKS_PATH:-$repo/.state/dev-keys/jwks.json}"
+export HUB_SMTP_PORT="${HUB_SMTP_PORT:-1025}"
+export HUB_MAIL_DIR="${HUB_MAIL_DIR:-$repo/.state/mail}"
+
+own_kafka=""
+if [ -z "${KAFKA_BOOTSTRAP_SERVERS:-}" ]; then
+  deploy/kafka.sh start
+  own_kafka=1
+  export KAFKA_BOOTSTRAP_SERVERS="127.0.0.1:${KAFKA_PORT:-9092}"
+fi
+
+if [ "${HUB_LOCAL_POSTGRES:-}" = 1 ]; then
+  deploy/postgres.sh start
+  export INTAKE_DATABASE_URL="${INTAKE_DATABASE_URL:-$(deploy/postgres.sh url feedback_intake)}"
+  export MEMBERSHIP_DATABASE_URL="${MEMBERSHIP_DATABASE_URL:-$(deploy/postgres.sh url membership)}"
+  export NOTIFICATION_DATABASE_URL="${NOTIFICATION_DATABASE_URL:-$(deploy/postgres.sh url notification)}"
+  export REPORTING_DATABASE_URL="${REPORTING_DATABASE_URL:-$(deploy/postgres.sh url reporting)}"
+fi
+
+supervisor=""
+stop_all() {
+  trap - INT TERM EXIT
+  echo
+  echo "run.sh: stopping the hub..."
+  if [ -n "$supervisor" ]; then kill -TERM "$supervisor" 2>/dev/null || true; wait "$supervisor" 2>/dev/null || true; fi
+  if [ -n "$own_kafka" ]; then deploy/kafka.sh stop; fi
+}
+trap stop_all INT TERM EXIT
+
+hub token --org QZZ >/dev/null  # creates the development signing keys on first run
+hub topics create
+for service in feedback-intake membership notification reporting; do
+  "$service" migrate
+done
+
+honcho start -f deploy/Procfile -d "$repo" &
+supervisor=$!
+
+for port in 8001 8002 8003 8004; do
+  for _ in $(seq 1 120); do
+    curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break
+    kill -0 "$supervisor" 2>/dev/null || { echo "run.sh: a process exited during start-up (see above)"; exit 1; }
+    sleep 0.5
+  done
+done
+
+hub seed --intake-url http://127.0.0.1:8001
+token="$(hub token --org 01A)"
+cat <<INFO
+
+  ICS Engagement Hub is running.
+
+  feedback-intake  http://127.0.0.1:8001/docs   (AsyncAPI: /asyncapi.json)
+  membership       http://127.0.0.1:8002/docs
+  notification     http://127.0.0.1:8003/docs
+  reporting        http://127.0.0.1:8004/docs
+  Kafka            $KAFKA_BOOTSTRAP_SERVERS
+  mail sink        smtp://127.0.0.1:$HUB_SMTP_PORT  -> $HUB_MAIL_DIR (Maildir)
+  dead letters     .venv/bin/hub dlq list feedback.events
+
+  Post feedback as Northvale Place (01A), for one of its practices:
+
+  curl -s -X POST http://127.0.0.1:8001/v1/feedback \\
+    -H "Authorization: Bearer $token" \\
+    -H "Content-Type: application/json" \\
+    -d '{"organisation_code": "P81001", "service_area": "general_practice", "channel": "fft_sms",
+         "fft_answer": "very_good", "text": "Seen on time, kind staff.", "occurred_at": "2026-11-20T09:30:00Z"}'
+
+  ...and see it counted for the place:
+
+  curl -s http://127.0.0.1:8004/v1/reports/feedback-volume/01A -H "Authorization: Bearer $token"
+
+  Another organisation's token: .venv/bin/hub token --org 02B     Ctrl-C stops everything.
+
+INFO
+wait "$supervisor"

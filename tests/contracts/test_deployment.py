@@ -1,0 +1,118 @@
+"""compose.yaml and the Procfile cannot run on a machine without Docker, so their
+structure is checked against the code: every service built from its own Dockerfile,
+healthchecked, configured with settings the service actually reads, started with
+commands its CLI actually has."""
+
+import re
+import shlex
+from pathlib import Path
+
+import pytest
+import yaml
+from pydantic_settings import BaseSettings
+
+import feedback_intake.main
+import membership.main
+import notification.main
+import reporting.main
+from hub_shared.runtime import ServiceDefinition
+
+REPO = Path(__file__).resolve().parents[2]
+SERVICES: dict[str, ServiceDefinition] = {
+    "feedback-intake": feedback_intake.main.SERVICE,
+    "membership": membership.main.SERVICE,
+    "notification": notification.main.SERVICE,
+    "reporting": reporting.main.SERVICE,
+}
+COMPOSE = yaml.safe_load((REPO / "compose.yaml").read_text())["services"]
+INFRASTRUCTURE = {"kafka", "postgres", "mail"}
+
+
+def cli_commands(service: ServiceDefinition) -> set[str]:
+    from hub_shared.runtime import cli
+
+    return {c.name or c.callback.__name__ for c in cli(service).registered_commands if c.callback}
+
+
+def env_names(settings_type: type[BaseSettings]) -> set[str]:
+    prefix = settings_type.model_config.get("env_prefix", "")
+    names = set()
+    for name, field in settings_type.model_fields.items():
+        alias = field.validation_alias
+        names |= {c.upper() for c in getattr(alias, "choices", [])} if alias else {f"{prefix}{name}".upper()}
+    return names
+
+
+def service_of(compose_entry: dict) -> str:
+    return Path(compose_entry["build"]["dockerfile"]).parent.name
+
+
+def test_every_service_has_a_dockerfile_and_is_built_from_it() -> None:
+    for name in SERVICES:
+        assert (REPO / "services" / name / "Dockerfile").is_file()
+    built = {service_of(entry) for entry in COMPOSE.values() if "build" in entry}
+    assert built == set(SERVICES)
+    for entry in COMPOSE.values():
+        if "build" in entry:
+            assert entry["build"]["context"] == "."
+            assert (REPO / entry["build"]["dockerfile"]).is_file()
+
+
+@pytest.mark.parametrize("name", sorted(set(COMPOSE) - {"topics"}))
+def test_every_long_running_container_is_healthchecked(name: str) -> None:
+    assert COMPOSE[name].get("healthcheck", {}).get("test"), f"{name} has no healthcheck"
+
+
+@pytest.mark.parametrize("name", sorted(n for n in COMPOSE if n not in INFRASTRUCTURE))
+def test_hub_containers_wait_for_healthy_dependencies(name: str) -> None:
+    depends = COMPOSE[name]["depends_on"]
+    assert all(d["condition"] in {"service_healthy", "service_completed_successfully"} for d in depends.values())
+    needed = {"kafka"} | ({"postgres"} if name != "topics" else set())
+    reachable = set(depends)
+    frontier = list(depends)
+    while frontier:  # through the services it waits for
+        for dep in COMPOSE[frontier.pop()].get("depends_on", {}):
+            if dep not in reachable:
+                reachable.add(dep)
+                frontier.append(dep)
+    assert needed <= reachable
+
+
+@pytest.mark.parametrize("name", sorted(n for n in COMPOSE if "build" in COMPOSE[n]))
+def test_containers_use_only_settings_and_commands_the_code_has(name: str) -> None:
+    entry = COMPOSE[name]
+    service = SERVICES[service_of(entry)]
+    known = env_names(type(service.settings()))
+    for variable in entry["environment"]:
+        assert variable in known, f"{name}: {variable} is not a setting of {service.name}"
+    command = " ".join(entry["command"])
+    for program, sub in re.findall(r"\b([a-z-]+) ([a-z]+)\b", command):
+        if program == service.name:
+            assert sub in cli_commands(service), f"{name}: '{program} {sub}' is not a command"
+        elif program == "hub":
+            assert sub in {"topics"}
+
+
+def test_each_service_database_is_created_and_configured() -> None:
+    init_sql = (REPO / "deploy" / "postgres-init.sql").read_text()
+    for name, service in SERVICES.items():
+        database = name.replace("-", "_")
+        assert f"CREATE DATABASE {database};" in init_sql
+        urls = [
+            value
+            for entry in COMPOSE.values()
+            if "build" in entry and service_of(entry) == name
+            for key, value in entry["environment"].items()
+            if key.endswith("_DATABASE_URL")
+        ]
+        assert urls and all(url.endswith(f"/{database}") for url in urls)
+
+
+def test_procfile_runs_commands_the_services_have() -> None:
+    for line in (REPO / "deploy" / "Procfile").read_text().splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        _, command = line.split(":", 1)
+        program, *args = shlex.split(command)
+        if program in SERVICES:
+            assert args[0] in cli_commands(SERVICES[program]), line
