@@ -95,7 +95,7 @@ def test_containers_use_only_settings_and_commands_the_code_has(name: str) -> No
 
 def test_each_service_database_is_created_and_configured() -> None:
     init_sql = (REPO / "deploy" / "postgres-init.sql").read_text()
-    for name, service in SERVICES.items():
+    for name in SERVICES:
         database = name.replace("-", "_")
         assert f"CREATE DATABASE {database};" in init_sql
         urls = [

@@ -1,0 +1,58 @@
+import json
+import uuid
+from datetime import UTC, datetime
+
+import pytest
+
+from hub_shared.events import FeedbackReceivedV1, InvalidEvent, decode, encode, new_envelope
+
+
+def envelope():  # type: ignore[no-untyped-def]
+    data = FeedbackReceivedV1(
+        submission_id=uuid.uuid4(),
+        organisation_code="P81001",
+        service_area="dermatology",
+        channel="fft_paper",
+        fft_answer="very_poor",
+        text="Long wait.",
+        occurred_at=datetime(2026, 11, 1, tzinfo=UTC),
+        received_at=datetime(2026, 11, 2, tzinfo=UTC),
+    )
+    return new_envelope(
+        data, source="feedback-intake", subject=str(data.submission_id), tenant="P81001", correlation_id="c-1"
+    )
+
+
+def test_structured_cloudevent_round_trip_keeps_every_attribute() -> None:
+    original = envelope()
+    message = encode(original)
+    assert message.headers["content-type"] == b"application/cloudevents+json"
+    assert message.key == original.subject
+    body = json.loads(message.value)
+    assert body["specversion"] == "1.0"
+    assert body["type"] == "feedback.received.v1"
+    assert body["tenant"] == "P81001" and body["correlationid"] == "c-1"
+
+    decoded = decode(message.value, message.key.encode(), message.headers)  # type: ignore[union-attr]
+    assert decoded.id == original.id
+    assert decoded.data == original.data
+    assert decoded.correlation_id == "c-1"
+
+
+@pytest.mark.parametrize(
+    ("mutate", "reason"),
+    [
+        (lambda b: b"not json at all", "not a CloudEvents"),
+        (lambda b: b"", "empty"),
+        (lambda b: json.dumps({**json.loads(b), "type": "feedback.exploded.v9"}).encode(), "unknown event type"),
+        (lambda b: json.dumps({k: v for k, v in json.loads(b).items() if k != "tenant"}).encode(), "tenant"),
+        (
+            lambda b: json.dumps({**json.loads(b), "data": {**json.loads(b)["data"], "channel": "pigeon"}}).encode(),
+            "data is invalid",
+        ),
+    ],
+)
+def test_invalid_messages_are_refused_with_the_reason(mutate, reason) -> None:  # type: ignore[no-untyped-def]
+    value = mutate(encode(envelope()).value)
+    with pytest.raises(InvalidEvent, match=reason):
+        decode(value)

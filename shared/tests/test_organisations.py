@@ -1,0 +1,25 @@
+from hub_shared.organisations import Kind, reference
+
+
+def test_demo_ics_has_an_icb_three_places_and_their_practices() -> None:
+    orgs = list(reference())
+    assert [o.code for o in orgs if o.kind is Kind.ICB] == ["QZZ"]
+    assert {o.code for o in orgs if o.kind is Kind.PLACE} == {"01A", "02B", "03C"}
+    practices = [o for o in orgs if o.kind is Kind.PRACTICE]
+    assert len(practices) == 30
+    merged = [o for o in practices if o.successor]
+    assert merged and all(reference().get(o.successor) is not None for o in merged)  # type: ignore[arg-type]
+
+
+def test_authority_runs_down_the_hierarchy_only() -> None:
+    orgs = reference()
+    assert orgs.may_act_for("P81001", "P81001")
+    assert orgs.may_act_for("01A", "P81001")
+    assert orgs.may_act_for("QZZ", "P83002")
+    assert not orgs.may_act_for("02B", "P81001")
+    assert not orgs.may_act_for("P81001", "01A")
+    assert not orgs.may_act_for("P81001", "P81002")
+
+
+def test_descendants_of_a_place_are_itself_and_its_practices() -> None:
+    assert reference().descendants("01A") == ["01A", *[f"P81{i:03d}" for i in range(1, 11)]]
