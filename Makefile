@@ -49,6 +49,7 @@ infra-down:
 	deploy/postgres.sh stop
 
 bench: install
+	deploy/prerequisites.sh
 	$(BIN)/python bench/intake_latency.py
 
 clean:

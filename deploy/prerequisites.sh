@@ -9,9 +9,10 @@ command -v java >/dev/null || missing+=(openjdk-17-jre-headless)
 command -v mvn >/dev/null || missing+=(maven)
 ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || missing+=(postgresql)
 command -v python3 >/dev/null || missing+=(python3 python3-venv)
+command -v wrk >/dev/null || missing+=(wrk)  # load generator for bench/
 
 if [ ${#missing[@]} -eq 0 ]; then
-  echo "prerequisites.sh: Java, Maven, PostgreSQL and Python are present"
+  echo "prerequisites.sh: Java, Maven, PostgreSQL, Python and wrk are present"
   exit 0
 fi
 if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then

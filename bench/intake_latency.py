@@ -1,0 +1,205 @@
+"""Intake benchmark: POST throughput of feedback-intake (token check, PostgreSQL write and
+outbox in one transaction) against a bare FastAPI endpoint with the same validation, and
+end-to-end latency from POST to the count visible in reporting's API (relay -> Kafka ->
+reporting consumer -> PostgreSQL), p50/p99.
+
+    make bench            (or: .venv/bin/python bench/intake_latency.py --seconds 30)
+
+Starts its own Kafka broker (port 29092, fresh state) and uses the project's PostgreSQL
+(deploy/postgres.sh, port 5433) with fresh databases; every service runs as its real
+process under uvicorn, as `make run` runs it. Prints figures and ratios; it never fails
+on a time."""
+
+import argparse
+import asyncio
+import json
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import psycopg
+
+from hub_shared.auth import DevKeys
+from hub_shared.settings import ServiceSettings
+
+REPO = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+STATE = REPO / ".state" / "bench"
+KAFKA_PORT, PG_PORT = 29092, 5433
+PORTS = {"intake": 18001, "reporting": 18004, "bare": 18009}
+BODY = {
+    "organisation_code": "P81001",
+    "service_area": "general_practice",
+    "channel": "fft_sms",
+    "fft_answer": "very_good",
+    "text": "Seen quickly and treated kindly.",
+    "occurred_at": "2026-11-20T09:30:00Z",
+}
+
+
+def sh(*args: str, env: dict[str, str] | None = None) -> None:
+    subprocess.run(args, check=True, env=env, stdout=subprocess.DEVNULL)
+
+
+def fresh_database(name: str) -> str:
+    with psycopg.connect(f"postgresql://postgres@127.0.0.1:{PG_PORT}/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return f"postgresql+psycopg://postgres@127.0.0.1:{PG_PORT}/{name}"
+
+
+async def wait_ready(url: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    async with httpx.AsyncClient() as client:
+        while time.monotonic() < deadline:
+            try:
+                if (await client.get(url)).status_code < 500:
+                    return
+            except httpx.TransportError:
+                pass
+            await asyncio.sleep(0.2)
+    raise SystemExit(f"not ready: {url}")
+
+
+def throughput(url: str, headers: dict[str, str], seconds: int, connections: int) -> float:
+    """Requests/s from wrk (a C load generator: a Python client would be the bottleneck)."""
+    script = STATE / "post.lua"
+    lines = ['wrk.method = "POST"', f"wrk.body = {json.dumps(json.dumps(BODY))}"]
+    lines += [
+        f"wrk.headers[{json.dumps(k)}] = {json.dumps(v)}"
+        for k, v in {**headers, "Content-Type": "application/json"}.items()
+    ]
+    script.write_text("\n".join(lines) + "\n")
+    out = subprocess.run(
+        ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "-s", str(script), url],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    if "Non-2xx" in out:
+        raise SystemExit(f"{url} refused requests during the run:\n{out}")
+    return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+
+
+async def end_to_end(headers: dict[str, str], samples: int) -> list[float]:
+    """POST one item at a time and time until reporting's count for the practice moves."""
+    intake = f"http://127.0.0.1:{PORTS['intake']}/v1/feedback"
+    volume = f"http://127.0.0.1:{PORTS['reporting']}/v1/reports/feedback-volume/P82001"
+    body = {**BODY, "organisation_code": "P82001"}
+    latencies = []
+    async with httpx.AsyncClient(headers=headers, timeout=30) as client:
+
+        async def count() -> int:
+            return int((await client.get(volume)).json()["received"])
+
+        seen = await count()
+        for _ in range(samples):
+            started = time.perf_counter()
+            assert (await client.post(intake, json=body)).status_code == 201
+            while await count() == seen:
+                if time.perf_counter() - started > 30:
+                    raise SystemExit("an event took over 30 s to reach reporting")
+                await asyncio.sleep(0.002)
+            latencies.append(time.perf_counter() - started)
+            seen += 1
+    return latencies
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seconds", type=int, default=15, help="length of each throughput run")
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--samples", type=int, default=200, help="end-to-end latency samples")
+    args = parser.parse_args()
+
+    shutil.rmtree(STATE, ignore_errors=True)
+    STATE.mkdir(parents=True)
+    kafka_env = {**os.environ, "KAFKA_PORT": str(KAFKA_PORT), "KAFKA_STATE_DIR": str(STATE / "kafka")}
+    sh(str(REPO / "deploy" / "kafka.sh"), "start", env=kafka_env)
+    sh(str(REPO / "deploy" / "postgres.sh"), "start", env={**os.environ, "PG_PORT": str(PG_PORT)})
+    keys = DevKeys(STATE / "keys").ensure()
+    env = {
+        **os.environ,
+        "KAFKA_BOOTSTRAP_SERVERS": f"127.0.0.1:{KAFKA_PORT}",
+        "HUB_JWKS_PATH": str(keys.jwks_path),
+        "HUB_LOG_LEVEL": "WARNING",
+        "INTAKE_DATABASE_URL": fresh_database("bench_intake"),
+        "INTAKE_HTTP_PORT": str(PORTS["intake"]),
+        "REPORTING_DATABASE_URL": fresh_database("bench_reporting"),
+        "REPORTING_HTTP_PORT": str(PORTS["reporting"]),
+    }
+    sh(str(BIN / "hub"), "topics", "create", env=env)
+    sh(str(BIN / "feedback-intake"), "migrate", env=env)
+    sh(str(BIN / "reporting"), "migrate", env=env)
+    commands = [
+        [str(BIN / "feedback-intake"), "api"],
+        [str(BIN / "feedback-intake"), "relay"],
+        [str(BIN / "reporting"), "api"],
+        [str(BIN / "reporting"), "consume"],
+        [str(BIN / "uvicorn"), "bench.bare_app:app", "--port", str(PORTS["bare"]), "--log-level", "warning"],
+    ]
+    log = (STATE / "processes.log").open("w")
+    processes = [subprocess.Popen(c, env=env, cwd=REPO, stdout=log, stderr=log) for c in commands]
+    try:
+        for name, port in PORTS.items():
+            asyncio.run(wait_ready(f"http://127.0.0.1:{port}/{'docs' if name == 'bare' else 'readyz'}"))
+        settings = ServiceSettings()
+        token = keys.issue(
+            organisation="QZZ",
+            scopes=["feedback:write", "reports:read"],
+            issuer=settings.jwt_issuer,
+            audience=settings.jwt_audience,
+        )
+        headers = {"Authorization": f"Bearer {token}"}
+        bare_url = f"http://127.0.0.1:{PORTS['bare']}/v1/feedback"
+        intake_url = f"http://127.0.0.1:{PORTS['intake']}/v1/feedback"
+        throughput(bare_url, headers, 2, args.connections)  # warm-up
+        throughput(intake_url, headers, 2, args.connections)
+        bare = throughput(bare_url, headers, args.seconds, args.connections)
+        intake = throughput(intake_url, headers, args.seconds, args.connections)
+        asyncio.run(end_to_end(headers, 5))  # warm-up; also waits out the throughput run's backlog
+        latencies = asyncio.run(end_to_end(headers, args.samples))
+    finally:
+        for p in processes:
+            p.terminate()
+        for p in processes:
+            p.wait(timeout=30)
+        sh(str(REPO / "deploy" / "kafka.sh"), "stop", env=kafka_env)
+
+    p50, p99 = percentile(latencies, 50) * 1000, percentile(latencies, 99) * 1000
+    results = {
+        "seconds_per_run": args.seconds,
+        "connections": args.connections,
+        "bare_fastapi_posts_per_s": round(bare, 1),
+        "intake_posts_per_s": round(intake, 1),
+        "intake_to_bare_ratio": round(intake / bare, 3),
+        "end_to_end_samples": len(latencies),
+        "end_to_end_p50_ms": round(p50, 1),
+        "end_to_end_p99_ms": round(p99, 1),
+        "end_to_end_mean_ms": round(statistics.mean(latencies) * 1000, 1),
+    }
+    print(f"\nIntake POST throughput (wrk, {args.connections} connections, {args.seconds} s, one uvicorn worker each)")
+    print(f"  bare FastAPI, same validation   {bare:8.1f} req/s")
+    print(f"  feedback-intake (auth+PG+outbox){intake:8.1f} req/s")
+    print(f"  ratio intake / bare             {intake / bare:8.3f}")
+    print(f"\nEnd to end, POST -> visible in reporting API ({len(latencies)} sequential samples)")
+    print(f"  p50 {p50:7.1f} ms   p99 {p99:7.1f} ms   mean {results['end_to_end_mean_ms']:7.1f} ms")
+    out = REPO / "bench" / "results"
+    out.mkdir(exist_ok=True)
+    (out / "intake_latency.json").write_text(json.dumps(results, indent=2))
+    print(f"\n(written to {out / 'intake_latency.json'})")
+
+
+if __name__ == "__main__":
+    main()
