@@ -7,16 +7,48 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy.ext.asyncio import AsyncEngine
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hub_shared import correlation, problems
 from hub_shared.auth import TokenVerifier
 from hub_shared.health import check_dependencies
 from hub_shared.metrics import HTTP_LATENCY, HTTP_REQUESTS
 from hub_shared.settings import ServiceSettings
+
+
+class RequestContext:
+    """Pure ASGI middleware: binds the correlation id (taken from the request or new),
+    returns it in the response, and records request metrics by route template."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        given = dict(scope["headers"]).get(correlation.HEADER.lower().encode(), b"").decode() or None
+        cid = correlation.bind(given)
+        started = time.perf_counter()
+        status = 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = [*message.get("headers", []), (correlation.HEADER.encode(), cid.encode())]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            route = getattr(scope.get("route"), "path", "unmatched")
+            HTTP_REQUESTS.labels(scope["method"], route, str(status)).inc()
+            HTTP_LATENCY.labels(scope["method"], route).observe(time.perf_counter() - started)
 
 
 def create_service_app(
@@ -49,16 +81,7 @@ def create_service_app(
     )
     problems.install(app)
 
-    @app.middleware("http")
-    async def correlate_and_measure(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        cid = correlation.bind(request.headers.get(correlation.HEADER))
-        started = time.perf_counter()
-        response = await call_next(request)
-        route = getattr(request.scope.get("route"), "path", "unmatched")
-        HTTP_REQUESTS.labels(request.method, route, str(response.status_code)).inc()
-        HTTP_LATENCY.labels(request.method, route).observe(time.perf_counter() - started)
-        response.headers[correlation.HEADER] = cid
-        return response
+    app.add_middleware(RequestContext)
 
     @app.get("/healthz", tags=["operations"], summary="The process is alive")
     async def healthz() -> dict[str, str]:
