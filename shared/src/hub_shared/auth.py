@@ -23,6 +23,8 @@ ALGORITHMS = ["RS256"]
 SCOPES = {
     "feedback:write": "post feedback for your organisation",
     "feedback:read": "read your organisation's feedback",
+    "feedback:review": "work the safeguarding and complaint review queue",
+    "responses:write": "publish 'you said, we did' responses",
     "reports:read": "read reports for your organisation",
 }
 

@@ -32,6 +32,7 @@ from hub_shared.topics import dead_letter
 log = get_logger(__name__)
 
 EventHandler = Callable[[AsyncSession, Envelope], Awaitable[None]]
+InvalidHandler = Callable[[AsyncSession, ConsumerRecord, str], Awaitable[None]]
 
 
 class PermanentFailure(Exception):
@@ -49,6 +50,9 @@ class EventConsumer:
     inbox_model: type[InboxMixin]
     max_attempts: int = 4
     backoff_seconds: float = 0.2
+    # For ingress topics: input that is not a valid event is the sender's to fix, so it is
+    # handed here (once per offset) instead of being dead-lettered.
+    invalid_handler: InvalidHandler | None = None
 
     def register(self, broker: KafkaBroker) -> None:
         async def raw_body(message: StreamMessage[ConsumerRecord]) -> bytes:
@@ -76,6 +80,8 @@ class EventConsumer:
             try:
                 envelope = decode(record.value, record.key, headers)
             except InvalidEvent as exc:
+                if self.invalid_handler is not None:
+                    return self._outcome("invalid", await self._apply_invalid(self.invalid_handler, record, str(exc)))
                 await self._dead_letter(broker, record, str(exc), attempts=0)
                 return self._outcome("invalid", "dead_lettered")
             correlation.bind(envelope.correlation_id)
@@ -117,6 +123,14 @@ class EventConsumer:
                 if await session.get(self.inbox_model, (self.group, envelope.id)) is not None:
                     return False
             raise
+
+    async def _apply_invalid(self, handler: InvalidHandler, record: ConsumerRecord, reason: str) -> str:
+        position = f"{record.topic}:{record.partition}:{record.offset}"
+        async with self.sessions() as session, session.begin():
+            if not await first_delivery(session, self.inbox_model, self.group, position, "invalid"):
+                return "duplicate"
+            await handler(session, record, reason)
+        return "rejected"
 
     async def _dead_letter(self, broker: KafkaBroker, record: ConsumerRecord, reason: str, attempts: int) -> None:
         headers = {k: v.decode(errors="replace") for k, v in (record.headers or ())}

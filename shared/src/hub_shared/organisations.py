@@ -71,6 +71,23 @@ class Organisations:
                 found.extend(self.descendants(org.code))
         return found
 
+    def counts_for(self, code: str) -> str:
+        """The organisation a code's figures belong to now: a merged practice's successor."""
+        org = self.get(code)
+        seen = set()
+        while org is not None and org.successor and org.code not in seen:
+            seen.add(org.code)
+            org = self.get(org.successor)
+        return org.code if org is not None else code.upper()
+
+    def place_of(self, code: str) -> str | None:
+        org = self.get(code)
+        if org is None:
+            return None
+        if org.kind is Kind.PLACE:
+            return org.code
+        return next((a for a in self.ancestors(code) if (p := self.get(a)) and p.kind is Kind.PLACE), None)
+
     def may_act_for(self, caller: str, target: str) -> bool:
         caller = caller.upper()
         return caller == target.upper() or caller in self.ancestors(target)

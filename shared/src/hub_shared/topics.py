@@ -11,12 +11,21 @@ class Topic:
     description: str
 
 
-FEEDBACK_EVENTS = Topic("feedback.events", 6, "Feedback received, rejected, responded to and erased")
+FEEDBACK_SUBMISSIONS = Topic("feedback.submissions", 6, "Raw submissions places' own systems publish (ingress)")
+FEEDBACK_EVENTS = Topic("feedback.events", 6, "Feedback received, reviewed, FFT returns, responses")
+FEEDBACK_REJECTED = Topic("feedback.rejected", 3, "Ingress submissions that failed validation, with reasons")
 MEMBERSHIP_EVENTS = Topic("membership.events", 6, "Patient partners, groups, opportunities, invitations")
 NOTIFICATION_EVENTS = Topic("notification.events", 6, "Emails sent, failed, bounced; unsubscribes")
 REPORTING_SNAPSHOTS = Topic("reporting.snapshots", 3, "Published, disclosure-controlled report snapshots")
 
-SOURCE_TOPICS = (FEEDBACK_EVENTS, MEMBERSHIP_EVENTS, NOTIFICATION_EVENTS, REPORTING_SNAPSHOTS)
+SOURCE_TOPICS = (
+    FEEDBACK_SUBMISSIONS,
+    FEEDBACK_EVENTS,
+    FEEDBACK_REJECTED,
+    MEMBERSHIP_EVENTS,
+    NOTIFICATION_EVENTS,
+    REPORTING_SNAPSHOTS,
+)
 
 
 def dead_letter(topic: str) -> str:

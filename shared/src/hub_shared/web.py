@@ -2,6 +2,7 @@
 /readyz (database and broker), /metrics, and the AsyncAPI document next to FastAPI's
 OpenAPI one."""
 
+import json
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -51,6 +52,69 @@ class RequestContext:
             HTTP_LATENCY.labels(scope["method"], route).observe(time.perf_counter() - started)
 
 
+class BodySizeLimit:
+    """Pure ASGI: refuses request bodies over a per-path limit with 413, whether the size
+    is declared (Content-Length) or only discovered while streaming."""
+
+    def __init__(self, app: ASGIApp, limit_for: Callable[[str], int]) -> None:
+        self.app = app
+        self.limit_for = limit_for
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit = self.limit_for(scope["path"])
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await self._refuse(scope, send, limit)
+            return
+        seen = 0
+        started = False
+
+        async def counting_receive() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > limit:
+                    raise _TooLarge
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counting_receive, tracking_send)
+        except _TooLarge:
+            if not started:
+                await self._refuse(scope, send, limit)
+
+    @staticmethod
+    async def _refuse(scope: Scope, send: Send, limit: int) -> None:
+        problem = problems.Problem(
+            413, "Request too large", f"The body of {scope['path']} may be at most {limit} bytes."
+        )
+        body = json.dumps(problem.body(instance=scope["path"])).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [
+                    (b"content-type", problems.MEDIA_TYPE.encode()),
+                    (b"content-length", str(len(body)).encode()),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+
+class _TooLarge(Exception):
+    pass
+
+
 def create_service_app(
     *,
     title: str,
@@ -60,6 +124,7 @@ def create_service_app(
     asyncapi: Callable[[], dict[str, Any]],
     on_startup: Callable[[FastAPI], Awaitable[None]] | None = None,
     on_shutdown: Callable[[FastAPI], Awaitable[None]] | None = None,
+    body_limit_for: Callable[[str], int] = lambda _path: 1024 * 1024,
 ) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -81,6 +146,7 @@ def create_service_app(
     )
     problems.install(app)
 
+    app.add_middleware(BodySizeLimit, limit_for=body_limit_for)
     app.add_middleware(RequestContext)
 
     @app.get("/healthz", tags=["operations"], summary="The process is alive")

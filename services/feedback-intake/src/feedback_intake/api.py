@@ -1,51 +1,372 @@
-"""HTTP routes: parse -> command -> handler -> response."""
+"""HTTP routes: parse -> command -> handler -> commit -> response. Every route commits
+explicitly before it answers, so a 2xx always means the data and its events are stored."""
 
+import uuid
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from typing import Annotated, Any
-from uuid import UUID
 
-from fastapi import APIRouter, Depends, Request, Response, status
+from fastapi import APIRouter, Depends, Header, Query, Request, status
+from fastapi.responses import JSONResponse
+from pydantic import AwareDatetime
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from feedback_intake import handlers
-from feedback_intake.models import FeedbackSubmission
-from feedback_intake.schemas import FeedbackCreate, FeedbackPublic
+from feedback_intake.fft_returns import read_rows
+from feedback_intake.handlers import AuthorityError, FeedbackFilter, public
+from feedback_intake.idempotency import HEADER as IDEMPOTENCY_HEADER
+from feedback_intake.idempotency import idempotent
+from feedback_intake.models import FeedbackResponse, FftUpload
+from feedback_intake.schemas import (
+    BatchCreate,
+    BatchItemResult,
+    BatchResult,
+    FeedbackCreate,
+    FeedbackPage,
+    FeedbackPublic,
+    ResponseCreate,
+    ResponsePublic,
+    ResponseUpdate,
+    ReviewDecisionCreate,
+    UploadPublic,
+)
 from hub_shared import correlation
 from hub_shared.auth import Principal, require_scope
+from hub_shared.events import Channel, ServiceArea
 from hub_shared.organisations import reference
-from hub_shared.problems import MEDIA_TYPE
+from hub_shared.problems import MEDIA_TYPE, Problem
 
-router = APIRouter(prefix="/v1", tags=["feedback"])
+router = APIRouter(prefix="/v1")
 
 PROBLEM: dict[str, Any] = {"content": {MEDIA_TYPE: {}}, "description": "RFC 9457 problem details"}
-ERRORS: dict[int | str, dict[str, Any]] = {401: PROBLEM, 403: PROBLEM, 404: PROBLEM, 422: PROBLEM}
+ERRORS: dict[int | str, dict[str, Any]] = {s: PROBLEM for s in (401, 403, 404, 409, 413, 422, 429)}
 
 
-async def unit_of_work(request: Request) -> AsyncIterator[AsyncSession]:
-    async with request.app.state.sessions() as session, session.begin():
-        yield session
+async def open_session(request: Request) -> AsyncIterator[AsyncSession]:
+    async with request.app.state.sessions() as session:
+        yield session  # uncommitted work is rolled back when the session closes
 
 
-Session = Annotated[AsyncSession, Depends(unit_of_work)]
-Writer = Annotated[Principal, Depends(require_scope("feedback:write"))]
-Reader = Annotated[Principal, Depends(require_scope("feedback:read"))]
+async def commit(session: AsyncSession) -> None:
+    try:
+        await session.commit()
+    except IntegrityError as exc:
+        await session.rollback()
+        raise Problem(409, "Conflict", "A concurrent request changed the same data; retry the request.") from exc
 
 
-def public(submission: FeedbackSubmission) -> FeedbackPublic:
-    return FeedbackPublic.model_validate(submission, from_attributes=True)
+def scoped(scope: str, limited: bool = False):  # type: ignore[no-untyped-def]
+    check = require_scope(scope)
+
+    def dependency(request: Request, principal: Annotated[Principal, Depends(check)]) -> Principal:
+        if limited:
+            request.app.state.rate_limit.check(principal.organisation)
+        return principal
+
+    return dependency
 
 
-@router.post("/feedback", status_code=status.HTTP_201_CREATED, responses=ERRORS, summary="Post one feedback item")
+Session = Annotated[AsyncSession, Depends(open_session)]
+Writer = Annotated[Principal, Depends(scoped("feedback:write", limited=True))]
+Reader = Annotated[Principal, Depends(scoped("feedback:read"))]
+Reviewer = Annotated[Principal, Depends(scoped("feedback:review", limited=True))]
+Responder = Annotated[Principal, Depends(scoped("responses:write", limited=True))]
+IdempotencyKey = Annotated[
+    str | None, Header(alias=IDEMPOTENCY_HEADER, description="Makes retries safe: same key, same result")
+]
+
+
+def as_problem(exc: AuthorityError) -> Problem:
+    return exc.problem()
+
+
+# ---- submissions ----
+
+
+@router.post(
+    "/feedback",
+    status_code=201,
+    responses=ERRORS,
+    tags=["feedback"],
+    response_model=FeedbackPublic,
+    summary="Post one feedback item",
+)
 async def post_feedback(
-    body: FeedbackCreate, principal: Writer, session: Session, response: Response
-) -> FeedbackPublic:
-    submission = await handlers.submit_feedback(
-        session, body, principal=principal, organisations=reference(), correlation_id=correlation.current()
+    body: FeedbackCreate, principal: Writer, session: Session, idempotency_key: IdempotencyKey = None
+) -> JSONResponse:
+    async def produce() -> tuple[int, Any]:
+        try:
+            submission, duplicate = await handlers.accept_submission(
+                session,
+                body,
+                submitted_by=principal.organisation,
+                organisations=reference(),
+                correlation_id=correlation.current(),
+            )
+        except AuthorityError as exc:
+            raise as_problem(exc) from exc
+        return (200 if duplicate else 201), public(submission).model_dump(mode="json")
+
+    status_code, content, replayed = await idempotent(
+        session,
+        organisation=principal.organisation,
+        key=idempotency_key,
+        body=body.model_dump(mode="json"),
+        produce=produce,
     )
-    response.headers["Location"] = f"/v1/feedback/{submission.id}"
+    await commit(session)
+    headers = {"Location": f"/v1/feedback/{content['id']}"} if status_code < 300 else {}
+    return replay_aware(status_code, content, replayed, headers)
+
+
+def replay_aware(status_code: int, content: Any, replayed: bool, headers: dict[str, str] | None = None) -> JSONResponse:
+    if replayed:
+        headers = {**(headers or {}), "Idempotent-Replayed": "true"}
+    return JSONResponse(content, status_code=status_code, headers=headers)
+
+
+@router.post(
+    "/feedback/batch",
+    responses=ERRORS,
+    tags=["feedback"],
+    response_model=BatchResult,
+    summary="Post up to 1,000 items; each gets its own result",
+)
+async def post_batch(
+    body: BatchCreate, principal: Writer, session: Session, idempotency_key: IdempotencyKey = None
+) -> JSONResponse:
+    async def produce() -> tuple[int, Any]:
+        outcomes = await handlers.submit_batch(
+            session,
+            body.items,
+            submitted_by=principal.organisation,
+            organisations=reference(),
+            correlation_id=correlation.current(),
+        )
+        items = [
+            BatchItemResult(
+                index=i,
+                client_reference=(raw.get("client_reference") if isinstance(raw, dict) else None),
+                status=o.status,
+                id=o.submission.id if o.submission else None,
+                errors=o.errors,
+            )
+            for i, (raw, o) in enumerate(zip(body.items, outcomes, strict=True))
+        ]
+        counts = {s: sum(1 for o in outcomes if o.status == s) for s in ("accepted", "duplicate", "rejected")}
+        result = BatchResult(
+            accepted=counts["accepted"], duplicates=counts["duplicate"], rejected=counts["rejected"], items=items
+        )
+        return 200, result.model_dump(mode="json")
+
+    status_code, content, replayed = await idempotent(
+        session,
+        organisation=principal.organisation,
+        key=idempotency_key,
+        body=body.model_dump(mode="json"),
+        produce=produce,
+    )
+    await commit(session)
+    return replay_aware(status_code, content, replayed)
+
+
+@router.get("/feedback", responses=ERRORS, tags=["feedback"], summary="List feedback, newest first")
+async def list_feedback(
+    principal: Reader,
+    session: Session,
+    organisation_code: Annotated[str | None, Query(pattern=r"^[A-Za-z0-9]{3,6}$", description="Default: yours")] = None,
+    service_area: ServiceArea | None = None,
+    channel: Channel | None = None,
+    occurred_from: AwareDatetime | None = None,
+    occurred_to: AwareDatetime | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    cursor: str | None = None,
+) -> FeedbackPage:
+    filters = FeedbackFilter(
+        organisation_code=organisation_code.upper() if organisation_code else None,
+        service_area=service_area.value if service_area else None,
+        channel=channel.value if channel else None,
+        occurred_from=occurred_from,
+        occurred_to=occurred_to,
+    )
+    try:
+        rows, next_cursor = await handlers.list_feedback(
+            session, filters, principal=principal, organisations=reference(), limit=limit, cursor=cursor
+        )
+    except AuthorityError as exc:
+        raise as_problem(exc) from exc
+    return FeedbackPage(items=[public(r) for r in rows], next_cursor=next_cursor)
+
+
+@router.get("/feedback/{submission_id}", responses=ERRORS, tags=["feedback"], summary="Read one feedback item")
+async def get_feedback(submission_id: uuid.UUID, principal: Reader, session: Session) -> FeedbackPublic:
+    return public(await handlers.get_feedback(session, submission_id, principal=principal, organisations=reference()))
+
+
+# ---- safeguarding and complaint review ----
+
+
+@router.get("/reviews", responses=ERRORS, tags=["reviews"], summary="Flagged feedback awaiting review, oldest first")
+async def review_queue(
+    principal: Annotated[Principal, Depends(scoped("feedback:review"))],
+    session: Session,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> list[FeedbackPublic]:
+    rows, _ = await handlers.list_feedback(
+        session,
+        FeedbackFilter(review_status=handlers.PENDING_REVIEW),
+        principal=principal,
+        organisations=reference(),
+        limit=1000,
+        cursor=None,
+    )
+    return [public(r) for r in sorted(rows, key=lambda r: r.received_at)[:limit]]
+
+
+@router.post("/reviews/{submission_id}", responses=ERRORS, tags=["reviews"], summary="Record a review decision")
+async def decide(
+    submission_id: uuid.UUID, body: ReviewDecisionCreate, principal: Reviewer, session: Session
+) -> FeedbackPublic:
+    submission = await handlers.record_review(
+        session,
+        submission_id,
+        body.decision,
+        principal=principal,
+        organisations=reference(),
+        correlation_id=correlation.current(),
+    )
+    await commit(session)
     return public(submission)
 
 
-@router.get("/feedback/{submission_id}", responses=ERRORS, summary="Read one feedback item")
-async def get_feedback(submission_id: UUID, principal: Reader, session: Session) -> FeedbackPublic:
-    return public(await handlers.get_feedback(session, submission_id, principal=principal, organisations=reference()))
+# ---- "you said, we did" ----
+
+
+def response_public(response: FeedbackResponse) -> ResponsePublic:
+    return ResponsePublic.model_validate(response, from_attributes=True)
+
+
+@router.post(
+    "/responses",
+    status_code=201,
+    responses=ERRORS,
+    tags=["responses"],
+    summary="Publish what changed because of feedback",
+)
+async def post_response(body: ResponseCreate, principal: Responder, session: Session) -> ResponsePublic:
+    try:
+        response = await handlers.create_response(
+            session, body, principal=principal, organisations=reference(), correlation_id=correlation.current()
+        )
+    except AuthorityError as exc:
+        raise as_problem(exc) from exc
+    await commit(session)
+    return response_public(response)
+
+
+@router.patch(
+    "/responses/{response_id}",
+    responses=ERRORS,
+    tags=["responses"],
+    summary="Move a response on (status, evidence, dates)",
+)
+async def patch_response(
+    response_id: uuid.UUID, body: ResponseUpdate, principal: Responder, session: Session
+) -> ResponsePublic:
+    response = await handlers.update_response(
+        session,
+        response_id,
+        body,
+        principal=principal,
+        organisations=reference(),
+        correlation_id=correlation.current(),
+    )
+    await commit(session)
+    return response_public(response)
+
+
+@router.get("/responses", responses=ERRORS, tags=["responses"], summary="Responses you may see, newest first")
+async def list_responses(
+    principal: Reader, session: Session, limit: Annotated[int, Query(ge=1, le=500)] = 100
+) -> list[ResponsePublic]:
+    visible = reference().descendants(principal.organisation)
+    rows = (
+        await session.scalars(
+            select(FeedbackResponse)
+            .where(FeedbackResponse.organisation_code.in_(visible))
+            .order_by(FeedbackResponse.responded_at.desc())
+            .limit(limit)
+        )
+    ).all()
+    return [response_public(r) for r in rows]
+
+
+@router.get("/responses/{response_id}", responses=ERRORS, tags=["responses"], summary="Read one response")
+async def get_response(response_id: uuid.UUID, principal: Reader, session: Session) -> ResponsePublic:
+    return response_public(
+        await handlers.get_response(session, response_id, principal=principal, organisations=reference())
+    )
+
+
+# ---- monthly FFT returns ----
+
+
+def upload_public(upload: FftUpload) -> UploadPublic:
+    return UploadPublic.model_validate(upload, from_attributes=True)
+
+
+@router.post(
+    "/fft-returns/uploads",
+    status_code=status.HTTP_202_ACCEPTED,
+    responses=ERRORS,
+    tags=["fft returns"],
+    summary="Upload a monthly FFT return (CSV, NHS England GP layout); processed in the background",
+    openapi_extra={"requestBody": {"required": True, "content": {"text/csv": {"schema": {"type": "string"}}}}},
+)
+async def upload_returns(
+    request: Request,
+    principal: Writer,
+    session: Session,
+    filename: Annotated[str | None, Query(max_length=200)] = None,
+) -> JSONResponse:
+    if request.headers.get("content-type", "").split(";")[0].strip() not in ("text/csv", "application/csv"):
+        raise Problem(415, "Unsupported media type", "Send the file as the body with Content-Type: text/csv.")
+    try:
+        content = (await request.body()).decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise Problem(422, "Not UTF-8", "Save the CSV as UTF-8 and upload it again.") from exc
+    rows = read_rows(content)  # refuses a wrong header now, not in the background
+    upload = FftUpload(
+        id=uuid.uuid4(),
+        submitted_by=principal.organisation,
+        filename=filename,
+        status="queued",
+        content=content,
+        total_rows=len(rows),
+        processed_rows=0,
+        accepted=0,
+        rejected=0,
+        errors=[],
+        correlation_id=correlation.current(),
+        created_at=datetime.now(UTC),
+    )
+    session.add(upload)
+    await commit(session)
+    request.app.state.uploads.start(upload.id)
+    location = f"/v1/fft-returns/uploads/{upload.id}"
+    return JSONResponse(upload_public(upload).model_dump(mode="json"), status_code=202, headers={"Location": location})
+
+
+@router.get(
+    "/fft-returns/uploads/{upload_id}",
+    responses=ERRORS,
+    tags=["fft returns"],
+    summary="An upload's progress and, when done, its result report",
+)
+async def upload_status(upload_id: uuid.UUID, principal: Reader, session: Session) -> UploadPublic:
+    upload = await session.get(FftUpload, upload_id)
+    if upload is None or not reference().may_act_for(principal.organisation, upload.submitted_by):
+        raise Problem(404, "Not found", f"No upload {upload_id} that you may see.")
+    return upload_public(upload)

@@ -1,11 +1,14 @@
-"""feedback-intake's tables: submissions, and its outbox."""
+"""feedback-intake's tables: submissions, FFT returns and their upload jobs, reviews,
+responses, idempotency records, and its outbox and inbox."""
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import DateTime, String, Text, Uuid
+from sqlalchemy import JSON, Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint, Uuid
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from hub_shared.inbox import InboxMixin
 from hub_shared.outbox import OutboxMixin
 
 
@@ -15,18 +18,108 @@ class Base(DeclarativeBase):
 
 class FeedbackSubmission(Base):
     __tablename__ = "feedback_submission"
+    __table_args__ = (
+        UniqueConstraint("submitted_by", "client_reference", name="uq_submission_client_reference"),
+        Index("ix_submission_listing", "received_at", "id"),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     organisation_code: Mapped[str] = mapped_column(String(10), index=True)
+    counts_for: Mapped[str] = mapped_column(String(10))
     service_area: Mapped[str] = mapped_column(String(40))
     channel: Mapped[str] = mapped_column(String(40))
     fft_answer: Mapped[str | None] = mapped_column(String(40), nullable=True)
-    text: Mapped[str | None] = mapped_column(Text, nullable=True)
+    text: Mapped[str | None] = mapped_column(Text, nullable=True)  # scrubbed: the original is never stored
     occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     submitted_by: Mapped[str] = mapped_column(String(10))
+    client_reference: Mapped[str | None] = mapped_column(String(100), nullable=True)
     correlation_id: Mapped[str] = mapped_column(String(100))
+    age_band: Mapped[str | None] = mapped_column(String(30), nullable=True)
+    sex: Mapped[str | None] = mapped_column(String(30), nullable=True)
+    ethnic_group: Mapped[str | None] = mapped_column(String(50), nullable=True)
+    postcode_district: Mapped[str | None] = mapped_column(String(4), nullable=True)
+    member_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, nullable=True, index=True)
+    contact_token: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    redactions: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
+    triage_flags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    review_status: Mapped[str] = mapped_column(String(30), default="not_required", index=True)
+    reviewed_by: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class FftReturn(Base):
+    """A practice's monthly FFT return: counts per answer and per collection mode."""
+
+    __tablename__ = "fft_return"
+    __table_args__ = (UniqueConstraint("organisation_code", "period", name="uq_fft_return_period"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    organisation_code: Mapped[str] = mapped_column(String(10))
+    period: Mapped[str] = mapped_column(String(7))
+    answers: Mapped[dict[str, int]] = mapped_column(JSON)
+    modes: Mapped[dict[str, int]] = mapped_column(JSON)
+    upload_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("fft_upload.id"))
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class FftUpload(Base):
+    """An asynchronous CSV upload job, with its progress and result report."""
+
+    __tablename__ = "fft_upload"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    submitted_by: Mapped[str] = mapped_column(String(10), index=True)
+    filename: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    status: Mapped[str] = mapped_column(String(20), default="queued")  # queued, running, done, failed
+    content: Mapped[str] = mapped_column(Text)
+    total_rows: Mapped[int] = mapped_column(Integer, default=0)
+    processed_rows: Mapped[int] = mapped_column(Integer, default=0)
+    accepted: Mapped[int] = mapped_column(Integer, default=0)
+    rejected: Mapped[int] = mapped_column(Integer, default=0)
+    errors: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    correlation_id: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class FeedbackResponse(Base):
+    """'You said, we did': what a place did about a theme or some submissions."""
+
+    __tablename__ = "feedback_response"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    organisation_code: Mapped[str] = mapped_column(String(10), index=True)
+    theme: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    submission_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
+    you_said: Mapped[str] = mapped_column(Text)
+    we_did: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20))
+    status_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    evidence_url: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    change_due: Mapped[date | None] = mapped_column(Date, nullable=True)
+    changed_at: Mapped[date | None] = mapped_column(Date, nullable=True)
+    created_by: Mapped[str] = mapped_column(String(10))
+    responded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class IdempotencyRecord(Base):
+    """The first result of a request made with an Idempotency-Key, replayed on retries."""
+
+    __tablename__ = "idempotency_record"
+
+    organisation_code: Mapped[str] = mapped_column(String(10), primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    request_hash: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int] = mapped_column(Integer)
+    body: Mapped[Any] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 class OutboxMessage(OutboxMixin, Base):
+    pass
+
+
+class InboxMessage(InboxMixin, Base):
     pass

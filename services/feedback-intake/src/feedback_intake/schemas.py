@@ -1,39 +1,63 @@
-"""What callers send and get back over HTTP."""
+"""What callers send and get back over HTTP (and over the Kafka ingress)."""
 
-from datetime import UTC, datetime
-from typing import Self
+from datetime import UTC, date, datetime
+from typing import Any, Self, cast
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AnyHttpUrl, AwareDatetime, BaseModel, ConfigDict, Field, JsonValue, model_validator
 
-from hub_shared.events import Channel, FftAnswer, ServiceArea
+from hub_shared.events import (
+    Channel,
+    Demographics,
+    FftAnswer,
+    ResponseStatus,
+    ReviewDecision,
+    ServiceArea,
+    TriageFlag,
+)
+
+ODS_CODE = r"^[A-Za-z0-9]{3,6}$"
+EXAMPLE: dict[str, Any] = {
+    "organisation_code": "P81001",
+    "service_area": "general_practice",
+    "channel": "fft_sms",
+    "fft_answer": "very_good",
+    "text": "Reception were kind and I was seen the same day.",
+    "occurred_at": "2026-11-20T09:30:00Z",
+    "demographics": {"age_band": "35_44", "sex": "female", "ethnic_group": "white_british", "postcode_district": "LS6"},
+    "hear_back": {"member_id": "6f1c0a52-8a8e-4a36-9d0e-2b1f0c3e7a10"},
+}
+
+
+class HearBack(BaseModel):
+    """Consent to hear back: a patient partner's member id or a pseudonymous contact
+    token, never an address (intake holds no contact details)."""
+
+    model_config = ConfigDict(extra="forbid")
+    member_id: UUID | None = None
+    contact_token: str | None = Field(None, min_length=8, max_length=200, pattern=r"^[A-Za-z0-9_\-.]+$")
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Self:
+        if (self.member_id is None) == (self.contact_token is None):
+            raise ValueError("give exactly one of member_id or contact_token")
+        return self
 
 
 class FeedbackCreate(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {
-                    "organisation_code": "P81001",
-                    "service_area": "general_practice",
-                    "channel": "fft_sms",
-                    "fft_answer": "very_good",
-                    "text": "Reception were kind and I was seen the same day.",
-                    "occurred_at": "2026-11-20T09:30:00Z",
-                }
-            ]
-        },
-    )
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [cast(JsonValue, EXAMPLE)]})
 
-    organisation_code: str = Field(
-        pattern=r"^[A-Za-z0-9]{3,6}$", description="ODS code of the place or practice the feedback is about"
-    )
+    organisation_code: str = Field(pattern=ODS_CODE, description="ODS code of the place or practice it is about")
     service_area: ServiceArea
     channel: Channel
     fft_answer: FftAnswer | None = Field(None, description="Friends and Family Test answer, if one was given")
-    text: str | None = Field(None, min_length=1, max_length=5000, description="Free text, if any")
+    text: str | None = Field(None, min_length=1, max_length=5000, description="Free text; scrubbed of personal data")
     occurred_at: AwareDatetime = Field(description="When the experience or meeting happened (with a UTC offset)")
+    demographics: Demographics | None = None
+    hear_back: HearBack | None = None
+    client_reference: str | None = Field(
+        None, min_length=1, max_length=100, description="Your id for this item; a repeat is reported as a duplicate"
+    )
 
     @model_validator(mode="after")
     def _has_content(self) -> Self:
@@ -48,9 +72,112 @@ class FeedbackCreate(BaseModel):
 class FeedbackPublic(BaseModel):
     id: UUID
     organisation_code: str
+    counts_for: str
     service_area: ServiceArea
     channel: Channel
     fft_answer: FftAnswer | None
     text: str | None
     occurred_at: datetime
     received_at: datetime
+    client_reference: str | None
+    demographics: Demographics | None
+    hears_back: bool
+    redactions: dict[str, int]
+    triage_flags: list[TriageFlag]
+    review_status: str
+
+
+class FeedbackPage(BaseModel):
+    items: list[FeedbackPublic]
+    next_cursor: str | None = Field(description="Pass as ?cursor= for the next page; null on the last page")
+
+
+class BatchCreate(BaseModel):
+    items: list[dict[str, Any]] = Field(
+        min_length=1, max_length=1000, description="Up to 1,000 submissions, each with a client_reference"
+    )
+
+
+class BatchItemResult(BaseModel):
+    index: int
+    client_reference: str | None
+    status: str = Field(description="accepted, duplicate or rejected")
+    id: UUID | None = None
+    errors: list[dict[str, str]] | None = None
+
+
+class BatchResult(BaseModel):
+    accepted: int
+    duplicates: int
+    rejected: int
+    items: list[BatchItemResult]
+
+
+class ReviewDecisionCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    decision: ReviewDecision
+
+
+class ResponseCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    organisation_code: str = Field(pattern=ODS_CODE, description="The place or practice responding")
+    theme: str | None = Field(None, min_length=1, max_length=100, description="The theme responded to, if any")
+    submission_ids: list[UUID] = Field(default_factory=list, max_length=1000)
+    you_said: str = Field(min_length=1, max_length=5000)
+    we_did: str = Field(min_length=1, max_length=5000)
+    status: ResponseStatus
+    status_reason: str | None = Field(None, max_length=2000, description="Required when status is not_possible")
+    evidence_url: AnyHttpUrl | None = None
+    change_due: date | None = None
+    changed_at: date | None = None
+
+    @model_validator(mode="after")
+    def _coherent(self) -> Self:
+        if not self.theme and not self.submission_ids:
+            raise ValueError("respond to a theme, some submissions, or both")
+        if self.status is ResponseStatus.NOT_POSSIBLE and not self.status_reason:
+            raise ValueError("status_reason is required when the change is not possible")
+        if self.status is ResponseStatus.DONE and self.changed_at is None:
+            raise ValueError("changed_at is required when status is done")
+        self.organisation_code = self.organisation_code.upper()
+        return self
+
+
+class ResponseUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    status: ResponseStatus
+    status_reason: str | None = Field(None, max_length=2000)
+    we_did: str | None = Field(None, min_length=1, max_length=5000)
+    evidence_url: AnyHttpUrl | None = None
+    change_due: date | None = None
+    changed_at: date | None = None
+
+
+class ResponsePublic(BaseModel):
+    id: UUID
+    organisation_code: str
+    theme: str | None
+    submission_ids: list[UUID]
+    you_said: str
+    we_did: str
+    status: ResponseStatus
+    status_reason: str | None
+    evidence_url: str | None
+    change_due: date | None
+    changed_at: date | None
+    responded_at: datetime
+    updated_at: datetime
+
+
+class UploadPublic(BaseModel):
+    id: UUID
+    status: str = Field(description="queued, running, done or failed")
+    filename: str | None
+    total_rows: int
+    processed_rows: int
+    accepted: int
+    rejected: int
+    errors: list[dict[str, Any]] = Field(description="One entry per rejected row: row number and field errors")
+    created_at: datetime
+    finished_at: datetime | None

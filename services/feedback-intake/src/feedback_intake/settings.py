@@ -9,3 +9,9 @@ class IntakeSettings(ServiceSettings):
     service_name: str = "feedback-intake"
     database_url: str = "sqlite+aiosqlite:///.state/feedback_intake.db"
     http_port: int = 8001
+    # Per organisation, across every write (posts, batches, uploads, reviews, responses).
+    rate_limit: str = "1200/minute"
+    rate_limit_storage: str = "memory://"
+    max_body_bytes: int = 64 * 1024
+    max_batch_bytes: int = 8 * 1024 * 1024
+    max_upload_bytes: int = 20 * 1024 * 1024

@@ -14,11 +14,27 @@ from cloudevents.core.bindings import kafka as ce_kafka
 from cloudevents.core.v1.event import CloudEvent
 from pydantic import BaseModel, ValidationError
 
-from hub_shared.events.feedback import FeedbackReceivedV1
+from hub_shared.events.feedback import (
+    FeedbackReceivedV1,
+    FeedbackRejectedV1,
+    FeedbackRespondedV1,
+    FeedbackReviewedV1,
+    FeedbackSubmittedV1,
+    FftMonthlyReturnV1,
+    MemberErasedV1,
+)
 
 EVENT_TYPES: dict[str, type[BaseModel]] = {
     model.event_type: model  # type: ignore[attr-defined]
-    for model in (FeedbackReceivedV1,)
+    for model in (
+        FeedbackReceivedV1,
+        FeedbackReviewedV1,
+        FftMonthlyReturnV1,
+        FeedbackRespondedV1,
+        FeedbackRejectedV1,
+        FeedbackSubmittedV1,
+        MemberErasedV1,
+    )
 }
 
 

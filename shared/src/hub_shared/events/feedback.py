@@ -1,11 +1,14 @@
-"""Feedback events published by feedback-intake."""
+"""Feedback events published by feedback-intake.
 
-from datetime import datetime
+Readers are tolerant (unknown fields are ignored), so a version may gain optional
+fields; removing or changing one needs a new version."""
+
+from datetime import date, datetime
 from enum import StrEnum
 from typing import ClassVar
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class ServiceArea(StrEnum):
@@ -41,11 +44,91 @@ class FftAnswer(StrEnum):
     DONT_KNOW = "dont_know"
 
 
-class FeedbackReceivedV1(BaseModel):
-    """A feedback submission was accepted and stored. Its free text is already scrubbed."""
+class AgeBand(StrEnum):
+    UNDER_16 = "under_16"
+    AGE_16_24 = "16_24"
+    AGE_25_34 = "25_34"
+    AGE_35_44 = "35_44"
+    AGE_45_54 = "45_54"
+    AGE_55_64 = "55_64"
+    AGE_65_74 = "65_74"
+    AGE_75_84 = "75_84"
+    AGE_85_PLUS = "85_plus"
+    PREFER_NOT_TO_SAY = "prefer_not_to_say"
+
+
+class Sex(StrEnum):
+    """The ONS 2021 Census sex question."""
+
+    FEMALE = "female"
+    MALE = "male"
+    PREFER_NOT_TO_SAY = "prefer_not_to_say"
+
+
+class EthnicGroup(StrEnum):
+    """The 19 ONS 2021 Census ethnic groups for England and Wales."""
+
+    ASIAN_BANGLADESHI = "asian_bangladeshi"
+    ASIAN_CHINESE = "asian_chinese"
+    ASIAN_INDIAN = "asian_indian"
+    ASIAN_PAKISTANI = "asian_pakistani"
+    ASIAN_OTHER = "asian_other"
+    BLACK_AFRICAN = "black_african"
+    BLACK_CARIBBEAN = "black_caribbean"
+    BLACK_OTHER = "black_other"
+    MIXED_WHITE_AND_ASIAN = "mixed_white_and_asian"
+    MIXED_WHITE_AND_BLACK_AFRICAN = "mixed_white_and_black_african"
+    MIXED_WHITE_AND_BLACK_CARIBBEAN = "mixed_white_and_black_caribbean"
+    MIXED_OTHER = "mixed_other"
+    WHITE_BRITISH = "white_british"
+    WHITE_IRISH = "white_irish"
+    WHITE_GYPSY_OR_IRISH_TRAVELLER = "white_gypsy_or_irish_traveller"
+    WHITE_ROMA = "white_roma"
+    WHITE_OTHER = "white_other"
+    OTHER_ARAB = "other_arab"
+    OTHER_ANY = "other_any"
+    PREFER_NOT_TO_SAY = "prefer_not_to_say"
+
+
+class Demographics(BaseModel):
+    """Voluntary, as the person gave them at the time."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    age_band: AgeBand | None = None
+    sex: Sex | None = None
+    ethnic_group: EthnicGroup | None = None
+    postcode_district: str | None = Field(None, pattern=r"^[A-Z]{1,2}[0-9][A-Z0-9]?$", description="e.g. LS6, M1, SW1A")
+
+
+class TriageFlag(StrEnum):
+    RISK_OF_HARM = "risk_of_harm"
+    COMPLAINT = "complaint"
+
+
+class ReviewDecision(StrEnum):
+    CLEARED = "cleared"  # nothing to act on: the text may be shown
+    SAFEGUARDING_REFERRAL = "safeguarding_referral"
+    COMPLAINT_REFERRAL = "complaint_referral"
+    WITHHELD = "withheld"  # acted on or not, the text must never be shown
+
+
+class ResponseStatus(StrEnum):
+    PLANNED = "planned"
+    IN_PROGRESS = "in_progress"
+    DONE = "done"
+    NOT_POSSIBLE = "not_possible"
+
+
+class _Event(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class FeedbackReceivedV1(_Event):
+    """A feedback submission was accepted and stored. Its free text is already scrubbed;
+    text flagged for review must stay out of free-text views until a review clears it."""
 
     event_type: ClassVar[str] = "feedback.received.v1"
-    model_config = ConfigDict(extra="forbid")
 
     submission_id: UUID
     organisation_code: str
@@ -55,3 +138,87 @@ class FeedbackReceivedV1(BaseModel):
     text: str | None = None
     occurred_at: datetime
     received_at: datetime
+    counts_for: str | None = Field(None, description="Where the figures belong: a merged practice's successor")
+    place_code: str | None = None
+    submitted_by: str | None = None
+    demographics: Demographics | None = None
+    redactions: dict[str, int] = Field(default_factory=dict, description="Personal data removed, by kind")
+    triage_flags: list[TriageFlag] = Field(default_factory=list)
+    review_required: bool = False
+
+
+class FeedbackReviewedV1(_Event):
+    """A reviewer decided what happens to a flagged submission."""
+
+    event_type: ClassVar[str] = "feedback.reviewed.v1"
+
+    submission_id: UUID
+    organisation_code: str
+    decision: ReviewDecision
+    reviewed_by: str
+    reviewed_at: datetime
+
+
+class FftMonthlyReturnV1(_Event):
+    """A practice's monthly FFT return: counts, not individual submissions."""
+
+    event_type: ClassVar[str] = "feedback.fft_return.v1"
+
+    return_id: UUID
+    organisation_code: str
+    counts_for: str
+    place_code: str | None = None
+    period: str = Field(pattern=r"^\d{4}-\d{2}$")
+    answers: dict[FftAnswer, int]
+    modes: dict[str, int]
+    received_at: datetime
+
+
+class FeedbackRespondedV1(_Event):
+    """A place published what it did about feedback ("you said, we did")."""
+
+    event_type: ClassVar[str] = "feedback.responded.v1"
+
+    response_id: UUID
+    organisation_code: str
+    theme: str | None = None
+    submission_ids: list[UUID] = Field(default_factory=list)
+    you_said: str
+    we_did: str
+    status: ResponseStatus
+    status_reason: str | None = None
+    evidence_url: str | None = None
+    earliest_feedback_at: datetime | None = None
+    responded_at: datetime
+    change_due: date | None = None
+    changed_at: date | None = None
+    notify_member_ids: list[UUID] = Field(default_factory=list, description="Contributors who asked to hear back")
+    notify_contact_tokens: list[str] = Field(default_factory=list)
+
+
+class FeedbackRejectedV1(_Event):
+    """A submission from the Kafka ingress failed validation: what and why."""
+
+    event_type: ClassVar[str] = "feedback.rejected.v1"
+
+    source_event_id: str | None = None
+    submitted_by: str | None = None
+    client_reference: str | None = None
+    errors: list[dict[str, str]]
+    rejected_at: datetime
+
+
+class FeedbackSubmittedV1(_Event):
+    """A raw submission a place's own system puts on the ingress topic; intake validates it."""
+
+    event_type: ClassVar[str] = "feedback.submitted.v1"
+    model_config = ConfigDict(extra="allow")  # validated field by field by intake
+
+
+class MemberErasedV1(_Event):
+    """membership: a patient partner asked to be forgotten; every service drops its links."""
+
+    event_type: ClassVar[str] = "member.erased.v1"
+
+    member_id: UUID
+    erased_at: datetime

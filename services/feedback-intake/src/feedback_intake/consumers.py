@@ -1,0 +1,39 @@
+"""Subscriptions: raw submissions from places' own systems, and member erasures."""
+
+from functools import partial
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from feedback_intake import handlers
+from feedback_intake.models import InboxMessage
+from hub_shared.consumer import EventConsumer
+from hub_shared.events import FeedbackSubmittedV1, MemberErasedV1
+from hub_shared.organisations import reference
+from hub_shared.settings import ServiceSettings
+from hub_shared.topics import FEEDBACK_SUBMISSIONS, MEMBERSHIP_EVENTS
+
+
+def consumers(settings: ServiceSettings, sessions: async_sessionmaker[AsyncSession]) -> list[EventConsumer]:
+    common = {
+        "sessions": sessions,
+        "inbox_model": InboxMessage,
+        "max_attempts": settings.consumer_max_attempts,
+        "backoff_seconds": settings.consumer_backoff_seconds,
+    }
+    return [
+        EventConsumer(
+            group="feedback-intake.ingress",
+            topics=[FEEDBACK_SUBMISSIONS.name],
+            handlers={
+                FeedbackSubmittedV1.event_type: partial(handlers.on_ingress_submission, organisations=reference())
+            },
+            invalid_handler=handlers.on_invalid_ingress,
+            **common,  # type: ignore[arg-type]
+        ),
+        EventConsumer(
+            group="feedback-intake.erasure",
+            topics=[MEMBERSHIP_EVENTS.name],
+            handlers={MemberErasedV1.event_type: partial(handlers.on_member_erased, organisations=reference())},
+            **common,  # type: ignore[arg-type]
+        ),
+    ]

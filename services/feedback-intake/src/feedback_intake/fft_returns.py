@@ -1,0 +1,265 @@
+"""Monthly FFT returns uploaded as CSV in NHS England's GP practice layout, processed as
+an asynchronous job with progress and a per-row result report.
+
+Columns (header names are matched ignoring case, spaces and punctuation):
+  Practice Code, Period (2026-10, Oct-26 or October 2026),
+  Very Good, Good, Neither Good nor Poor, Poor, Very Poor, Don't Know,
+  Total (optional: checked against the answers),
+  SMS, Online (or Smartphone App/Tablet/Online), Paper, Telephone, Other (collection modes, optional).
+Other columns (Practice Name, ...) are ignored. Each row becomes one aggregate record
+per practice and month; a later upload for the same practice and month replaces it."""
+
+import asyncio
+import csv
+import io
+import re
+import uuid
+from datetime import UTC, datetime
+from typing import Any, Self
+
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from feedback_intake.handlers import AuthorityError, check_authority, publish
+from feedback_intake.models import FftReturn, FftUpload
+from hub_shared.events import FftAnswer, FftMonthlyReturnV1
+from hub_shared.logging import get_logger
+from hub_shared.organisations import Organisations
+from hub_shared.problems import Problem, field_errors
+
+log = get_logger(__name__)
+CHUNK = 200
+ANSWER_COLUMNS = {a.value: a for a in FftAnswer}
+MODES = ("sms", "online", "paper", "telephone", "other")
+HEADER_ALIASES = {
+    "practicecode": "practice_code",
+    "odscode": "practice_code",
+    "period": "period",
+    "month": "period",
+    "verygood": "very_good",
+    "good": "good",
+    "neithergoodnorpoor": "neither_good_nor_poor",
+    "poor": "poor",
+    "verypoor": "very_poor",
+    "dontknow": "dont_know",
+    "total": "total",
+    "totalresponses": "total",
+    "sms": "sms",
+    "smstext": "sms",
+    "modesms": "sms",
+    "online": "online",
+    "smartphoneapptabletonline": "online",
+    "modeonline": "online",
+    "paper": "paper",
+    "modepaper": "paper",
+    "telephone": "telephone",
+    "modetelephone": "telephone",
+    "other": "other",
+    "modeother": "other",
+}
+REQUIRED = {"practice_code", "period", *ANSWER_COLUMNS}
+MONTHS = {
+    m: i
+    for i, m in enumerate(["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], start=1)
+}
+
+
+def normalise_period(value: str) -> str:
+    value = value.strip()
+    if m := re.fullmatch(r"(\d{4})-(\d{2})", value):
+        year, month = int(m[1]), int(m[2])
+    elif m := re.fullmatch(r"([A-Za-z]{3})[a-z]*[- ](\d{2}|\d{4})", value):
+        month = MONTHS.get(m[1].lower(), 0)
+        year = int(m[2]) + (2000 if len(m[2]) == 2 else 0)
+    else:
+        raise ValueError("use 2026-10, Oct-26 or October 2026")
+    if not 1 <= month <= 12:
+        raise ValueError("not a month")
+    return f"{year:04d}-{month:02d}"
+
+
+class FftReturnRow(BaseModel):
+    practice_code: str = Field(pattern=r"^[A-Za-z0-9]{3,6}$")
+    period: str
+    very_good: int = Field(ge=0)
+    good: int = Field(ge=0)
+    neither_good_nor_poor: int = Field(ge=0)
+    poor: int = Field(ge=0)
+    very_poor: int = Field(ge=0)
+    dont_know: int = Field(ge=0)
+    total: int | None = Field(None, ge=0)
+    sms: int | None = Field(None, ge=0)
+    online: int | None = Field(None, ge=0)
+    paper: int | None = Field(None, ge=0)
+    telephone: int | None = Field(None, ge=0)
+    other: int | None = Field(None, ge=0)
+
+    @field_validator("period")
+    @classmethod
+    def _period(cls, value: str) -> str:
+        return normalise_period(value)
+
+    @model_validator(mode="after")
+    def _totals(self) -> Self:
+        answered = sum(self.answers.values())
+        if self.total is not None and self.total != answered:
+            raise ValueError(f"total {self.total} is not the sum of the answers ({answered})")
+        if self.modes and sum(self.modes.values()) != answered:
+            raise ValueError(f"the collection modes add up to {sum(self.modes.values())}, the answers to {answered}")
+        self.practice_code = self.practice_code.upper()
+        return self
+
+    @property
+    def answers(self) -> dict[str, int]:
+        return {name: getattr(self, name) for name in ANSWER_COLUMNS}
+
+    @property
+    def modes(self) -> dict[str, int]:
+        return {m: getattr(self, m) for m in MODES if getattr(self, m) is not None}
+
+
+def read_rows(content: str) -> list[dict[str, str]]:
+    """Rows keyed by canonical column names; refuses a file whose header lacks a column."""
+    reader = csv.reader(io.StringIO(content.lstrip("\ufeff")))
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise Problem(422, "Empty file", "The CSV has no header row.") from None
+    columns = [HEADER_ALIASES.get(re.sub(r"[^a-z0-9]", "", h.lower())) for h in header]
+    missing = sorted(REQUIRED - {c for c in columns if c})
+    if missing:
+        raise Problem(
+            422,
+            "Missing columns",
+            f"The CSV lacks: {', '.join(missing)}.",
+            errors=[{"field": m, "message": "column missing", "type": "missing"} for m in missing],
+        )
+    rows = []
+    for values in reader:
+        if not any(v.strip() for v in values):
+            continue
+        rows.append({c: v.strip() for c, v in zip(columns, values, strict=False) if c and v.strip() != ""})
+    return rows
+
+
+async def process_upload(
+    sessions: async_sessionmaker[AsyncSession], upload_id: uuid.UUID, organisations: Organisations
+) -> None:
+    """Work through an upload in chunks, each chunk one transaction with its events and the
+    job's progress, so a restart resumes after the last committed chunk."""
+    async with sessions() as session, session.begin():
+        upload = await session.get(FftUpload, upload_id)
+        if upload is None or upload.status in ("done", "failed"):
+            return
+        upload.status = "running"
+        content, start, submitted_by, correlation_id = (
+            upload.content,
+            upload.processed_rows,
+            upload.submitted_by,
+            upload.correlation_id,
+        )
+    rows = read_rows(content)
+    for offset in range(start, len(rows), CHUNK):
+        async with sessions() as session, session.begin():
+            upload = await session.get(FftUpload, upload_id, with_for_update=True)
+            assert upload is not None
+            errors = list(upload.errors)
+            for number, raw in enumerate(rows[offset : offset + CHUNK], start=offset + 2):  # +2: header is line 1
+                problems = await _apply_row(session, raw, submitted_by, organisations, upload_id, correlation_id)
+                if problems:
+                    upload.rejected += 1
+                    errors.append({"row": number, "errors": problems})
+                else:
+                    upload.accepted += 1
+            upload.errors = errors
+            upload.processed_rows = min(offset + CHUNK, len(rows))
+        await asyncio.sleep(0)  # let requests (progress polls) in between chunks
+    async with sessions() as session, session.begin():
+        upload = await session.get(FftUpload, upload_id)
+        assert upload is not None
+        upload.status = "done"
+        upload.finished_at = datetime.now(UTC)
+    log.info("FFT upload processed", upload_id=str(upload_id), rows=len(rows))
+
+
+async def _apply_row(
+    session: AsyncSession,
+    raw: dict[str, Any],
+    submitted_by: str,
+    organisations: Organisations,
+    upload_id: uuid.UUID,
+    correlation_id: str,
+) -> list[dict[str, str]]:
+    try:
+        row = FftReturnRow.model_validate(raw)
+        check_authority(organisations, submitted_by, row.practice_code, field="practice_code")
+    except ValidationError as exc:
+        return field_errors(exc.errors())
+    except AuthorityError as exc:
+        return exc.errors
+    now = datetime.now(UTC)
+    record = await session.scalar(
+        select(FftReturn).where(FftReturn.organisation_code == row.practice_code, FftReturn.period == row.period)
+    )
+    if record is None:
+        record = FftReturn(id=uuid.uuid4(), organisation_code=row.practice_code, period=row.period)
+        session.add(record)
+    record.answers, record.modes, record.upload_id, record.received_at = row.answers, row.modes, upload_id, now
+    event = FftMonthlyReturnV1(
+        return_id=record.id,
+        organisation_code=row.practice_code,
+        counts_for=organisations.counts_for(row.practice_code),
+        place_code=organisations.place_of(row.practice_code),
+        period=row.period,
+        answers=row.answers,  # type: ignore[arg-type]
+        modes=row.modes,
+        received_at=now,
+    )
+    publish(session, event, subject=str(record.id), tenant=row.practice_code, correlation_id=correlation_id)
+    return []
+
+
+class UploadRunner:
+    """Runs upload jobs in the API process; on start-up it resumes unfinished ones."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], organisations: Organisations) -> None:
+        self._sessions = sessions
+        self._organisations = organisations
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def start(self, upload_id: uuid.UUID) -> None:
+        task = asyncio.create_task(self._run(upload_id))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _run(self, upload_id: uuid.UUID) -> None:
+        try:
+            await process_upload(self._sessions, upload_id, self._organisations)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.exception("FFT upload failed", upload_id=str(upload_id))
+            async with self._sessions() as session, session.begin():
+                upload = await session.get(FftUpload, upload_id)
+                if upload is not None:
+                    upload.status = "failed"
+                    upload.errors = [
+                        *upload.errors,
+                        {"row": None, "errors": [{"field": "(job)", "message": repr(exc)[:500], "type": "failed"}]},
+                    ]
+                    upload.finished_at = datetime.now(UTC)
+
+    async def resume_unfinished(self) -> None:
+        async with self._sessions() as session:
+            pending = (
+                await session.scalars(select(FftUpload.id).where(FftUpload.status.in_(["queued", "running"])))
+            ).all()
+        for upload_id in pending:
+            self.start(upload_id)
+
+    async def stop(self) -> None:
+        """Cancel running jobs: each resumes after its last committed chunk on the next start."""
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
