@@ -13,18 +13,19 @@ import pytest_asyncio
 
 import feedback_intake.main as intake_main
 import reporting.main as reporting_main
+from feedback_intake.consumers import consumers as intake_consumers
 from feedback_intake.models import OutboxMessage
 from feedback_intake.settings import IntakeSettings
 from hub_shared import kafka_admin, migrations
-from hub_shared.auth import DevKeys
+from hub_shared.auth import SCOPES, DevKeys
 from hub_shared.consumer import new_broker
 from hub_shared.db import create_engine, session_factory
 from hub_shared.outbox import OutboxRelay
 from hub_shared.testing import KafkaUnderTest
-from reporting.consumers import consumers
+from reporting.consumers import consumers as reporting_consumers
 from reporting.settings import ReportingSettings
 
-ALL_SCOPES = ["feedback:write", "feedback:read", "reports:read"]
+ALL_SCOPES = list(SCOPES)
 
 
 @dataclass
@@ -92,8 +93,12 @@ async def hub(kafka: KafkaUnderTest, new_postgres_database, tmp_path_factory) ->
     relay_task = asyncio.create_task(relay.run())
 
     consumer_engine = create_engine(reporting_settings.database_url)
-    broker = new_broker(kafka.bootstrap_servers, client_id="test-reporting")
-    for consumer in consumers(reporting_settings, session_factory(consumer_engine)):
+    intake_consumer_engine = create_engine(intake_settings.database_url)
+    broker = new_broker(kafka.bootstrap_servers, client_id="test-consumers")
+    for consumer in [
+        *reporting_consumers(reporting_settings, session_factory(consumer_engine)),
+        *intake_consumers(intake_settings, session_factory(intake_consumer_engine)),
+    ]:
         consumer.register(broker)
     await broker.start()
 
@@ -106,5 +111,11 @@ async def hub(kafka: KafkaUnderTest, new_postgres_database, tmp_path_factory) ->
     relay.stop()
     await relay_task
     await broker.stop()
-    for engine in (relay_engine, consumer_engine, intake_app.state.engine, reporting_app.state.engine):
+    for engine in (
+        relay_engine,
+        consumer_engine,
+        intake_consumer_engine,
+        intake_app.state.engine,
+        reporting_app.state.engine,
+    ):
         await engine.dispose()

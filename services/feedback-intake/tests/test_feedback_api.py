@@ -1,20 +1,13 @@
 """Intake's HTTP contract on a real SQLite store: what is accepted is stored together with
 its outbox event; what is not gets a problem document naming each field."""
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
-import httpx
 import pytest
-import pytest_asyncio
 from sqlalchemy import select
 
-from feedback_intake.main import MIGRATIONS, create_app
 from feedback_intake.models import FeedbackSubmission, OutboxMessage
-from feedback_intake.settings import IntakeSettings
-from hub_shared import migrations
-from hub_shared.auth import DevKeys
 from hub_shared.events import decode
+
+from .conftest import auth
 
 GOOD = {
     "organisation_code": "P81001",
@@ -23,36 +16,6 @@ GOOD = {
     "text": "Patients asked for physiotherapy self-referral.",
     "occurred_at": "2026-10-01T14:00:00+01:00",
 }
-
-
-@pytest.fixture
-def keys(tmp_path: Path) -> DevKeys:
-    return DevKeys(tmp_path / "keys").ensure()
-
-
-@pytest_asyncio.fixture
-async def app(tmp_path: Path, keys: DevKeys):  # type: ignore[no-untyped-def]
-    settings = IntakeSettings(
-        database_url=f"sqlite+aiosqlite:///{tmp_path / 'intake.db'}", HUB_JWKS_PATH=keys.jwks_path
-    )
-    migrations.upgrade(MIGRATIONS, settings.database_url)
-    application = create_app(settings)
-    yield application
-    await application.state.engine.dispose()
-
-
-@pytest_asyncio.fixture
-async def client(app) -> AsyncIterator[httpx.AsyncClient]:  # type: ignore[no-untyped-def]
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://intake") as c:
-        yield c
-
-
-def auth(keys: DevKeys, org: str, scopes: tuple[str, ...] = ("feedback:write", "feedback:read")) -> dict[str, str]:
-    settings = IntakeSettings()
-    token = keys.issue(
-        organisation=org, scopes=list(scopes), issuer=settings.jwt_issuer, audience=settings.jwt_audience
-    )
-    return {"Authorization": f"Bearer {token}"}
 
 
 async def test_accepted_feedback_is_stored_with_its_event_in_the_outbox(client, app, keys) -> None:  # type: ignore[no-untyped-def]

@@ -93,8 +93,10 @@ class FeedbackPage(BaseModel):
 
 
 class BatchCreate(BaseModel):
-    items: list[dict[str, Any]] = Field(
-        min_length=1, max_length=1000, description="Up to 1,000 submissions, each with a client_reference"
+    items: list[Any] = Field(
+        min_length=1,
+        max_length=1000,
+        description="Up to 1,000 submissions, each a FeedbackCreate object with a client_reference",
     )
 
 

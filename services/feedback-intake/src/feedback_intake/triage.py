@@ -27,7 +27,7 @@ RULES: dict[TriageFlag, list[str]] = {
         r"(?:want|wish|would like|going) to complain",
         r"make a complaint|making a complaint|lodge a complaint",
         r"ombudsman",
-        r"\bPALS\b",
+        r"(?-i:\bPALS\b)",  # the Patient Advice and Liaison Service, not "pals"
         r"solicitor|legal action|sue (?:the|you)",
         r"negligen(?:ce|t)",
     ],
