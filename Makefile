@@ -50,7 +50,7 @@ infra-down:
 
 bench: install
 	deploy/prerequisites.sh
-	$(BIN)/python bench/intake_latency.py
+	$(BIN)/python bench/intake.py
 
 clean:
 	rm -rf .state

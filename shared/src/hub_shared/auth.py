@@ -26,6 +26,7 @@ SCOPES = {
     "feedback:review": "work the safeguarding and complaint review queue",
     "responses:write": "publish 'you said, we did' responses",
     "reports:read": "read reports for your organisation",
+    "reports:publish": "publish a closed month's report snapshot (the ICB)",
 }
 
 

@@ -120,29 +120,37 @@ class OutboxRelay:
             log.info("outbox relay stopped")
 
     async def publish_pending(self) -> int:
-        """Publish one batch of claimed rows in order; return how many were published."""
+        """Publish one batch of claimed rows in order; return how many were published.
+
+        The batch is sent pipelined (the idempotent producer keeps order within a
+        partition, retries included) and marked published in one statement."""
         rows = await self._claim()
         if not rows:
             return 0
         producer = await self._ensure_producer()
-        published = 0
+        published: list[int] = []
         try:
-            for row in rows:
-                await producer.send_and_wait(
+            deliveries = [
+                await producer.send(
                     row.topic,
                     value=row.payload.encode(),
                     key=row.key.encode(),
                     headers=[(k, v.encode()) for k, v in row.headers.items()],
                 )
-                await self._mark_published(row.seq)
-                published += 1
-                OUTBOX_PUBLISHED.inc()
+                for row in rows
+            ]
+            for row, delivery in zip(rows, deliveries, strict=True):
+                await delivery
+                published.append(row.seq)
         except Exception as exc:
-            # Stop at the first failure so later events of the same aggregate never
-            # overtake it; release the rest for the next attempt.
-            await self._release([r.seq for r in rows[published:]], repr(exc))
+            # Keep what was acknowledged; release the rest (from the first failure on) so
+            # later events of an aggregate never overtake an earlier one.
+            await self._mark_published(published)
+            await self._release([r.seq for r in rows if r.seq not in set(published)], repr(exc))
             raise
-        return published
+        await self._mark_published(published)
+        OUTBOX_PUBLISHED.inc(len(published))
+        return len(published)
 
     async def _claim(self) -> list[OutboxMixin]:
         now = datetime.now(UTC)
@@ -165,10 +173,12 @@ class OutboxRelay:
             rows = (await session.scalars(select(m).where(m.seq.in_(seqs)).order_by(m.seq))).all()
             return list(rows)
 
-    async def _mark_published(self, seq: int) -> None:
+    async def _mark_published(self, seqs: list[int]) -> None:
+        if not seqs:
+            return
         async with self._sessions() as session, session.begin():
             await session.execute(
-                update(self._model).where(self._model.seq == seq).values(published_at=datetime.now(UTC))
+                update(self._model).where(self._model.seq.in_(seqs)).values(published_at=datetime.now(UTC))
             )
 
     async def _release(self, seqs: list[int], error: str) -> None:

@@ -1,19 +1,29 @@
-"""HTTP routes for reporting consumers, scoped by the caller's authority."""
+"""HTTP routes for reporting consumers, scoped by the caller's authority. Every figure is
+disclosure-controlled (counts of 1 to 4 people, and what would reveal them, are "*")."""
 
+import csv
+import io
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Request
-from pydantic import BaseModel
+from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.responses import Response
+from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hub_shared import correlation
 from hub_shared.auth import Principal, require_scope
+from hub_shared.events import ServiceArea
 from hub_shared.organisations import reference
 from hub_shared.problems import MEDIA_TYPE, Problem
-from reporting import handlers
+from reporting import handlers, queries, snapshots
+from reporting.fft import ANSWERS
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"])
 PROBLEM: dict[str, Any] = {"content": {MEDIA_TYPE: {}}, "description": "RFC 9457 problem details"}
+ERRORS: dict[int | str, dict[str, Any]] = {s: PROBLEM for s in (401, 403, 404, 409, 422)}
+ODS = r"^[A-Za-z0-9]{3,6}$"
+MONTH = r"^\d{4}-(0[1-9]|1[0-2])$"
 
 
 async def read_session(request: Request) -> AsyncIterator[AsyncSession]:
@@ -23,31 +33,109 @@ async def read_session(request: Request) -> AsyncIterator[AsyncSession]:
 
 Session = Annotated[AsyncSession, Depends(read_session)]
 Reader = Annotated[Principal, Depends(require_scope("reports:read"))]
+Org = Annotated[str, Path(pattern=ODS, description="ODS code: a practice, a place or the ICB")]
+Month = Annotated[str | None, Query(pattern=MONTH, description="YYYY-MM; default all months")]
 
 
-class FeedbackVolumePublic(BaseModel):
-    organisation_code: str
-    received: int
-    organisations_included: list[str]
-
-
-@router.get(
-    "/feedback-volume/{organisation_code}",
-    responses={401: PROBLEM, 403: PROBLEM, 404: PROBLEM},
-    summary="Feedback received for an organisation and everything under it",
-)
-async def feedback_volume(
-    organisation_code: Annotated[str, Path(pattern=r"^[A-Za-z0-9]{3,6}$")], principal: Reader, session: Session
-) -> FeedbackVolumePublic:
+def authorised(principal: Principal, code: str) -> str:
     organisations = reference()
-    code = organisation_code.upper()
+    code = code.upper()
     if organisations.get(code) is None:
         raise Problem(404, "Unknown organisation", f"'{code}' is not an organisation of this ICS.")
     if not organisations.may_act_for(principal.organisation, code):
         raise Problem(403, "Not your organisation", f"{principal.organisation} may not read reports for {code}.")
-    included = organisations.descendants(code)
-    return FeedbackVolumePublic(
-        organisation_code=code,
-        received=await handlers.feedback_received(session, included),
-        organisations_included=included,
-    )
+    return code
+
+
+class FeedbackVolumePublic(BaseModel):
+    organisation_code: str
+    received: int | str
+    organisations_included: list[str]
+
+
+@router.get("/feedback-volume/{organisation_code}", responses=ERRORS,
+            summary="Individual feedback received for an organisation and everything under it")
+async def feedback_volume(organisation_code: Org, principal: Reader, session: Session) -> FeedbackVolumePublic:
+    code = authorised(principal, organisation_code)
+    included = reference().descendants(code)
+    received = await handlers.feedback_received(session, included)
+    return FeedbackVolumePublic(organisation_code=code, received="*" if 0 < received < 5 else received,
+                                organisations_included=included)
+
+
+@router.get("/fft/{organisation_code}", responses=ERRORS,
+            summary="Friends and Family Test: counts and % positive/negative for the organisation and those under it")
+async def fft(
+    organisation_code: Org, principal: Reader, session: Session, month: Month = None,
+    service_area: ServiceArea | None = None,
+) -> dict[str, Any]:
+    code = authorised(principal, organisation_code)
+    filters = queries.FftFilter(month=month, service_area=service_area.value if service_area else None)
+    return await queries.fft_report(session, reference(), code, filters)
+
+
+CSV_COLUMNS = ["Period", "Service area", "Code", "Name", "Level", "Parent code", "Total responses", "Very good",
+               "Good", "Neither good nor poor", "Poor", "Very poor", "Don't know", "Percentage positive",
+               "Percentage negative"]
+
+
+@router.get("/fft/{organisation_code}.csv", responses=ERRORS, response_class=Response,
+            summary="The FFT report as CSV, in NHS England's publication layout")
+async def fft_csv(
+    organisation_code: Org, principal: Reader, session: Session, month: Month = None,
+    service_area: ServiceArea | None = None,
+) -> Response:
+    report = await fft(organisation_code, principal, session, month, service_area)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(CSV_COLUMNS)
+    for row in report["rows"]:
+        writer.writerow([month or "all", service_area.value if service_area else "all", row["organisation_code"],
+                         row["name"], row["kind"], row["parent"] or "", row["total"],
+                         *[row["answers"][a] for a in ANSWERS],
+                         "" if row["pct_positive"] is None else row["pct_positive"],
+                         "" if row["pct_negative"] is None else row["pct_negative"]])
+    filename = f"fft-{organisation_code.upper()}-{month or 'all'}.csv"
+    return Response(out.getvalue(), media_type="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+@router.get("/fft/{organisation_code}/trend", responses=ERRORS, summary="% positive by month (NHS England formula)")
+async def fft_trend(organisation_code: Org, principal: Reader, session: Session) -> list[dict[str, Any]]:
+    return await queries.fft_trend(session, reference(), authorised(principal, organisation_code))
+
+
+@router.get("/themes/{organisation_code}", responses=ERRORS, summary="Themes and sentiment of free text, with trends")
+async def themes(organisation_code: Org, principal: Reader, session: Session, month: Month = None) -> dict[str, Any]:
+    return await queries.theme_report(session, reference(), authorised(principal, organisation_code), month)
+
+
+@router.get("/comments/{organisation_code}", responses=ERRORS,
+            summary="Free text, newest first; text awaiting safeguarding or complaint review is withheld")
+async def comments(
+    organisation_code: Org, principal: Reader, session: Session, month: Month = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> list[dict[str, Any]]:
+    return await queries.comments(session, reference(), authorised(principal, organisation_code), month, limit)
+
+
+@router.get("/scorecard/{organisation_code}", responses=ERRORS, summary="The involvement scorecard")
+async def scorecard(organisation_code: Org, principal: Reader, session: Session) -> dict[str, Any]:
+    return await queries.scorecard(session, reference(), authorised(principal, organisation_code))
+
+
+class SnapshotCreate(BaseModel):
+    month: str = Field(pattern=MONTH, description="A closed month, YYYY-MM")
+
+
+@router.post("/snapshots", status_code=201, responses=ERRORS,
+             summary="Publish a closed month's snapshot as a report.published.v1 event (scope reports:publish)")
+async def publish_snapshot(
+    body: SnapshotCreate, principal: Annotated[Principal, Depends(require_scope("reports:publish"))],
+    session: Session,
+) -> dict[str, Any]:
+    icb = authorised(principal, next(o.code for o in reference() if o.parent is None))
+    event = await snapshots.publish_snapshot(session, reference(), body.month, correlation_id=correlation.current())
+    await session.commit()
+    return {"month": event.month, "published_at": event.published_at, "organisation_code": icb,
+            "rows": len(event.fft)}

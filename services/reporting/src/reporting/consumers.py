@@ -2,22 +2,29 @@
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from hub_shared.consumer import EventConsumer
-from hub_shared.events import FeedbackReceivedV1
+from hub_shared.consumer import EventConsumer, EventHandler
+from hub_shared.events import FeedbackReceivedV1, FeedbackRespondedV1, FeedbackReviewedV1, FftMonthlyReturnV1
 from hub_shared.settings import ServiceSettings
 from hub_shared.topics import FEEDBACK_EVENTS
 from reporting import handlers
 from reporting.models import InboxMessage
 
 GROUP = "reporting.projections"
+HANDLERS: dict[str, EventHandler] = {
+    FeedbackReceivedV1.event_type: handlers.on_feedback_received,
+    FeedbackReviewedV1.event_type: handlers.on_feedback_reviewed,
+    FftMonthlyReturnV1.event_type: handlers.on_fft_return,
+    FeedbackRespondedV1.event_type: handlers.on_feedback_responded,
+}
+TOPICS = [FEEDBACK_EVENTS.name]
 
 
 def consumers(settings: ServiceSettings, sessions: async_sessionmaker[AsyncSession]) -> list[EventConsumer]:
     return [
         EventConsumer(
             group=GROUP,
-            topics=[FEEDBACK_EVENTS.name],
-            handlers={FeedbackReceivedV1.event_type: handlers.on_feedback_received},
+            topics=TOPICS,
+            handlers=HANDLERS,
             sessions=sessions,
             inbox_model=InboxMessage,
             max_attempts=settings.consumer_max_attempts,

@@ -1,27 +1,108 @@
 """Projection handlers: one function per event type, applied inside the consumer's
-transaction (with the inbox row), so each event counts exactly once."""
+transaction (with the inbox row), so each event counts exactly once. Increments commute,
+so a replay in any interleaving of partitions reproduces the same figures."""
+
+from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub_shared.events import Envelope, FeedbackReceivedV1
-from reporting.models import FeedbackVolume
+from hub_shared.events import (
+    Envelope,
+    FeedbackReceivedV1,
+    FeedbackRespondedV1,
+    FeedbackReviewedV1,
+    FftMonthlyReturnV1,
+)
+from reporting import themes
+from reporting.models import FeedbackFact, FftCount, FftReturnFact, ResponseFact, ThemeCount
+
+
+async def increment(session: AsyncSession, model: Any, keys: dict[str, Any], **amounts: float) -> None:
+    """INSERT .. ON CONFLICT DO UPDATE adding ``amounts`` (PostgreSQL and SQLite alike)."""
+    dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(model).values(**keys, **amounts)
+    statement = statement.on_conflict_do_update(
+        index_elements=list(keys),
+        set_={name: getattr(model, name) + getattr(statement.excluded, name) for name in amounts},
+    )
+    await session.execute(statement)
 
 
 async def on_feedback_received(session: AsyncSession, envelope: Envelope) -> None:
     data = envelope.data
     assert isinstance(data, FeedbackReceivedV1)
-    volume = await session.get(FeedbackVolume, data.organisation_code, with_for_update=True)
-    if volume is None:
-        session.add(FeedbackVolume(organisation_code=data.organisation_code, received=1))
-    else:
-        volume.received += 1
+    organisation = data.counts_for or data.organisation_code
+    month = data.occurred_at.strftime("%Y-%m")
+    found_themes = themes.themes(data.text) if data.text else []
+    score = themes.sentiment(data.text) if data.text else None
+    demographics = data.demographics
+    session.add(
+        FeedbackFact(
+            submission_id=data.submission_id,
+            organisation_code=organisation,
+            month=month,
+            service_area=data.service_area.value,
+            channel=data.channel.value,
+            fft_answer=data.fft_answer.value if data.fft_answer else None,
+            text=data.text,
+            sentiment=score,
+            themes=found_themes,
+            review_required=data.review_required,
+            age_band=demographics.age_band if demographics else None,
+            sex=demographics.sex if demographics else None,
+            ethnic_group=demographics.ethnic_group if demographics else None,
+            occurred_at=data.occurred_at,
+            received_at=data.received_at,
+        )
+    )
+    if data.fft_answer:
+        keys = {"organisation_code": organisation, "month": month, "service_area": data.service_area.value,
+                "answer": data.fft_answer.value}
+        await increment(session, FftCount, keys, responses=1)
+    for theme in found_themes:
+        keys = {"organisation_code": organisation, "month": month, "theme": theme}
+        await increment(session, ThemeCount, keys, mentions=1, sentiment_sum=score or 0.0)
+
+
+async def on_feedback_reviewed(session: AsyncSession, envelope: Envelope) -> None:
+    data = envelope.data
+    assert isinstance(data, FeedbackReviewedV1)
+    fact = await session.get(FeedbackFact, data.submission_id)
+    if fact is not None:  # reviewed events follow received ones on the same key and partition
+        fact.review_decision = data.decision.value
+
+
+async def on_fft_return(session: AsyncSession, envelope: Envelope) -> None:
+    data = envelope.data
+    assert isinstance(data, FftMonthlyReturnV1)
+    fact = await session.get(FftReturnFact, data.return_id)
+    if fact is None:
+        fact = FftReturnFact(return_id=data.return_id)
+        session.add(fact)
+    fact.organisation_code = data.counts_for
+    fact.month = data.period
+    fact.answers = {k.value if hasattr(k, "value") else str(k): v for k, v in data.answers.items()}
+    fact.modes = data.modes
+
+
+async def on_feedback_responded(session: AsyncSession, envelope: Envelope) -> None:
+    data = envelope.data
+    assert isinstance(data, FeedbackRespondedV1)
+    fact = await session.get(ResponseFact, data.response_id)
+    if fact is None:
+        fact = ResponseFact(response_id=data.response_id, first_responded_at=data.responded_at)
+        session.add(fact)
+    fact.organisation_code = data.organisation_code
+    fact.theme = data.theme
+    fact.status = data.status.value
+    fact.earliest_feedback_at = data.earliest_feedback_at
+    fact.changed_at = data.changed_at
 
 
 async def feedback_received(session: AsyncSession, organisation_codes: list[str]) -> int:
     total = await session.scalar(
-        select(func.coalesce(func.sum(FeedbackVolume.received), 0)).where(
-            FeedbackVolume.organisation_code.in_(organisation_codes)
-        )
+        select(func.count()).select_from(FeedbackFact).where(FeedbackFact.organisation_code.in_(organisation_codes))
     )
     return int(total or 0)

@@ -1,23 +1,105 @@
-"""reporting's read models (projections) and its inbox. Everything here is rebuilt from events."""
+"""reporting's read models (projections), its inbox and outbox. Everything here is built
+only from events and can be rebuilt by replaying the topics (``reporting replay``)."""
 
-from sqlalchemy import Integer, String
+import uuid
+from datetime import date, datetime
+
+from sqlalchemy import JSON, Boolean, Date, DateTime, Float, Index, Integer, String, Text, Uuid
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from hub_shared.inbox import InboxMixin
+from hub_shared.outbox import OutboxMixin
 
 
 class Base(DeclarativeBase):
     pass
 
 
-class FeedbackVolume(Base):
-    """Feedback received, per organisation that it was about."""
+class FeedbackFact(Base):
+    """One row per submission, as reporting needs it: where it counts, when, what it said."""
 
-    __tablename__ = "feedback_volume"
+    __tablename__ = "feedback_fact"
+    __table_args__ = (Index("ix_feedback_fact_org_month", "organisation_code", "month"),)
+
+    submission_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    organisation_code: Mapped[str] = mapped_column(String(10))  # counts_for: a merged practice's successor
+    month: Mapped[str] = mapped_column(String(7))
+    service_area: Mapped[str] = mapped_column(String(40))
+    channel: Mapped[str] = mapped_column(String(40))
+    fft_answer: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    text: Mapped[str | None] = mapped_column(Text, nullable=True)
+    sentiment: Mapped[float | None] = mapped_column(Float, nullable=True)
+    themes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    review_required: Mapped[bool] = mapped_column(Boolean, default=False)
+    review_decision: Mapped[str | None] = mapped_column(String(30), nullable=True)
+    age_band: Mapped[str | None] = mapped_column(String(30), nullable=True)
+    sex: Mapped[str | None] = mapped_column(String(30), nullable=True)
+    ethnic_group: Mapped[str | None] = mapped_column(String(50), nullable=True)
+    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class FftCount(Base):
+    """FFT answers from individual submissions, pre-aggregated for fast reports."""
+
+    __tablename__ = "fft_count"
 
     organisation_code: Mapped[str] = mapped_column(String(10), primary_key=True)
-    received: Mapped[int] = mapped_column(Integer, default=0)
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)
+    service_area: Mapped[str] = mapped_column(String(40), primary_key=True)
+    answer: Mapped[str] = mapped_column(String(40), primary_key=True)
+    responses: Mapped[int] = mapped_column(Integer)
+
+
+class FftReturnFact(Base):
+    """A practice's monthly FFT return; a corrected return replaces the earlier one."""
+
+    __tablename__ = "fft_return_fact"
+
+    return_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    organisation_code: Mapped[str] = mapped_column(String(10), index=True)
+    month: Mapped[str] = mapped_column(String(7))
+    answers: Mapped[dict[str, int]] = mapped_column(JSON)
+    modes: Mapped[dict[str, int]] = mapped_column(JSON)
+
+
+class ThemeCount(Base):
+    __tablename__ = "theme_count"
+
+    organisation_code: Mapped[str] = mapped_column(String(10), primary_key=True)
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)
+    theme: Mapped[str] = mapped_column(String(40), primary_key=True)
+    mentions: Mapped[int] = mapped_column(Integer)
+    sentiment_sum: Mapped[float] = mapped_column(Float)
+
+
+class ResponseFact(Base):
+    """'You said, we did': the latest state of each response and when it was first published."""
+
+    __tablename__ = "response_fact"
+
+    response_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    organisation_code: Mapped[str] = mapped_column(String(10), index=True)
+    theme: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    status: Mapped[str] = mapped_column(String(20))
+    earliest_feedback_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    first_responded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    changed_at: Mapped[date | None] = mapped_column(Date, nullable=True)
+
+
+class PublishedSnapshot(Base):
+    __tablename__ = "published_snapshot"
+
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)
+    published_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 class InboxMessage(InboxMixin, Base):
     pass
+
+
+class OutboxMessage(OutboxMixin, Base):
+    pass
+
+
+PROJECTIONS = (FeedbackFact, FftCount, FftReturnFact, ThemeCount, ResponseFact)

@@ -22,6 +22,7 @@ from hub_shared.events.feedback import (
     FeedbackSubmittedV1,
     FftMonthlyReturnV1,
     MemberErasedV1,
+    ReportPublishedV1,
 )
 
 EVENT_TYPES: dict[str, type[BaseModel]] = {
@@ -34,6 +35,7 @@ EVENT_TYPES: dict[str, type[BaseModel]] = {
         FeedbackRejectedV1,
         FeedbackSubmittedV1,
         MemberErasedV1,
+        ReportPublishedV1,
     )
 }
 

@@ -5,7 +5,7 @@ fields; removing or changing one needs a new version."""
 
 from datetime import date, datetime
 from enum import StrEnum
-from typing import ClassVar
+from typing import Any, ClassVar
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -222,3 +222,16 @@ class MemberErasedV1(_Event):
 
     member_id: UUID
     erased_at: datetime
+
+
+class ReportPublishedV1(_Event):
+    """reporting: a closed month's figures for downstream consumers. Only disclosure-
+    controlled figures: any count of 1 to 4 people, and whatever would reveal one, is "*"."""
+
+    event_type: ClassVar[str] = "report.published.v1"
+
+    month: str = Field(pattern=r"^\d{4}-\d{2}$")
+    published_at: datetime
+    formulae: dict[str, str]
+    fft: list[dict[str, Any]]
+    themes: list[dict[str, Any]]

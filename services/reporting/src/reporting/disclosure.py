@@ -1,0 +1,66 @@
+"""Disclosure control, following NHS England's FFT publication rules, for every output
+(API, CSV, dashboard and snapshot events).
+
+1. Primary: a count of 1 to 4 is suppressed (shown as ``*``).
+2. Siblings: within each parent, when the smallest non-zero sibling is suppressed, the
+   next smallest is suppressed too, so the hidden value cannot be recovered by
+   subtracting the others from the parent.
+3. Parents: when a parent is suppressed, its two smallest non-zero children are too.
+The rules repeat until nothing changes. Zero is never suppressed (nothing to disclose).
+
+A tree is any nesting of ``Cell``: the ICS total over places over practices, or a total
+over its answer counts, or a theme's mentions over months."""
+
+from dataclasses import dataclass, field
+
+SUPPRESSED = "*"
+SMALLEST_SHOWN = 5
+
+
+@dataclass
+class Cell:
+    key: str
+    count: int
+    children: list["Cell"] = field(default_factory=list)
+    suppressed: bool = False
+
+    @property
+    def shown(self) -> int | str:
+        return SUPPRESSED if self.suppressed else self.count
+
+
+def _primary(cell: Cell) -> None:
+    if 0 < cell.count < SMALLEST_SHOWN:
+        cell.suppressed = True
+    for child in cell.children:
+        _primary(child)
+
+
+def _secondary(cell: Cell) -> bool:
+    changed = False
+    nonzero = sorted((c for c in cell.children if c.count > 0), key=lambda c: (c.count, c.key))
+    if len(nonzero) >= 2 and nonzero[0].suppressed and not any(c.suppressed for c in nonzero[1:]):
+        nonzero[1].suppressed = True
+        changed = True
+    if cell.suppressed:
+        for child in nonzero[:2]:
+            if not child.suppressed:
+                child.suppressed = True
+                changed = True
+    for child in cell.children:
+        changed = _secondary(child) or changed
+    return changed
+
+
+def protect(root: Cell) -> Cell:
+    """Apply every rule to the tree in place, until it is stable; returns the root."""
+    _primary(root)
+    while _secondary(root):
+        pass
+    return root
+
+
+def protect_counts(counts: dict[str, int], total_key: str = "total") -> dict[str, int | str]:
+    """A flat set of counts of people under their total (e.g. themes, channels, answers)."""
+    root = protect(Cell(total_key, sum(counts.values()), [Cell(k, v) for k, v in counts.items()]))
+    return {total_key: root.shown, **{c.key: c.shown for c in root.children}}

@@ -1,0 +1,41 @@
+"""Registered population per practice by age band and sex: the denominator for rates per
+1,000 patients and for whether members reflect the population. The demo ICS's figures
+ship as data (synthetic, in the shape of NHS Digital's "Patients Registered at a GP
+Practice" publication); a deployment points REPORTING_POPULATION_CSV at the real file."""
+
+import csv
+import os
+from collections import defaultdict
+from functools import cache
+from importlib import resources
+from pathlib import Path
+
+
+class Population:
+    def __init__(self, rows: list[tuple[str, str, str, int]]) -> None:
+        self._by_practice: dict[str, int] = defaultdict(int)
+        self._by_band: dict[tuple[str, str, str], int] = {}
+        for practice, band, sex, patients in rows:
+            self._by_practice[practice] += patients
+            self._by_band[(practice, band, sex)] = patients
+
+    def registered(self, practices: list[str]) -> int:
+        return sum(self._by_practice.get(p, 0) for p in practices)
+
+    def by_age_band(self, practices: list[str]) -> dict[str, int]:
+        out: dict[str, int] = defaultdict(int)
+        for (practice, band, _sex), patients in self._by_band.items():
+            if practice in practices:
+                out[band] += patients
+        return dict(out)
+
+
+@cache
+def population() -> Population:
+    configured = os.environ.get("REPORTING_POPULATION_CSV")
+    ref = resources.files("reporting") / "reference" / "registered_population.csv"
+    with resources.as_file(ref) as default:
+        path = Path(configured) if configured else default
+        with path.open(newline="") as f:
+            rows = [(r["practice_code"], r["age_band"], r["sex"], int(r["registered_patients"])) for r in csv.DictReader(f)]
+    return Population(rows)

@@ -1,0 +1,41 @@
+"""Report snapshots: when a month closes, the ICS's disclosure-controlled figures for it
+go out as a report.published.v1 event (through the outbox) for downstream consumers."""
+
+from datetime import UTC, datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hub_shared.events import ReportPublishedV1, new_envelope
+from hub_shared.organisations import Kind, Organisations
+from hub_shared.outbox import add_event
+from hub_shared.problems import Problem
+from hub_shared.topics import REPORTING_SNAPSHOTS
+from reporting import SERVICE_NAME
+from reporting.fft import FORMULAE
+from reporting.models import OutboxMessage, PublishedSnapshot
+from reporting.queries import FftFilter, fft_report, theme_report
+
+
+def closed(month: str, now: datetime | None = None) -> bool:
+    now = now or datetime.now(UTC)
+    return month < now.strftime("%Y-%m")
+
+
+async def publish_snapshot(
+    session: AsyncSession, organisations: Organisations, month: str, *, correlation_id: str
+) -> ReportPublishedV1:
+    if not closed(month):
+        raise Problem(409, "Month not closed", f"{month} has not ended yet; snapshots are of closed months.")
+    if await session.get(PublishedSnapshot, month) is not None:
+        raise Problem(409, "Already published", f"The snapshot for {month} was already published.")
+    icb = next(o.code for o in organisations if o.kind is Kind.ICB)
+    fft = await fft_report(session, organisations, icb, FftFilter(month=month))
+    themes = await theme_report(session, organisations, icb, month)
+    now = datetime.now(UTC)
+    event = ReportPublishedV1(month=month, published_at=now, formulae=FORMULAE, fft=fft["rows"],
+                              themes=themes["themes"])
+    session.add(PublishedSnapshot(month=month, published_at=now))
+    add_event(session, OutboxMessage,
+              new_envelope(event, source=SERVICE_NAME, subject=month, tenant=icb, correlation_id=correlation_id),
+              REPORTING_SNAPSHOTS.name)
+    return event
