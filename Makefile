@@ -14,10 +14,13 @@ help:
 	@echo "make infra-up   start the local Kafka broker and PostgreSQL only"
 	@echo "make infra-down stop them"
 
-$(STAMP): requirements-dev.txt shared/pyproject.toml services/*/pyproject.toml
+WEB := services/reporting/web
+
+$(STAMP): requirements-dev.txt shared/pyproject.toml services/*/pyproject.toml $(WEB)/package-lock.json
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -r requirements-dev.txt
+	npm ci --prefix $(WEB) --no-audit --no-fund --loglevel=error
 	@touch $@
 
 install: $(STAMP)

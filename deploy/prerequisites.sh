@@ -10,9 +10,11 @@ command -v mvn >/dev/null || missing+=(maven)
 ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || missing+=(postgresql)
 command -v python3 >/dev/null || missing+=(python3 python3-venv)
 command -v wrk >/dev/null || missing+=(wrk)  # load generator for bench/
+command -v chromium >/dev/null || missing+=(chromium)  # dashboard tests, headless
+command -v npm >/dev/null || missing+=(npm)  # the dashboard's NHS.UK styles and axe-core
 
 if [ ${#missing[@]} -eq 0 ]; then
-  echo "prerequisites.sh: Java, Maven, PostgreSQL, Python and wrk are present"
+  echo "prerequisites.sh: Java, Maven, PostgreSQL, Python, wrk, Chromium and npm are present"
   exit 0
 fi
 if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then

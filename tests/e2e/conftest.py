@@ -20,12 +20,18 @@ from hub_shared import kafka_admin, migrations
 from hub_shared.auth import SCOPES, DevKeys
 from hub_shared.consumer import new_broker
 from hub_shared.db import create_engine, session_factory
+from hub_shared.organisations import reference
 from hub_shared.outbox import OutboxRelay
 from hub_shared.testing import KafkaUnderTest
 from reporting.consumers import consumers as reporting_consumers
+from reporting.models import OutboxMessage as ReportingOutbox
 from reporting.settings import ReportingSettings
 
 ALL_SCOPES = list(SCOPES)
+
+
+def descendants(org: str) -> list[str]:
+    return reference().descendants(org)
 
 
 @dataclass
@@ -35,6 +41,9 @@ class Hub:
     kafka: KafkaUnderTest
     keys: DevKeys
     settings: IntakeSettings
+    reporting_settings: ReportingSettings
+    reporting_sessions: Any
+    new_database: Any
 
     def token(self, org: str, scopes: list[str] = ALL_SCOPES) -> dict[str, str]:
         token = self.keys.issue(
@@ -42,10 +51,18 @@ class Hub:
         )
         return {"Authorization": f"Bearer {token}"}
 
-    async def volume(self, org: str) -> int:
+    async def volume(self, org: str) -> int | str:
+        """What reporting's API shows: a count, or "*" for 1 to 4 (disclosure control)."""
         response = await self.reporting.get(f"/v1/reports/feedback-volume/{org}", headers=self.token("QZZ"))
         response.raise_for_status()
-        return int(response.json()["received"])
+        return response.json()["received"]  # type: ignore[no-any-return]
+
+    async def applied(self, org: str) -> int:
+        """Submissions reporting has applied for an organisation and those under it (its store)."""
+        from reporting.handlers import feedback_received
+
+        async with self.reporting_sessions() as session:
+            return await feedback_received(session, descendants(org))
 
     async def post_feedback(self, org: str, **overrides: Any) -> httpx.Response:
         body = {
@@ -91,6 +108,16 @@ async def hub(kafka: KafkaUnderTest, new_postgres_database, tmp_path_factory) ->
         max_backoff=1.0,
     )
     relay_task = asyncio.create_task(relay.run())
+    reporting_relay_engine = create_engine(reporting_settings.database_url)
+    reporting_relay = OutboxRelay(
+        session_factory(reporting_relay_engine),
+        ReportingOutbox,
+        kafka.bootstrap_servers,
+        client_id="test-reporting-relay",
+        idle_poll=0.05,
+        max_backoff=1.0,
+    )
+    reporting_relay_task = asyncio.create_task(reporting_relay.run())
 
     consumer_engine = create_engine(reporting_settings.database_url)
     intake_consumer_engine = create_engine(intake_settings.database_url)
@@ -106,10 +133,21 @@ async def hub(kafka: KafkaUnderTest, new_postgres_database, tmp_path_factory) ->
         httpx.AsyncClient(transport=httpx.ASGITransport(app=intake_app), base_url="http://intake") as intake,
         httpx.AsyncClient(transport=httpx.ASGITransport(app=reporting_app), base_url="http://reporting") as reporting,
     ):
-        yield Hub(intake, reporting, kafka, keys, intake_settings)
+        yield Hub(
+            intake,
+            reporting,
+            kafka,
+            keys,
+            intake_settings,
+            reporting_settings,
+            reporting_app.state.sessions,
+            new_postgres_database,
+        )
 
     relay.stop()
+    reporting_relay.stop()
     await relay_task
+    await reporting_relay_task
     await broker.stop()
     for engine in (
         relay_engine,

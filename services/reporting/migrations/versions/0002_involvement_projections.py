@@ -81,6 +81,13 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for table in ("outbox", "published_snapshot", "response_fact", "theme_count", "fft_return_fact", "fft_count",
-                  "feedback_fact"):
+    for table in (
+        "outbox",
+        "published_snapshot",
+        "response_fact",
+        "theme_count",
+        "fft_return_fact",
+        "fft_count",
+        "feedback_fact",
+    ):
         op.drop_table(table)

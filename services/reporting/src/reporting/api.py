@@ -53,36 +53,50 @@ class FeedbackVolumePublic(BaseModel):
     organisations_included: list[str]
 
 
-@router.get("/feedback-volume/{organisation_code}", responses=ERRORS,
-            summary="Individual feedback received for an organisation and everything under it")
+@router.get(
+    "/feedback-volume/{organisation_code}",
+    responses=ERRORS,
+    summary="Individual feedback received for an organisation and everything under it",
+)
 async def feedback_volume(organisation_code: Org, principal: Reader, session: Session) -> FeedbackVolumePublic:
     code = authorised(principal, organisation_code)
     included = reference().descendants(code)
     received = await handlers.feedback_received(session, included)
-    return FeedbackVolumePublic(organisation_code=code, received="*" if 0 < received < 5 else received,
-                                organisations_included=included)
+    return FeedbackVolumePublic(
+        organisation_code=code, received="*" if 0 < received < 5 else received, organisations_included=included
+    )
 
 
-@router.get("/fft/{organisation_code}", responses=ERRORS,
-            summary="Friends and Family Test: counts and % positive/negative for the organisation and those under it")
-async def fft(
-    organisation_code: Org, principal: Reader, session: Session, month: Month = None,
-    service_area: ServiceArea | None = None,
-) -> dict[str, Any]:
-    code = authorised(principal, organisation_code)
-    filters = queries.FftFilter(month=month, service_area=service_area.value if service_area else None)
-    return await queries.fft_report(session, reference(), code, filters)
+CSV_COLUMNS = [
+    "Period",
+    "Service area",
+    "Code",
+    "Name",
+    "Level",
+    "Parent code",
+    "Total responses",
+    "Very good",
+    "Good",
+    "Neither good nor poor",
+    "Poor",
+    "Very poor",
+    "Don't know",
+    "Percentage positive",
+    "Percentage negative",
+]
 
 
-CSV_COLUMNS = ["Period", "Service area", "Code", "Name", "Level", "Parent code", "Total responses", "Very good",
-               "Good", "Neither good nor poor", "Poor", "Very poor", "Don't know", "Percentage positive",
-               "Percentage negative"]
-
-
-@router.get("/fft/{organisation_code}.csv", responses=ERRORS, response_class=Response,
-            summary="The FFT report as CSV, in NHS England's publication layout")
+@router.get(
+    "/fft/{organisation_code}.csv",
+    responses=ERRORS,
+    response_class=Response,
+    summary="The FFT report as CSV, in NHS England's publication layout",
+)
 async def fft_csv(
-    organisation_code: Org, principal: Reader, session: Session, month: Month = None,
+    organisation_code: Org,
+    principal: Reader,
+    session: Session,
+    month: Month = None,
     service_area: ServiceArea | None = None,
 ) -> Response:
     report = await fft(organisation_code, principal, session, month, service_area)
@@ -90,14 +104,41 @@ async def fft_csv(
     writer = csv.writer(out)
     writer.writerow(CSV_COLUMNS)
     for row in report["rows"]:
-        writer.writerow([month or "all", service_area.value if service_area else "all", row["organisation_code"],
-                         row["name"], row["kind"], row["parent"] or "", row["total"],
-                         *[row["answers"][a] for a in ANSWERS],
-                         "" if row["pct_positive"] is None else row["pct_positive"],
-                         "" if row["pct_negative"] is None else row["pct_negative"]])
+        writer.writerow(
+            [
+                month or "all",
+                service_area.value if service_area else "all",
+                row["organisation_code"],
+                row["name"],
+                row["kind"],
+                row["parent"] or "",
+                row["total"],
+                *[row["answers"][a] for a in ANSWERS],
+                "" if row["pct_positive"] is None else row["pct_positive"],
+                "" if row["pct_negative"] is None else row["pct_negative"],
+            ]
+        )
     filename = f"fft-{organisation_code.upper()}-{month or 'all'}.csv"
-    return Response(out.getvalue(), media_type="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    return Response(
+        out.getvalue(), media_type="text/csv", headers={"Content-Disposition": f'attachment; filename="{filename}"'}
+    )
+
+
+@router.get(
+    "/fft/{organisation_code}",
+    responses=ERRORS,
+    summary="Friends and Family Test: counts and % positive/negative for the organisation and those under it",
+)
+async def fft(
+    organisation_code: Org,
+    principal: Reader,
+    session: Session,
+    month: Month = None,
+    service_area: ServiceArea | None = None,
+) -> dict[str, Any]:
+    code = authorised(principal, organisation_code)
+    filters = queries.FftFilter(month=month, service_area=service_area.value if service_area else None)
+    return await queries.fft_report(session, reference(), code, filters)
 
 
 @router.get("/fft/{organisation_code}/trend", responses=ERRORS, summary="% positive by month (NHS England formula)")
@@ -110,10 +151,16 @@ async def themes(organisation_code: Org, principal: Reader, session: Session, mo
     return await queries.theme_report(session, reference(), authorised(principal, organisation_code), month)
 
 
-@router.get("/comments/{organisation_code}", responses=ERRORS,
-            summary="Free text, newest first; text awaiting safeguarding or complaint review is withheld")
+@router.get(
+    "/comments/{organisation_code}",
+    responses=ERRORS,
+    summary="Free text, newest first; text awaiting safeguarding or complaint review is withheld",
+)
 async def comments(
-    organisation_code: Org, principal: Reader, session: Session, month: Month = None,
+    organisation_code: Org,
+    principal: Reader,
+    session: Session,
+    month: Month = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> list[dict[str, Any]]:
     return await queries.comments(session, reference(), authorised(principal, organisation_code), month, limit)
@@ -128,14 +175,18 @@ class SnapshotCreate(BaseModel):
     month: str = Field(pattern=MONTH, description="A closed month, YYYY-MM")
 
 
-@router.post("/snapshots", status_code=201, responses=ERRORS,
-             summary="Publish a closed month's snapshot as a report.published.v1 event (scope reports:publish)")
+@router.post(
+    "/snapshots",
+    status_code=201,
+    responses=ERRORS,
+    summary="Publish a closed month's snapshot as a report.published.v1 event (scope reports:publish)",
+)
 async def publish_snapshot(
-    body: SnapshotCreate, principal: Annotated[Principal, Depends(require_scope("reports:publish"))],
+    body: SnapshotCreate,
+    principal: Annotated[Principal, Depends(require_scope("reports:publish"))],
     session: Session,
 ) -> dict[str, Any]:
     icb = authorised(principal, next(o.code for o in reference() if o.parent is None))
     event = await snapshots.publish_snapshot(session, reference(), body.month, correlation_id=correlation.current())
     await session.commit()
-    return {"month": event.month, "published_at": event.published_at, "organisation_code": icb,
-            "rows": len(event.fft)}
+    return {"month": event.month, "published_at": event.published_at, "organisation_code": icb, "rows": len(event.fft)}

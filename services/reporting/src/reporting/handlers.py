@@ -21,7 +21,7 @@ from reporting.models import FeedbackFact, FftCount, FftReturnFact, ResponseFact
 
 async def increment(session: AsyncSession, model: Any, keys: dict[str, Any], **amounts: float) -> None:
     """INSERT .. ON CONFLICT DO UPDATE adding ``amounts`` (PostgreSQL and SQLite alike)."""
-    dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     statement = dialect.insert(model).values(**keys, **amounts)
     statement = statement.on_conflict_do_update(
         index_elements=list(keys),
@@ -58,8 +58,12 @@ async def on_feedback_received(session: AsyncSession, envelope: Envelope) -> Non
         )
     )
     if data.fft_answer:
-        keys = {"organisation_code": organisation, "month": month, "service_area": data.service_area.value,
-                "answer": data.fft_answer.value}
+        keys = {
+            "organisation_code": organisation,
+            "month": month,
+            "service_area": data.service_area.value,
+            "answer": data.fft_answer.value,
+        }
         await increment(session, FftCount, keys, responses=1)
     for theme in found_themes:
         keys = {"organisation_code": organisation, "month": month, "theme": theme}

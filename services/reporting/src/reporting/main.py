@@ -91,7 +91,11 @@ def replay_command(batch_size: Annotated[int, typer.Option(help="Events per tran
             with Progress(console=Console(stderr=True)) as progress:
                 task = progress.add_task("replaying events", total=None)
                 return await replay(
-                    session_factory(engine), settings.kafka_bootstrap_servers, TOPICS, HANDLERS, GROUP,
+                    session_factory(engine),
+                    settings.kafka_bootstrap_servers,
+                    TOPICS,
+                    HANDLERS,
+                    GROUP,
                     batch_size=batch_size,
                     on_total=lambda n: progress.update(task, total=n),
                     on_progress=lambda n: progress.update(task, completed=n),

@@ -37,5 +37,7 @@ def population() -> Population:
     with resources.as_file(ref) as default:
         path = Path(configured) if configured else default
         with path.open(newline="") as f:
-            rows = [(r["practice_code"], r["age_band"], r["sex"], int(r["registered_patients"])) for r in csv.DictReader(f)]
+            rows = [
+                (r["practice_code"], r["age_band"], r["sex"], int(r["registered_patients"])) for r in csv.DictReader(f)
+            ]
     return Population(rows)

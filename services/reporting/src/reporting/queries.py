@@ -22,9 +22,7 @@ class FftFilter:
     service_area: str | None = None
 
 
-async def fft_counts_by_org(
-    session: AsyncSession, codes: list[str], filters: FftFilter
-) -> dict[str, dict[str, int]]:
+async def fft_counts_by_org(session: AsyncSession, codes: list[str], filters: FftFilter) -> dict[str, dict[str, int]]:
     """Answer counts per organisation code (as counted: merged practices already moved)."""
     counts: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(ANSWERS, 0))
     query = (
@@ -49,7 +47,9 @@ async def fft_counts_by_org(
     return counts
 
 
-def _tree(organisations: Organisations, code: str, leaf_counts: dict[str, dict[str, int]]) -> tuple[Cell, dict[str, dict[str, int]]]:
+def _tree(
+    organisations: Organisations, code: str, leaf_counts: dict[str, dict[str, int]]
+) -> tuple[Cell, dict[str, dict[str, int]]]:
     """The organisation's total over its children's totals, and every node's answer counts."""
     answers: dict[str, dict[str, int]] = {}
 
@@ -66,7 +66,9 @@ def _tree(organisations: Organisations, code: str, leaf_counts: dict[str, dict[s
 
 
 def _row(organisations: Organisations, cell: Cell, answers: dict[str, int]) -> dict[str, Any]:
-    answer_cells = protect(Cell("total", cell.count, [Cell(a, answers[a]) for a in ANSWERS], suppressed=cell.suppressed))
+    answer_cells = protect(
+        Cell("total", cell.count, [Cell(a, answers[a]) for a in ANSWERS], suppressed=cell.suppressed)
+    )
     shown = {c.key: c.shown for c in answer_cells.children}
     s = scores(answers)
     org = organisations.get(cell.key)
@@ -85,7 +87,9 @@ def _row(organisations: Organisations, cell: Cell, answers: dict[str, int]) -> d
     }
 
 
-async def fft_report(session: AsyncSession, organisations: Organisations, code: str, filters: FftFilter) -> dict[str, Any]:
+async def fft_report(
+    session: AsyncSession, organisations: Organisations, code: str, filters: FftFilter
+) -> dict[str, Any]:
     codes = organisations.descendants(code)
     counts = await fft_counts_by_org(session, codes, filters)
     root, answers = _tree(organisations, code, counts)
@@ -98,8 +102,14 @@ async def fft_report(session: AsyncSession, organisations: Organisations, code: 
             walk(child)
 
     walk(root)
-    return {"organisation_code": code, "month": filters.month, "service_area": filters.service_area,
-            "formulae": FORMULAE, "suppression": "NHS England FFT rules: counts 1-4 shown as *", "rows": rows}
+    return {
+        "organisation_code": code,
+        "month": filters.month,
+        "service_area": filters.service_area,
+        "formulae": FORMULAE,
+        "suppression": "NHS England FFT rules: counts 1-4 shown as *",
+        "rows": rows,
+    }
 
 
 async def fft_trend(session: AsyncSession, organisations: Organisations, code: str) -> list[dict[str, Any]]:
@@ -120,12 +130,19 @@ async def fft_trend(session: AsyncSession, organisations: Organisations, code: s
     for month in sorted(by_month):
         s = scores(by_month[month])
         small = 0 < s.total < 5
-        trend.append({"month": month, "total": SUPPRESSED if small else s.total,
-                      "pct_positive": SUPPRESSED if small else s.pct_positive})
+        trend.append(
+            {
+                "month": month,
+                "total": SUPPRESSED if small else s.total,
+                "pct_positive": SUPPRESSED if small else s.pct_positive,
+            }
+        )
     return trend
 
 
-async def theme_report(session: AsyncSession, organisations: Organisations, code: str, month: str | None) -> dict[str, Any]:
+async def theme_report(
+    session: AsyncSession, organisations: Organisations, code: str, month: str | None
+) -> dict[str, Any]:
     codes = organisations.descendants(code)
     query = (
         select(ThemeCount.theme, func.sum(ThemeCount.mentions), func.sum(ThemeCount.sentiment_sum))
@@ -152,7 +169,9 @@ async def theme_report(session: AsyncSession, organisations: Organisations, code
     by_month: dict[str, dict[str, int]] = defaultdict(dict)
     for m, theme, n in by_month_rows.all():
         by_month[m][theme] = int(n)
-    trend = [{"month": m, **{k: v for k, v in protect_counts(c, "mentions").items()}} for m, c in sorted(by_month.items())]
+    trend = [
+        {"month": m, **{k: v for k, v in protect_counts(c, "mentions").items()}} for m, c in sorted(by_month.items())
+    ]
     return {"organisation_code": code, "month": month, "taxonomy": "themes-v1", "themes": themes, "trend": trend}
 
 
@@ -170,8 +189,14 @@ async def comments(
     if month:
         query = query.where(FeedbackFact.month == month)
     return [
-        {"organisation_code": f.organisation_code, "month": f.month, "service_area": f.service_area, "text": f.text,
-         "sentiment": f.sentiment, "themes": f.themes}
+        {
+            "organisation_code": f.organisation_code,
+            "month": f.month,
+            "service_area": f.service_area,
+            "text": f.text,
+            "sentiment": f.sentiment,
+            "themes": f.themes,
+        }
         for f in (await session.scalars(query)).all()
     ]
 
@@ -187,12 +212,17 @@ async def scorecard(session: AsyncSession, organisations: Organisations, code: s
     services publish their events (``pending_measures``)."""
     codes = organisations.descendants(code)
     practices = [c for c in codes if (o := organisations.get(c)) is not None and o.kind is Kind.PRACTICE]
-    volume = int(await session.scalar(
-        select(func.count()).select_from(FeedbackFact).where(FeedbackFact.organisation_code.in_(codes))) or 0)
+    volume = int(
+        await session.scalar(
+            select(func.count()).select_from(FeedbackFact).where(FeedbackFact.organisation_code.in_(codes))
+        )
+        or 0
+    )
     returns = (await session.scalars(select(FftReturnFact).where(FftReturnFact.organisation_code.in_(codes)))).all()
     return_responses = sum(sum(r.answers.values()) for r in returns)
     channel_rows = await session.execute(
-        select(FeedbackFact.channel, func.count()).where(FeedbackFact.organisation_code.in_(codes))
+        select(FeedbackFact.channel, func.count())
+        .where(FeedbackFact.organisation_code.in_(codes))
         .group_by(FeedbackFact.channel)
     )
     channels = protect_counts({c: int(n) for c, n in channel_rows.all()}, total_key="submissions")
@@ -223,7 +253,9 @@ async def scorecard(session: AsyncSession, organisations: Organisations, code: s
             "themes_with_published_response": len(themes_answered),
             "share_of_themes_answered": round(len(themes_answered) / len(themes_raised), 3) if themes_raised else None,
             "responses": len(responses),
-            "median_days_to_response": _median_days([(r.earliest_feedback_at, r.first_responded_at) for r in responses]),
+            "median_days_to_response": _median_days(
+                [(r.earliest_feedback_at, r.first_responded_at) for r in responses]
+            ),
             "median_days_to_change": _median_days(
                 [(r.earliest_feedback_at.date() if r.earliest_feedback_at else None, r.changed_at) for r in responses]
             ),

@@ -32,10 +32,14 @@ async def publish_snapshot(
     fft = await fft_report(session, organisations, icb, FftFilter(month=month))
     themes = await theme_report(session, organisations, icb, month)
     now = datetime.now(UTC)
-    event = ReportPublishedV1(month=month, published_at=now, formulae=FORMULAE, fft=fft["rows"],
-                              themes=themes["themes"])
+    event = ReportPublishedV1(
+        month=month, published_at=now, formulae=FORMULAE, fft=fft["rows"], themes=themes["themes"]
+    )
     session.add(PublishedSnapshot(month=month, published_at=now))
-    add_event(session, OutboxMessage,
-              new_envelope(event, source=SERVICE_NAME, subject=month, tenant=icb, correlation_id=correlation_id),
-              REPORTING_SNAPSHOTS.name)
+    add_event(
+        session,
+        OutboxMessage,
+        new_envelope(event, source=SERVICE_NAME, subject=month, tenant=icb, correlation_id=correlation_id),
+        REPORTING_SNAPSHOTS.name,
+    )
     return event
