@@ -67,6 +67,7 @@ cat <<INFO
   membership       http://127.0.0.1:8002/docs
   notification     http://127.0.0.1:8003/docs
   reporting        http://127.0.0.1:8004/docs
+  dashboard        http://127.0.0.1:8004/dashboard  (sign in with the token below)
   Kafka            $KAFKA_BOOTSTRAP_SERVERS
   mail sink        smtp://127.0.0.1:$HUB_SMTP_PORT  -> $HUB_MAIL_DIR (Maildir)
   dead letters     .venv/bin/hub dlq list feedback.events

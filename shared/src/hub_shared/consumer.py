@@ -18,7 +18,6 @@ from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from faststream.message import StreamMessage
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from tenacity import AsyncRetrying, retry_if_not_exception_type, stop_after_attempt, wait_exponential
 
@@ -111,18 +110,11 @@ class EventConsumer:
             structlog.contextvars.unbind_contextvars("topic", "partition", "offset", "event_id", "event_type", "tenant")
 
     async def _apply(self, handler: EventHandler, envelope: Envelope) -> bool:
-        try:
-            async with self.sessions() as session, session.begin():
-                if not await first_delivery(session, self.inbox_model, self.group, envelope.id, envelope.type):
-                    return False
-                await handler(session, envelope)
-            return True
-        except IntegrityError:
-            # A concurrent delivery of the same event committed first.
-            async with self.sessions() as session:
-                if await session.get(self.inbox_model, (self.group, envelope.id)) is not None:
-                    return False
-            raise
+        async with self.sessions() as session, session.begin():
+            if not await first_delivery(session, self.inbox_model, self.group, envelope.id, envelope.type):
+                return False
+            await handler(session, envelope)
+        return True
 
     async def _apply_invalid(self, handler: InvalidHandler, record: ConsumerRecord, reason: str) -> str:
         position = f"{record.topic}:{record.partition}:{record.offset}"

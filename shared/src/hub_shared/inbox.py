@@ -2,9 +2,11 @@
 the effect, so a redelivered event changes nothing."""
 
 from datetime import UTC, datetime
-from typing import Any
+from functools import cache
+from typing import Any, cast
 
 from sqlalchemy import DateTime, String
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -25,10 +27,19 @@ async def first_delivery(
 ) -> bool:
     """Record the event in the open transaction; False if this consumer already applied it.
 
-    Two concurrent deliveries of one event both pass the read; the primary key makes the
-    second commit fail, which rolls its effect back and is retried as a duplicate."""
-    if await session.get(model, (consumer, event_id)) is not None:
-        return False
-    row_type: Any = model  # a mapped subclass of the mixin
-    session.add(row_type(consumer=consumer, event_id=event_id, event_type=event_type, processed_at=datetime.now(UTC)))
-    return True
+    One INSERT .. ON CONFLICT DO NOTHING: the primary key decides, so two concurrent
+    deliveries of one event cannot both apply it."""
+    connection = await session.connection()
+    result = await connection.execute(
+        _record_once(connection.dialect.name, cast(Any, model)),
+        {"consumer": consumer, "event_id": event_id, "event_type": event_type, "processed_at": datetime.now(UTC)},
+    )
+    return result.first() is not None  # RETURNING: rowcount is not reliable across drivers
+
+
+@cache
+def _record_once(dialect_name: str, model: Any) -> Any:
+    # Built once: constructing statements per event costs more than running them.
+    dialect = postgresql if dialect_name == "postgresql" else sqlite
+    statement = dialect.insert(model).on_conflict_do_nothing(index_elements=["consumer", "event_id"])
+    return statement.returning(model.event_id)

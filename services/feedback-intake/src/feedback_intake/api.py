@@ -13,9 +13,10 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from feedback_intake import handlers
 from feedback_intake.fft_returns import read_rows
-from feedback_intake.handlers import AuthorityError, FeedbackFilter, public
+from feedback_intake.handlers import responses, reviews, submissions
+from feedback_intake.handlers.authority import AuthorityError
+from feedback_intake.handlers.submissions import FeedbackFilter, public
 from feedback_intake.idempotency import HEADER as IDEMPOTENCY_HEADER
 from feedback_intake.idempotency import idempotent
 from feedback_intake.models import FeedbackResponse, FftUpload
@@ -98,7 +99,7 @@ async def post_feedback(
 ) -> JSONResponse:
     async def produce() -> tuple[int, Any]:
         try:
-            submission, duplicate = await handlers.accept_submission(
+            submission, duplicate = await submissions.accept_submission(
                 session,
                 body,
                 submitted_by=principal.organisation,
@@ -138,7 +139,7 @@ async def post_batch(
     body: BatchCreate, principal: Writer, session: Session, idempotency_key: IdempotencyKey = None
 ) -> JSONResponse:
     async def produce() -> tuple[int, Any]:
-        outcomes = await handlers.submit_batch(
+        outcomes = await submissions.submit_batch(
             session,
             body.items,
             submitted_by=principal.organisation,
@@ -192,7 +193,7 @@ async def list_feedback(
         occurred_to=occurred_to,
     )
     try:
-        rows, next_cursor = await handlers.list_feedback(
+        rows, next_cursor = await submissions.list_feedback(
             session, filters, principal=principal, organisations=reference(), limit=limit, cursor=cursor
         )
     except AuthorityError as exc:
@@ -202,7 +203,9 @@ async def list_feedback(
 
 @router.get("/feedback/{submission_id}", responses=ERRORS, tags=["feedback"], summary="Read one feedback item")
 async def get_feedback(submission_id: uuid.UUID, principal: Reader, session: Session) -> FeedbackPublic:
-    return public(await handlers.get_feedback(session, submission_id, principal=principal, organisations=reference()))
+    return public(
+        await submissions.get_feedback(session, submission_id, principal=principal, organisations=reference())
+    )
 
 
 # ---- safeguarding and complaint review ----
@@ -214,9 +217,9 @@ async def review_queue(
     session: Session,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> list[FeedbackPublic]:
-    rows, _ = await handlers.list_feedback(
+    rows, _ = await submissions.list_feedback(
         session,
-        FeedbackFilter(review_status=handlers.PENDING_REVIEW),
+        FeedbackFilter(review_status=submissions.PENDING_REVIEW),
         principal=principal,
         organisations=reference(),
         limit=1000,
@@ -229,7 +232,7 @@ async def review_queue(
 async def decide(
     submission_id: uuid.UUID, body: ReviewDecisionCreate, principal: Reviewer, session: Session
 ) -> FeedbackPublic:
-    submission = await handlers.record_review(
+    submission = await reviews.record_review(
         session,
         submission_id,
         body.decision,
@@ -257,7 +260,7 @@ def response_public(response: FeedbackResponse) -> ResponsePublic:
 )
 async def post_response(body: ResponseCreate, principal: Responder, session: Session) -> ResponsePublic:
     try:
-        response = await handlers.create_response(
+        response = await responses.create_response(
             session, body, principal=principal, organisations=reference(), correlation_id=correlation.current()
         )
     except AuthorityError as exc:
@@ -275,7 +278,7 @@ async def post_response(body: ResponseCreate, principal: Responder, session: Ses
 async def patch_response(
     response_id: uuid.UUID, body: ResponseUpdate, principal: Responder, session: Session
 ) -> ResponsePublic:
-    response = await handlers.update_response(
+    response = await responses.update_response(
         session,
         response_id,
         body,
@@ -306,7 +309,7 @@ async def list_responses(
 @router.get("/responses/{response_id}", responses=ERRORS, tags=["responses"], summary="Read one response")
 async def get_response(response_id: uuid.UUID, principal: Reader, session: Session) -> ResponsePublic:
     return response_public(
-        await handlers.get_response(session, response_id, principal=principal, organisations=reference())
+        await responses.get_response(session, response_id, principal=principal, organisations=reference())
     )
 
 

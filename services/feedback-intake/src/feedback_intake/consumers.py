@@ -4,7 +4,7 @@ from functools import partial
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from feedback_intake import handlers
+from feedback_intake.handlers import consumed
 from feedback_intake.models import InboxMessage
 from hub_shared.consumer import EventConsumer
 from hub_shared.events import FeedbackSubmittedV1, MemberErasedV1
@@ -25,15 +25,15 @@ def consumers(settings: ServiceSettings, sessions: async_sessionmaker[AsyncSessi
             group="feedback-intake.ingress",
             topics=[FEEDBACK_SUBMISSIONS.name],
             handlers={
-                FeedbackSubmittedV1.event_type: partial(handlers.on_ingress_submission, organisations=reference())
+                FeedbackSubmittedV1.event_type: partial(consumed.on_ingress_submission, organisations=reference())
             },
-            invalid_handler=handlers.on_invalid_ingress,
+            invalid_handler=consumed.on_invalid_ingress,
             **common,  # type: ignore[arg-type]
         ),
         EventConsumer(
             group="feedback-intake.erasure",
             topics=[MEMBERSHIP_EVENTS.name],
-            handlers={MemberErasedV1.event_type: partial(handlers.on_member_erased, organisations=reference())},
+            handlers={MemberErasedV1.event_type: partial(consumed.on_member_erased, organisations=reference())},
             **common,  # type: ignore[arg-type]
         ),
     ]

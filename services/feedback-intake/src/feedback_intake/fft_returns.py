@@ -21,7 +21,8 @@ from pydantic import BaseModel, Field, ValidationError, field_validator, model_v
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from feedback_intake.handlers import AuthorityError, check_authority, publish
+from feedback_intake.handlers.authority import AuthorityError, check_authority
+from feedback_intake.handlers.submissions import publish
 from feedback_intake.models import FftReturn, FftUpload
 from hub_shared.events import FftAnswer, FftMonthlyReturnV1
 from hub_shared.logging import get_logger

@@ -2,9 +2,10 @@
 transaction (with the inbox row), so each event counts exactly once. Increments commute,
 so a replay in any interleaving of partitions reproduces the same figures."""
 
+from functools import cache
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -18,16 +19,26 @@ from hub_shared.events import (
 from reporting import themes
 from reporting.models import FeedbackFact, FftCount, FftReturnFact, ResponseFact, ThemeCount
 
+INSERT_FACT = insert(FeedbackFact)
+
 
 async def increment(session: AsyncSession, model: Any, keys: dict[str, Any], **amounts: float) -> None:
-    """INSERT .. ON CONFLICT DO UPDATE adding ``amounts`` (PostgreSQL and SQLite alike)."""
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(model).values(**keys, **amounts)
-    statement = statement.on_conflict_do_update(
+    """INSERT .. ON CONFLICT DO UPDATE adding ``amounts`` (PostgreSQL and SQLite alike).
+    Core, not the ORM: projections are written many times a second, a replay far more."""
+    connection = await session.connection()
+    statement = _upsert(connection.dialect.name, model, tuple(keys), tuple(amounts))
+    await connection.execute(statement, {**keys, **amounts})
+
+
+@cache
+def _upsert(dialect_name: str, model: Any, keys: tuple[str, ...], amounts: tuple[str, ...]) -> Any:
+    # Built once per shape: constructing statements per event costs more than running them.
+    dialect = postgresql if dialect_name == "postgresql" else sqlite
+    statement = dialect.insert(model)
+    return statement.on_conflict_do_update(
         index_elements=list(keys),
         set_={name: getattr(model, name) + getattr(statement.excluded, name) for name in amounts},
     )
-    await session.execute(statement)
 
 
 async def on_feedback_received(session: AsyncSession, envelope: Envelope) -> None:
@@ -38,8 +49,10 @@ async def on_feedback_received(session: AsyncSession, envelope: Envelope) -> Non
     found_themes = themes.themes(data.text) if data.text else []
     score = themes.sentiment(data.text) if data.text else None
     demographics = data.demographics
-    session.add(
-        FeedbackFact(
+    connection = await session.connection()
+    await connection.execute(
+        INSERT_FACT,
+        dict(
             submission_id=data.submission_id,
             organisation_code=organisation,
             month=month,
@@ -55,7 +68,7 @@ async def on_feedback_received(session: AsyncSession, envelope: Envelope) -> Non
             ethnic_group=demographics.ethnic_group if demographics else None,
             occurred_at=data.occurred_at,
             received_at=data.received_at,
-        )
+        ),
     )
     if data.fft_answer:
         keys = {

@@ -2,7 +2,7 @@
 replay, and report query latency with a large number of feedback events loaded
 (default 1,000,000).
 
-    .venv/bin/python bench/reporting.py [--events 1000000] [--live-events 20000]
+    .venv/bin/python bench/reporting_projections.py [--events 1000000] [--live-events 20000]
 
 Starts its own Kafka broker (port 29092, fresh state) and uses the project's PostgreSQL
 (port 5433) with fresh databases. Events are realistic feedback.received.v1 envelopes

@@ -1,0 +1,306 @@
+"""Submissions: accept one or a batch (scrubbed, triaged, deduplicated), read, list."""
+
+import base64
+import binascii
+import json
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy import and_, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from feedback_intake import SERVICE_NAME
+from feedback_intake.deidentify import scrub
+from feedback_intake.handlers.authority import AuthorityError, check_authority
+from feedback_intake.models import FeedbackSubmission, OutboxMessage
+from feedback_intake.schemas import FeedbackCreate, FeedbackPublic
+from feedback_intake.triage import flags_for
+from hub_shared.auth import Principal
+from hub_shared.events import (
+    Demographics,
+    FeedbackReceivedV1,
+    new_envelope,
+)
+from hub_shared.organisations import Organisations
+from hub_shared.outbox import add_event
+from hub_shared.problems import Problem, field_errors
+from hub_shared.topics import FEEDBACK_EVENTS
+
+PENDING_REVIEW = "pending"
+
+
+def public(submission: FeedbackSubmission) -> FeedbackPublic:
+    demographics = Demographics(
+        age_band=submission.age_band,
+        sex=submission.sex,
+        ethnic_group=submission.ethnic_group,
+        postcode_district=submission.postcode_district,
+    )
+    return FeedbackPublic(
+        id=submission.id,
+        organisation_code=submission.organisation_code,
+        counts_for=submission.counts_for,
+        service_area=submission.service_area,  # type: ignore[arg-type]
+        channel=submission.channel,  # type: ignore[arg-type]
+        fft_answer=submission.fft_answer,  # type: ignore[arg-type]
+        text=submission.text,
+        occurred_at=submission.occurred_at,
+        received_at=submission.received_at,
+        client_reference=submission.client_reference,
+        demographics=demographics if demographics.model_dump(exclude_none=True) else None,
+        hears_back=submission.member_id is not None or submission.contact_token is not None,
+        redactions=submission.redactions,
+        triage_flags=submission.triage_flags,  # type: ignore[arg-type]
+        review_status=submission.review_status,
+    )
+
+
+async def find_by_client_reference(
+    session: AsyncSession, submitted_by: str, reference: str
+) -> FeedbackSubmission | None:
+    return await session.scalar(
+        select(FeedbackSubmission).where(
+            FeedbackSubmission.submitted_by == submitted_by, FeedbackSubmission.client_reference == reference
+        )
+    )
+
+
+async def accept_submission(
+    session: AsyncSession,
+    command: FeedbackCreate,
+    *,
+    submitted_by: str,
+    organisations: Organisations,
+    correlation_id: str,
+    known: dict[str, FeedbackSubmission] | None = None,
+) -> tuple[FeedbackSubmission, bool]:
+    """Store one submission, scrubbed and triaged, and stage its feedback.received event in
+    the same transaction. Returns (submission, True) if the client reference was seen before.
+    ``known``: the caller's own index of this submitter's references (a batch prefetches it)."""
+    check_authority(organisations, submitted_by, command.organisation_code)
+    if command.client_reference:
+        if known is not None:
+            existing = known.get(command.client_reference)
+        else:
+            existing = await find_by_client_reference(session, submitted_by, command.client_reference)
+        if existing is not None:
+            return existing, True
+    scrubbed = scrub(command.text) if command.text else None
+    flags = flags_for(scrubbed.text if scrubbed else None)
+    demographics = command.demographics or Demographics()
+    submission = FeedbackSubmission(
+        id=uuid.uuid4(),
+        organisation_code=command.organisation_code,
+        counts_for=organisations.counts_for(command.organisation_code),
+        service_area=command.service_area.value,
+        channel=command.channel.value,
+        fft_answer=command.fft_answer.value if command.fft_answer else None,
+        text=scrubbed.text if scrubbed else None,
+        occurred_at=command.occurred_at,
+        received_at=datetime.now(UTC),
+        submitted_by=submitted_by,
+        client_reference=command.client_reference,
+        correlation_id=correlation_id,
+        age_band=demographics.age_band,
+        sex=demographics.sex,
+        ethnic_group=demographics.ethnic_group,
+        postcode_district=demographics.postcode_district,
+        member_id=command.hear_back.member_id if command.hear_back else None,
+        contact_token=command.hear_back.contact_token if command.hear_back else None,
+        redactions=scrubbed.removed if scrubbed else {},
+        triage_flags=[f.value for f in flags],
+        review_status=PENDING_REVIEW if flags else "not_required",
+    )
+    session.add(submission)
+    if known is not None and command.client_reference:
+        known[command.client_reference] = submission
+    event = FeedbackReceivedV1(
+        submission_id=submission.id,
+        organisation_code=submission.organisation_code,
+        counts_for=submission.counts_for,
+        place_code=organisations.place_of(submission.organisation_code),
+        submitted_by=submitted_by,
+        service_area=command.service_area,
+        channel=command.channel,
+        fft_answer=command.fft_answer,
+        text=submission.text,
+        occurred_at=submission.occurred_at,
+        received_at=submission.received_at,
+        demographics=command.demographics,
+        redactions=submission.redactions,
+        triage_flags=flags,
+        review_required=bool(flags),
+    )
+    publish(
+        session, event, subject=str(submission.id), tenant=submission.organisation_code, correlation_id=correlation_id
+    )
+    return submission, False
+
+
+def publish(
+    session: AsyncSession,
+    data: Any,
+    *,
+    subject: str,
+    tenant: str,
+    correlation_id: str,
+    topic: str = FEEDBACK_EVENTS.name,
+) -> None:
+    add_event(
+        session,
+        OutboxMessage,
+        new_envelope(data, source=SERVICE_NAME, subject=subject, tenant=tenant, correlation_id=correlation_id),
+        topic,
+    )
+
+
+@dataclass
+class ItemOutcome:
+    status: str  # accepted, duplicate, rejected
+    submission: FeedbackSubmission | None = None
+    errors: list[dict[str, str]] | None = None
+
+
+async def submit_item(
+    session: AsyncSession,
+    raw: Any,
+    *,
+    submitted_by: str,
+    organisations: Organisations,
+    correlation_id: str,
+    require_reference: bool,
+    known: dict[str, FeedbackSubmission] | None = None,
+) -> ItemOutcome:
+    """Validate and accept one raw item of a batch or the Kafka ingress; never raises for bad input."""
+    try:
+        command = FeedbackCreate.model_validate(raw)
+    except ValidationError as exc:
+        return ItemOutcome("rejected", errors=field_errors(exc.errors()))
+    if require_reference and not command.client_reference:
+        return ItemOutcome("rejected", errors=[{"field": "client_reference", "message": "required", "type": "missing"}])
+    try:
+        submission, duplicate = await accept_submission(
+            session,
+            command,
+            submitted_by=submitted_by,
+            organisations=organisations,
+            correlation_id=correlation_id,
+            known=known,
+        )
+    except AuthorityError as exc:
+        return ItemOutcome("rejected", errors=exc.errors)
+    return ItemOutcome("duplicate" if duplicate else "accepted", submission)
+
+
+async def submit_batch(
+    session: AsyncSession, items: Sequence[Any], *, submitted_by: str, organisations: Organisations, correlation_id: str
+) -> list[ItemOutcome]:
+    # One query for every reference the batch names, instead of one per item.
+    references = [
+        i["client_reference"] for i in items if isinstance(i, dict) and isinstance(i.get("client_reference"), str)
+    ]
+    known = {
+        s.client_reference: s
+        for s in (
+            await session.scalars(
+                select(FeedbackSubmission).where(
+                    FeedbackSubmission.submitted_by == submitted_by, FeedbackSubmission.client_reference.in_(references)
+                )
+            )
+        ).all()
+        if s.client_reference
+    }
+    return [
+        await submit_item(
+            session,
+            raw,
+            submitted_by=submitted_by,
+            organisations=organisations,
+            correlation_id=correlation_id,
+            require_reference=True,
+            known=known,
+        )
+        for raw in items
+    ]
+
+
+async def get_feedback(
+    session: AsyncSession, submission_id: uuid.UUID, *, principal: Principal, organisations: Organisations
+) -> FeedbackSubmission:
+    submission = await session.get(FeedbackSubmission, submission_id)
+    # Another organisation's submission is indistinguishable from a missing one.
+    if submission is None or not organisations.may_act_for(principal.organisation, submission.organisation_code):
+        raise Problem(404, "Not found", f"No feedback submission {submission_id} that you may see.")
+    return submission
+
+
+@dataclass
+class FeedbackFilter:
+    organisation_code: str | None = None
+    service_area: str | None = None
+    channel: str | None = None
+    occurred_from: datetime | None = None
+    occurred_to: datetime | None = None
+    review_status: str | None = None
+
+
+def encode_cursor(submission: FeedbackSubmission) -> str:
+    raw = json.dumps([submission.received_at.isoformat(), str(submission.id)]).encode()
+    return base64.urlsafe_b64encode(raw).decode()
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
+    try:
+        received_at, submission_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        return datetime.fromisoformat(received_at), uuid.UUID(submission_id)
+    except (ValueError, TypeError, binascii.Error) as exc:
+        raise Problem(
+            422,
+            "Invalid cursor",
+            "Use the next_cursor of a previous page.",
+            errors=[{"field": "cursor", "message": "not a cursor this API issued", "type": "cursor"}],
+        ) from exc
+
+
+async def list_feedback(
+    session: AsyncSession,
+    filters: FeedbackFilter,
+    *,
+    principal: Principal,
+    organisations: Organisations,
+    limit: int,
+    cursor: str | None,
+) -> tuple[list[FeedbackSubmission], str | None]:
+    """Newest first, keyset-paginated on (received_at, id), within the caller's authority."""
+    scope_root = filters.organisation_code or principal.organisation
+    if filters.organisation_code:
+        check_authority(organisations, principal.organisation, filters.organisation_code)
+    query = select(FeedbackSubmission).where(
+        FeedbackSubmission.organisation_code.in_(organisations.descendants(scope_root))
+    )
+    if filters.service_area:
+        query = query.where(FeedbackSubmission.service_area == filters.service_area)
+    if filters.channel:
+        query = query.where(FeedbackSubmission.channel == filters.channel)
+    if filters.occurred_from:
+        query = query.where(FeedbackSubmission.occurred_at >= filters.occurred_from)
+    if filters.occurred_to:
+        query = query.where(FeedbackSubmission.occurred_at < filters.occurred_to)
+    if filters.review_status:
+        query = query.where(FeedbackSubmission.review_status == filters.review_status)
+    if cursor:
+        received_at, submission_id = decode_cursor(cursor)
+        query = query.where(
+            or_(
+                FeedbackSubmission.received_at < received_at,
+                and_(FeedbackSubmission.received_at == received_at, FeedbackSubmission.id < submission_id),
+            )
+        )
+    query = query.order_by(FeedbackSubmission.received_at.desc(), FeedbackSubmission.id.desc()).limit(limit + 1)
+    rows = list((await session.scalars(query)).all())
+    next_cursor = encode_cursor(rows[limit - 1]) if len(rows) > limit else None
+    return rows[:limit], next_cursor
