@@ -100,6 +100,10 @@ async def test_openapi_and_asyncapi_documents_are_served(client) -> None:  # typ
     assert asyncapi["asyncapi"].startswith("3.")
     assert "feedback.events" in str(asyncapi["channels"])
     assert "FeedbackReceivedV1" in str(asyncapi["components"])
+    ingress = asyncapi["components"]["schemas"]["feedback-intake.ingress:Message:Payload"]
+    assert ingress["properties"]["type"] == {"const": "feedback.submitted.v1"}
+    assert "client_reference" in ingress["properties"]["data"]["properties"]
+    assert "feedback.rejected.v1" in asyncapi["channels"]
 
 
 async def test_health_and_metrics(client) -> None:  # type: ignore[no-untyped-def]

@@ -11,7 +11,9 @@ from feedback_intake.api import router
 from feedback_intake.consumers import consumers
 from feedback_intake.fft_returns import UploadRunner
 from feedback_intake.models import OutboxMessage
+from feedback_intake.schemas import FeedbackCreate
 from feedback_intake.settings import IntakeSettings
+from hub_shared.asyncapi import describe_consumed
 from hub_shared.consumer import new_broker
 from hub_shared.db import create_engine, session_factory
 from hub_shared.events import (
@@ -19,7 +21,9 @@ from hub_shared.events import (
     FeedbackRejectedV1,
     FeedbackRespondedV1,
     FeedbackReviewedV1,
+    FeedbackSubmittedV1,
     FftMonthlyReturnV1,
+    MemberErasedV1,
 )
 from hub_shared.organisations import reference
 from hub_shared.ratelimit import RateLimit
@@ -64,7 +68,10 @@ def asyncapi(settings: IntakeSettings, sessions: Any) -> dict[str, Any]:
             "the tenant extension names the submitting organisation. Failures appear on feedback.rejected."
         ),
     ).to_specification()
-    return spec.to_jsonable()  # type: ignore[no-any-return]
+    document: dict[str, Any] = spec.to_jsonable()
+    describe_consumed(document, "feedback-intake.ingress", FeedbackSubmittedV1.event_type, FeedbackCreate)
+    describe_consumed(document, "feedback-intake.erasure", MemberErasedV1.event_type, MemberErasedV1)
+    return document
 
 
 def create_app(settings: IntakeSettings | None = None) -> FastAPI:
