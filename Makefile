@@ -5,12 +5,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help install run test lint format typecheck unit infra-up infra-down bench clean
+.PHONY: help install run test lint format typecheck infra-up infra-down bench bench-reporting clean
 
 help:
 	@echo "make run        start Kafka, the four services and a mail sink; seed the demo ICS"
 	@echo "make test       lint, type-check, and run every test against real Kafka and PostgreSQL"
 	@echo "make bench      print intake throughput and end-to-end latency"
+	@echo "make bench-reporting  projection throughput and report query latency (1M events)"
 	@echo "make infra-up   start the local Kafka broker and PostgreSQL only"
 	@echo "make infra-down stop them"
 
@@ -54,6 +55,9 @@ infra-down:
 bench: install
 	deploy/prerequisites.sh
 	$(BIN)/python bench/intake.py
+
+bench-reporting: install
+	$(BIN)/python bench/reporting_projections.py
 
 clean:
 	rm -rf .state
