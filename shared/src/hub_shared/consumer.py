@@ -111,10 +111,7 @@ class EventConsumer:
 
     async def _apply(self, handler: EventHandler, envelope: Envelope) -> bool:
         async with self.sessions() as session, session.begin():
-            if not await first_delivery(session, self.inbox_model, self.group, envelope.id, envelope.type):
-                return False
-            await handler(session, envelope)
-        return True
+            return await apply_once(session, self.inbox_model, self.group, handler, envelope)
 
     async def _apply_invalid(self, handler: InvalidHandler, record: ConsumerRecord, reason: str) -> str:
         position = f"{record.topic}:{record.partition}:{record.offset}"
@@ -149,6 +146,17 @@ class EventConsumer:
         EVENTS_CONSUMED.labels(self.group, event_type, outcome).inc()
         log.info("event consumed", outcome=outcome)
         return outcome
+
+
+async def apply_once(
+    session: AsyncSession, inbox_model: type[InboxMixin], group: str, handler: EventHandler, envelope: Envelope
+) -> bool:
+    """Apply an event in the caller's transaction unless this group already did; the inbox
+    row and the effect commit together. The one way both live consumption and replays apply."""
+    if not await first_delivery(session, inbox_model, group, envelope.id, envelope.type):
+        return False
+    await handler(session, envelope)
+    return True
 
 
 def new_broker(bootstrap_servers: str, client_id: str) -> KafkaBroker:

@@ -2,6 +2,7 @@
 /readyz (database and broker), /metrics, and the AsyncAPI document next to FastAPI's
 OpenAPI one."""
 
+import functools
 import json
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -135,6 +136,8 @@ def create_service_app(
             await on_shutdown(app)
         await engine.dispose()
 
+    # The document only changes with the code: build it (a broker and its spec) once.
+    asyncapi_once = functools.cache(asyncapi)
     app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan)
     app.state.settings = settings
     app.state.engine = engine
@@ -171,6 +174,6 @@ def create_service_app(
         summary="AsyncAPI document of the events this service publishes and consumes",
     )
     async def asyncapi_document() -> dict[str, Any]:
-        return asyncapi()
+        return asyncapi_once()
 
     return app

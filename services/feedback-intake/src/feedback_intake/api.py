@@ -2,7 +2,7 @@
 explicitly before it answers, so a 2xx always means the data and its events are stored."""
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -110,21 +110,32 @@ async def post_feedback(
             raise as_problem(exc) from exc
         return (200 if duplicate else 201), public(submission).model_dump(mode="json")
 
-    status_code, content, replayed = await idempotent(
+    return await respond_once(
         session,
-        organisation=principal.organisation,
-        key=idempotency_key,
-        body=body.model_dump(mode="json"),
-        produce=produce,
+        principal,
+        idempotency_key,
+        body.model_dump(mode="json"),
+        produce,
+        location=lambda content: f"/v1/feedback/{content['id']}",
+    )
+
+
+async def respond_once(
+    session: AsyncSession,
+    principal: Principal,
+    key: str | None,
+    body: Any,
+    produce: Callable[[], Awaitable[tuple[int, Any]]],
+    location: Callable[[Any], str] | None = None,
+) -> JSONResponse:
+    """Run a write once per Idempotency-Key, commit it, and answer (marking replays)."""
+    status_code, content, replayed = await idempotent(
+        session, organisation=principal.organisation, key=key, body=body, produce=produce
     )
     await commit(session)
-    headers = {"Location": f"/v1/feedback/{content['id']}"} if status_code < 300 else {}
-    return replay_aware(status_code, content, replayed, headers)
-
-
-def replay_aware(status_code: int, content: Any, replayed: bool, headers: dict[str, str] | None = None) -> JSONResponse:
+    headers = {"Location": location(content)} if location and status_code < 300 else {}
     if replayed:
-        headers = {**(headers or {}), "Idempotent-Replayed": "true"}
+        headers["Idempotent-Replayed"] = "true"
     return JSONResponse(content, status_code=status_code, headers=headers)
 
 
@@ -162,15 +173,7 @@ async def post_batch(
         )
         return 200, result.model_dump(mode="json")
 
-    status_code, content, replayed = await idempotent(
-        session,
-        organisation=principal.organisation,
-        key=idempotency_key,
-        body=body.model_dump(mode="json"),
-        produce=produce,
-    )
-    await commit(session)
-    return replay_aware(status_code, content, replayed)
+    return await respond_once(session, principal, idempotency_key, body.model_dump(mode="json"), produce)
 
 
 @router.get("/feedback", responses=ERRORS, tags=["feedback"], summary="List feedback, newest first")

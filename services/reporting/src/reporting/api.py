@@ -17,6 +17,7 @@ from hub_shared.events import ServiceArea
 from hub_shared.organisations import reference
 from hub_shared.problems import MEDIA_TYPE, Problem
 from reporting import handlers, queries, snapshots
+from reporting.disclosure import shown_count
 from reporting.fft import ANSWERS
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"])
@@ -62,9 +63,7 @@ async def feedback_volume(organisation_code: Org, principal: Reader, session: Se
     code = authorised(principal, organisation_code)
     included = reference().descendants(code)
     received = await handlers.feedback_received(session, included)
-    return FeedbackVolumePublic(
-        organisation_code=code, received="*" if 0 < received < 5 else received, organisations_included=included
-    )
+    return FeedbackVolumePublic(organisation_code=code, received=shown_count(received), organisations_included=included)
 
 
 CSV_COLUMNS = [

@@ -60,6 +60,11 @@ def protect(root: Cell) -> Cell:
     return root
 
 
+def shown_count(count: int) -> int | str:
+    """A lone count of people with no siblings: only the primary rule applies."""
+    return SUPPRESSED if 0 < count < SMALLEST_SHOWN else count
+
+
 def protect_counts(counts: dict[str, int], total_key: str = "total") -> dict[str, int | str]:
     """A flat set of counts of people under their total (e.g. themes, channels, answers)."""
     root = protect(Cell(total_key, sum(counts.values()), [Cell(k, v) for k, v in counts.items()]))

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub_shared.organisations import Kind, Organisations
-from reporting.disclosure import SUPPRESSED, Cell, protect, protect_counts
+from reporting.disclosure import SUPPRESSED, Cell, protect, protect_counts, shown_count
 from reporting.fft import ANSWERS, FORMULAE, scores
 from reporting.models import FeedbackFact, FftCount, FftReturnFact, ResponseFact, ThemeCount
 from reporting.population import population
@@ -129,7 +129,7 @@ async def fft_trend(session: AsyncSession, organisations: Organisations, code: s
     trend = []
     for month in sorted(by_month):
         s = scores(by_month[month])
-        small = 0 < s.total < 5
+        small = shown_count(s.total) == SUPPRESSED
         trend.append(
             {
                 "month": month,
@@ -234,12 +234,12 @@ async def scorecard(session: AsyncSession, organisations: Organisations, code: s
     responses = (await session.scalars(select(ResponseFact).where(ResponseFact.organisation_code.in_(codes)))).all()
     themes_answered = {r.theme for r in responses if r.theme} & themes_raised
     total_volume = volume + return_responses
-    small = 0 < total_volume < 5
+    small = shown_count(total_volume) == SUPPRESSED
     return {
         "organisation_code": code,
         "feedback_volume": SUPPRESSED if small else total_volume,
-        "individual_submissions": protect_counts({"v": volume})["v"],
-        "fft_return_responses": protect_counts({"v": return_responses})["v"],
+        "individual_submissions": shown_count(volume),
+        "fft_return_responses": shown_count(return_responses),
         "registered_patients": registered,
         "rate_per_1000_registered": (
             SUPPRESSED if small else round(1000 * total_volume / registered, 1) if registered else None

@@ -9,9 +9,8 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from hub_shared.consumer import EventHandler
+from hub_shared.consumer import EventHandler, apply_once
 from hub_shared.events import InvalidEvent, decode
-from hub_shared.inbox import first_delivery
 from hub_shared.kafka_admin import partitions_of
 from reporting.models import PROJECTIONS, InboxMessage
 
@@ -73,7 +72,5 @@ async def _apply(session: AsyncSession, record, handlers: dict[str, EventHandler
     handler = handlers.get(envelope.type)
     if handler is None:
         return "ignored"
-    if not await first_delivery(session, InboxMessage, group, envelope.id, envelope.type):
-        return "duplicate"
-    await handler(session, envelope)
-    return "applied"
+    applied = await apply_once(session, InboxMessage, group, handler, envelope)
+    return "applied" if applied else "duplicate"
