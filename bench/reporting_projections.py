@@ -35,9 +35,10 @@ from hub_shared.migrations import upgrade
 from hub_shared.organisations import reference
 from hub_shared.topics import FEEDBACK_EVENTS
 from reporting import queries
-from reporting.consumers import GROUP, HANDLERS
+from reporting.consumers import consumers
 from reporting.main import MIGRATIONS
 from reporting.replay import replay
+from reporting.settings import ReportingSettings
 
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -204,11 +205,8 @@ def main() -> None:
         started = time.perf_counter()
         counts = asyncio.run(
             replay(
-                session_factory(engine),
+                consumers(ReportingSettings(database_url=replay_url), session_factory(engine))[0],
                 BOOTSTRAP,
-                [FEEDBACK_EVENTS.name],
-                HANDLERS,
-                GROUP,
                 batch_size=1000,
                 on_progress=progress,
             )

@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from feedback_intake import SERVICE_NAME
+from feedback_intake import SERVICE_NAME, themes
 from feedback_intake.deidentify import scrub
 from feedback_intake.handlers.authority import AuthorityError, check_authority
 from feedback_intake.models import FeedbackSubmission, OutboxMessage
@@ -134,6 +134,9 @@ async def accept_submission(
         redactions=submission.redactions,
         triage_flags=flags,
         review_required=bool(flags),
+        sentiment=themes.sentiment(submission.text) if submission.text else None,
+        themes=themes.themes(submission.text) if submission.text else [],
+        themes_version=themes.TAXONOMY_VERSION if submission.text else None,
     )
     publish(
         session, event, subject=str(submission.id), tenant=submission.organisation_code, correlation_id=correlation_id
