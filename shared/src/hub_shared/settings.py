@@ -26,6 +26,8 @@ class ServiceSettings(BaseSettings):
     # Consumers: bounded retries with exponential backoff before dead-lettering.
     consumer_max_attempts: int = Field(4, validation_alias=AliasChoices("HUB_CONSUMER_MAX_ATTEMPTS"))
     consumer_backoff_seconds: float = Field(0.2, validation_alias=AliasChoices("HUB_CONSUMER_BACKOFF_SECONDS"))
+    # The consume process serves /healthz, /readyz and /metrics here when set (service prefix).
+    consumer_health_port: int | None = None
 
     @field_validator("database_url")
     @classmethod
