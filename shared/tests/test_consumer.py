@@ -243,3 +243,19 @@ async def test_a_database_outage_is_waited_out_not_dead_lettered(database_url: s
 
 def sessions_for(url: str):  # type: ignore[no-untyped-def]
     return session_factory(create_engine(url))
+
+
+async def test_the_consume_process_is_not_ready_while_a_consumer_is_paused(sessions, kafka: KafkaUnderTest) -> None:  # type: ignore[no-untyped-def]
+    import httpx
+
+    from hub_shared.web import consumer_health_app
+
+    consumer = EventConsumer(group="health-probe", topics=[], handlers={}, sessions=sessions, inbox_model=InboxMessage)
+    app = consumer_health_app([consumer], sessions.kw["bind"], kafka.bootstrap_servers)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://consumer") as client:
+        assert (await client.get("/readyz")).status_code == 200
+        consumer.paused = True
+        paused = await client.get("/readyz")
+        assert paused.status_code == 503
+        assert paused.json()["checks"]["consumer health-probe"] == "paused: retrying"
+        assert (await client.get("/healthz")).status_code == 200
