@@ -6,7 +6,7 @@ import json
 from sqlalchemy import select, text
 
 from hub_shared.topics import MEMBERSHIP_CONTACTS
-from membership.models import Member, OutboxMessage
+from membership.models import Member
 
 from .conftest import JOIN, events_of, join_and_confirm, last_card, outbox, token_of
 
