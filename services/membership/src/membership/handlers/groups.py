@@ -28,7 +28,7 @@ MAX_IMPORT_ROWS = 5000
 
 
 def group_public(group: Group, members: int | None = None) -> dict[str, Any]:
-    out = {
+    out: dict[str, Any] = {
         "id": str(group.id),
         "kind": group.kind,
         "name": group.name,

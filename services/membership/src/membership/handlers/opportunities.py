@@ -198,7 +198,7 @@ def _answered(
             invitation_id=invitation.id,
             opportunity_id=opportunity.id,
             organisation_code=opportunity.organisation_code,
-            answer=Answer(invitation.answer),
+            answer=Answer(invitation.answer or Answer.MAYBE),
             place=Place(invitation.place) if invitation.place else None,
             answered_at=invitation.answered_at or datetime.now(UTC),
         ),
