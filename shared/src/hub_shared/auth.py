@@ -27,6 +27,9 @@ SCOPES = {
     "responses:write": "publish 'you said, we did' responses",
     "reports:read": "read reports for your organisation",
     "reports:publish": "publish a closed month's report snapshot (the ICB)",
+    "members:read": "see your area's members (never their contact details), groups and opportunities",
+    "members:manage": "manage your groups and their members, import PPG lists",
+    "opportunities:write": "publish engagement opportunities and record attendance",
 }
 
 

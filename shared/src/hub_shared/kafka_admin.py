@@ -25,7 +25,15 @@ async def create_topics(bootstrap_servers: str, topics: tuple[Topic, ...] = ALL_
         if missing:
             with contextlib.suppress(TopicAlreadyExistsError):  # created concurrently elsewhere
                 await admin.create_topics(
-                    [NewTopic(t.name, num_partitions=t.partitions, replication_factor=1) for t in missing]
+                    [
+                        NewTopic(
+                            t.name,
+                            num_partitions=t.partitions,
+                            replication_factor=1,
+                            topic_configs=dict(t.config),
+                        )
+                        for t in missing
+                    ]
                 )
         return [t.name for t in missing]
     finally:

@@ -9,6 +9,7 @@ published twice (crash between send and mark) is absorbed by the consumers' inbo
 
 import asyncio
 import contextlib
+import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -22,6 +23,7 @@ from hub_shared.logging import get_logger
 from hub_shared.metrics import OUTBOX_PUBLISH_FAILURES, OUTBOX_PUBLISHED
 
 log = get_logger(__name__)
+TOMBSTONE = "tombstone"
 
 
 class OutboxMixin:
@@ -56,6 +58,25 @@ def add_event(session: AsyncSession, model: type[OutboxMixin], envelope: Envelop
             headers={k: v.decode() for k, v in message.headers.items()},
             payload=message.value.decode(),
             created_at=datetime.now(UTC),
+            attempts=0,
+        )
+    )
+
+
+def add_tombstone(session: AsyncSession, model: type[OutboxMixin], topic: str, key: str) -> None:
+    """Stage a tombstone (a null value) for a key of a log-compacted topic: once compacted,
+    nothing earlier for that key remains. Stored as an empty payload; the relay sends None."""
+    now = datetime.now(UTC)
+    row_type: Any = model
+    session.add(
+        row_type(
+            event_id=str(uuid.uuid4()),
+            event_type=TOMBSTONE,
+            topic=topic,
+            key=key,
+            headers={},
+            payload="",
+            created_at=now,
             attempts=0,
         )
     )
@@ -133,7 +154,7 @@ class OutboxRelay:
             deliveries = [
                 await producer.send(
                     row.topic,
-                    value=row.payload.encode(),
+                    value=row.payload.encode() if row.payload else None,  # empty: a tombstone
                     key=row.key.encode(),
                     headers=[(k, v.encode()) for k, v in row.headers.items()],
                 )

@@ -24,6 +24,19 @@ from hub_shared.events.feedback import (
     MemberErasedV1,
     ReportPublishedV1,
 )
+from hub_shared.events.membership import (
+    AttendanceRecordedV1,
+    GroupMembershipChangedV1,
+    InvitationAnsweredV1,
+    InvitationIssuedV1,
+    MemberConfirmedV1,
+    MemberContactV1,
+    MemberJoinedV1,
+    MemberLeftV1,
+    MemberPreferencesChangedV1,
+    OpportunityPublishedV1,
+    UpdateDueV1,
+)
 
 EVENT_TYPES: dict[str, type[BaseModel]] = {
     model.event_type: model  # type: ignore[attr-defined]
@@ -36,6 +49,17 @@ EVENT_TYPES: dict[str, type[BaseModel]] = {
         FeedbackSubmittedV1,
         MemberErasedV1,
         ReportPublishedV1,
+        MemberJoinedV1,
+        MemberConfirmedV1,
+        MemberPreferencesChangedV1,
+        MemberLeftV1,
+        GroupMembershipChangedV1,
+        OpportunityPublishedV1,
+        InvitationIssuedV1,
+        InvitationAnsweredV1,
+        AttendanceRecordedV1,
+        UpdateDueV1,
+        MemberContactV1,
     )
 }
 

@@ -197,6 +197,9 @@ class FeedbackRespondedV1(_Event):
     changed_at: date | None = None
     notify_member_ids: list[UUID] = Field(default_factory=list, description="Contributors who asked to hear back")
     notify_contact_tokens: list[str] = Field(default_factory=list)
+    service_areas: list[ServiceArea] = Field(
+        default_factory=list, description="Service areas of the feedback responded to (who else may want to hear)"
+    )
 
 
 class FeedbackRejectedV1(_Event):
