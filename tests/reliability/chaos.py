@@ -2,8 +2,9 @@
 
 It starts a private Apache Kafka broker and PostgreSQL cluster (the project's scripts, on
 their own ports) and every process of feedback-intake and reporting as separate OS
-processes, then sends a load: half over HTTP (a client that retries with an
-Idempotency-Key, as the API asks), half on the Kafka ingress topic. During the load it
+processes (two consumer processes in each consumer group), then sends a load: half over
+HTTP (a client that retries with an Idempotency-Key, as the API asks), half on the Kafka
+ingress topic. During the load it
 SIGKILLs and restarts each process, SIGTERMs some (graceful stop), kills the broker and
 crashes PostgreSQL (`pg_ctl stop -m immediate`), each for a while. Afterwards it counts
 what was accepted, what intake stored, what reporting shows and what was dead-lettered,
@@ -129,8 +130,11 @@ def start_hub() -> Hub:
     for name, service, command in [
         ("intake-api", "feedback-intake", "api"),
         ("intake-relay", "feedback-intake", "relay"),
+        # Two consumer processes of each group share the partitions: each event applies once.
         ("intake-consumer", "feedback-intake", "consume"),
+        ("intake-consumer-2", "feedback-intake", "consume"),
         ("reporting-consumer", "reporting", "consume"),
+        ("reporting-consumer-2", "reporting", "consume"),
         ("reporting-relay", "reporting", "relay"),
         ("reporting-api", "reporting", "api"),
     ]:
