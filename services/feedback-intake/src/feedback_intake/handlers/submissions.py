@@ -199,24 +199,27 @@ async def submit_item(
     return ItemOutcome("duplicate" if duplicate else "accepted", submission)
 
 
+async def known_references(
+    session: AsyncSession, submitted_by: str, references: Sequence[object]
+) -> dict[str, FeedbackSubmission]:
+    """One query for every client reference a batch names, instead of one per item."""
+    wanted = [r for r in references if isinstance(r, str)]
+    if not wanted:
+        return {}
+    found = await session.scalars(
+        select(FeedbackSubmission).where(
+            FeedbackSubmission.submitted_by == submitted_by, FeedbackSubmission.client_reference.in_(wanted)
+        )
+    )
+    return {s.client_reference: s for s in found.all() if s.client_reference}
+
+
 async def submit_batch(
     session: AsyncSession, items: Sequence[Any], *, submitted_by: str, organisations: Organisations, correlation_id: str
 ) -> list[ItemOutcome]:
-    # One query for every reference the batch names, instead of one per item.
-    references = [
-        i["client_reference"] for i in items if isinstance(i, dict) and isinstance(i.get("client_reference"), str)
-    ]
-    known = {
-        s.client_reference: s
-        for s in (
-            await session.scalars(
-                select(FeedbackSubmission).where(
-                    FeedbackSubmission.submitted_by == submitted_by, FeedbackSubmission.client_reference.in_(references)
-                )
-            )
-        ).all()
-        if s.client_reference
-    }
+    known = await known_references(
+        session, submitted_by, [i.get("client_reference") for i in items if isinstance(i, dict)]
+    )
     return [
         await submit_item(
             session,
