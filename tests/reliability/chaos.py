@@ -30,7 +30,8 @@ from hub_shared.auth import SCOPES
 from hub_shared.events import FeedbackSubmittedV1, encode, new_envelope
 from hub_shared.settings import ServiceSettings
 from hub_shared.topics import FEEDBACK_SUBMISSIONS, SOURCE_TOPICS, dead_letter
-from tests.stack import Hub, start_hub, stop_hub
+
+from ..stack import Hub, start_hub, stop_hub
 
 ORG = "P81001"  # the practice every item is for; it posts for itself
 ANSWERS = ["very_good", "good", "neither_good_nor_poor", "poor", "very_poor", "dont_know"]
