@@ -77,13 +77,13 @@ async def accept_submission(
     submitted_by: str,
     organisations: Organisations,
     correlation_id: str,
+    staged: "Staged",
     known: dict[str, FeedbackSubmission] | None = None,
-    staged: "Staged | None" = None,
 ) -> tuple[FeedbackSubmission, bool]:
     """Store one submission, scrubbed and triaged, and stage its feedback.received event in
     the same transaction. Returns (submission, True) if the client reference was seen before.
     ``known``: the caller's own index of this submitter's references (a batch prefetches it).
-    ``staged``: a batch's rows, written together when the batch ends (see ``Staged``)."""
+    ``staged``: where the rows go; the caller writes them (``Staged.write``) before committing."""
     check_authority(organisations, submitted_by, command.organisation_code)
     if command.client_reference:
         if known is not None:
@@ -118,11 +118,8 @@ async def accept_submission(
         triage_flags=[f.value for f in flags],
         review_status=PENDING_REVIEW if flags else "not_required",
     )
-    submission = FeedbackSubmission(**values)
-    if staged is None:
-        session.add(submission)
-    else:
-        staged.submissions.append(values)
+    submission = FeedbackSubmission(**values)  # not added to the session: the row is staged
+    staged.submissions.append(values)
     if known is not None and command.client_reference:
         known[command.client_reference] = submission
     event = FeedbackReceivedV1(
@@ -152,18 +149,15 @@ async def accept_submission(
         tenant=submission.organisation_code,
         correlation_id=correlation_id,
     )
-    if staged is None:
-        add_event(session, OutboxMessage, envelope, FEEDBACK_EVENTS.name)
-    else:
-        staged.events.append(outbox_row(envelope, FEEDBACK_EVENTS.name))
+    staged.events.append(outbox_row(envelope, FEEDBACK_EVENTS.name))
     return submission, False
 
 
 @dataclass
 class Staged:
-    """The rows a batch (a batch POST, or one poll of the Kafka ingress) accepts, written
-    together when it ends with COPY (PostgreSQL) instead of one ORM insert per row. The
-    rows go into the caller's transaction like any other write."""
+    """The rows a request or a batch (a batch POST, one poll of the Kafka ingress) accepts,
+    written together when it ends (Core INSERT, or COPY for many rows on PostgreSQL)
+    rather than through the ORM's unit of work, in the caller's transaction."""
 
     submissions: list[dict[str, Any]] = field(default_factory=list)
     events: list[dict[str, Any]] = field(default_factory=list)
@@ -207,8 +201,8 @@ async def submit_item(
     organisations: Organisations,
     correlation_id: str,
     require_reference: bool,
+    staged: Staged,
     known: dict[str, FeedbackSubmission] | None = None,
-    staged: Staged | None = None,
 ) -> ItemOutcome:
     """Validate and accept one raw item of a batch or the Kafka ingress; never raises for bad input."""
     try:
