@@ -107,7 +107,7 @@ class OutboxRelay:
         bootstrap_servers: str,
         *,
         client_id: str,
-        batch_size: int = 200,
+        batch_size: int = 1000,
         lease: timedelta = timedelta(seconds=30),
         idle_poll: float = 0.1,
         max_backoff: float = 5.0,
