@@ -342,8 +342,10 @@ def balance(pub: Publication) -> None:
             roomy = sorted(
                 (pub.figures[k].value, k) for k, c in shown if c == side and pub.figures[k].value > pub.figures[k].floor
             )
-            other = sorted((pub.figures[k].value, k) for k, c in shown if c != side)
-            choice = roomy[0][1] if roomy else other[0][1] if other else None
+            other = sorted(
+                (pub.figures[k].value <= pub.figures[k].floor, pub.figures[k].value, k) for k, c in shown if c != side
+            )
+            choice = roomy[0][1] if roomy else other[0][2] if other else None
             if choice is None and fact.while_shown:
                 choice = fact.while_shown[0]
             if choice is not None:

@@ -85,9 +85,10 @@ def _walk(node: OrgFigures) -> list[OrgFigures]:
 def _describe(pub: Publication, node: OrgFigures, cell: Cell) -> None:
     code, suppressed = node.code, cell.suppressed
     total = pub.add((code, "total"), node.total, fixed=True)
-    answers = [pub.add((code, a), node.answers[a], shown=not suppressed) for a in ANSWERS]
+    empty = node.total == 0  # no responses: every count is 0 and said so by the total
+    answers = [pub.add((code, a), node.answers[a], shown=not suppressed, fixed=empty) for a in ANSWERS]
     pub.sums_to(total, answers)
-    modes = [pub.add((code, f"mode_{m}"), node.modes[m], shown=not suppressed) for m in MODES]
+    modes = [pub.add((code, f"mode_{m}"), node.modes[m], shown=not suppressed, fixed=empty) for m in MODES]
     if sum(node.modes.values()) == node.total:
         pub.sums_to(total, modes)
     else:  # some answers came without their mode (a return without mode columns)
@@ -140,12 +141,8 @@ def publish_fft(organisations: Organisations, root: OrgFigures, trend: Trend | N
     key = (_fingerprint(root), trend)
     if key in _CACHE:
         return _CACHE[key]
-    tree = protect(_cells(root))
-    cells = {c.key: c for c in _flatten(tree)}
+    pub, cells = nhse_publication(root)
     nodes = _walk(root)
-    pub = Publication("fft")
-    for node in nodes:
-        _describe(pub, node, cells[node.code])
     if trend is not None:
         _trend_facts(pub, *trend)
     report = close(pub)
@@ -172,6 +169,17 @@ def publish_fft(organisations: Organisations, root: OrgFigures, trend: Trend | N
         _CACHE.pop(next(iter(_CACHE)))
     _CACHE[key] = table
     return table
+
+
+def nhse_publication(root: OrgFigures) -> tuple[Publication, dict[str, Cell]]:
+    """The table as NHS England's rules alone would show it (before the audit's extra stars),
+    and each row's suppression decision."""
+    tree = protect(_cells(root))
+    cells = {c.key: c for c in _flatten(tree)}
+    pub = Publication("fft")
+    for node in _walk(root):
+        _describe(pub, node, cells[node.code])
+    return pub, cells
 
 
 def _flatten(cell: Cell) -> list[Cell]:
