@@ -73,7 +73,7 @@ def test_suppressed_rows_show_the_total_and_their_percentages_unless_first_level
     p3 = practice("P3", [2, 2, 0, 1, 1, 0])
     p4 = practice("P4", [40, 20, 6, 5, 4, 3])
     root = parent("PL", [p1, p3, p2, p4])
-    pub, cells = nhse_publication(root)
+    _pub, cells = nhse_publication(root)
     assert [cells[c].reason for c in ("P1", "P2", "P3", "P4")] == ["first-level", "second-level", None, None]
     rows = rows_by_code(publish_fft(organisations(root), root).rows)
     assert rows["P2"]["total"] == 6 and set(rows["P2"]["answers"].values()) == {"*"}
@@ -139,7 +139,7 @@ def test_the_dashboard_trend_beside_a_table_is_audited_with_it() -> None:
 
 def test_themes_across_months_close_what_subtraction_would_reveal() -> None:
     # access: 7 overall = 3 (Jan, starred) + 4 (Feb): Feb shown would give Jan away.
-    overall, shown_months, pub, report = publish_themes(
+    _overall, shown_months, pub, report = publish_themes(
         {"access": 7, "staff": 30},
         {"2025-01": {"access": 3, "staff": 12}, "2025-02": {"access": 4, "staff": 18}},
         None,
