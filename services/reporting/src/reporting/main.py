@@ -7,7 +7,6 @@ from typing import Annotated, Any
 
 import typer
 from fastapi import FastAPI
-from fastapi.staticfiles import StaticFiles
 from faststream.specification import AsyncAPI
 from rich.console import Console
 from rich.progress import Progress
@@ -23,7 +22,7 @@ from hub_shared.runtime import cli as service_cli
 from hub_shared.settings import ServiceSettings
 from hub_shared.topics import REPORTING_SNAPSHOTS
 from hub_shared.web import create_service_app
-from reporting import SERVICE_NAME, dashboard, snapshots
+from reporting import SERVICE_NAME, assets, dashboard, snapshots
 from reporting.api import router
 from reporting.consumers import GROUP, HANDLERS, TOPICS, consumers
 from reporting.models import OutboxMessage
@@ -64,7 +63,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     app.state.sessions = sessions
     app.include_router(router)
     app.include_router(dashboard.router)
-    app.mount("/static", StaticFiles(directory=dashboard.STATIC), name="static")
+    assets.mount(app)
     return app
 
 
