@@ -6,7 +6,10 @@ same figures."""
 import asyncio
 import csv
 import io
+import os
 import random
+import sys
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -165,6 +168,28 @@ async def test_a_generated_ics_published_through_the_api_and_csv_leaves_nothing_
     assert checked > 20  # stars were there to be checked
     rows = {r["organisation_code"]: r for r in report["rows"]}
     assert rows["P81003"]["total"] == 6
+
+
+async def test_the_operator_audit_of_a_month_prints_what_it_checked_and_found(hub: Hub) -> None:
+    """`reporting audit 2025-05` over the generated month above (run after it), as an
+    operator runs it: the service's command in its own process."""
+    env = {
+        **os.environ,
+        "REPORTING_DATABASE_URL": hub.reporting_settings.database_url,
+        "KAFKA_BOOTSTRAP_SERVERS": hub.kafka.bootstrap_servers,
+        "HUB_JWKS_PATH": str(hub.reporting_settings.jwks_path),
+        "COLUMNS": "160",
+    }
+    command = Path(sys.executable).parent / "reporting"
+    process = await asyncio.create_subprocess_exec(
+        str(command), "audit", GENERATED, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+    )
+    out, err = await process.communicate()
+    output = out.decode()
+    assert process.returncode == 0, output + err.decode()
+    assert "fft QZZ musculoskeletal" in output and "themes 01A" in output
+    summary = output.strip().splitlines()[-1]
+    assert summary.endswith("0 recoverable.") and int(summary.split(", ")[1].split()[0]) > 0
 
 
 async def test_flagged_text_is_withheld_until_a_reviewer_clears_it(hub: Hub) -> None:

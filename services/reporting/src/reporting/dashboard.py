@@ -16,6 +16,7 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from jinja2 import ChainableUndefined, ChoiceLoader, Environment, FileSystemLoader, PackageLoader, select_autoescape
+from markupsafe import Markup
 
 from hub_shared.auth import Principal, TokenVerifier
 from hub_shared.events import ServiceArea
@@ -27,6 +28,16 @@ from reporting.disclosure_audit import SUPPRESSED
 from reporting.publication import RULE_SET, RULE_SET_SUMMARY, trend_rows
 
 HERE = Path(__file__).resolve().parent
+
+
+def percent_text(value: Any) -> str:
+    return "–" if value is None else SUPPRESSED if value == SUPPRESSED else f"{value}%"
+
+
+def count_text(value: Any) -> str:
+    return "–" if value is None else str(value)
+
+
 TEMPLATES = Jinja2Templates(
     env=Environment(
         loader=ChoiceLoader([FileSystemLoader(HERE / "templates"), PackageLoader("nhsuk_frontend_jinja")]),
@@ -38,10 +49,13 @@ TEMPLATES = Jinja2Templates(
 NODE_MODULES = HERE.parents[1] / "web" / "node_modules"
 NHSUK = NODE_MODULES / "nhsuk-frontend" / "dist" / "nhsuk"
 SWAGGER_UI = NODE_MODULES / "swagger-ui-dist"
+TEMPLATES.env.filters["pct"] = percent_text
+TEMPLATES.env.filters["count"] = count_text
 router = APIRouter(include_in_schema=False)
 ODS = r"^[A-Za-z0-9]{3,6}$"
 MONTH = r"^\d{4}-(0[1-9]|1[0-2])$"
 SORTS = {"name": "Organisation", "total": "Total", "pct_positive": "% positive"}
+NAME_CELL = '<span class="hub-depth hub-depth--{}">{} <span class="nhsuk-u-secondary-text-colour">{}</span></span>'
 ANSWER_HEADINGS = {
     "very_good": "Very good",
     "good": "Good",
@@ -98,7 +112,7 @@ def line_chart(series: list[dict[str, Any]], months: list[str]) -> dict[str, Any
     """Geometry of an SVG line chart of % positive by month: y from 0 to 100 %, one line per
     series (gaps where a month is withheld or empty), withheld months marked *."""
     width, height = 480, 300
-    left, right, top, bottom = 52, 16, 28, 56
+    left, right, top, bottom = 52, 36, 28, 56
     plot_w, plot_h = width - left - right, height - top - bottom
     n = max(1, len(months))
     step = plot_w / max(1, n - 1) if n > 1 else 0
@@ -168,7 +182,10 @@ def nested_rows(rows: list[dict[str, Any]], sort: str, descending: bool) -> list
         present = [r for r in children.get(up, []) if not key(r)[0]]
         absent = [r for r in children.get(up, []) if key(r)[0]]
         for row in sorted(present, key=key, reverse=descending) + sorted(absent, key=lambda r: r["name"]):
-            out.append({**row, "depth": depth})
+            name = Markup(
+                '<span class="hub-depth hub-depth--{}">{} <span class="nhsuk-u-secondary-text-colour">{}</span></span>'
+            )
+            out.append({**row, "depth": depth, "name_html": name.format(depth, row["name"], row["organisation_code"])})
             walk(row["organisation_code"], depth + 1)
 
     walk(None, 0)
@@ -182,6 +199,15 @@ def _choice(value: str | None, pattern: str, allowed: set[str] | None = None) ->
     value = value.strip()
     ok = re.fullmatch(pattern, value) is not None and (allowed is None or value in allowed)
     return (value if ok else None), ok
+
+
+def _theme_rows(themes: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    most = max([t["mentions"] for t in themes if isinstance(t["mentions"], int)] or [1])
+    bar = Markup('<span class="hub-bar" style="width: {}%"></span>')
+    return [
+        {**t, "bar_html": bar.format(round(100 * t["mentions"] / most, 1) if isinstance(t["mentions"], int) else 0)}
+        for t in themes
+    ]
 
 
 @router.get("/dashboard", response_class=HTMLResponse)
@@ -258,8 +284,7 @@ async def dashboard(
         "answer_headings": ANSWER_HEADINGS,
         "trend": [{**t, "ics": icb_by_month.get(t["month"], {}).get("pct_positive")} for t in reversed(trend)],
         "chart": line_chart(series, chart_months),
-        "themes": themes["themes"],
-        "theme_max": max([t["mentions"] for t in themes["themes"] if isinstance(t["mentions"], int)] or [1]),
+        "themes": _theme_rows(themes["themes"]),
         "scorecard": scorecard,
         "rule_set": RULE_SET,
         "rule_set_summary": RULE_SET_SUMMARY,

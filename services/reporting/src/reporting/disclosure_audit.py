@@ -25,14 +25,34 @@ Percentages are rounded half away from zero from the exact fraction, so a shown 
 percentage p of N / D (D > 0) says exactly (2p - 1) * D <= 200 * N <= (2p + 1) * D - 1."""
 
 import itertools
+import os
+import sys
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cache
 
 import highspy
 import numpy as np
 
 Key = tuple[str, str]  # (row, column) of an output
+
+
+@cache
+def _quiet_highs() -> None:
+    """HiGHS prints its banner on stdout the first time a model is made in a process; make
+    that first one with stdout pointed at /dev/null, so CLI output and logs stay clean."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 1)
+            highspy.Highs()
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
 SUPPRESSED = "*"
 
 
@@ -185,6 +205,7 @@ class _Model:
         self.index = {k: i for i, k in enumerate(unknowns)}
         self.n = len(unknowns)
         self.floor = [float(pub.figures[k].floor) for k in unknowns]
+        _quiet_highs()
         self.highs = highspy.Highs()
         self.highs.silent()
         inf = highspy.kHighsInf

@@ -158,9 +158,10 @@ async def fft_trend(session: AsyncSession, organisations: Organisations, code: s
     return trend_rows(await answers_by_month(session, organisations, code))
 
 
-async def theme_report(
+async def theme_counts(
     session: AsyncSession, organisations: Organisations, code: str, month: str | None
-) -> dict[str, Any]:
+) -> tuple[dict[str, tuple[int, float]], dict[str, dict[str, int]]]:
+    """Mentions and summed sentiment by theme (in ``month``, or all), and mentions by month."""
     codes = organisations.descendants(code)
     query = (
         select(ThemeCount.theme, func.sum(ThemeCount.mentions), func.sum(ThemeCount.sentiment_sum))
@@ -178,6 +179,13 @@ async def theme_report(
     by_month: dict[str, dict[str, int]] = defaultdict(dict)
     for m, theme, n in by_month_rows.all():
         by_month[m][theme] = int(n)
+    return totals, dict(by_month)
+
+
+async def theme_report(
+    session: AsyncSession, organisations: Organisations, code: str, month: str | None
+) -> dict[str, Any]:
+    totals, by_month = await theme_counts(session, organisations, code, month)
     shown, shown_months, _, report = publish_themes({t: m for t, (m, _) in totals.items()}, by_month, month)
     themes = [
         {
