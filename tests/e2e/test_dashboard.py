@@ -103,6 +103,7 @@ async def journey(browser, base: str, port: int, width: int, token: str) -> None
     screenshot.parent.mkdir(exist_ok=True)
     await page.goto(f"{base}/dashboard?organisation=P81007&service_area={AREA}")
     await page.screenshot(path=str(screenshot), full_page=True)
+    await page.locator(".hub-chart").screenshot(path=str(screenshot.with_name(f"dashboard-chart-{width}.png")))
 
     # The CSV downloads with the sign-in cookie, in NHS England's layout.
     async with page.expect_download() as download_info:
