@@ -1,5 +1,6 @@
-"""The hub wired in-process against the real broker and real PostgreSQL: intake's API
-and outbox relay, reporting's consumer and API. Only HTTP transport is in-process."""
+"""The hub wired in-process against the real broker and real PostgreSQL: intake's API,
+outbox relay and consumers; membership's API and pages, relay and consumer; reporting's
+consumer, relay and API. Only HTTP transport is in-process."""
 
 import asyncio
 import time
@@ -12,6 +13,7 @@ import httpx
 import pytest_asyncio
 
 import feedback_intake.main as intake_main
+import membership.main as membership_main
 import reporting.main as reporting_main
 from feedback_intake.consumers import consumers as intake_consumers
 from feedback_intake.models import OutboxMessage
@@ -23,6 +25,9 @@ from hub_shared.db import create_engine, session_factory
 from hub_shared.organisations import reference
 from hub_shared.outbox import OutboxRelay
 from hub_shared.testing import KafkaUnderTest
+from membership.consumers import consumers as membership_consumers
+from membership.models import OutboxMessage as MembershipOutbox
+from membership.settings import MembershipSettings
 from reporting.consumers import consumers as reporting_consumers
 from reporting.models import OutboxMessage as ReportingOutbox
 from reporting.settings import ReportingSettings
@@ -44,6 +49,10 @@ class Hub:
     reporting_settings: ReportingSettings
     reporting_sessions: Any
     new_database: Any
+    membership: httpx.AsyncClient
+    membership_settings: MembershipSettings
+    membership_sessions: Any
+    intake_sessions: Any
 
     def token(self, org: str, scopes: list[str] = ALL_SCOPES) -> dict[str, str]:
         token = self.keys.issue(
@@ -91,12 +100,17 @@ async def hub(kafka: KafkaUnderTest, new_postgres_database, tmp_path_factory) ->
     common = {"KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap_servers, "HUB_JWKS_PATH": keys.jwks_path}
     intake_settings = IntakeSettings(database_url=new_postgres_database("intake"), **common)
     reporting_settings = ReportingSettings(database_url=new_postgres_database("reporting"), **common)
+    membership_settings = MembershipSettings(
+        database_url=new_postgres_database("membership"), public_rate_limit="1000/minute", **common
+    )
     migrations.upgrade(intake_main.MIGRATIONS, intake_settings.database_url)
+    migrations.upgrade(membership_main.MIGRATIONS, membership_settings.database_url)
     migrations.upgrade(reporting_main.MIGRATIONS, reporting_settings.database_url)
     await kafka_admin.create_topics(kafka.bootstrap_servers)
 
     intake_app = intake_main.create_app(intake_settings)
     reporting_app = reporting_main.create_app(reporting_settings)
+    membership_app = membership_main.create_app(membership_settings)
 
     relay_engine = create_engine(intake_settings.database_url)
     relay = OutboxRelay(
@@ -118,6 +132,17 @@ async def hub(kafka: KafkaUnderTest, new_postgres_database, tmp_path_factory) ->
         max_backoff=1.0,
     )
     reporting_relay_task = asyncio.create_task(reporting_relay.run())
+    membership_relay_engine = create_engine(membership_settings.database_url)
+    membership_relay = OutboxRelay(
+        session_factory(membership_relay_engine),
+        MembershipOutbox,
+        kafka.bootstrap_servers,
+        client_id="test-membership-relay",
+        idle_poll=0.05,
+        max_backoff=1.0,
+    )
+    membership_relay_task = asyncio.create_task(membership_relay.run())
+    membership_consumer_engine = create_engine(membership_settings.database_url)
 
     consumer_engine = create_engine(reporting_settings.database_url)
     intake_consumer_engine = create_engine(intake_settings.database_url)
@@ -125,6 +150,7 @@ async def hub(kafka: KafkaUnderTest, new_postgres_database, tmp_path_factory) ->
     for consumer in [
         *reporting_consumers(reporting_settings, session_factory(consumer_engine)),
         *intake_consumers(intake_settings, session_factory(intake_consumer_engine)),
+        *membership_consumers(membership_settings, session_factory(membership_consumer_engine)),
     ]:
         consumer.register(broker)
     await broker.start()
@@ -132,6 +158,9 @@ async def hub(kafka: KafkaUnderTest, new_postgres_database, tmp_path_factory) ->
     async with (
         httpx.AsyncClient(transport=httpx.ASGITransport(app=intake_app), base_url="http://intake") as intake,
         httpx.AsyncClient(transport=httpx.ASGITransport(app=reporting_app), base_url="http://reporting") as reporting,
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=membership_app), base_url="http://membership"
+        ) as membership,
     ):
         yield Hub(
             intake,
@@ -142,18 +171,27 @@ async def hub(kafka: KafkaUnderTest, new_postgres_database, tmp_path_factory) ->
             reporting_settings,
             reporting_app.state.sessions,
             new_postgres_database,
+            membership=membership,
+            membership_settings=membership_settings,
+            membership_sessions=membership_app.state.sessions,
+            intake_sessions=intake_app.state.sessions,
         )
 
     relay.stop()
     reporting_relay.stop()
+    membership_relay.stop()
     await relay_task
     await reporting_relay_task
+    await membership_relay_task
     await broker.stop()
     for engine in (
         relay_engine,
         consumer_engine,
         intake_consumer_engine,
+        membership_relay_engine,
+        membership_consumer_engine,
         intake_app.state.engine,
         reporting_app.state.engine,
+        membership_app.state.engine,
     ):
         await engine.dispose()

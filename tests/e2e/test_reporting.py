@@ -17,9 +17,9 @@ from sqlalchemy import select
 from hub_shared import kafka_admin, migrations
 from hub_shared.db import create_engine, session_factory
 from hub_shared.events import decode
-from hub_shared.topics import FEEDBACK_EVENTS, REPORTING_SNAPSHOTS
+from hub_shared.topics import REPORTING_SNAPSHOTS
 from reporting import fft_csv
-from reporting.consumers import GROUP, HANDLERS
+from reporting.consumers import consumers
 from reporting.disclosure_audit import audit
 from reporting.main import MIGRATIONS
 from reporting.models import PROJECTIONS
@@ -287,11 +287,8 @@ async def test_a_replay_into_empty_tables_reproduces_exactly_the_same_figures(hu
     progress: list[int] = []
     try:
         counts = await replay(
-            session_factory(engine),
+            consumers(hub.reporting_settings, session_factory(engine))[0],
             hub.kafka.bootstrap_servers,
-            [FEEDBACK_EVENTS.name],
-            HANDLERS,
-            GROUP,
             batch_size=50,
             on_progress=progress.append,
         )

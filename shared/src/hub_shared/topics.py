@@ -9,12 +9,27 @@ class Topic:
     name: str
     partitions: int
     description: str
+    config: tuple[tuple[str, str], ...] = ()
 
 
 FEEDBACK_SUBMISSIONS = Topic("feedback.submissions", 6, "Raw submissions places' own systems publish (ingress)")
 FEEDBACK_EVENTS = Topic("feedback.events", 6, "Feedback received, reviewed, FFT returns, responses")
 FEEDBACK_REJECTED = Topic("feedback.rejected", 3, "Ingress submissions that failed validation, with reasons")
 MEMBERSHIP_EVENTS = Topic("membership.events", 6, "Patient partners, groups, opportunities, invitations")
+MEMBERSHIP_CONTACTS = Topic(
+    "membership.contacts",
+    6,
+    "Restricted (membership and notification only): contact cards and the emails to send, keyed by member; "
+    "log-compacted, tombstoned on erasure",
+    config=(
+        ("cleanup.policy", "compact"),
+        # Compaction keeps only the latest card per member; a message waits at least a
+        # day un-compacted for notification, and a tombstone is removed a day after it.
+        ("min.compaction.lag.ms", str(24 * 3600 * 1000)),
+        ("delete.retention.ms", str(24 * 3600 * 1000)),
+        ("segment.ms", str(3600 * 1000)),
+    ),
+)
 NOTIFICATION_EVENTS = Topic("notification.events", 6, "Emails sent, failed, bounced; unsubscribes")
 REPORTING_SNAPSHOTS = Topic("reporting.snapshots", 3, "Published, disclosure-controlled report snapshots")
 
@@ -23,6 +38,7 @@ SOURCE_TOPICS = (
     FEEDBACK_EVENTS,
     FEEDBACK_REJECTED,
     MEMBERSHIP_EVENTS,
+    MEMBERSHIP_CONTACTS,
     NOTIFICATION_EVENTS,
     REPORTING_SNAPSHOTS,
 )

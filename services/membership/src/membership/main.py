@@ -1,43 +1,116 @@
-"""Entry points: ``create_app`` for the API and ``cli`` for the image's commands."""
+"""Entry points: ``create_app`` for the API and pages, and ``cli`` for the image's commands."""
 
 from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 from faststream.specification import AsyncAPI
 
+from hub_shared.asyncapi import describe_consumed
 from hub_shared.consumer import new_broker
 from hub_shared.db import create_engine, session_factory
+from hub_shared.events import (
+    AttendanceRecordedV1,
+    FeedbackRespondedV1,
+    GroupMembershipChangedV1,
+    InvitationAnsweredV1,
+    InvitationIssuedV1,
+    MemberConfirmedV1,
+    MemberContactV1,
+    MemberErasedV1,
+    MemberJoinedV1,
+    MemberLeftV1,
+    MemberPreferencesChangedV1,
+    OpportunityPublishedV1,
+    UpdateDueV1,
+)
+from hub_shared.ratelimit import RateLimit
 from hub_shared.runtime import ServiceDefinition
 from hub_shared.runtime import cli as service_cli
 from hub_shared.settings import ServiceSettings
+from hub_shared.topics import MEMBERSHIP_CONTACTS, MEMBERSHIP_EVENTS
 from hub_shared.web import create_service_app
-from membership import SERVICE_NAME
+from membership import SERVICE_NAME, pages
+from membership.api import router
+from membership.consumers import consumers
+from membership.links import links_from
 from membership.models import OutboxMessage
 from membership.settings import MembershipSettings
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
+ENVELOPE = "CloudEvents 1.0, structured JSON; extensions tenant (ODS code) and correlationid."
+PUBLISHED = (
+    (MemberJoinedV1, "member id"),
+    (MemberConfirmedV1, "member id"),
+    (MemberPreferencesChangedV1, "member id"),
+    (MemberLeftV1, "member id"),
+    (MemberErasedV1, "member id"),
+    (GroupMembershipChangedV1, "member id"),
+    (OpportunityPublishedV1, "opportunity id"),
+    (InvitationIssuedV1, "member id"),
+    (InvitationAnsweredV1, "member id"),
+    (AttendanceRecordedV1, "member id"),
+    (UpdateDueV1, "member id or hear-back contact token"),
+)
 
 
-def asyncapi(settings: ServiceSettings) -> dict[str, Any]:
+def asyncapi(settings: MembershipSettings, sessions: Any) -> dict[str, Any]:
     broker = new_broker(settings.kafka_bootstrap_servers, client_id=SERVICE_NAME)
-    return AsyncAPI(broker, title=f"{SERVICE_NAME} events", version="1.0.0").to_specification().to_jsonable()  # type: ignore[no-any-return]
+    for consumer in consumers(settings, sessions):
+        consumer.register(broker)
+    for model, key in PUBLISHED:
+        broker.publisher(
+            MEMBERSHIP_EVENTS.name,
+            title=model.event_type,  # type: ignore[attr-defined]
+            description=f"{ENVELOPE} Type {model.event_type}; key = {key}. Ids and bands only.",  # type: ignore[attr-defined]
+            schema=model,
+        )
+    broker.publisher(
+        MEMBERSHIP_CONTACTS.name,
+        title=MemberContactV1.event_type,
+        description=(
+            f"{ENVELOPE} Restricted to membership and notification. Log-compacted; key = member id (or hear-back "
+            "contact token); the latest card per key wins and a null value (tombstone) means the person was erased."
+        ),
+        schema=MemberContactV1,
+    )
+    document: dict[str, Any] = (
+        AsyncAPI(broker, title=f"{SERVICE_NAME} events", version="1.0.0").to_specification().to_jsonable()
+    )
+    describe_consumed(document, "membership.updates", FeedbackRespondedV1.event_type, FeedbackRespondedV1)
+    return document
 
 
 def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     settings = settings or MembershipSettings()
+    assert isinstance(settings, MembershipSettings)
     engine = create_engine(settings.database_url)
+    sessions = session_factory(engine)
+
+    def body_limit_for(path: str) -> int:
+        return settings.max_import_bytes if path.endswith("/import") else settings.max_body_bytes
+
     app = create_service_app(
         title="ICS Engagement Hub — membership",
         description=(
-            "Patient partners join, choose what they care about and are invited to take part. "
-            "(Membership capabilities arrive with their issue; this release serves health, readiness and documents.)"
+            "Patient partners join, confirm, choose what they hear about, are invited to take part, reply, and can "
+            "leave or be forgotten; people who left feedback can hear back without joining. Members act through "
+            "signed links emailed to them; place and practice teams call with a bearer token and never see contact "
+            "details. Errors are RFC 9457 problem documents."
         ),
         settings=settings,
         engine=engine,
-        asyncapi=lambda: asyncapi(settings),
+        asyncapi=lambda: asyncapi(settings, sessions),
+        body_limit_for=body_limit_for,
     )
-    app.state.sessions = session_factory(engine)
+    app.state.sessions = sessions
+    app.state.links = links_from(settings)
+    app.state.rate_limit = RateLimit(settings.rate_limit, settings.rate_limit_storage)
+    app.state.public_rate_limit = RateLimit(settings.public_rate_limit, settings.rate_limit_storage)
+    app.include_router(router)
+    app.include_router(pages.router)
+    app.mount("/static", StaticFiles(directory=pages.STATIC, check_dir=False), name="static")
     return app
 
 
@@ -47,5 +120,6 @@ SERVICE = ServiceDefinition(
     migrations_dir=MIGRATIONS,
     create_app=create_app,
     outbox_model=OutboxMessage,
+    consumers=consumers,
 )
 cli = service_cli(SERVICE)

@@ -1,6 +1,11 @@
-"""membership's tables. It both publishes (outbox) and consumes (inbox) events."""
+"""membership's tables. Contact details (name, email, phone, postcode) live only in
+``member`` and ``hear_back_contact``; erasure deletes the rows."""
 
-from sqlalchemy.orm import DeclarativeBase
+import uuid
+from datetime import date, datetime
+
+from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint, Uuid
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from hub_shared.inbox import InboxMixin
 from hub_shared.outbox import OutboxMixin
@@ -8,6 +13,115 @@ from hub_shared.outbox import OutboxMixin
 
 class Base(DeclarativeBase):
     pass
+
+
+class Member(Base):
+    """A patient partner. Pending until they confirm their email; left = no contact, and
+    the contact details are gone (only bands and practice remain, for statistics)."""
+
+    __tablename__ = "member"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    status: Mapped[str] = mapped_column(String(20), index=True)  # pending, active, left
+    email: Mapped[str | None] = mapped_column(String(320), unique=True, nullable=True)
+    name: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    phone: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    postcode: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    practice_code: Mapped[str] = mapped_column(String(10), index=True)
+    place_code: Mapped[str | None] = mapped_column(String(10), index=True, nullable=True)
+    interests: Mapped[list[str]] = mapped_column(JSON, default=list)
+    frequency: Mapped[str] = mapped_column(String(20), default="as_it_happens")
+    age_band: Mapped[str | None] = mapped_column(String(30), nullable=True)
+    sex: Mapped[str | None] = mapped_column(String(30), nullable=True)
+    ethnic_group: Mapped[str | None] = mapped_column(String(50), nullable=True)
+    disability: Mapped[str | None] = mapped_column(String(30), nullable=True)
+    carer: Mapped[str | None] = mapped_column(String(30), nullable=True)
+    consent_given: Mapped[bool] = mapped_column(Boolean, default=False)
+    consent_wording_version: Mapped[str] = mapped_column(String(40))
+    consent_source: Mapped[str] = mapped_column(String(20))
+    consent_basis: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    consent_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    joined_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    confirmed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    left_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class HearBackContact(Base):
+    """Someone who only wants to hear what came of their feedback: an address and the
+    pseudonymous token intake stores on their submission, nothing else."""
+
+    __tablename__ = "hear_back_contact"
+
+    token: Mapped[str] = mapped_column(String(64), primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), index=True)
+    confirmed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class UsedLink(Base):
+    """Single-use links already followed (by their unique id)."""
+
+    __tablename__ = "used_link"
+
+    link_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    used_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Group(Base):
+    __tablename__ = "member_group"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    name: Mapped[str] = mapped_column(String(200))
+    organisation_code: Mapped[str] = mapped_column(String(10), index=True)  # who manages it
+    place_code: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    service_area: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class GroupMembership(Base):
+    __tablename__ = "group_membership"
+    __table_args__ = (Index("ix_group_membership_member", "member_id"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    group_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("member_group.id", ondelete="CASCADE"), index=True)
+    member_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"))
+    role: Mapped[str] = mapped_column(String(20))
+    joined_on: Mapped[date] = mapped_column(Date)
+    left_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+
+
+class Opportunity(Base):
+    __tablename__ = "opportunity"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    organisation_code: Mapped[str] = mapped_column(String(10), index=True)
+    place_code: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text)
+    starts_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    location: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    online: Mapped[bool] = mapped_column(Boolean, default=False)
+    capacity: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    closes_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    targeting: Mapped[dict] = mapped_column(JSON)  # type: ignore[type-arg]
+    published_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Invitation(Base):
+    __tablename__ = "invitation"
+    __table_args__ = (UniqueConstraint("opportunity_id", "member_id", name="uq_invitation_once"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    opportunity_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("opportunity.id", ondelete="CASCADE"), index=True)
+    member_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"), index=True)
+    issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    answer: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    place: Mapped[str | None] = mapped_column(String(20), nullable=True)  # booked, waiting_list
+    answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    attended: Mapped[bool] = mapped_column(Boolean, default=False)
+    attendance_bands: Mapped[dict | None] = mapped_column(JSON, nullable=True)  # type: ignore[type-arg]
 
 
 class OutboxMessage(OutboxMixin, Base):

@@ -48,7 +48,7 @@ Reader = Annotated[Principal, Depends(require_scope("reports:read"))]
 _cookie = APIKeyCookie(name=COOKIE, auto_error=False, description="The dashboard's sign-in cookie")
 
 
-def csv_reader(
+async def csv_reader(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(HTTPBearer(auto_error=False))],
     cookie: Annotated[str | None, Depends(_cookie)],
@@ -56,10 +56,10 @@ def csv_reader(
     """A download is read with the bearer token, or from the dashboard with its sign-in cookie
     (HttpOnly, SameSite=Strict, so another site cannot make the browser use it)."""
     if credentials is None and cookie is None:
-        return require_scope("reports:read")(authenticate(request, None))
+        return await require_scope("reports:read")(await authenticate(request, None))
     token = credentials.credentials if credentials is not None else str(cookie)
     verifier: TokenVerifier = request.app.state.token_verifier
-    return require_scope("reports:read")(verifier.verify(token))
+    return await require_scope("reports:read")(verifier.verify(token))
 
 
 CsvReader = Annotated[Principal, Depends(csv_reader)]

@@ -11,9 +11,7 @@ from feedback_intake.handlers.submissions import publish
 from feedback_intake.models import FeedbackResponse, FeedbackSubmission
 from feedback_intake.schemas import ResponseCreate, ResponseUpdate
 from hub_shared.auth import Principal
-from hub_shared.events import (
-    FeedbackRespondedV1,
-)
+from hub_shared.events import FeedbackRespondedV1, ServiceArea
 from hub_shared.organisations import Organisations
 from hub_shared.problems import Problem
 
@@ -40,6 +38,7 @@ async def _responded_event(session: AsyncSession, response: FeedbackResponse) ->
         changed_at=response.changed_at,
         notify_member_ids=sorted({s.member_id for s in contributors if s.member_id}),
         notify_contact_tokens=sorted({s.contact_token for s in contributors if s.contact_token}),
+        service_areas=sorted({ServiceArea(s.service_area) for s in contributors}),
     )
 
 

@@ -1,0 +1,382 @@
+"""Joining, confirming, fresh links, the preference centre, leaving and erasure.
+
+No answer differs by whether an email is already registered: joining again, or asking
+for a fresh link, always says "check your email", and the email says what applies."""
+
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hub_shared.events import (
+    ConsentSource,
+    GroupKind,
+    GroupMembershipChangedV1,
+    MemberConfirmedV1,
+    MemberErasedV1,
+    MemberJoinedV1,
+    MemberLeftV1,
+    MemberPreferencesChangedV1,
+    MessageKind,
+)
+from hub_shared.problems import Problem
+from membership.links import LinkProblem, Links, Purpose
+from membership.models import Group, GroupMembership, HearBackContact, Invitation, Member, UsedLink
+from membership.publishing import (
+    contact_card,
+    emit,
+    facts,
+    forget_contact_cards,
+    hear_back_card,
+    place_of,
+    tenant_of,
+)
+from membership.schemas import JoinRequest, MemberPreferences, PreferencesUpdate
+
+
+def field_problem(field: str, message: str, type_: str = "value_error") -> Problem:
+    return Problem(
+        422,
+        "Invalid request",
+        "1 field(s) failed validation",
+        errors=[{"field": field, "message": message, "type": type_}],
+    )
+
+
+async def joinable_groups(session: AsyncSession, practice_code: str) -> list[Group]:
+    """Groups a person may join themselves: their practice's PPG, their place's
+    co-production groups, and the ICS's Patient Partners scheme."""
+    place = place_of(practice_code)
+    rows = await session.scalars(select(Group).order_by(Group.kind, Group.name))
+    return [
+        g
+        for g in rows.all()
+        if (g.kind == GroupKind.PPG and g.organisation_code == practice_code)
+        or (g.kind == GroupKind.COPRODUCTION and g.organisation_code == place)
+        or g.kind == GroupKind.PATIENT_PARTNERS
+    ]
+
+
+async def _check_groups(session: AsyncSession, practice_code: str, group_ids: list[uuid.UUID]) -> list[Group]:
+    allowed = {g.id: g for g in await joinable_groups(session, practice_code)}
+    unknown = [str(i) for i in group_ids if i not in allowed]
+    if unknown:
+        raise field_problem("group_ids", f"not a group you can join: {', '.join(unknown)}")
+    return [allowed[i] for i in dict.fromkeys(group_ids)]
+
+
+async def member_by_email(session: AsyncSession, email: str) -> Member | None:
+    return await session.scalar(select(Member).where(Member.email == email))
+
+
+def add_to_group(
+    session: AsyncSession, member: Member, group: Group, role: str, correlation_id: str, on: date | None = None
+) -> GroupMembership:
+    membership = GroupMembership(
+        id=uuid.uuid4(), group_id=group.id, member_id=member.id, role=role, joined_on=on or date.today()
+    )
+    session.add(membership)
+    group_event(session, member, group, membership, correlation_id)
+    return membership
+
+
+def group_event(
+    session: AsyncSession, member: Member, group: Group, membership: GroupMembership, correlation_id: str
+) -> None:
+    emit(
+        session,
+        GroupMembershipChangedV1(
+            **facts(member),
+            group_id=group.id,
+            group_kind=GroupKind(group.kind),
+            group_organisation_code=group.organisation_code,
+            role=membership.role,  # type: ignore[arg-type]
+            joined_on=membership.joined_on,
+            left_on=membership.left_on,
+        ),
+        subject=str(member.id),
+        tenant=tenant_of(member),
+        correlation_id=correlation_id,
+    )
+
+
+@dataclass
+class JoinOutcome:
+    member: Member
+    created: bool
+
+
+async def join(
+    session: AsyncSession,
+    request: JoinRequest,
+    *,
+    source: ConsentSource,
+    links: Links,
+    wording_version: str,
+    correlation_id: str,
+    basis: str | None = None,
+    welcome: MessageKind = MessageKind.CONFIRM_JOIN,
+) -> JoinOutcome:
+    """A new member is pending and gets a confirmation link; someone already known gets
+    the email that applies to them, and nothing else changes. The caller cannot tell."""
+    groups = await _check_groups(session, request.practice_code, request.group_ids)
+    existing = await member_by_email(session, request.email)
+    if existing is not None:
+        if existing.status == "pending":
+            confirm_url = links.url(Purpose.CONFIRM, m=str(existing.id))
+            contact_card(
+                session,
+                existing,
+                links,
+                correlation_id=correlation_id,
+                kind=welcome,
+                extra_links={"confirm": confirm_url},
+            )
+        else:
+            contact_card(session, existing, links, correlation_id=correlation_id, kind=MessageKind.ALREADY_MEMBER)
+        return JoinOutcome(existing, created=False)
+    now = datetime.now(UTC)
+    d = request.demographics
+    member = Member(
+        id=uuid.uuid4(),
+        status="pending",
+        email=request.email,
+        name=request.name,
+        phone=request.phone,
+        postcode=request.postcode,
+        practice_code=request.practice_code,
+        place_code=place_of(request.practice_code),
+        interests=[i.value for i in request.interests],
+        frequency="as_it_happens",
+        age_band=d.age_band.value if d.age_band else None,
+        sex=d.sex.value if d.sex else None,
+        ethnic_group=d.ethnic_group.value if d.ethnic_group else None,
+        disability=d.disability.value if d.disability else None,
+        carer=d.carer.value if d.carer else None,
+        consent_given=True,
+        consent_wording_version=request.consent_wording_version or wording_version,
+        consent_source=source.value,
+        consent_basis=basis,
+        consent_at=now,
+        joined_at=now,
+    )
+    session.add(member)
+    await session.flush()
+    emit(
+        session,
+        MemberJoinedV1(
+            **facts(member),
+            interests=request.interests,
+            consent_source=source,
+            consent_wording_version=member.consent_wording_version,
+            joined_at=now,
+        ),
+        subject=str(member.id),
+        tenant=tenant_of(member),
+        correlation_id=correlation_id,
+    )
+    for group in groups:
+        add_to_group(session, member, group, "member", correlation_id)
+    confirm_url = links.url(Purpose.CONFIRM, m=str(member.id))
+    contact_card(
+        session, member, links, correlation_id=correlation_id, kind=welcome, extra_links={"confirm": confirm_url}
+    )
+    return JoinOutcome(member, created=True)
+
+
+async def use_once(session: AsyncSession, claims: dict[str, object]) -> None:
+    link_id = str(claims.get("j", ""))
+    if not link_id or await session.get(UsedLink, link_id) is not None:
+        raise LinkProblem("used")
+    session.add(UsedLink(link_id=link_id, used_at=datetime.now(UTC)))
+
+
+async def confirm(session: AsyncSession, token: str, *, links: Links, correlation_id: str) -> Member:
+    claims = links.load(Purpose.CONFIRM, token)
+    member = await session.get(Member, uuid.UUID(str(claims["m"])), with_for_update=True)
+    if member is None or member.status == "left":
+        raise LinkProblem("invalid")
+    await use_once(session, claims)
+    if member.status == "pending":
+        member.status = "active"
+        member.confirmed_at = datetime.now(UTC)
+        emit(
+            session,
+            MemberConfirmedV1(**facts(member), confirmed_at=member.confirmed_at),
+            subject=str(member.id),
+            tenant=tenant_of(member),
+            correlation_id=correlation_id,
+        )
+        contact_card(session, member, links, correlation_id=correlation_id)
+    return member
+
+
+async def request_link(session: AsyncSession, email: str, *, links: Links, correlation_id: str) -> None:
+    """A fresh link by email, for whoever the address belongs to (if anyone)."""
+    member = await member_by_email(session, email)
+    if member is not None and member.status == "pending":
+        url = links.url(Purpose.CONFIRM, m=str(member.id))
+        contact_card(
+            session,
+            member,
+            links,
+            correlation_id=correlation_id,
+            kind=MessageKind.CONFIRM_JOIN,
+            extra_links={"confirm": url},
+        )
+    elif member is not None and member.status == "active":
+        contact_card(session, member, links, correlation_id=correlation_id, kind=MessageKind.FRESH_LINK)
+
+
+async def member_from_link(session: AsyncSession, token: str, links: Links, *, lock: bool = False) -> Member:
+    claims = links.load(Purpose.PREFERENCES, token)
+    member = await session.get(Member, uuid.UUID(str(claims["m"])), with_for_update=lock)
+    if member is None:
+        raise LinkProblem("invalid")
+    return member
+
+
+async def active_groups(session: AsyncSession, member: Member) -> list[tuple[GroupMembership, Group]]:
+    rows = await session.execute(
+        select(GroupMembership, Group)
+        .join(Group, Group.id == GroupMembership.group_id)
+        .where(GroupMembership.member_id == member.id)
+        .where(GroupMembership.left_on.is_(None))
+        .order_by(Group.name)
+    )
+    return [(m, g) for m, g in rows.all()]
+
+
+async def preferences(session: AsyncSession, member: Member) -> MemberPreferences:
+    return MemberPreferences(
+        member_id=member.id,
+        status=member.status,
+        name=member.name,
+        email=member.email,
+        phone=member.phone,
+        postcode=member.postcode,
+        practice_code=member.practice_code,
+        interests=list(member.interests),
+        frequency=member.frequency,
+        groups=[
+            {"id": str(g.id), "name": g.name, "kind": g.kind, "role": m.role, "joined_on": m.joined_on.isoformat()}
+            for m, g in await active_groups(session, member)
+        ],
+    )
+
+
+async def update_preferences(
+    session: AsyncSession, member: Member, update: PreferencesUpdate, *, links: Links, correlation_id: str
+) -> Member:
+    if member.status == "left":
+        raise Problem(409, "You have left", "Join again to choose what you hear about.")
+    changes = update.model_dump(exclude_unset=True)
+    contact_changed = False
+    for field in ("name", "phone", "postcode"):
+        if field in changes and changes[field] != getattr(member, field):
+            setattr(member, field, changes[field])
+            contact_changed = True
+    if update.interests is not None:
+        member.interests = [i.value for i in update.interests]
+    if update.frequency is not None:
+        contact_changed = contact_changed or member.frequency != update.frequency.value
+        member.frequency = update.frequency.value
+    if update.group_ids is not None:
+        wanted = {g.id: g for g in await _check_groups(session, member.practice_code, update.group_ids)}
+        current = await active_groups(session, member)
+        for membership, group in current:
+            if group.id not in wanted and membership.role == "member":
+                membership.left_on = date.today()
+                group_event(session, member, group, membership, correlation_id)
+        held = {g.id for _m, g in current}
+        for group_id, group in wanted.items():
+            if group_id not in held:
+                add_to_group(session, member, group, "member", correlation_id)
+    emit(
+        session,
+        MemberPreferencesChangedV1(
+            **facts(member),
+            interests=member.interests,
+            frequency=member.frequency,
+            changed_at=datetime.now(UTC),  # type: ignore[arg-type]
+        ),
+        subject=str(member.id),
+        tenant=tenant_of(member),
+        correlation_id=correlation_id,
+    )
+    if contact_changed:
+        contact_card(session, member, links, correlation_id=correlation_id)
+    return member
+
+
+async def leave(session: AsyncSession, member: Member, *, correlation_id: str) -> Member:
+    """All contact stops at once: contact details are dropped (here and, by tombstone, on
+    the contacts topic); the bands and practice stay as anonymous statistics."""
+    if member.status == "left":
+        return member
+    today = date.today()
+    for membership, group in await active_groups(session, member):
+        membership.left_on = today
+        group_event(session, member, group, membership, correlation_id)
+    member.status = "left"
+    member.left_at = datetime.now(UTC)
+    member.email = member.name = member.phone = member.postcode = None
+    member.frequency = "never"
+    emit(
+        session,
+        MemberLeftV1(**facts(member), left_at=member.left_at),
+        subject=str(member.id),
+        tenant=tenant_of(member),
+        correlation_id=correlation_id,
+    )
+    await forget_contact_cards(session, str(member.id))
+    return member
+
+
+async def erase(session: AsyncSession, member: Member, *, correlation_id: str) -> None:
+    """Forget the person: their rows here, their cards on the contacts topic (tombstone),
+    and, by ``member.erased.v1``, every other service's links to them."""
+    member_id = member.id
+    tenant = tenant_of(member)
+    await session.execute(delete(Invitation).where(Invitation.member_id == member_id))
+    await session.execute(delete(GroupMembership).where(GroupMembership.member_id == member_id))
+    await session.delete(member)
+    await forget_contact_cards(session, str(member_id))
+    emit(
+        session,
+        MemberErasedV1(member_id=member_id, erased_at=datetime.now(UTC)),
+        subject=str(member_id),
+        tenant=tenant,
+        correlation_id=correlation_id,
+    )
+
+
+# ---- hearing back without joining ----
+
+
+async def request_hear_back(session: AsyncSession, email: str, *, links: Links, correlation_id: str) -> str:
+    """Issue a pseudonymous contact token for feedback (``hear_back.contact_token``). Nothing
+    is sent to it until the address's owner confirms (double opt-in); each request gets its
+    own token, so the answer says nothing about earlier ones."""
+    contact = HearBackContact(token=secrets.token_urlsafe(24), email=email, created_at=datetime.now(UTC))
+    session.add(contact)
+    url = links.url(Purpose.HEAR_BACK, t=contact.token)
+    hear_back_card(
+        session, contact, correlation_id=correlation_id, kind=MessageKind.CONFIRM_HEAR_BACK, links={"confirm": url}
+    )
+    return contact.token
+
+
+async def confirm_hear_back(session: AsyncSession, token: str, *, links: Links, correlation_id: str) -> HearBackContact:
+    claims = links.load(Purpose.HEAR_BACK, token)
+    contact = await session.get(HearBackContact, str(claims["t"]), with_for_update=True)
+    if contact is None:
+        raise LinkProblem("invalid")
+    await use_once(session, claims)
+    if contact.confirmed_at is None:
+        contact.confirmed_at = datetime.now(UTC)
+        hear_back_card(session, contact, correlation_id=correlation_id)
+    return contact

@@ -1,0 +1,360 @@
+"""Engagement opportunities: publish with targeting, resolve the confirmed consenting
+recipients (once each), replies by signed link with capacity then a waiting list, and
+attendance with each attendee's bands as they were at the time."""
+
+import uuid
+from collections import Counter
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hub_shared.auth import Principal
+from hub_shared.events import (
+    Answer,
+    AttendanceRecordedV1,
+    InvitationAnsweredV1,
+    InvitationIssuedV1,
+    MessageKind,
+    OpportunityPublishedV1,
+    Place,
+)
+from hub_shared.events import OpportunityKind as Kind
+from hub_shared.organisations import reference
+from hub_shared.problems import Problem
+from membership.handlers.authority import check_may_act_for, practices_under, sees_practice
+from membership.handlers.groups import visible_groups
+from membership.links import LinkProblem, Links, Purpose
+from membership.models import GroupMembership, Invitation, Member, Opportunity
+from membership.publishing import bands, contact_card, emit, facts, place_of, tenant_of
+from membership.schemas import AttendanceCreate, OpportunityCreate, Targeting
+
+UNSTATED = {None, "prefer_not_to_say"}
+
+
+def under_represented(members: list[Member]) -> set[str]:
+    """Ethnic groups whose share of the area's members (those who said) is below the mean
+    share of the groups present: the ones to reach out to."""
+    counts = Counter(m.ethnic_group for m in members if m.ethnic_group not in UNSTATED)
+    if not counts:
+        return set()
+    mean = sum(counts.values()) / len(counts)
+    return {g for g, n in counts.items() if g is not None and n < mean}
+
+
+async def resolve_recipients(session: AsyncSession, organisation_code: str, targeting: Targeting) -> list[Member]:
+    """Confirmed members who consented and still want to hear, registered in the
+    publisher's area, matching any target; each once."""
+    area = practices_under(organisation_code)
+    members = (
+        await session.scalars(
+            select(Member)
+            .where(Member.status == "active", Member.consent_given.is_(True), Member.frequency != "never")
+            .where(Member.practice_code.in_(area))
+            .order_by(Member.joined_at)
+        )
+    ).all()
+    in_groups: set[uuid.UUID] = set()
+    if targeting.group_ids:
+        in_groups = set(
+            (
+                await session.scalars(
+                    select(GroupMembership.member_id)
+                    .where(GroupMembership.group_id.in_(targeting.group_ids))
+                    .where(GroupMembership.left_on.is_(None))
+                )
+            ).all()
+        )
+    practices = {p for code in targeting.organisation_codes for p in practices_under(code)}
+    interests = {i.value for i in targeting.interests}
+    age_bands = {a.value for a in targeting.age_bands}
+    sexes = {s.value for s in targeting.sexes}
+    ethnic = {e.value for e in targeting.ethnic_groups}
+    if targeting.under_represented_ethnic_groups:
+        ethnic |= under_represented(list(members))
+    return [
+        m
+        for m in members
+        if m.id in in_groups
+        or m.practice_code in practices
+        or interests & set(m.interests)
+        or (m.age_band in age_bands)
+        or (m.sex in sexes)
+        or (m.ethnic_group in ethnic)
+    ]
+
+
+async def publish(
+    session: AsyncSession, principal: Principal, command: OpportunityCreate, *, links: Links, correlation_id: str
+) -> tuple[Opportunity, int]:
+    check_may_act_for(principal, command.organisation_code)
+    for code in command.targeting.organisation_codes:
+        if not reference().may_act_for(command.organisation_code, code):
+            raise Problem(
+                422,
+                "Outside your area",
+                f"{code} is not within {command.organisation_code}.",
+                errors=[{"field": "targeting.organisation_codes", "message": f"{code} is outside", "type": "outside"}],
+            )
+    visible = {g.id for g in await visible_groups(session, principal)}
+    unknown = [str(g) for g in command.targeting.group_ids if g not in visible]
+    if unknown:
+        raise Problem(
+            422,
+            "Unknown groups",
+            f"No group {', '.join(unknown)} that you can see.",
+            errors=[{"field": "targeting.group_ids", "message": f"unknown: {g}", "type": "not_found"} for g in unknown],
+        )
+    now = datetime.now(UTC)
+    opportunity = Opportunity(
+        id=uuid.uuid4(),
+        organisation_code=command.organisation_code,
+        place_code=place_of(command.organisation_code),
+        kind=command.kind.value,
+        title=command.title,
+        description=command.description,
+        starts_at=command.starts_at,
+        location=command.location,
+        online=command.online,
+        capacity=command.capacity,
+        closes_at=command.closes_at,
+        targeting=command.targeting.model_dump(mode="json"),
+        published_at=now,
+    )
+    session.add(opportunity)
+    await session.flush()
+    recipients = await resolve_recipients(session, command.organisation_code, command.targeting)
+    for member in recipients:
+        invitation = Invitation(
+            id=uuid.uuid4(), opportunity_id=opportunity.id, member_id=member.id, issued_at=now, attended=False
+        )
+        session.add(invitation)
+        emit(
+            session,
+            InvitationIssuedV1(
+                **facts(member),
+                invitation_id=invitation.id,
+                opportunity_id=opportunity.id,
+                organisation_code=opportunity.organisation_code,
+                issued_at=now,
+            ),
+            subject=str(member.id),
+            tenant=tenant_of(member),
+            correlation_id=correlation_id,
+        )
+        contact_card(
+            session,
+            member,
+            links,
+            correlation_id=correlation_id,
+            kind=MessageKind.INVITATION,
+            reference_id=str(opportunity.id),
+            extra_links={"reply": links.url(Purpose.REPLY, i=str(invitation.id))},
+        )
+    emit(
+        session,
+        OpportunityPublishedV1(
+            opportunity_id=opportunity.id,
+            organisation_code=opportunity.organisation_code,
+            place_code=opportunity.place_code,
+            kind=Kind(opportunity.kind),
+            title=opportunity.title,
+            starts_at=opportunity.starts_at,
+            online=opportunity.online,
+            capacity=opportunity.capacity,
+            closes_at=opportunity.closes_at,
+            invited=len(recipients),
+            published_at=now,
+        ),
+        subject=str(opportunity.id),
+        tenant=opportunity.organisation_code,
+        correlation_id=correlation_id,
+    )
+    return opportunity, len(recipients)
+
+
+async def invitation_from_link(
+    session: AsyncSession, token: str, links: Links
+) -> tuple[Invitation, Opportunity, Member]:
+    claims = links.load(Purpose.REPLY, token)
+    invitation = await session.get(Invitation, uuid.UUID(str(claims["i"])))
+    if invitation is None:
+        raise LinkProblem("invalid")
+    opportunity = await session.get(Opportunity, invitation.opportunity_id)
+    member = await session.get(Member, invitation.member_id)
+    if opportunity is None or member is None or member.status != "active":
+        raise LinkProblem("invalid")
+    return invitation, opportunity, member
+
+
+def _answered(
+    session: AsyncSession, invitation: Invitation, opportunity: Opportunity, member: Member, correlation_id: str
+) -> None:
+    emit(
+        session,
+        InvitationAnsweredV1(
+            **facts(member),
+            invitation_id=invitation.id,
+            opportunity_id=opportunity.id,
+            organisation_code=opportunity.organisation_code,
+            answer=Answer(invitation.answer or Answer.MAYBE),
+            place=Place(invitation.place) if invitation.place else None,
+            answered_at=invitation.answered_at or datetime.now(UTC),
+        ),
+        subject=str(member.id),
+        tenant=tenant_of(member),
+        correlation_id=correlation_id,
+    )
+
+
+async def reply(
+    session: AsyncSession, token: str, answer: Answer, *, links: Links, correlation_id: str
+) -> tuple[Invitation, Opportunity]:
+    invitation, opportunity, member = await invitation_from_link(session, token, links)
+    now = datetime.now(UTC)
+    if now > opportunity.closes_at.replace(tzinfo=opportunity.closes_at.tzinfo or UTC):
+        raise Problem(
+            410, "Replies have closed", f"Replies to '{opportunity.title}' closed on {opportunity.closes_at:%d %B %Y}."
+        )
+    # One reply at a time per opportunity, so capacity cannot be overbooked.
+    await session.get(Opportunity, opportunity.id, with_for_update=True, populate_existing=True)
+    was_booked = invitation.place == Place.BOOKED.value
+    invitation.answer = answer.value
+    invitation.answered_at = now
+    if answer is Answer.YES:
+        if not was_booked:
+            booked = await _booked(session, opportunity.id)
+            full = opportunity.capacity is not None and booked >= opportunity.capacity
+            invitation.place = Place.WAITING_LIST.value if full else Place.BOOKED.value
+    else:
+        invitation.place = None
+    _answered(session, invitation, opportunity, member, correlation_id)
+    if was_booked and invitation.place is None:
+        await _offer_next_place(session, opportunity, links=links, correlation_id=correlation_id)
+    return invitation, opportunity
+
+
+async def _booked(session: AsyncSession, opportunity_id: uuid.UUID) -> int:
+    return int(
+        await session.scalar(
+            select(func.count())
+            .select_from(Invitation)
+            .where(Invitation.opportunity_id == opportunity_id, Invitation.place == Place.BOOKED.value)
+        )
+        or 0
+    )
+
+
+async def _offer_next_place(
+    session: AsyncSession, opportunity: Opportunity, *, links: Links, correlation_id: str
+) -> None:
+    """A booked place was given up: the longest-waiting person gets it."""
+    await session.flush()
+    waiting = await session.scalar(
+        select(Invitation)
+        .where(Invitation.opportunity_id == opportunity.id, Invitation.place == Place.WAITING_LIST.value)
+        .order_by(Invitation.answered_at)
+        .limit(1)
+    )
+    if waiting is None:
+        return
+    member = await session.get(Member, waiting.member_id)
+    if member is None:
+        return
+    waiting.place = Place.BOOKED.value
+    _answered(session, waiting, opportunity, member, correlation_id)
+    contact_card(
+        session,
+        member,
+        links,
+        correlation_id=correlation_id,
+        kind=MessageKind.PLACE_OFFERED,
+        reference_id=str(opportunity.id),
+        extra_links={"reply": links.url(Purpose.REPLY, i=str(waiting.id))},
+    )
+
+
+async def managed_opportunity(session: AsyncSession, principal: Principal, opportunity_id: uuid.UUID) -> Opportunity:
+    opportunity = await session.get(Opportunity, opportunity_id)
+    if opportunity is None or not reference().may_act_for(principal.organisation, opportunity.organisation_code):
+        raise Problem(404, "No such opportunity", f"No opportunity {opportunity_id} that you can see.")
+    return opportunity
+
+
+async def summary(session: AsyncSession, opportunity: Opportunity) -> dict[str, Any]:
+    rows = (await session.scalars(select(Invitation).where(Invitation.opportunity_id == opportunity.id))).all()
+    return {
+        "id": str(opportunity.id),
+        "organisation_code": opportunity.organisation_code,
+        "kind": opportunity.kind,
+        "title": opportunity.title,
+        "starts_at": opportunity.starts_at.isoformat(),
+        "closes_at": opportunity.closes_at.isoformat(),
+        "capacity": opportunity.capacity,
+        "targeting": opportunity.targeting,
+        "invited": len(rows),
+        "answers": dict(Counter(r.answer for r in rows if r.answer)),
+        "booked": sum(1 for r in rows if r.place == Place.BOOKED.value),
+        "waiting_list": sum(1 for r in rows if r.place == Place.WAITING_LIST.value),
+        "attended": sum(1 for r in rows if r.attended),
+    }
+
+
+async def record_attendance(
+    session: AsyncSession,
+    principal: Principal,
+    opportunity_id: uuid.UUID,
+    command: AttendanceCreate,
+    correlation_id: str,
+) -> int:
+    opportunity = await managed_opportunity(session, principal, opportunity_id)
+    check_may_act_for(principal, opportunity.organisation_code)
+    on = command.attended_on or date.today()
+    invitations = {
+        i.member_id: i
+        for i in (
+            await session.scalars(
+                select(Invitation).where(
+                    Invitation.opportunity_id == opportunity.id, Invitation.member_id.in_(command.member_ids)
+                )
+            )
+        ).all()
+    }
+    members = {m.id: m for m in (await session.scalars(select(Member).where(Member.id.in_(command.member_ids)))).all()}
+    unknown = [
+        str(i)
+        for i in command.member_ids
+        if i not in invitations or i not in members or not sees_practice(principal, members[i].practice_code)
+    ]
+    if unknown:
+        raise Problem(
+            422,
+            "Not invited",
+            f"{len(unknown)} member(s) were not invited to this opportunity.",
+            errors=[{"field": "member_ids", "message": f"not invited: {i}", "type": "not_invited"} for i in unknown],
+        )
+    recorded = 0
+    for member_id in dict.fromkeys(command.member_ids):
+        invitation, member = invitations[member_id], members[member_id]
+        if invitation.attended:
+            continue
+        snapshot = bands(member)
+        invitation.attended = True
+        invitation.attendance_bands = snapshot.model_dump(mode="json")
+        emit(
+            session,
+            AttendanceRecordedV1(
+                **facts(member),
+                invitation_id=invitation.id,
+                opportunity_id=opportunity.id,
+                organisation_code=opportunity.organisation_code,
+                attended_on=on,
+                recorded_at=datetime.now(UTC),
+            ),
+            subject=str(member.id),
+            tenant=tenant_of(member),
+            correlation_id=correlation_id,
+        )
+        recorded += 1
+    return recorded

@@ -1,0 +1,114 @@
+"""Staging membership's events in the outbox: ordinary events (ids and bands) on
+``membership.events``, contact cards on the compacted ``membership.contacts``."""
+
+from typing import Any
+
+from pydantic import BaseModel
+from sqlalchemy import delete
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hub_shared.events import Bands, ContactMessage, MemberContactV1, MessageKind, new_envelope
+from hub_shared.organisations import reference
+from hub_shared.outbox import add_event, add_tombstone
+from hub_shared.topics import MEMBERSHIP_CONTACTS, MEMBERSHIP_EVENTS
+from membership import SERVICE_NAME
+from membership.links import Links, Purpose
+from membership.models import HearBackContact, Member, OutboxMessage
+
+
+def emit(session: AsyncSession, data: BaseModel, *, subject: str, tenant: str, correlation_id: str) -> None:
+    envelope = new_envelope(data, source=SERVICE_NAME, subject=subject, tenant=tenant, correlation_id=correlation_id)
+    add_event(session, OutboxMessage, envelope, MEMBERSHIP_EVENTS.name)
+
+
+def bands(member: Member) -> Bands:
+    return Bands.model_validate(
+        {
+            "age_band": member.age_band,
+            "sex": member.sex,
+            "ethnic_group": member.ethnic_group,
+            "disability": member.disability,
+            "carer": member.carer,
+        }
+    )
+
+
+def facts(member: Member) -> dict[str, Any]:
+    """The non-identifying facts every member event carries."""
+    return {
+        "member_id": member.id,
+        "practice_code": member.practice_code,
+        "place_code": member.place_code,
+        "bands": bands(member),
+    }
+
+
+def tenant_of(member: Member) -> str:
+    return member.practice_code
+
+
+def place_of(practice_code: str) -> str | None:
+    return reference().place_of(practice_code)
+
+
+def contact_card(
+    session: AsyncSession,
+    member: Member,
+    links: Links,
+    *,
+    correlation_id: str,
+    kind: MessageKind | None = None,
+    reference_id: str | None = None,
+    extra_links: dict[str, str] | None = None,
+) -> None:
+    """The member's current contact card on the compacted topic, with the email to send."""
+    assert member.email is not None, "a member without contact details has no card"
+    message = None
+    if kind is not None:
+        message_links = dict(extra_links or {})
+        if member.status == "active":
+            message_links.setdefault("preferences", links.url(Purpose.PREFERENCES, m=str(member.id)))
+        message = ContactMessage(kind=kind, reference=reference_id, links=message_links)
+    card = MemberContactV1(
+        member_id=member.id,
+        name=member.name,
+        email=member.email,
+        phone=member.phone,
+        frequency=member.frequency,  # type: ignore[arg-type]
+        contactable=member.status == "active" and member.frequency != "never",
+        message=message,
+    )
+    envelope = new_envelope(
+        card, source=SERVICE_NAME, subject=str(member.id), tenant=tenant_of(member), correlation_id=correlation_id
+    )
+    add_event(session, OutboxMessage, envelope, MEMBERSHIP_CONTACTS.name)
+
+
+def hear_back_card(
+    session: AsyncSession,
+    contact: HearBackContact,
+    *,
+    correlation_id: str,
+    kind: MessageKind | None = None,
+    reference_id: str | None = None,
+    links: dict[str, str] | None = None,
+) -> None:
+    card = MemberContactV1(
+        contact_token=contact.token,
+        email=contact.email,
+        contactable=contact.confirmed_at is not None,
+        message=ContactMessage(kind=kind, reference=reference_id, links=links or {}) if kind else None,
+    )
+    envelope = new_envelope(
+        card, source=SERVICE_NAME, subject=contact.token, tenant="QZZ", correlation_id=correlation_id
+    )
+    add_event(session, OutboxMessage, envelope, MEMBERSHIP_CONTACTS.name)
+
+
+async def forget_contact_cards(session: AsyncSession, key: str) -> None:
+    """Delete every card of this key still held in the outbox (sent or not) and stage a
+    tombstone, so neither membership's store nor the compacted topic keeps them."""
+    await session.execute(
+        delete(OutboxMessage).where(OutboxMessage.topic == MEMBERSHIP_CONTACTS.name).where(OutboxMessage.key == key)
+    )
+    add_tombstone(session, OutboxMessage, MEMBERSHIP_CONTACTS.name, key)

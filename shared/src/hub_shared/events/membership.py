@@ -1,0 +1,249 @@
+"""Membership events published by membership.
+
+Two kinds of record, on two topics:
+
+* ``membership.events`` carries ids and demographic bands only: never a name, email
+  address, phone number or postcode. Every service may read it.
+* ``membership.contacts`` (log-compacted, keyed by member id or hear-back contact token)
+  carries ``member.contact.v1``: the contact card notification needs, with the message
+  membership asks it to send (links included). Erasure writes a tombstone (a null value)
+  for the key, so compaction leaves nothing of the person. Only membership and
+  notification read it.
+
+Readers are tolerant (unknown fields are ignored); a breaking change is a new version."""
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import ClassVar
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from hub_shared.events.feedback import AgeBand, EthnicGroup, ServiceArea, Sex
+
+
+class YesNoUnsaid(StrEnum):
+    YES = "yes"
+    NO = "no"
+    PREFER_NOT_TO_SAY = "prefer_not_to_say"
+
+
+class Frequency(StrEnum):
+    AS_IT_HAPPENS = "as_it_happens"
+    DAILY = "daily"
+    WEEKLY = "weekly"
+    NEVER = "never"
+
+
+class ConsentSource(StrEnum):
+    WEB_FORM = "web_form"
+    API = "api"
+    PAPER = "paper"
+    CSV_IMPORT = "csv_import"
+
+
+class GroupKind(StrEnum):
+    PPG = "ppg"  # Patient Participation Group of one practice
+    COPRODUCTION = "coproduction"  # a place's co-production group for one service area
+    PATIENT_PARTNERS = "patient_partners"  # the ICS-wide Patient Partners scheme
+
+
+class GroupRole(StrEnum):
+    MEMBER = "member"
+    CHAIR = "chair"
+    CLINICIAN = "clinician"
+    STAFF = "staff"
+
+
+class OpportunityKind(StrEnum):
+    WORKSHOP = "workshop"
+    SEMINAR = "seminar"
+    SURVEY = "survey"
+    COPRODUCTION_SESSION = "coproduction_session"
+    GROUP_VACANCY = "group_vacancy"
+
+
+class Answer(StrEnum):
+    YES = "yes"
+    NO = "no"
+    MAYBE = "maybe"
+
+
+class Place(StrEnum):
+    """Where a 'yes' stands: a place was free, or the person waits for one."""
+
+    BOOKED = "booked"
+    WAITING_LIST = "waiting_list"
+
+
+class Bands(BaseModel):
+    """Voluntary demographic bands, never anything that identifies a person."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    age_band: AgeBand | None = None
+    sex: Sex | None = None
+    ethnic_group: EthnicGroup | None = None
+    disability: YesNoUnsaid | None = None
+    carer: YesNoUnsaid | None = None
+
+
+class _Event(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class _MemberFacts(_Event):
+    member_id: UUID
+    practice_code: str | None = None
+    place_code: str | None = None
+    bands: Bands = Field(default_factory=Bands)
+
+
+class MemberJoinedV1(_MemberFacts):
+    """Someone asked to join; they stay pending until they confirm their email."""
+
+    event_type: ClassVar[str] = "member.joined.v1"
+
+    interests: list[ServiceArea] = Field(default_factory=list)
+    consent_source: ConsentSource
+    consent_wording_version: str
+    joined_at: datetime
+
+
+class MemberConfirmedV1(_MemberFacts):
+    """The member followed their confirmation link: they may be contacted now."""
+
+    event_type: ClassVar[str] = "member.confirmed.v1"
+
+    confirmed_at: datetime
+
+
+class MemberPreferencesChangedV1(_MemberFacts):
+    event_type: ClassVar[str] = "member.preferences_changed.v1"
+
+    interests: list[ServiceArea] = Field(default_factory=list)
+    frequency: Frequency
+    changed_at: datetime
+
+
+class MemberLeftV1(_MemberFacts):
+    """All contact stopped; only anonymous statistics remain."""
+
+    event_type: ClassVar[str] = "member.left.v1"
+
+    left_at: datetime
+
+
+class GroupMembershipChangedV1(_MemberFacts):
+    """A member joined or left a group, or their role in it changed. ``left_on`` set = left."""
+
+    event_type: ClassVar[str] = "member.group_membership_changed.v1"
+
+    group_id: UUID
+    group_kind: GroupKind
+    group_organisation_code: str
+    role: GroupRole
+    joined_on: date
+    left_on: date | None = None
+
+
+class OpportunityPublishedV1(_Event):
+    event_type: ClassVar[str] = "opportunity.published.v1"
+
+    opportunity_id: UUID
+    organisation_code: str
+    place_code: str | None = None
+    kind: OpportunityKind
+    title: str
+    starts_at: datetime
+    online: bool
+    capacity: int | None = None
+    closes_at: datetime
+    invited: int
+    published_at: datetime
+
+
+class InvitationIssuedV1(_MemberFacts):
+    """One per person per opportunity, however many of its targets they match."""
+
+    event_type: ClassVar[str] = "invitation.issued.v1"
+
+    invitation_id: UUID
+    opportunity_id: UUID
+    organisation_code: str
+    issued_at: datetime
+
+
+class InvitationAnsweredV1(_MemberFacts):
+    event_type: ClassVar[str] = "invitation.answered.v1"
+
+    invitation_id: UUID
+    opportunity_id: UUID
+    organisation_code: str
+    answer: Answer
+    place: Place | None = None
+    answered_at: datetime
+
+
+class AttendanceRecordedV1(_MemberFacts):
+    """The member attended; ``bands`` are theirs as they were at that time."""
+
+    event_type: ClassVar[str] = "attendance.recorded.v1"
+
+    invitation_id: UUID | None = None
+    opportunity_id: UUID
+    organisation_code: str
+    attended_on: date
+    recorded_at: datetime
+
+
+class UpdateDueV1(_Event):
+    """A published 'you said, we did' response that this person should hear about: one
+    event per person (a member, or a hear-back contact token)."""
+
+    event_type: ClassVar[str] = "member.update_due.v1"
+
+    response_id: UUID
+    organisation_code: str
+    member_id: UUID | None = None
+    contact_token: str | None = None
+    reason: str = Field(description="contributor or group_interest")
+    due_at: datetime
+
+
+class MessageKind(StrEnum):
+    CONFIRM_JOIN = "confirm_join"
+    WELCOME_IMPORTED = "welcome_imported"
+    ALREADY_MEMBER = "already_member"
+    FRESH_LINK = "fresh_link"
+    CONFIRM_HEAR_BACK = "confirm_hear_back"
+    INVITATION = "invitation"
+    PLACE_OFFERED = "place_offered"
+    UPDATE_DUE = "update_due"
+    LEFT = "left"
+
+
+class ContactMessage(BaseModel):
+    """What membership asks notification to send, with every link the email needs."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    kind: MessageKind
+    reference: str | None = Field(None, description="The invitation, response or opportunity it is about")
+    links: dict[str, str] = Field(default_factory=dict)
+
+
+class MemberContactV1(_Event):
+    """Compacted ``membership.contacts`` topic only: the contact card of a member (or of a
+    hear-back contact, keyed by its token), latest value wins; a null value is erasure."""
+
+    event_type: ClassVar[str] = "member.contact.v1"
+
+    member_id: UUID | None = None
+    contact_token: str | None = None
+    name: str | None = None
+    email: str
+    phone: str | None = None
+    frequency: Frequency = Frequency.AS_IT_HAPPENS
+    contactable: bool = True
+    message: ContactMessage | None = None
