@@ -9,6 +9,7 @@ import io
 import os
 import random
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,9 @@ from sqlalchemy import select
 
 from hub_shared import kafka_admin, migrations
 from hub_shared.db import create_engine, session_factory
+from hub_shared.demo import demo_feedback
 from hub_shared.events import decode
+from hub_shared.organisations import reference
 from hub_shared.topics import REPORTING_SNAPSHOTS
 from reporting import fft_csv
 from reporting.consumers import consumers
@@ -118,6 +121,7 @@ async def test_fft_figures_are_rolled_up_and_published_under_nhse_fft_v1(hub: Hu
 
 
 GENERATED = "2025-05"  # no other test posts feedback for this month
+DEMO_MONTH, DEMO_WHEN = "2025-09", "2025-09-15T11:00:00Z"  # nor for this one
 GENERATED_AREA = "musculoskeletal"
 SHAPE = ["very_good"] * 55 + ["good"] * 25 + ["neither_good_nor_poor"] * 7 + ["poor"] * 5 + ["very_poor"] * 5
 SHAPE += ["dont_know"] * 3
@@ -168,6 +172,55 @@ async def test_a_generated_ics_published_through_the_api_and_csv_leaves_nothing_
     assert checked > 20  # stars were there to be checked
     rows = {r["organisation_code"]: r for r in report["rows"]}
     assert rows["P81003"]["total"] == 6
+
+
+async def test_the_demo_ics_through_the_api_csv_and_snapshot_leaves_nothing_recoverable(hub: Hub) -> None:
+    """The demo data (`hub seed`'s generator, four submissions a practice: small counts
+    everywhere) posted through intake; every place's and the ICB's table, as JSON and CSV,
+    and a closed month's snapshot event on the broker are audited as read."""
+    bodies = list(demo_feedback(reference(), per_practice=4, seed=7))
+    for body in bodies:
+        body["occurred_at"] = DEMO_WHEN
+        r = await hub.intake.post("/v1/feedback", json=body, headers=hub.token(body["organisation_code"]))
+        assert r.status_code == 201, r.text
+    answered = sum(1 for b in bodies if b.get("fft_answer"))
+
+    async def demo_in() -> bool:
+        report = await fft(hub, "QZZ", month=DEMO_MONTH, service_area="general_practice")
+        return report["rows"][0]["total"] >= answered
+
+    await eventually(demo_in, timeout=60, what="the demo ICS in reporting")
+    started = time.perf_counter()
+    for org in ("QZZ", "01A", "02B", "03C"):
+        report = await fft(hub, org, month=DEMO_MONTH)
+        assert audit(published_fft(report["rows"]), intervals=True).findings == [], org
+        exported = await hub.reporting.get(
+            f"/v1/reports/fft/{org}.csv", params={"month": DEMO_MONTH}, headers=hub.token("QZZ")
+        )
+        assert audit(published_fft(fft_csv.read(exported.text)), intervals=True).findings == [], org
+    print(f"demo ICS: 4 tables and CSVs published and audited in {time.perf_counter() - started:.2f}s")
+    published = await hub.reporting.post(
+        "/v1/reports/snapshots",
+        json={"month": DEMO_MONTH},
+        headers=hub.token("QZZ", ["reports:read", "reports:publish"]),
+    )
+    assert published.status_code == 201, published.text
+    assert published.json()["rule_set"] == "nhse-fft-v1"
+
+    async def snapshot() -> Any:
+        for record in await kafka_admin.read_all(hub.kafka.bootstrap_servers, REPORTING_SNAPSHOTS.name):
+            event: Any = decode(record.value)
+            if event.data.month == DEMO_MONTH:
+                return event
+        return None
+
+    async def arrived() -> bool:
+        return await snapshot() is not None
+
+    await eventually(arrived, what="the demo month's snapshot on the broker")
+    event = await snapshot()
+    received = audit(published_fft(event.data.fft), intervals=True)
+    assert received.checked > 0 and received.findings == []
 
 
 async def test_the_operator_audit_of_a_month_prints_what_it_checked_and_found(hub: Hub) -> None:

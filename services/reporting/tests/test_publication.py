@@ -17,8 +17,7 @@ from reporting.publication import (
     published_fft,
     trend_input,
 )
-
-from .hierarchies import generated_ics, organisations, parent, practice
+from reporting.testing import generated_ics, organisations, parent, practice
 
 
 def rows_by_code(rows: list[dict]) -> dict[str, dict]:  # type: ignore[type-arg]

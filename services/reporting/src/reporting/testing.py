@@ -1,5 +1,5 @@
-"""Generated ICS hierarchies for the disclosure tests: many small counts, ties, places and
-an ICS that may themselves be suppressed."""
+"""Generated ICS hierarchies for tests of the publication rules and the disclosure audit:
+many small counts, ties, places and an ICS that may themselves be suppressed."""
 
 import random
 
