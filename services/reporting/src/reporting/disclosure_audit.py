@@ -381,7 +381,8 @@ def close(pub: Publication, max_rounds: int = 500) -> Report:
     First ``balance`` (cheap, on sums). Then, while the exact audit still finds a
     recoverable cell, shown figures bound to it are starred one at a time (counts before
     percentages, the smallest first), each rebalanced, until it is no longer recoverable;
-    then every one of those that is not needed to keep it so is shown again."""
+    then every one of those that is not needed to keep it so is shown again. Last, every
+    extra star the whole output can do without is shown again (``_prune``)."""
     balance(pub)
     report = audit(pub)
     rounds = 0
@@ -409,4 +410,25 @@ def close(pub: Publication, max_rounds: int = 500) -> Report:
             else:
                 pub.extra = [k for k in pub.extra if k not in step]
         report = audit(pub)
+    if not report.findings:
+        _prune(pub)
     return report
+
+
+def _bound_to(pub: Publication, key: Key) -> set[Key]:
+    """The starred cells that share a fact with ``key``, and every one bound to those."""
+    facts = _active(pub)
+    near = {k for f in facts if key in (t for t, _ in f.terms) or key in f.while_shown for k, _ in f.terms}
+    groups = _Components(pub, facts).groups()
+    return {k for g in groups if near.intersection(g) for k in g}
+
+
+def _prune(pub: Publication) -> None:
+    """Show again every extra star, latest first, that the output can do without: what is
+    left is a set of extra stars none of which can be dropped on its own."""
+    for key in reversed(list(pub.extra)):
+        pub.figures[key].shown = True
+        if audit(pub, only=_bound_to(pub, key)).findings:
+            pub.figures[key].shown = False
+        else:
+            pub.extra.remove(key)
