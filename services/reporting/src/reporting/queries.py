@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hub_shared.organisations import Kind, Organisations
 from reporting.disclosure import SUPPRESSED, Cell, protect, protect_counts, shown_count
 from reporting.fft import ANSWERS, FORMULAE, scores
+from reporting.membership_measures import membership_scorecard
 from reporting.models import FeedbackFact, FftCount, FftReturnFact, ResponseFact, ThemeCount
 from reporting.population import population
 
@@ -260,8 +261,8 @@ async def scorecard(session: AsyncSession, organisations: Organisations, code: s
                 [(r.earliest_feedback_at.date() if r.earliest_feedback_at else None, r.changed_at) for r in responses]
             ),
         },
+        "membership": await membership_scorecard(session, organisations, code),
         "pending_measures": {
-            "members_vs_registered_population": "awaits membership events",
             "invitations_and_email_reach": "awaits notification events",
         },
     }
