@@ -12,8 +12,8 @@ from sqlalchemy import select
 from hub_shared import kafka_admin, migrations
 from hub_shared.db import create_engine, session_factory
 from hub_shared.events import decode
-from hub_shared.topics import FEEDBACK_EVENTS, REPORTING_SNAPSHOTS
-from reporting.consumers import GROUP, HANDLERS
+from hub_shared.topics import REPORTING_SNAPSHOTS
+from reporting.consumers import GROUP, HANDLERS, TOPICS
 from reporting.main import MIGRATIONS
 from reporting.models import PROJECTIONS
 from reporting.replay import replay
@@ -176,7 +176,7 @@ async def test_a_replay_into_empty_tables_reproduces_exactly_the_same_figures(hu
         counts = await replay(
             session_factory(engine),
             hub.kafka.bootstrap_servers,
-            [FEEDBACK_EVENTS.name],
+            TOPICS,
             HANDLERS,
             GROUP,
             batch_size=50,
