@@ -5,13 +5,14 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help install run test lint format typecheck infra-up infra-down bench bench-reporting clean
+.PHONY: help install run test lint format typecheck infra-up infra-down bench bench-reporting chaos clean
 
 help:
 	@echo "make run        start Kafka, the four services and a mail sink; seed the demo ICS"
 	@echo "make test       lint, type-check, and run every test against real Kafka and PostgreSQL"
 	@echo "make bench      print intake throughput and end-to-end latency"
 	@echo "make bench-reporting  projection throughput and report query latency (1M events)"
+	@echo "make chaos      fault-injection run: kill every process, the broker and PostgreSQL under load"
 	@echo "make infra-up   start the local Kafka broker and PostgreSQL only"
 	@echo "make infra-down stop them"
 
@@ -56,6 +57,9 @@ infra-down:
 bench: install
 	deploy/prerequisites.sh
 	$(BIN)/python bench/intake.py
+
+chaos: install
+	$(BIN)/python -m tests.reliability.chaos
 
 bench-reporting: install
 	$(BIN)/python bench/reporting_projections.py

@@ -2,7 +2,7 @@
 # A single-node Apache Kafka broker (KRaft, combined broker+controller) on loopback,
 # from Maven Central jars. No Docker needed.
 #
-#   deploy/kafka.sh start|stop|restart|status|install
+#   deploy/kafka.sh start|stop|restart|crash|status|install
 #
 # Environment:
 #   KAFKA_PORT        client port (default 9092); the controller uses KAFKA_PORT+1
@@ -63,6 +63,8 @@ transaction.state.log.min.isr=1
 share.coordinator.state.topic.replication.factor=1
 share.coordinator.state.topic.min.isr=1
 group.initial.rebalance.delay.ms=0
+# One node: an offset commit should not wait to share a disk write (default 5 ms linger).
+group.coordinator.append.linger.ms=0
 PROPS
   cat > "$state/log4j2.properties" <<'PROPS'
 status = warn
@@ -125,11 +127,16 @@ stop() {
   echo "kafka.sh: killed after 60 s"
 }
 
+crash() {  # SIGKILL, as a lost machine would: used by make chaos
+  if running; then kill -9 "$(cat "$pidfile")"; rm -f "$pidfile"; echo "kafka.sh: killed"; fi
+}
+
 case "${1:-}" in
   install) install ;;
+  crash) crash ;;
   start) start ;;
   stop) stop ;;
   restart) stop; start ;;
   status) if running; then echo "running on 127.0.0.1:$port (pid $(cat "$pidfile"))"; else echo "stopped"; exit 1; fi ;;
-  *) echo "usage: $0 start|stop|restart|status|install" >&2; exit 2 ;;
+  *) echo "usage: $0 start|stop|restart|crash|status|install" >&2; exit 2 ;;
 esac

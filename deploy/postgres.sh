@@ -2,7 +2,8 @@
 # A PostgreSQL cluster in a folder the project owns, on its own loopback port, with
 # one database per service. Nothing depends on a system service being up.
 #
-#   deploy/postgres.sh start|stop|status|url <database>
+#   deploy/postgres.sh start|stop|crash|status|url <database>
+#   (crash: stop at once, as a power cut would: `pg_ctl stop -m immediate`; used by make chaos)
 #
 # Environment:
 #   PG_PORT        port (default 5433)
@@ -67,10 +68,15 @@ stop() {
   if running; then as_owner "$bin/pg_ctl" -D "$state/data" -m fast -w stop >/dev/null; echo "postgres.sh: stopped"; else echo "postgres.sh: not running"; fi
 }
 
+crash() {
+  if running; then as_owner "$bin/pg_ctl" -D "$state/data" -m immediate -w stop >/dev/null; echo "postgres.sh: crashed"; fi
+}
+
 case "${1:-}" in
   start) start ;;
   stop) stop ;;
+  crash) crash ;;
   status) if running; then echo "running on 127.0.0.1:$port"; else echo "stopped"; exit 1; fi ;;
   url) echo "postgresql+psycopg://postgres@127.0.0.1:$port/${2:?database name}" ;;
-  *) echo "usage: $0 start|stop|status|url <database>" >&2; exit 2 ;;
+  *) echo "usage: $0 start|stop|crash|status|url <database>" >&2; exit 2 ;;
 esac

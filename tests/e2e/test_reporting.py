@@ -13,7 +13,7 @@ from hub_shared import kafka_admin, migrations
 from hub_shared.db import create_engine, session_factory
 from hub_shared.events import decode
 from hub_shared.topics import REPORTING_SNAPSHOTS
-from reporting.consumers import GROUP, HANDLERS, TOPICS
+from reporting.consumers import consumers
 from reporting.main import MIGRATIONS
 from reporting.models import PROJECTIONS
 from reporting.replay import replay
@@ -174,11 +174,8 @@ async def test_a_replay_into_empty_tables_reproduces_exactly_the_same_figures(hu
     progress: list[int] = []
     try:
         counts = await replay(
-            session_factory(engine),
+            consumers(hub.reporting_settings, session_factory(engine))[0],
             hub.kafka.bootstrap_servers,
-            TOPICS,
-            HANDLERS,
-            GROUP,
             batch_size=50,
             on_progress=progress.append,
         )

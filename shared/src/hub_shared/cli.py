@@ -3,6 +3,7 @@
 import asyncio
 import json
 from collections.abc import Coroutine
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -118,12 +119,44 @@ def dlq_list(topic: TopicArg, as_json: Annotated[bool, typer.Option("--json")] =
     console.print(f"{len(letters)} dead letter(s) in {dead_letter(topic)}")
 
 
+def _utc(value: datetime | None) -> datetime | None:
+    """Times on the command line are UTC unless they say otherwise."""
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=UTC)
+
+
 @dlq_app.command("replay")
 def dlq_replay(
-    topic: TopicArg, from_offset: Annotated[int, typer.Option(help="Replay from this DLQ offset")] = 0
+    topic: TopicArg,
+    reason: Annotated[str | None, typer.Option(help="Only letters whose reason contains this text")] = None,
+    event_type: Annotated[str | None, typer.Option(help="Only this event type, e.g. feedback.received.v1")] = None,
+    group: Annotated[str | None, typer.Option(help="Only letters this consumer group gave up on")] = None,
+    since: Annotated[datetime | None, typer.Option(help="Only letters dead-lettered at or after (UTC)")] = None,
+    until: Annotated[datetime | None, typer.Option(help="Only letters dead-lettered before (UTC)")] = None,
+    from_offset: Annotated[int, typer.Option(help="Only letters at or after this DLQ offset")] = 0,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="List what would be replayed; publish nothing")] = False,
 ) -> None:
-    """Publish dead letters back to their original topic (after the cause is fixed)."""
-    letters = [d for d in _letters(topic) if d.offset >= from_offset]
+    """Publish dead letters back to their original topic once the cause is fixed.
+
+    Safe to repeat: consumers record every event id they applied, so a letter replayed
+    twice, or one whose event was applied meanwhile, changes nothing."""
+    letters = kafka_admin.select_letters(
+        _letters(topic),
+        reason=reason,
+        event_type=event_type,
+        group=group,
+        since=_utc(since),
+        until=_utc(until),
+        from_offset=from_offset,
+    )
+    if dry_run:
+        for d in letters:
+            console.print(
+                f"{d.offset}  {d.timestamp:%Y-%m-%d %H:%M:%S}  {d.event_type or '(unreadable)'}  {d.reason[:100]}"
+            )
+        console.print(f"{len(letters)} dead letter(s) would be replayed to {topic}")
+        return
     settings = ServiceSettings()
     with Progress(console=console) as progress:
         task = progress.add_task(f"replaying {len(letters)} dead letter(s)", total=len(letters))

@@ -20,7 +20,10 @@ def create_engine(url: str) -> AsyncEngine:
             cursor.close()
 
         return engine
-    return create_async_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    # No pre-ping (a round trip per checkout): after a server restart the first use of a
+    # dead connection fails as a transient error (503 at the API, a wait in a consumer)
+    # and SQLAlchemy then discards every connection of the pool at once.
+    return create_async_engine(url, pool_size=10, max_overflow=10)
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

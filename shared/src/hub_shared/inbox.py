@@ -22,24 +22,32 @@ class InboxMixin:
     processed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
-async def first_delivery(
-    session: AsyncSession, model: type[InboxMixin], consumer: str, event_id: str, event_type: str
-) -> bool:
-    """Record the event in the open transaction; False if this consumer already applied it.
+async def record_deliveries(
+    session: AsyncSession, model: type[InboxMixin], consumer: str, keys: list[tuple[str, str]]
+) -> set[str]:
+    """Record many events (id, type) in the open transaction with one statement; returns
+    the ids this consumer had not applied before.
 
-    One INSERT .. ON CONFLICT DO NOTHING: the primary key decides, so two concurrent
-    deliveries of one event cannot both apply it."""
+    INSERT .. ON CONFLICT DO NOTHING .. RETURNING: the primary key decides, so two
+    concurrent deliveries of one event cannot both apply it."""
+    if not keys:
+        return set()
     connection = await session.connection()
+    now = datetime.now(UTC)
+    unique = dict(keys)  # one row per id: a statement may not conflict with itself
     result = await connection.execute(
         _record_once(connection.dialect.name, cast(Any, model)),
-        {"consumer": consumer, "event_id": event_id, "event_type": event_type, "processed_at": datetime.now(UTC)},
+        [
+            {"consumer": consumer, "event_id": key, "event_type": kind, "processed_at": now}
+            for key, kind in unique.items()
+        ],
     )
-    return result.first() is not None  # RETURNING: rowcount is not reliable across drivers
+    return {row[0] for row in result}
 
 
 @cache
 def _record_once(dialect_name: str, model: Any) -> Any:
-    # Built once: constructing statements per event costs more than running them.
+    # Built once: constructing statements per batch costs more than running them.
     dialect = postgresql if dialect_name == "postgresql" else sqlite
     statement = dialect.insert(model).on_conflict_do_nothing(index_elements=["consumer", "event_id"])
     return statement.returning(model.event_id)

@@ -2,8 +2,10 @@
 
 import asyncio
 import contextlib
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -48,6 +50,29 @@ async def partitions_of(bootstrap_servers: str, topic: str) -> list[int]:
     return sorted(p["partition"] for d in described if d.get("error_code", 0) == 0 for p in d["partitions"])
 
 
+async def group_lag(bootstrap_servers: str, group: str, topic: str) -> int:
+    """How many records of a topic a consumer group has not committed yet (all of them if
+    the group has committed nothing)."""
+    tps = [TopicPartition(topic, p) for p in await partitions_of(bootstrap_servers, topic)]
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, client_id="hub-admin")
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, enable_auto_commit=False, group_id=None)
+    await admin.start()
+    await consumer.start()
+    try:
+        committed = await admin.list_consumer_group_offsets(group, partitions=tps)
+        ends = await consumer.end_offsets(tps)
+        starts = await consumer.beginning_offsets(tps)
+    finally:
+        await consumer.stop()
+        await admin.close()
+    lag = 0
+    for tp in tps:
+        mark = committed.get(tp)
+        done = mark.offset if mark is not None and mark.offset >= 0 else starts[tp]
+        lag += max(ends[tp] - done, 0)
+    return lag
+
+
 @dataclass(frozen=True)
 class DeadLetter:
     partition: int
@@ -55,6 +80,16 @@ class DeadLetter:
     key: bytes | None
     value: bytes
     headers: dict[str, str]
+    timestamp: datetime  # when it was dead-lettered
+
+    @property
+    def event_type(self) -> str:
+        """The CloudEvents type, or "" for a message that is not a readable event."""
+        try:
+            value = json.loads(self.value)
+        except ValueError:
+            return ""
+        return str(value.get("type", "")) if isinstance(value, dict) else ""
 
     @property
     def reason(self) -> str:
@@ -93,6 +128,7 @@ async def read_all(bootstrap_servers: str, topic: str, timeout: float = 10.0) ->
                                 r.key,
                                 r.value or b"",
                                 {k: v.decode(errors="replace") for k, v in (r.headers or ())},
+                                datetime.fromtimestamp(r.timestamp / 1000, UTC),
                             )
                         )
 
@@ -100,6 +136,29 @@ async def read_all(bootstrap_servers: str, topic: str, timeout: float = 10.0) ->
         return records
     finally:
         await consumer.stop()
+
+
+def select_letters(
+    letters: list[DeadLetter],
+    *,
+    reason: str | None = None,
+    event_type: str | None = None,
+    group: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    from_offset: int = 0,
+) -> list[DeadLetter]:
+    """The dead letters matching every filter given (reason: a case-insensitive substring)."""
+    return [
+        d
+        for d in letters
+        if d.offset >= from_offset
+        and (reason is None or reason.lower() in d.reason.lower())
+        and (event_type is None or d.event_type == event_type)
+        and (group is None or d.headers.get("dlq-consumer-group") == group)
+        and (since is None or d.timestamp >= since)
+        and (until is None or d.timestamp < until)
+    ]
 
 
 async def replay(

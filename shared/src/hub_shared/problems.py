@@ -3,14 +3,18 @@ input, never a bare 500 page."""
 
 from typing import Any
 
+from aiokafka.errors import KafkaError
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from hub_shared.failures import is_transient
 from hub_shared.logging import get_logger
 
 MEDIA_TYPE = "application/problem+json"
+RETRY_AFTER_SECONDS = 5
 log = get_logger(__name__)
 
 
@@ -78,6 +82,28 @@ def install(app: FastAPI) -> None:
         return problem_response(
             Problem(exc.status_code, str(exc.detail), headers=getattr(exc, "headers", None)), request
         )
+
+    async def _dependency_down(request: Request, exc: Exception) -> JSONResponse:
+        if not is_transient(exc):
+            raise exc  # a bug, not an outage: the 500 handler below logs it
+        # The request was not applied: a retry (Idempotency-Key makes it safe) will succeed.
+        dependency = "broker" if isinstance(exc, KafkaError) else "database"
+        log.warning("dependency unavailable", path=request.url.path, dependency=dependency, error=repr(exc))
+        return problem_response(
+            Problem(
+                503,
+                "Service temporarily unavailable",
+                f"The {dependency} cannot be reached; nothing was changed. Retry after the time given.",
+                headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+                dependency=dependency,
+            ),
+            request,
+        )
+
+    # Handlers for these types run inside the app (not in the server-error layer), so an
+    # outage is an answer, not an exception.
+    for kind in (sa_exc.DBAPIError, sa_exc.TimeoutError, sa_exc.DisconnectionError, KafkaError, OSError):
+        app.add_exception_handler(kind, _dependency_down)  # type: ignore[arg-type]
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -2,10 +2,12 @@
 ``consume``. One service = one image; these are its entry points."""
 
 import asyncio
+import contextlib
 import signal
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import typer
 import uvicorn
@@ -20,6 +22,7 @@ from hub_shared.health import check_dependencies
 from hub_shared.logging import configure_logging, get_logger
 from hub_shared.outbox import OutboxMixin, OutboxRelay
 from hub_shared.settings import ServiceSettings
+from hub_shared.web import consumer_health_app
 
 
 @dataclass
@@ -52,14 +55,19 @@ def cli(service: ServiceDefinition) -> typer.Typer:
         """Serve the HTTP API (OpenAPI at /docs, AsyncAPI at /asyncapi.json)."""
         settings = service.settings()
         configure_logging(service.name, settings.log_level)
-        uvicorn.run(
-            service.create_app(settings),
+        common: dict[str, Any] = dict(
             host=settings.http_host,
             port=settings.http_port,
             log_config=None,
             access_log=False,
             timeout_graceful_shutdown=20,
         )
+        if settings.http_workers > 1:
+            # Worker processes each build the app from the environment (create_app()).
+            factory = f"{service.create_app.__module__}:{service.create_app.__name__}"
+            uvicorn.run(factory, factory=True, workers=settings.http_workers, **common)
+        else:
+            uvicorn.run(service.create_app(settings), **common)
 
     @app.command()
     def check() -> None:
@@ -114,6 +122,14 @@ async def _run_relay(name: str, settings: ServiceSettings, model: type[OutboxMix
         await engine.dispose()
 
 
+class _EmbeddedServer(uvicorn.Server):
+    """uvicorn inside the consumer process: FastStream keeps the signal handling."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
 async def _run_consumers(
     name: str,
     settings: ServiceSettings,
@@ -121,8 +137,28 @@ async def _run_consumers(
 ) -> None:
     engine = create_engine(settings.database_url)
     broker = new_broker(settings.kafka_bootstrap_servers, client_id=f"{name}-consumer")
-    for consumer in consumers(settings, session_factory(engine)):
+    running = consumers(settings, session_factory(engine))
+    for consumer in running:
         consumer.register(broker)
-    # FastStream handles SIGTERM/SIGINT: stops polling, waits for in-flight handlers
-    # (graceful_timeout), commits, and leaves the group.
-    await FastStream(broker, on_shutdown=[engine.dispose]).run()
+    after_startup: list[Callable[[], Awaitable[None]]] = []
+    on_shutdown: list[Callable[[], Awaitable[None]]] = []
+    if settings.consumer_health_port:
+        # /healthz, /readyz (database, broker, and whether a consumer is paused), /metrics.
+        app = consumer_health_app(running, engine, settings.kafka_bootstrap_servers)
+        config = uvicorn.Config(app, host=settings.http_host, port=settings.consumer_health_port, log_config=None)
+        server = _EmbeddedServer(config)
+        serving: list[asyncio.Task[None]] = []
+
+        async def start_health() -> None:
+            serving.append(asyncio.create_task(server.serve()))
+
+        async def stop_health() -> None:
+            server.should_exit = True
+            await asyncio.gather(*serving, return_exceptions=True)
+
+        after_startup.append(start_health)
+        on_shutdown.append(stop_health)
+    on_shutdown.append(engine.dispose)
+    # FastStream handles SIGTERM/SIGINT: stops polling, waits for the batch in hand
+    # (graceful_timeout), which commits its offsets, and leaves the group.
+    await FastStream(broker, after_startup=after_startup, on_shutdown=on_shutdown).run()

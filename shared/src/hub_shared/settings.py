@@ -15,6 +15,9 @@ class ServiceSettings(BaseSettings):
     database_url: str = "sqlite+aiosqlite:///.state/hub.db"
     http_host: str = "127.0.0.1"
     http_port: int = 8000
+    # API worker processes (uvicorn --workers). Per-process state (the rate limiter's
+    # memory:// store) is then per worker: give it a shared store.
+    http_workers: int = 1
 
     kafka_bootstrap_servers: str = Field("127.0.0.1:9092", validation_alias=AliasChoices("KAFKA_BOOTSTRAP_SERVERS"))
     jwt_issuer: str = Field("https://auth.ics-hub.local", validation_alias=AliasChoices("HUB_JWT_ISSUER"))
@@ -26,6 +29,8 @@ class ServiceSettings(BaseSettings):
     # Consumers: bounded retries with exponential backoff before dead-lettering.
     consumer_max_attempts: int = Field(4, validation_alias=AliasChoices("HUB_CONSUMER_MAX_ATTEMPTS"))
     consumer_backoff_seconds: float = Field(0.2, validation_alias=AliasChoices("HUB_CONSUMER_BACKOFF_SECONDS"))
+    # The consume process serves /healthz, /readyz and /metrics here when set (service prefix).
+    consumer_health_port: int | None = None
 
     @field_validator("database_url")
     @classmethod

@@ -7,6 +7,7 @@ Each part is found in this order:
    state under .state/test-*, which is what CI on a machine without Docker uses.
 """
 
+import asyncio
 import os
 import shutil
 import subprocess
@@ -110,3 +111,60 @@ def new_postgres_database(postgres_admin_url: str):  # type: ignore[no-untyped-d
     with psycopg.connect(postgres_admin_url, autocommit=True) as conn:
         for name in created:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+class TcpProxy:
+    """A loopback TCP proxy a test can cut: while cut, open connections are dropped and new
+    ones refused, as when a database server goes away; ``restore`` lets them through again.
+    Lets a test give a real driver a real outage without stopping a shared server."""
+
+    def __init__(self, target_host: str, target_port: int) -> None:
+        self.target = (target_host, target_port)
+        self.port = 0
+        self._server: asyncio.Server | None = None
+        self._open: set[asyncio.StreamWriter] = set()
+        self.cut = False
+
+    async def start(self) -> "TcpProxy":
+        self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+        self.port = self._server.sockets[0].getsockname()[1]
+        return self
+
+    async def stop(self) -> None:
+        self.sever()
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+
+    def sever(self) -> None:
+        self.cut = True
+        for writer in list(self._open):
+            writer.transport.abort()
+        self._open.clear()
+
+    def restore(self) -> None:
+        self.cut = False
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        if self.cut:
+            writer.transport.abort()
+            return
+        try:
+            upstream_reader, upstream_writer = await asyncio.open_connection(*self.target)
+        except OSError:
+            writer.transport.abort()
+            return
+        self._open.update((writer, upstream_writer))
+
+        async def pipe(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
+            try:
+                while data := await src.read(65536):
+                    dst.write(data)
+                    await dst.drain()
+            except (OSError, asyncio.IncompleteReadError):
+                pass
+            finally:
+                dst.transport.abort()
+                self._open.discard(dst)
+
+        await asyncio.gather(pipe(reader, upstream_writer), pipe(upstream_reader, writer))

@@ -7,7 +7,7 @@ import json
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI, Response
 from fastapi.responses import JSONResponse
@@ -20,6 +20,9 @@ from hub_shared.auth import TokenVerifier
 from hub_shared.health import check_dependencies
 from hub_shared.metrics import HTTP_LATENCY, HTTP_REQUESTS
 from hub_shared.settings import ServiceSettings
+
+if TYPE_CHECKING:
+    from hub_shared.consumer import EventConsumer
 
 
 class RequestContext:
@@ -138,7 +141,19 @@ def create_service_app(
 
     # The document only changes with the code: build it (a broker and its spec) once.
     asyncapi_once = functools.cache(asyncapi)
-    app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan)
+    app = FastAPI(
+        title=title,
+        description=description,
+        version="1.0.0",
+        lifespan=lifespan,
+        responses={
+            503: {
+                "description": "A dependency (database or broker) is unavailable; nothing was changed. "
+                "Retry after the `Retry-After` seconds.",
+                "content": {problems.MEDIA_TYPE: {}},
+            }
+        },
+    )
     app.state.settings = settings
     app.state.engine = engine
     app.state.token_verifier = TokenVerifier(
@@ -175,5 +190,30 @@ def create_service_app(
     )
     async def asyncapi_document() -> dict[str, Any]:
         return asyncapi_once()
+
+    return app
+
+
+def consumer_health_app(consumers: "list[EventConsumer]", engine: AsyncEngine, bootstrap_servers: str) -> FastAPI:
+    """The consume process's probes: not ready while the database or broker is down or
+    while a consumer waits out an unavailable dependency (it is paused, not failing)."""
+    app = FastAPI(title="consumer health", docs_url=None, redoc_url=None, openapi_url=None)
+
+    @app.get("/healthz")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz")
+    async def readyz() -> JSONResponse:
+        checks = await check_dependencies(engine, bootstrap_servers)
+        checks.update({f"consumer {c.group}": "paused: retrying" if c.paused else "ok" for c in consumers})
+        ready = all(v == "ok" for v in checks.values())
+        return JSONResponse(
+            {"status": "ready" if ready else "not ready", "checks": checks}, status_code=200 if ready else 503
+        )
+
+    @app.get("/metrics")
+    async def metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     return app

@@ -61,7 +61,7 @@ async def commit(session: AsyncSession) -> None:
 def scoped(scope: str, limited: bool = False):  # type: ignore[no-untyped-def]
     check = require_scope(scope)
 
-    def dependency(request: Request, principal: Annotated[Principal, Depends(check)]) -> Principal:
+    async def dependency(request: Request, principal: Annotated[Principal, Depends(check)]) -> Principal:
         if limited:
             request.app.state.rate_limit.check(principal.organisation)
         return principal

@@ -2,7 +2,7 @@
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from hub_shared.consumer import EventConsumer, EventHandler
+from hub_shared.consumer import BatchHandler, EventConsumer, EventHandler
 from hub_shared.events import FeedbackReceivedV1, FeedbackRespondedV1, FeedbackReviewedV1, FftMonthlyReturnV1
 from hub_shared.settings import ServiceSettings
 from hub_shared.topics import FEEDBACK_EVENTS, MEMBERSHIP_EVENTS
@@ -10,8 +10,8 @@ from reporting import handlers, membership_measures
 from reporting.models import InboxMessage
 
 GROUP = "reporting.projections"
+BATCH_HANDLERS: dict[str, BatchHandler] = {FeedbackReceivedV1.event_type: handlers.on_feedback_received}
 HANDLERS: dict[str, EventHandler] = {
-    FeedbackReceivedV1.event_type: handlers.on_feedback_received,
     FeedbackReviewedV1.event_type: handlers.on_feedback_reviewed,
     FftMonthlyReturnV1.event_type: handlers.on_fft_return,
     FeedbackRespondedV1.event_type: handlers.on_feedback_responded,
@@ -26,6 +26,7 @@ def consumers(settings: ServiceSettings, sessions: async_sessionmaker[AsyncSessi
             group=GROUP,
             topics=TOPICS,
             handlers=HANDLERS,
+            batch_handlers=BATCH_HANDLERS,
             sessions=sessions,
             inbox_model=InboxMessage,
             max_attempts=settings.consumer_max_attempts,

@@ -25,7 +25,7 @@ from hub_shared.topics import REPORTING_SNAPSHOTS
 from hub_shared.web import create_service_app
 from reporting import SERVICE_NAME, dashboard, snapshots
 from reporting.api import router
-from reporting.consumers import GROUP, HANDLERS, TOPICS, consumers
+from reporting.consumers import consumers
 from reporting.models import OutboxMessage
 from reporting.replay import replay
 from reporting.settings import ReportingSettings
@@ -80,7 +80,7 @@ cli = service_cli(SERVICE)
 
 
 @cli.command("replay")
-def replay_command(batch_size: Annotated[int, typer.Option(help="Events per transaction")] = 500) -> None:
+def replay_command(batch_size: Annotated[int, typer.Option(help="Events per transaction")] = 1000) -> None:
     """Rebuild every projection from the start of the topics (stop `consume` first)."""
     settings = ReportingSettings()
     configure_logging(SERVICE_NAME, settings.log_level)
@@ -91,11 +91,8 @@ def replay_command(batch_size: Annotated[int, typer.Option(help="Events per tran
             with Progress(console=Console(stderr=True)) as progress:
                 task = progress.add_task("replaying events", total=None)
                 return await replay(
-                    session_factory(engine),
+                    consumers(settings, session_factory(engine))[0],
                     settings.kafka_bootstrap_servers,
-                    TOPICS,
-                    HANDLERS,
-                    GROUP,
                     batch_size=batch_size,
                     on_total=lambda n: progress.update(task, total=n),
                     on_progress=lambda n: progress.update(task, completed=n),

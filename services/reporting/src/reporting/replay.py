@@ -9,8 +9,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from hub_shared.consumer import EventHandler, apply_once
-from hub_shared.events import InvalidEvent, decode
+from hub_shared.consumer import EventConsumer, read_record
 from hub_shared.kafka_admin import partitions_of
 from reporting.models import PROJECTIONS, InboxMessage
 
@@ -23,54 +22,45 @@ async def empty_projections(sessions: async_sessionmaker[AsyncSession], group: s
 
 
 async def replay(
-    sessions: async_sessionmaker[AsyncSession],
+    consumer: EventConsumer,
     bootstrap_servers: str,
-    topics: list[str],
-    handlers: dict[str, EventHandler],
-    group: str,
     *,
-    batch_size: int = 500,
+    batch_size: int = 1000,
     on_total: Callable[[int], None] = lambda _n: None,
     on_progress: Callable[[int], None] = lambda _n: None,
 ) -> dict[str, int]:
     """Returns counts: applied, duplicate, ignored, invalid."""
-    await empty_projections(sessions, group)
+    sessions = consumer.sessions
+    await empty_projections(sessions, consumer.group)
+    topics = consumer.topics
     partitions = [TopicPartition(t, p) for t in topics for p in await partitions_of(bootstrap_servers, t)]
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, group_id=None, enable_auto_commit=False)
-    await consumer.start()
+    reader = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, group_id=None, enable_auto_commit=False)
+    await reader.start()
     counts = {"applied": 0, "duplicate": 0, "ignored": 0, "invalid": 0}
     try:
-        consumer.assign(partitions)
-        await consumer.seek_to_beginning(*partitions)
-        ends = await consumer.end_offsets(partitions)
-        starts = await consumer.beginning_offsets(partitions)
+        reader.assign(partitions)
+        await reader.seek_to_beginning(*partitions)
+        ends = await reader.end_offsets(partitions)
+        starts = await reader.beginning_offsets(partitions)
         total = sum(ends[tp] - starts[tp] for tp in partitions)
         on_total(total)
         remaining = {tp for tp in partitions if ends[tp] > starts[tp]}
         done = 0
         while remaining:
-            batch = await consumer.getmany(*remaining, timeout_ms=1000, max_records=batch_size)
-            records = [r for tp, rs in batch.items() for r in rs if r.offset < ends[tp]]
+            batch = await reader.getmany(*remaining, timeout_ms=1000, max_records=batch_size)
+            items = [read_record(r) for tp, rs in batch.items() for r in rs if r.offset < ends[tp]]
+            # The live consumer's one way of applying: same handlers, same inbox, one
+            # transaction per batch.
             async with sessions() as session, session.begin():
-                for record in records:
-                    counts[await _apply(session, record, handlers, group)] += 1
-            done += len(records)
+                await consumer.apply(session, items)
+            for item in items:
+                # Invalid events were dead-lettered live; replay them from the DLQ once fixed.
+                counts["invalid" if item.outcome == "dead_letter" else item.outcome] += 1
+            done += len(items)
             on_progress(done)
             for tp in list(remaining):
-                if await consumer.position(tp) >= ends[tp]:
+                if await reader.position(tp) >= ends[tp]:
                     remaining.discard(tp)
     finally:
-        await consumer.stop()
+        await reader.stop()
     return counts
-
-
-async def _apply(session: AsyncSession, record, handlers: dict[str, EventHandler], group: str) -> str:  # type: ignore[no-untyped-def]
-    try:
-        envelope = decode(record.value, record.key, dict(record.headers or ()))
-    except InvalidEvent:
-        return "invalid"  # the live consumer dead-lettered it; replay it from the DLQ once fixed
-    handler = handlers.get(envelope.type)
-    if handler is None:
-        return "ignored"
-    applied = await apply_once(session, InboxMessage, group, handler, envelope)
-    return "applied" if applied else "duplicate"

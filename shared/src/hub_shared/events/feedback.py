@@ -145,6 +145,9 @@ class FeedbackReceivedV1(_Event):
     redactions: dict[str, int] = Field(default_factory=dict, description="Personal data removed, by kind")
     triage_flags: list[TriageFlag] = Field(default_factory=list)
     review_required: bool = False
+    sentiment: float | None = Field(None, ge=-1, le=1, description="VADER compound score of the text")
+    themes: list[str] = Field(default_factory=list, description="Themes of the text, by themes_version")
+    themes_version: str | None = Field(None, description="The taxonomy the themes come from, e.g. themes-v1")
 
 
 class FeedbackReviewedV1(_Event):

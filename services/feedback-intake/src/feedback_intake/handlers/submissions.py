@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from feedback_intake import SERVICE_NAME
+from feedback_intake import SERVICE_NAME, themes
 from feedback_intake.deidentify import scrub
 from feedback_intake.handlers.authority import AuthorityError, check_authority
 from feedback_intake.models import FeedbackSubmission, OutboxMessage
@@ -134,6 +134,9 @@ async def accept_submission(
         redactions=submission.redactions,
         triage_flags=flags,
         review_required=bool(flags),
+        sentiment=themes.sentiment(submission.text) if submission.text else None,
+        themes=themes.themes(submission.text) if submission.text else [],
+        themes_version=themes.TAXONOMY_VERSION if submission.text else None,
     )
     publish(
         session, event, subject=str(submission.id), tenant=submission.organisation_code, correlation_id=correlation_id
@@ -196,24 +199,27 @@ async def submit_item(
     return ItemOutcome("duplicate" if duplicate else "accepted", submission)
 
 
+async def known_references(
+    session: AsyncSession, submitted_by: str, references: Sequence[object]
+) -> dict[str, FeedbackSubmission]:
+    """One query for every client reference a batch names, instead of one per item."""
+    wanted = [r for r in references if isinstance(r, str)]
+    if not wanted:
+        return {}
+    found = await session.scalars(
+        select(FeedbackSubmission).where(
+            FeedbackSubmission.submitted_by == submitted_by, FeedbackSubmission.client_reference.in_(wanted)
+        )
+    )
+    return {s.client_reference: s for s in found.all() if s.client_reference}
+
+
 async def submit_batch(
     session: AsyncSession, items: Sequence[Any], *, submitted_by: str, organisations: Organisations, correlation_id: str
 ) -> list[ItemOutcome]:
-    # One query for every reference the batch names, instead of one per item.
-    references = [
-        i["client_reference"] for i in items if isinstance(i, dict) and isinstance(i.get("client_reference"), str)
-    ]
-    known = {
-        s.client_reference: s
-        for s in (
-            await session.scalars(
-                select(FeedbackSubmission).where(
-                    FeedbackSubmission.submitted_by == submitted_by, FeedbackSubmission.client_reference.in_(references)
-                )
-            )
-        ).all()
-        if s.client_reference
-    }
+    known = await known_references(
+        session, submitted_by, [i.get("client_reference") for i in items if isinstance(i, dict)]
+    )
     return [
         await submit_item(
             session,

@@ -1,9 +1,10 @@
-"""Themes and sentiment of free text.
+"""Themes and sentiment of free text, worked out once where feedback is accepted and
+carried in ``feedback.received.v1`` (so reports and replays never redo them).
 
 Sentiment: VADER's compound score (-1 most negative .. +1 most positive), a well-kept
 lexicon-based model that needs no training data and runs offline.
 Themes: the taxonomy below, matched on word stems; a comment can carry several themes.
-Changing the taxonomy changes history on the next replay, so version it here."""
+A new taxonomy is a new version: events carry the version they were themed with."""
 
 import re
 from functools import cache

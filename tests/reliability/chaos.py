@@ -1,0 +1,387 @@
+"""The hub's own fault-injection run (`make chaos`; a short run is part of `make test`).
+
+It starts a private Apache Kafka broker and PostgreSQL cluster (the project's scripts, on
+their own ports) and every process of feedback-intake and reporting as separate OS
+processes (two consumer processes in each consumer group), then sends a load: half over
+HTTP (a client that retries with an Idempotency-Key, as the API asks), half on the Kafka
+ingress topic. During the load it
+SIGKILLs and restarts each process, SIGTERMs some (graceful stop), kills the broker and
+crashes PostgreSQL (`pg_ctl stop -m immediate`), each for a while. Afterwards it counts
+what was accepted, what intake stored, what reporting shows and what was dead-lettered,
+and fails on any item lost or doubled or any dead letter (every event sent is good).
+
+    python -m tests.reliability.chaos [--items 3000] [--rate 25]
+"""
+
+import argparse
+import asyncio
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import psycopg
+from aiokafka import AIOKafkaProducer
+
+from hub_shared import kafka_admin
+from hub_shared.auth import SCOPES, DevKeys
+from hub_shared.events import FeedbackSubmittedV1, encode, new_envelope
+from hub_shared.settings import ServiceSettings
+from hub_shared.topics import FEEDBACK_SUBMISSIONS, SOURCE_TOPICS, dead_letter
+
+REPO = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+STATE = REPO / ".state" / "chaos"
+ORG = "P81001"  # the practice every item is for; it posts for itself
+ANSWERS = ["very_good", "good", "neither_good_nor_poor", "poor", "very_poor", "dont_know"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Process:
+    name: str
+    argv: list[str]
+    env: dict[str, str]
+    popen: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        log = open(STATE / "logs" / f"{self.name}.log", "ab")  # noqa: SIM115 (the child keeps it)
+        self.popen = subprocess.Popen(self.argv, env=self.env, stdout=log, stderr=log, cwd=REPO)
+
+    def signal(self, sig: int) -> None:
+        if self.popen and self.popen.poll() is None:
+            self.popen.send_signal(sig)
+            try:
+                self.popen.wait(timeout=40)
+            except subprocess.TimeoutExpired:
+                self.popen.kill()
+                self.popen.wait()
+
+
+@dataclass
+class Hub:
+    kafka_port: int
+    pg_port: int
+    api_port: int
+    keys: DevKeys
+    processes: dict[str, Process] = field(default_factory=dict)
+    faults: list[str] = field(default_factory=list)
+    statuses: dict[str, int] = field(default_factory=dict)  # what the HTTP client was answered
+    started: float = field(default_factory=time.monotonic)
+
+    @property
+    def bootstrap(self) -> str:
+        return f"127.0.0.1:{self.kafka_port}"
+
+    def db_url(self, name: str) -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.pg_port}/{name}"
+
+    def script(self, script: str, action: str) -> None:
+        env = {
+            **os.environ,
+            "KAFKA_PORT": str(self.kafka_port),
+            "KAFKA_STATE_DIR": str(STATE / "kafka"),
+            "PG_PORT": str(self.pg_port),
+            "PG_STATE_DIR": str(STATE / "postgres"),
+        }
+        subprocess.run([str(REPO / "deploy" / script), action], env=env, check=True, stdout=subprocess.DEVNULL)
+
+    def note(self, fault: str) -> None:
+        line = f"{time.monotonic() - self.started:7.1f}s  {fault}"
+        self.faults.append(line)
+        print(f"chaos: {line}", flush=True)
+
+
+def start_hub() -> Hub:
+    STATE.mkdir(parents=True, exist_ok=True)
+    for folder in ("kafka", "postgres", "logs"):
+        subprocess.run(["rm", "-rf", str(STATE / folder)], check=True)
+    (STATE / "logs").mkdir()
+    hub = Hub(free_port(), free_port(), free_port(), DevKeys(STATE / "keys").ensure())
+    hub.script("kafka.sh", "start")
+    hub.script("postgres.sh", "start")
+    asyncio.run(kafka_admin.create_topics(hub.bootstrap))
+    env = {
+        **os.environ,
+        "KAFKA_BOOTSTRAP_SERVERS": hub.bootstrap,
+        "HUB_JWKS_PATH": str(hub.keys.jwks_path),
+        "INTAKE_DATABASE_URL": hub.db_url("feedback_intake"),
+        "REPORTING_DATABASE_URL": hub.db_url("reporting"),
+        "INTAKE_HTTP_PORT": str(hub.api_port),
+        "INTAKE_RATE_LIMIT": "100000/minute",
+        "REPORTING_HTTP_PORT": str(free_port()),
+        "HUB_LOG_LEVEL": "INFO",
+    }
+    for service in ("feedback-intake", "reporting"):
+        subprocess.run([str(BIN / service), "migrate"], env=env, check=True, capture_output=True)
+    for name, service, command in [
+        ("intake-api", "feedback-intake", "api"),
+        ("intake-relay", "feedback-intake", "relay"),
+        # Two consumer processes of each group share the partitions: each event applies once.
+        ("intake-consumer", "feedback-intake", "consume"),
+        ("intake-consumer-2", "feedback-intake", "consume"),
+        ("reporting-consumer", "reporting", "consume"),
+        ("reporting-consumer-2", "reporting", "consume"),
+        ("reporting-relay", "reporting", "relay"),
+        ("reporting-api", "reporting", "api"),
+    ]:
+        process = Process(name, [str(BIN / service), command], env)
+        process.start()
+        hub.processes[name] = process
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if httpx.get(f"http://127.0.0.1:{hub.api_port}/readyz", timeout=2).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline:
+            raise SystemExit("chaos: feedback-intake's API did not become ready (see .state/chaos/logs)")
+        time.sleep(0.3)
+    return hub
+
+
+def stop_hub(hub: Hub) -> None:
+    for process in hub.processes.values():
+        process.signal(signal.SIGTERM)
+    hub.script("kafka.sh", "stop")
+    hub.script("postgres.sh", "stop")
+
+
+def item(run: str, n: int) -> dict[str, object]:
+    body: dict[str, object] = {
+        "organisation_code": ORG,
+        "service_area": "general_practice",
+        "channel": "fft_online",
+        "fft_answer": ANSWERS[n % len(ANSWERS)],
+        "occurred_at": datetime.now(UTC).isoformat(),
+        "client_reference": f"{run}-{n}",
+    }
+    if n % 3 == 0:
+        body["text"] = "The receptionist was kind and the wait was short."
+    return body
+
+
+async def post_until_accepted(client: httpx.AsyncClient, hub: Hub, body: dict[str, object], token: str) -> bool:
+    """A well-behaved client: retry on 503/5xx/429 and on a dropped connection, with the
+    same Idempotency-Key, until the hub says it has the item (201, or 200 replayed)."""
+    headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": str(body["client_reference"])}
+    deadline = time.monotonic() + 300
+    statuses = hub.statuses
+    while time.monotonic() < deadline:
+        try:
+            response = await client.post(f"http://127.0.0.1:{hub.api_port}/v1/feedback", json=body, headers=headers)
+            code = str(response.status_code)
+            statuses[code] = statuses.get(code, 0) + 1
+            if response.status_code in (200, 201):
+                return True
+            if response.status_code < 500 and response.status_code != 429:
+                raise SystemExit(f"chaos: the hub refused a good item: {response.status_code} {response.text}")
+        except httpx.TransportError:
+            statuses["connection"] = statuses.get("connection", 0) + 1
+        await asyncio.sleep(0.5)
+    return False
+
+
+async def produce_until_acknowledged(hub: Hub, body: dict[str, object]) -> bool:
+    envelope = new_envelope(
+        FeedbackSubmittedV1.model_validate(body),
+        source=f"practice-system/{ORG}",
+        subject=str(body["client_reference"]),
+        tenant=ORG,
+        correlation_id=str(uuid.uuid4()),
+    )
+    message = encode(envelope)
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        producer = AIOKafkaProducer(
+            bootstrap_servers=hub.bootstrap, enable_idempotence=True, acks="all", request_timeout_ms=5000
+        )
+        try:
+            await producer.start()
+            await producer.send_and_wait(
+                FEEDBACK_SUBMISSIONS.name,
+                message.value,
+                key=envelope.subject.encode(),
+                headers=list(message.headers.items()),
+            )
+            return True
+        except Exception:
+            await asyncio.sleep(1)
+        finally:
+            await producer.stop()
+    return False
+
+
+async def load(hub: Hub, run: str, items: int, rate: float, faults_done: asyncio.Event) -> tuple[int, int]:
+    """Send at ``rate`` until at least ``items`` are sent and every fault has happened;
+    returns (sent, accepted)."""
+    settings = ServiceSettings()
+    token = hub.keys.issue(
+        organisation=ORG, scopes=list(SCOPES), issuer=settings.jwt_issuer, audience=settings.jwt_audience
+    )
+    accepted = 0
+    async with httpx.AsyncClient(timeout=10) as client:
+
+        async def one(n: int) -> None:
+            nonlocal accepted
+            body = item(run, n)
+            ok = await (
+                post_until_accepted(client, hub, body, token) if n % 2 else produce_until_acknowledged(hub, body)
+            )
+            accepted += ok
+
+        tasks: list[asyncio.Task[None]] = []
+        while len(tasks) < items or not faults_done.is_set():
+            tasks.append(asyncio.create_task(one(len(tasks))))
+            await asyncio.sleep(1 / rate)
+        await asyncio.gather(*tasks)
+    return len(tasks), accepted
+
+
+async def inject(hub: Hub, duration: float, outage: float, done: asyncio.Event) -> None:
+    """The faults, spread over the load."""
+    loop = asyncio.get_running_loop()
+
+    async def restart(name: str, sig: int, label: str) -> None:
+        process = hub.processes[name]
+        await loop.run_in_executor(None, process.signal, sig)
+        hub.note(f"{label} {name}")
+        await asyncio.sleep(1)
+        process.start()
+        hub.note(f"restarted {name}")
+
+    async def at(fraction: float) -> None:
+        await asyncio.sleep(max(0.0, fraction * duration - (time.monotonic() - begun)))
+
+    begun = time.monotonic()
+    order = ["intake-relay", "intake-consumer", "reporting-consumer", "intake-api", "reporting-relay", "reporting-api"]
+    for i, name in enumerate(order):
+        await at(0.05 + 0.05 * i)
+        await restart(name, signal.SIGKILL, "SIGKILL")
+    await at(0.4)
+    await loop.run_in_executor(None, hub.script, "kafka.sh", "crash")
+    hub.note(f"Kafka broker killed for {outage:.0f}s")
+    await asyncio.sleep(outage)
+    await loop.run_in_executor(None, hub.script, "kafka.sh", "start")
+    hub.note("Kafka broker restarted")
+    await at(0.65)
+    await loop.run_in_executor(None, hub.script, "postgres.sh", "crash")
+    hub.note(f"PostgreSQL stopped -m immediate for {outage:.0f}s")
+    await asyncio.sleep(outage)
+    await loop.run_in_executor(None, hub.script, "postgres.sh", "start")
+    hub.note("PostgreSQL restarted")
+    await at(0.85)
+    for name in ("reporting-consumer", "intake-relay", "intake-consumer", "intake-api"):
+        await restart(name, signal.SIGTERM, "SIGTERM (graceful stop)")
+    done.set()
+
+
+def counts(hub: Hub, run: str) -> dict[str, int]:
+    with psycopg.connect(hub.db_url("feedback_intake")) as conn:
+        stored, doubled = conn.execute(
+            "select count(distinct client_reference), count(*) - count(distinct client_reference)"
+            " from feedback_submission where client_reference like %s",
+            (f"{run}-%",),
+        ).fetchone()  # type: ignore[misc]
+    with psycopg.connect(hub.db_url("reporting")) as conn:
+        reported = conn.execute("select count(*) from feedback_fact where organisation_code = %s", (ORG,)).fetchone()[0]  # type: ignore[index]
+        fft = conn.execute(
+            "select coalesce(sum(responses), 0) from fft_count where organisation_code = %s", (ORG,)
+        ).fetchone()[0]  # type: ignore[index]
+    return {"stored": stored, "doubled": doubled, "reported": reported, "fft_counted": int(fft)}
+
+
+async def dead_letters(hub: Hub) -> int:
+    total = 0
+    for topic in SOURCE_TOPICS:
+        total += len(await kafka_admin.read_all(hub.bootstrap, dead_letter(topic.name)))
+    return total
+
+
+def run(items: int, rate: float, outage: float, settle: float = 240) -> dict[str, object]:
+    hub = start_hub()
+    run_id = f"chaos-{uuid.uuid4().hex[:8]}"
+    try:
+        duration = items / rate
+
+        async def drive() -> tuple[int, int]:
+            faults_done = asyncio.Event()
+            sent, _ = await asyncio.gather(
+                load(hub, run_id, items, rate, faults_done), inject(hub, duration, outage, faults_done)
+            )
+            return sent
+
+        sent, accepted = asyncio.run(drive())
+        deadline = time.monotonic() + settle
+        while True:
+            seen = counts(hub, run_id)
+            if (seen["reported"] >= accepted and seen["stored"] >= accepted) or time.monotonic() > deadline:
+                break
+            time.sleep(1)
+        time.sleep(2)  # anything doubled arrives by now
+        seen = counts(hub, run_id)
+        letters = asyncio.run(dead_letters(hub))
+        rejected = len(asyncio.run(kafka_admin.read_all(hub.bootstrap, "feedback.rejected")))
+    finally:
+        stop_hub(hub)
+    result: dict[str, object] = {
+        "sent": sent,
+        "accepted": accepted,
+        **seen,
+        "lost": accepted - int(seen["stored"]),
+        "not_reported": int(seen["stored"]) - int(seen["reported"]),
+        "rejected": rejected,
+        "dead_letters": letters,
+        "http_statuses": hub.statuses,
+        "faults": hub.faults,
+        "ok": accepted == sent
+        and seen["stored"] == accepted
+        and seen["reported"] == accepted
+        and seen["fft_counted"] == accepted
+        and seen["doubled"] == 0
+        and letters == 0
+        and rejected == 0
+        and "500" not in hub.statuses,
+    }
+    return result
+
+
+def summary(result: dict[str, object]) -> str:
+    keys = ("sent", "accepted", "stored", "reported", "lost", "doubled", "not_reported", "dead_letters", "rejected")
+    verdict = "PASS" if result["ok"] else "FAIL"
+    http = ",".join(f"{code}:{n}" for code, n in sorted(result["http_statuses"].items()))  # type: ignore[attr-defined]
+    figures = " ".join(f"{k}={result[k]}" for k in keys)
+    return f"chaos {verdict}: {figures} faults={len(result['faults'])} http={http}"  # type: ignore[arg-type]  # type: ignore[arg-type]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--items", type=int, default=3000, help="at least this many (more while faults last)")
+    parser.add_argument("--rate", type=float, default=25.0, help="items per second")
+    parser.add_argument("--outage", type=float, default=12.0, help="seconds each of Kafka and PostgreSQL is down")
+    args = parser.parse_args()
+    result = run(args.items, args.rate, args.outage)
+    print("chaos: fault log")
+    for line in result["faults"]:  # type: ignore[attr-defined]
+        print(f"  {line}")
+    print(f"chaos: HTTP answers {json.dumps(result['http_statuses'])}")
+    print(summary(result))
+    raise SystemExit(0 if result["ok"] else 1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,17 @@
+"""A short fault-injection run inside `make test` (`make chaos` is the long one): every
+process of intake and reporting killed and restarted, some stopped gracefully, the
+broker killed and PostgreSQL crashed under load; nothing lost, doubled or dead-lettered."""
+
+from tests.reliability import chaos
+
+
+def test_nothing_accepted_is_lost_or_doubled_when_every_part_fails() -> None:
+    result = chaos.run(items=200, rate=20, outage=4, settle=180)
+    print("\n".join(result["faults"]))  # type: ignore[arg-type]
+    print(chaos.summary(result))
+    assert result["sent"] == result["accepted"]
+    assert result["lost"] == 0 and result["doubled"] == 0 and result["not_reported"] == 0
+    assert result["fft_counted"] == result["accepted"]
+    assert result["dead_letters"] == 0 and result["rejected"] == 0
+    assert "500" not in result["http_statuses"]  # type: ignore[operator]
+    assert len(result["faults"]) >= 20  # type: ignore[arg-type]
