@@ -10,7 +10,6 @@ import pytest_asyncio
 from pydantic import BaseModel
 
 from hub_shared import migrations
-from hub_shared.consumer import apply_once
 from hub_shared.db import create_engine, session_factory
 from hub_shared.events import (
     AttendanceRecordedV1,
@@ -31,7 +30,6 @@ from hub_shared.organisations import reference
 from reporting.consumers import HANDLERS
 from reporting.main import MIGRATIONS
 from reporting.membership_measures import membership_scorecard, representation
-from reporting.models import InboxMessage
 
 NOW = datetime(2026, 11, 20, tzinfo=UTC)
 
@@ -49,7 +47,7 @@ async def apply(sessions: Any, *events: BaseModel) -> None:
     for data in events:
         envelope = new_envelope(data, source="membership", subject="k", tenant="P83001", correlation_id="t")
         async with sessions() as session, session.begin():
-            await apply_once(session, InboxMessage, "test", HANDLERS[envelope.type], envelope)
+            await HANDLERS[envelope.type](session, envelope)
 
 
 def facts(member: uuid.UUID, practice: str = "P83001", age: str = "45_54", sex: str = "female") -> dict[str, Any]:

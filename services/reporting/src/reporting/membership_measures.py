@@ -37,6 +37,7 @@ async def _member(session: AsyncSession, data: Any, status: str | None = None) -
     if fact is None:
         fact = MemberFact(member_id=data.member_id, status=status or "pending")
         session.add(fact)
+        await session.flush()  # a batch may carry this member's next event in the same session
     fact.practice_code = data.practice_code
     fact.place_code = data.place_code
     fact.age_band = data.bands.age_band.value if data.bands.age_band else None
@@ -79,12 +80,17 @@ async def on_group_membership_changed(session: AsyncSession, envelope: Envelope)
     data = envelope.data
     assert isinstance(data, GroupMembershipChangedV1)
     fact = await session.get(GroupMemberFact, (data.group_id, data.member_id))
+    values = {
+        "group_kind": data.group_kind.value,
+        "organisation_code": data.group_organisation_code,
+        "active": data.left_on is None,
+    }
     if fact is None:
-        fact = GroupMemberFact(group_id=data.group_id, member_id=data.member_id)
-        session.add(fact)
-    fact.group_kind = data.group_kind.value
-    fact.organisation_code = data.group_organisation_code
-    fact.active = data.left_on is None
+        session.add(GroupMemberFact(group_id=data.group_id, member_id=data.member_id, **values))
+        await session.flush()  # a batch may carry this membership's next change in the same session
+        return
+    for name, value in values.items():
+        setattr(fact, name, value)
 
 
 async def _invitation(session: AsyncSession, data: Any) -> InvitationFact:
@@ -97,6 +103,7 @@ async def _invitation(session: AsyncSession, data: Any) -> InvitationFact:
             attended=False,
         )
         session.add(fact)
+        await session.flush()
     return fact
 
 
