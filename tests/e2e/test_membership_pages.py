@@ -101,6 +101,7 @@ async def test_a_person_joins_chooses_replies_hears_back_and_leaves_in_the_brows
             assert "There is a problem" in await page.inner_text(".nhsuk-error-summary")
             summary = await page.inner_text(".nhsuk-error-summary")
             assert "email address in the correct format" in summary and "postcode" in summary.lower()
+            assert "Tick the box to agree to be contacted" in summary
             await check(page, "join-errors")
             await page.fill("#email", EMAIL)
             await page.fill("#postcode", "LS2 9JT")

@@ -111,7 +111,9 @@ def form_errors(exc: ValidationError) -> dict[str, str]:
         field = loc[0] if loc else ""
         if ":" in message and not loc:
             field, message = (s.strip() for s in message.split(":", 1))
-        if err.get("type") == "missing" or (err.get("type") == "string_too_short" and not err.get("input")):
+        if field == "consent_to_contact":
+            message = "Tick the box to agree to be contacted"
+        elif err.get("type") == "missing" or (err.get("type") == "string_too_short" and not err.get("input")):
             message = f"Enter your {LABELS.get(field, field).lower()}"
         if field == "email" and err.get("type") != "missing":
             message = "Enter an email address in the correct format, like name@example.com"
@@ -338,7 +340,9 @@ async def hear_back_confirm_submit(request: Request) -> Response:
 async def preferences_context(request: Request, session: Any, member: Any) -> dict[str, Any]:
     prefs = await members.preferences(session, member)
     available = await members.joinable_groups(session, member.practice_code)
+    practice = reference().get(member.practice_code)
     return {
+        "practice_name": practice.name if practice else member.practice_code,
         "prefs": prefs,
         "groups": [{"id": str(g.id), "name": g.name, "kind": g.kind} for g in available],
         "held": {g["id"] for g in prefs.groups},
