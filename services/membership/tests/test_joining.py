@@ -157,3 +157,24 @@ async def test_oversized_bodies_get_413(client) -> None:
         "/v1/join", content=b"{" + b" " * (70 * 1024) + b"}", headers={"content-type": "application/json"}
     )
     assert r.status_code == 413
+
+
+async def test_asyncapi_documents_every_published_event_and_the_consumed_one(client) -> None:
+    document = (await client.get("/asyncapi.json")).json()
+    channels = set(document["channels"])
+    for event_type in (
+        "member.joined.v1",
+        "member.confirmed.v1",
+        "member.preferences_changed.v1",
+        "member.left.v1",
+        "member.erased.v1",
+        "member.group_membership_changed.v1",
+        "opportunity.published.v1",
+        "invitation.issued.v1",
+        "invitation.answered.v1",
+        "attendance.recorded.v1",
+        "member.update_due.v1",
+        "member.contact.v1",
+        "membership.updates",
+    ):
+        assert event_type in channels

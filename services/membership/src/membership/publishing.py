@@ -8,7 +8,7 @@ from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub_shared.events import Bands, ContactMessage, MemberContactV1, MessageKind, new_envelope
-from hub_shared.organisations import reference
+from hub_shared.organisations import Kind, reference
 from hub_shared.outbox import add_event, add_tombstone
 from hub_shared.topics import MEMBERSHIP_CONTACTS, MEMBERSHIP_EVENTS
 from membership import SERVICE_NAME
@@ -45,6 +45,11 @@ def facts(member: Member) -> dict[str, Any]:
 
 def tenant_of(member: Member) -> str:
     return member.practice_code
+
+
+def icb_code() -> str:
+    """The tenant of what belongs to no practice (hear-back contacts): the ICB."""
+    return next(o.code for o in reference() if o.kind is Kind.ICB)
 
 
 def place_of(practice_code: str) -> str | None:
@@ -100,7 +105,7 @@ def hear_back_card(
         message=ContactMessage(kind=kind, reference=reference_id, links=links or {}) if kind else None,
     )
     envelope = new_envelope(
-        card, source=SERVICE_NAME, subject=contact.token, tenant="QZZ", correlation_id=correlation_id
+        card, source=SERVICE_NAME, subject=contact.token, tenant=icb_code(), correlation_id=correlation_id
     )
     add_event(session, OutboxMessage, envelope, MEMBERSHIP_CONTACTS.name)
 
