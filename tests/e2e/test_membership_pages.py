@@ -15,6 +15,7 @@ from urllib.parse import urlparse
 import pytest
 import uvicorn
 
+from membership.links import Purpose, links_from
 from membership.main import create_app
 
 from .conftest import Hub
@@ -179,6 +180,12 @@ async def test_a_person_joins_chooses_replies_hears_back_and_leaves_in_the_brows
             await page.click("button[type=submit]")
             assert hear_back["contact_token"] in await page.inner_text("main")
             await check(page, "hear-back-confirmed")
+            stop = links_from(hub.membership_settings).url(Purpose.HEAR_BACK_STOP, t=hear_back["contact_token"])
+            await page.goto(local(stop, base))
+            await check(page, "hear-back-stop")
+            await page.click("button[type=submit]")
+            assert "You will not hear back" in await page.inner_text("h1")
+            await check(page, "hear-back-stopped")
 
             # A tampered link gets a clear page offering a fresh one.
             await page.goto(preferences_url.split("token=")[0] + "token=" + "x" * 40)
@@ -206,4 +213,4 @@ async def test_a_person_joins_chooses_replies_hears_back_and_leaves_in_the_brows
     finally:
         server.should_exit = True
         await serving
-    assert len(checked) == 14
+    assert len(checked) == 16

@@ -178,3 +178,18 @@ async def test_asyncapi_documents_every_published_event_and_the_consumed_one(cli
         "membership.updates",
     ):
         assert event_type in channels
+
+
+async def test_a_hear_back_address_can_be_forgotten_by_its_link(client, app) -> None:
+    from membership.links import Purpose
+
+    token = (await client.post("/v1/hear-back", json={"email": "stop@example.org"})).json()["contact_token"]
+    stop = token_of(app.state.links.url(Purpose.HEAR_BACK_STOP, t=token))
+    assert (await client.post("/v1/hear-back/stop", json={"token": stop})).json() == {"status": "stopped"}
+    assert await outbox(app, MEMBERSHIP_CONTACTS.name) == [{"tombstone": True, "key": token}]
+    async with app.state.sessions() as session:
+        rows = (await session.execute(text("SELECT * FROM hear_back_contact"))).all()
+    assert rows == []
+    assert (
+        await client.post("/v1/hear-back/stop", json={"token": stop[:-2] + ("yy" if stop.endswith("xx") else "xx")})
+    ).status_code == 400

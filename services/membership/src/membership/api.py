@@ -162,6 +162,16 @@ async def confirm_hear_back(body: TokenBody, request: Request, session: Session)
     return {"contact_token": contact.token, "confirmed": True}
 
 
+@router.post("/hear-back/stop", responses=ERRORS, tags=["hearing back"], summary="Stop hearing back; forget me")
+async def stop_hearing_back(body: TokenBody, request: Request, session: Session) -> dict[str, str]:
+    try:
+        await members.stop_hearing_back(session, body.token, links=links_of(request))
+    except LinkProblem as exc:
+        raise link_problem(exc) from exc
+    await commit(session)
+    return {"status": "stopped"}
+
+
 async def _me(session: AsyncSession, request: Request, token: str, lock: bool = False) -> Member:
     try:
         return await members.member_from_link(session, token, links_of(request), lock=lock)
@@ -187,7 +197,7 @@ async def change_me(body: PreferencesUpdate, token: LinkToken, request: Request,
 @router.post("/me/leave", responses=ERRORS, tags=["preference centre"], summary="Leave: all contact stops")
 async def leave(token: LinkToken, request: Request, session: Session) -> dict[str, str]:
     member = await _me(session, request, token, lock=True)
-    await members.leave(session, member, correlation_id=correlation.current())
+    await members.leave(session, member, links=links_of(request), correlation_id=correlation.current())
     await commit(session)
     return {"status": "left"}
 
@@ -195,7 +205,7 @@ async def leave(token: LinkToken, request: Request, session: Session) -> dict[st
 @router.post("/me/erase", responses=ERRORS, tags=["preference centre"], summary="Erase me everywhere")
 async def erase(token: LinkToken, request: Request, session: Session) -> dict[str, str]:
     member = await _me(session, request, token, lock=True)
-    await members.erase(session, member, correlation_id=correlation.current())
+    await members.erase(session, member, links=links_of(request), correlation_id=correlation.current())
     await commit(session)
     return {"status": "erased"}
 

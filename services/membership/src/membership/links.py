@@ -20,6 +20,7 @@ class Purpose(StrEnum):
     PREFERENCES = "preferences"
     REPLY = "reply"
     HEAR_BACK = "hear-back"
+    HEAR_BACK_STOP = "hear-back-stop"
 
 
 PATHS = {
@@ -27,6 +28,7 @@ PATHS = {
     Purpose.PREFERENCES: "/preferences",
     Purpose.REPLY: "/reply",
     Purpose.HEAR_BACK: "/hear-back/confirm",
+    Purpose.HEAR_BACK_STOP: "/hear-back/stop",
 }
 
 
@@ -77,5 +79,6 @@ def links_from(settings: MembershipSettings) -> Links:
             Purpose.HEAR_BACK: timedelta(days=settings.confirm_link_days),
             Purpose.PREFERENCES: timedelta(days=settings.preferences_link_days),
             Purpose.REPLY: timedelta(days=settings.preferences_link_days),
+            Purpose.HEAR_BACK_STOP: timedelta(days=settings.preferences_link_days),
         },
     )

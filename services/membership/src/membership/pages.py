@@ -334,6 +334,27 @@ async def hear_back_confirm_submit(request: Request) -> Response:
     return render(request, "hear_back_confirmed.html", contact_token=contact.token)
 
 
+@router.get("/hear-back/stop", response_class=HTMLResponse)
+async def hear_back_stop_page(request: Request, token: str = "") -> HTMLResponse:
+    try:
+        links_of(request).load(Purpose.HEAR_BACK_STOP, token)
+    except LinkProblem as exc:
+        return link_page(request, exc.reason)
+    return render(request, "hear_back_stop.html", token=token)
+
+
+@router.post("/hear-back/stop", response_class=HTMLResponse)
+async def hear_back_stop(request: Request) -> HTMLResponse:
+    token = str((await request.form()).get("token", ""))
+    async with sessions(request)() as session:
+        try:
+            await members.stop_hearing_back(session, token, links=links_of(request))
+        except LinkProblem as exc:
+            return link_page(request, exc.reason)
+        await session.commit()
+    return render(request, "done.html", action="stop")
+
+
 # ---- the preference centre ----
 
 
@@ -424,9 +445,9 @@ async def leave_or_erase(request: Request, action: str) -> HTMLResponse:
         except LinkProblem as exc:
             return link_page(request, exc.reason)
         if action == "leave":
-            await members.leave(session, member, correlation_id=correlation.current())
+            await members.leave(session, member, links=links_of(request), correlation_id=correlation.current())
         else:
-            await members.erase(session, member, correlation_id=correlation.current())
+            await members.erase(session, member, links=links_of(request), correlation_id=correlation.current())
         await session.commit()
     return render(request, "done.html", action=action)
 

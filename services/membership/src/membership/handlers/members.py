@@ -312,11 +312,15 @@ async def update_preferences(
     return member
 
 
-async def leave(session: AsyncSession, member: Member, *, correlation_id: str) -> Member:
+async def leave(session: AsyncSession, member: Member, *, links: Links, correlation_id: str) -> Member:
     """All contact stops at once: contact details are dropped (here and, by tombstone, on
-    the contacts topic); the bands and practice stay as anonymous statistics."""
+    the contacts topic); the bands and practice stay as anonymous statistics. Booked
+    places go to whoever waits longest."""
+    from membership.handlers.opportunities import release_places  # opportunities builds on members
+
     if member.status == "left":
         return member
+    await release_places(session, member.id, links=links, correlation_id=correlation_id)
     today = date.today()
     for membership, group in await active_groups(session, member):
         membership.left_on = today
@@ -336,10 +340,14 @@ async def leave(session: AsyncSession, member: Member, *, correlation_id: str) -
     return member
 
 
-async def erase(session: AsyncSession, member: Member, *, correlation_id: str) -> None:
+async def erase(session: AsyncSession, member: Member, *, links: Links, correlation_id: str) -> None:
     """Forget the person: their rows here, their cards on the contacts topic (tombstone),
     and, by ``member.erased.v1``, every other service's links to them."""
+    from membership.handlers.opportunities import release_places
+
     member_id = member.id
+    await release_places(session, member_id, links=links, correlation_id=correlation_id)
+    await session.flush()
     tenant = tenant_of(member)
     await session.execute(delete(Invitation).where(Invitation.member_id == member_id))
     await session.execute(delete(GroupMembership).where(GroupMembership.member_id == member_id))
@@ -380,3 +388,14 @@ async def confirm_hear_back(session: AsyncSession, token: str, *, links: Links, 
         contact.confirmed_at = datetime.now(UTC)
         hear_back_card(session, contact, correlation_id=correlation_id)
     return contact
+
+
+async def stop_hearing_back(session: AsyncSession, token: str, *, links: Links) -> None:
+    """Forget a hear-back address: the row here and, by tombstone, its card on the topic.
+    Feedback keeps the token, which now leads nowhere."""
+    claims = links.load(Purpose.HEAR_BACK_STOP, token)
+    contact = await session.get(HearBackContact, str(claims["t"]), with_for_update=True)
+    if contact is None:
+        return  # already forgotten
+    await session.delete(contact)
+    await forget_contact_cards(session, contact.token)
