@@ -45,22 +45,25 @@ class OutboxMixin:
     published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True, index=True)
 
 
+def outbox_row(envelope: Envelope, topic: str) -> dict[str, Any]:
+    """The outbox row of an event, as column values."""
+    message = encode(envelope)
+    return {
+        "event_id": envelope.id,
+        "event_type": envelope.type,
+        "topic": topic,
+        "key": envelope.subject,
+        "headers": {k: v.decode() for k, v in message.headers.items()},
+        "payload": message.value.decode(),
+        "created_at": datetime.now(UTC),
+        "attempts": 0,
+    }
+
+
 def add_event(session: AsyncSession, model: type[OutboxMixin], envelope: Envelope, topic: str) -> None:
     """Stage an event in the caller's transaction; it is published only if that commits."""
-    message = encode(envelope)
     row_type: Any = model  # a mapped subclass of the mixin
-    session.add(
-        row_type(
-            event_id=envelope.id,
-            event_type=envelope.type,
-            topic=topic,
-            key=envelope.subject,
-            headers={k: v.decode() for k, v in message.headers.items()},
-            payload=message.value.decode(),
-            created_at=datetime.now(UTC),
-            attempts=0,
-        )
-    )
+    session.add(row_type(**outbox_row(envelope, topic)))
 
 
 def add_tombstone(session: AsyncSession, model: type[OutboxMixin], topic: str, key: str) -> None:
@@ -104,7 +107,7 @@ class OutboxRelay:
         bootstrap_servers: str,
         *,
         client_id: str,
-        batch_size: int = 200,
+        batch_size: int = 1000,
         lease: timedelta = timedelta(seconds=30),
         idle_poll: float = 0.1,
         max_backoff: float = 5.0,

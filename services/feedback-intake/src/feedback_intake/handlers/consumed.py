@@ -9,7 +9,7 @@ from aiokafka.structs import ConsumerRecord
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from feedback_intake.handlers.submissions import known_references, publish, submit_item
+from feedback_intake.handlers.submissions import Staged, known_references, publish, submit_item
 from feedback_intake.models import FeedbackSubmission
 from hub_shared.events import (
     Envelope,
@@ -39,6 +39,7 @@ async def on_ingress_submissions(
     for envelope in envelopes:
         senders[envelope.tenant].append(envelope.data.model_dump().get("client_reference"))
     known = {tenant: await known_references(session, tenant, refs) for tenant, refs in senders.items()}
+    staged = Staged()
     for envelope in envelopes:
         raw = envelope.data.model_dump()
         outcome = await submit_item(
@@ -49,6 +50,7 @@ async def on_ingress_submissions(
             correlation_id=envelope.correlation_id,
             require_reference=True,
             known=known[envelope.tenant],
+            staged=staged,
         )
         if outcome.status == "rejected":
             reject(
@@ -59,6 +61,7 @@ async def on_ingress_submissions(
                 client_reference=str(raw.get("client_reference") or "") or None,
                 correlation_id=envelope.correlation_id,
             )
+    await staged.write(session)
 
 
 def reject(
