@@ -152,6 +152,16 @@ async def test_public_forms_are_rate_limited(client, app) -> None:
     assert codes == [202, 202, 202, 429]
 
 
+async def test_public_pages_are_rate_limited_too(client, app) -> None:
+    from hub_shared.ratelimit import RateLimit
+
+    app.state.public_rate_limit = RateLimit("2/minute")
+    codes = [(await client.post("/link", data={"email": f"y{i}@example.org"})).status_code for i in range(3)]
+    assert codes == [303, 303, 429]
+    limited = await client.post("/join", data={"email": "z@example.org"})
+    assert limited.status_code == 429 and "Too many attempts" in limited.text and limited.headers["retry-after"]
+
+
 async def test_oversized_bodies_get_413(client) -> None:
     r = await client.post(
         "/v1/join", content=b"{" + b" " * (70 * 1024) + b"}", headers={"content-type": "application/json"}

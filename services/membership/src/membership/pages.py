@@ -139,10 +139,10 @@ def link_page(request: Request, reason: str) -> HTMLResponse:
     return render(request, "link_problem.html", status_code=410 if reason != "invalid" else 400, reason=reason)
 
 
-def public_limit(request: Request) -> HTMLResponse | None:
+async def public_limit(request: Request) -> HTMLResponse | None:
     client = request.client.host if request.client else "unknown"
     try:
-        request.app.state.public_rate_limit.check(f"public:{client}")
+        await request.app.state.public_rate_limit.check(f"public:{client}")
     except Problem as exc:
         response = render(request, "too_many.html", status_code=429, retry_after=exc.headers or {})
         response.headers.update(exc.headers or {})
@@ -182,7 +182,7 @@ async def join_context(request: Request) -> dict[str, Any]:
 
 @router.post("/join", response_class=HTMLResponse)
 async def join_submit(request: Request) -> Response:
-    if (limited := public_limit(request)) is not None:
+    if (limited := await public_limit(request)) is not None:
         return limited
     form = await request.form()
     data = {k: str(v) for k, v in form.items() if not isinstance(v, list)}
@@ -271,7 +271,7 @@ async def link_form(request: Request) -> HTMLResponse:
 
 @router.post("/link", response_class=HTMLResponse)
 async def link_submit(request: Request) -> Response:
-    if (limited := public_limit(request)) is not None:
+    if (limited := await public_limit(request)) is not None:
         return limited
     email = str((await request.form()).get("email", ""))
     try:
@@ -296,7 +296,7 @@ async def hear_back_page(request: Request) -> HTMLResponse:
 
 @router.post("/hear-back", response_class=HTMLResponse)
 async def hear_back_submit(request: Request) -> Response:
-    if (limited := public_limit(request)) is not None:
+    if (limited := await public_limit(request)) is not None:
         return limited
     email = str((await request.form()).get("email", ""))
     try:
