@@ -203,3 +203,20 @@ async def test_a_hear_back_address_can_be_forgotten_by_its_link(client, app) -> 
     assert (
         await client.post("/v1/hear-back/stop", json={"token": stop[:-2] + ("yy" if stop.endswith("xx") else "xx")})
     ).status_code == 400
+
+
+async def test_a_new_email_address_counts_only_once_confirmed_from_it(client, app) -> None:
+    member_id, token = await join_and_confirm(client, app)
+    r = await client.patch("/v1/me", params={"token": token}, json={"email": "ada.new@example.org"})
+    assert r.status_code == 200 and r.json()["email"] == "ada@example.org"  # not yet
+    card = await last_card(app, "ada@example.org")
+    assert card["message"]["kind"] == "confirm_new_email" and card["message"]["to"] == "ada.new@example.org"
+    confirm = token_of(card["message"]["links"]["confirm"])
+    r = await client.post("/v1/email/confirm", json={"token": confirm})
+    assert r.status_code == 200 and r.json() == {"member_id": member_id, "email": "ada.new@example.org"}
+    assert (await last_card(app))["email"] == "ada.new@example.org"
+    assert (await client.post("/v1/email/confirm", json={"token": confirm})).status_code == 410
+    # Joining again with the old address now makes a new, separate pending member.
+    await client.post("/v1/join", json=JOIN)
+    async with app.state.sessions() as session:
+        assert len((await session.scalars(select(Member))).all()) == 2

@@ -127,6 +127,18 @@ async def confirm(body: TokenBody, request: Request, session: Session) -> dict[s
     return {"member_id": str(member.id), "status": member.status}
 
 
+@router.post("/email/confirm", responses=ERRORS, tags=["preference centre"], summary="Confirm a new email address")
+async def confirm_new_email(body: TokenBody, request: Request, session: Session) -> dict[str, Any]:
+    try:
+        member = await members.confirm_new_email(
+            session, body.token, links=links_of(request), correlation_id=correlation.current()
+        )
+    except LinkProblem as exc:
+        raise link_problem(exc) from exc
+    await commit(session)
+    return {"member_id": str(member.id), "email": member.email}
+
+
 @router.post("/links", status_code=202, responses=ERRORS, tags=["joining"], summary="Send me a fresh link")
 async def fresh_link(body: EmailOnly, request: Request, session: Session, _limit: Public) -> JSONResponse:
     await members.request_link(session, body.email, links=links_of(request), correlation_id=correlation.current())

@@ -21,6 +21,7 @@ class Purpose(StrEnum):
     REPLY = "reply"
     HEAR_BACK = "hear-back"
     HEAR_BACK_STOP = "hear-back-stop"
+    NEW_EMAIL = "new-email"
 
 
 PATHS = {
@@ -29,6 +30,7 @@ PATHS = {
     Purpose.REPLY: "/reply",
     Purpose.HEAR_BACK: "/hear-back/confirm",
     Purpose.HEAR_BACK_STOP: "/hear-back/stop",
+    Purpose.NEW_EMAIL: "/email/confirm",
 }
 
 
@@ -51,7 +53,7 @@ class Links:
         return URLSafeTimedSerializer(self.secret, salt=f"membership.{purpose.value}")
 
     def token(self, purpose: Purpose, **claims: Any) -> str:
-        if purpose in (Purpose.CONFIRM, Purpose.HEAR_BACK):
+        if purpose in (Purpose.CONFIRM, Purpose.HEAR_BACK, Purpose.NEW_EMAIL):
             claims["j"] = secrets.token_urlsafe(16)  # single use
         return str(self._serializer(purpose).dumps(claims))
 
@@ -80,5 +82,6 @@ def links_from(settings: MembershipSettings) -> Links:
             Purpose.PREFERENCES: timedelta(days=settings.preferences_link_days),
             Purpose.REPLY: timedelta(days=settings.preferences_link_days),
             Purpose.HEAR_BACK_STOP: timedelta(days=settings.preferences_link_days),
+            Purpose.NEW_EMAIL: timedelta(days=settings.confirm_link_days),
         },
     )

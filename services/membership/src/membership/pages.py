@@ -261,6 +261,32 @@ async def confirm_submit(request: Request) -> Response:
     return render(request, "confirmed.html", preferences_url=f"/preferences?token={preferences}")
 
 
+@router.get("/email/confirm", response_class=HTMLResponse)
+async def new_email_page(request: Request, token: str = "") -> HTMLResponse:
+    try:
+        links_of(request).load(Purpose.NEW_EMAIL, token)
+    except LinkProblem as exc:
+        return link_page(request, exc.reason)
+    return render(request, "confirm.html", token=token, action="/email/confirm")
+
+
+@router.post("/email/confirm", response_class=HTMLResponse)
+async def new_email_submit(request: Request) -> Response:
+    token = str((await request.form()).get("token", ""))
+    async with sessions(request)() as session:
+        try:
+            member = await members.confirm_new_email(
+                session, token, links=links_of(request), correlation_id=correlation.current()
+            )
+        except LinkProblem as exc:
+            return link_page(request, exc.reason)
+        except Problem as exc:
+            return render(request, "problem.html", status_code=exc.status, heading=exc.title, message=exc.detail)
+        await session.commit()
+    preferences = links_of(request).token(Purpose.PREFERENCES, m=str(member.id))
+    return RedirectResponse(f"/preferences?token={preferences}&saved=1", status_code=303)
+
+
 # ---- fresh links ----
 
 
@@ -380,7 +406,7 @@ async def preferences_page(request: Request, token: str = "", saved: str = "") -
         if member.status == "left":
             return render(request, "left.html")
         context = await preferences_context(request, session, member)
-    return render(request, "preferences.html", token=token, errors={}, saved=bool(saved), **context)
+    return render(request, "preferences.html", token=token, errors={}, saved=saved, **context)
 
 
 @router.post("/preferences", response_class=HTMLResponse)
@@ -388,6 +414,7 @@ async def preferences_submit(request: Request) -> Response:
     form = await request.form()
     token = str(form.get("token", ""))
     body = {
+        "email": str(form.get("email", "")),
         "name": str(form.get("name", "")),
         "phone": str(form.get("phone", "")) or None,
         "postcode": str(form.get("postcode", "")),
@@ -395,6 +422,7 @@ async def preferences_submit(request: Request) -> Response:
         "group_ids": [str(g) for g in form.getlist("group_ids")],
         "frequency": str(form.get("frequency", "")) or None,
     }
+    email_change = False
     async with sessions(request)() as session:
         try:
             member = await members.member_from_link(session, token, links_of(request), lock=True)
@@ -405,6 +433,7 @@ async def preferences_submit(request: Request) -> Response:
             update = PreferencesUpdate.model_validate({k: v for k, v in body.items() if k != "phone" or v})
             if not body["phone"]:
                 update.phone = None
+            email_change = update.email is not None and update.email != member.email
             await members.update_preferences(
                 session, member, update, links=links_of(request), correlation_id=correlation.current()
             )
@@ -419,7 +448,8 @@ async def preferences_submit(request: Request) -> Response:
                 request, "preferences.html", status_code=422, token=token, errors=errors, saved=False, **context
             )
         await session.commit()
-    return RedirectResponse(f"/preferences?token={token}&saved=1", status_code=303)
+    saved = "email" if email_change else "1"
+    return RedirectResponse(f"/preferences?token={token}&saved={saved}", status_code=303)
 
 
 @router.get("/preferences/{action}", response_class=HTMLResponse)

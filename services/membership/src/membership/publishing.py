@@ -65,6 +65,7 @@ def contact_card(
     kind: MessageKind | None = None,
     reference_id: str | None = None,
     extra_links: dict[str, str] | None = None,
+    to: str | None = None,
 ) -> None:
     """The member's current contact card on the compacted topic, with the email to send."""
     assert member.email is not None, "a member without contact details has no card"
@@ -73,7 +74,7 @@ def contact_card(
         message_links = dict(extra_links or {})
         if member.status == "active":
             message_links.setdefault("preferences", links.url(Purpose.PREFERENCES, m=str(member.id)))
-        message = ContactMessage(kind=kind, reference=reference_id, links=message_links)
+        message = ContactMessage(kind=kind, to=to, reference=reference_id, links=message_links)
     card = MemberContactV1(
         member_id=member.id,
         name=member.name,

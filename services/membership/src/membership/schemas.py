@@ -140,6 +140,7 @@ class TokenBody(BaseModel):
 class PreferencesUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
+    email: Email | None = Field(None, description="A new address takes effect once confirmed from that address")
     name: Name | None = None
     phone: Phone | None = None
     postcode: Postcode | None = None

@@ -275,6 +275,17 @@ async def update_preferences(
         raise Problem(409, "You have left", "Join again to choose what you hear about.")
     changes = update.model_dump(exclude_unset=True)
     contact_changed = False
+    if update.email is not None and update.email != member.email:
+        url = links.url(Purpose.NEW_EMAIL, m=str(member.id), e=update.email)
+        contact_card(
+            session,
+            member,
+            links,
+            correlation_id=correlation_id,
+            kind=MessageKind.CONFIRM_NEW_EMAIL,
+            to=update.email,
+            extra_links={"confirm": url},
+        )
     for field in ("name", "phone", "postcode"):
         if field in changes and changes[field] != getattr(member, field):
             setattr(member, field, changes[field])
@@ -399,3 +410,20 @@ async def stop_hearing_back(session: AsyncSession, token: str, *, links: Links) 
         return  # already forgotten
     await session.delete(contact)
     await forget_contact_cards(session, contact.token)
+
+
+async def confirm_new_email(session: AsyncSession, token: str, *, links: Links, correlation_id: str) -> Member:
+    """The new address was confirmed from that address: it replaces the old one."""
+    claims = links.load(Purpose.NEW_EMAIL, token)
+    member = await session.get(Member, uuid.UUID(str(claims["m"])), with_for_update=True)
+    if member is None or member.status != "active":
+        raise LinkProblem("invalid")
+    await use_once(session, claims)
+    new_email = str(claims["e"])
+    holder = await member_by_email(session, new_email)
+    if holder is not None and holder.id != member.id:
+        # Only the owner of that address can get here, so saying so reveals nothing new.
+        raise Problem(409, "Address in use", "That address already has a membership: leave that one first.")
+    member.email = new_email
+    contact_card(session, member, links, correlation_id=correlation_id)
+    return member
