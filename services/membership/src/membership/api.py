@@ -2,8 +2,11 @@
 client address; a member acts on themselves only through a signed link; place and
 practice teams call with a bearer token and see no contact details."""
 
+import asyncio
+import time
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -62,6 +65,18 @@ async def public_limit(request: Request) -> None:
     await request.app.state.public_rate_limit.check(f"public:{client}")
 
 
+@asynccontextmanager
+async def steady_timing(request: Request) -> AsyncIterator[None]:
+    """Answer no sooner than the configured floor, so known and unknown addresses take
+    the same time."""
+    started = time.monotonic()
+    try:
+        yield
+    finally:
+        floor = request.app.state.settings.public_response_floor_ms / 1000
+        await asyncio.sleep(max(0.0, floor - (time.monotonic() - started)))
+
+
 def staff(scope: str, limited: bool = False):  # type: ignore[no-untyped-def]
     check = require_scope(scope)
 
@@ -100,18 +115,19 @@ LinkToken = Annotated[str, Query(min_length=10, max_length=2000, description="Th
 @router.post("/join", status_code=202, responses=ERRORS, tags=["joining"], summary="Join (pending until confirmed)")
 async def join(body: JoinRequest, request: Request, session: Session, _limit: Public) -> JSONResponse:
     settings = request.app.state.settings
-    try:
-        await members.join(
-            session,
-            body,
-            source=ConsentSource.API,
-            links=links_of(request),
-            wording_version=settings.consent_wording_version,
-            correlation_id=correlation.current(),
-        )
-        await session.commit()
-    except IntegrityError:
-        await session.rollback()  # the same address joining twice at once: one member, same answer
+    async with steady_timing(request):
+        try:
+            await members.join(
+                session,
+                body,
+                source=ConsentSource.API,
+                links=links_of(request),
+                wording_version=settings.consent_wording_version,
+                correlation_id=correlation.current(),
+            )
+            await session.commit()
+        except IntegrityError:
+            await session.rollback()  # the same address joining twice at once: one member, same answer
     return JSONResponse(CHECK_EMAIL, status_code=202)
 
 
@@ -141,8 +157,9 @@ async def confirm_new_email(body: TokenBody, request: Request, session: Session)
 
 @router.post("/links", status_code=202, responses=ERRORS, tags=["joining"], summary="Send me a fresh link")
 async def fresh_link(body: EmailOnly, request: Request, session: Session, _limit: Public) -> JSONResponse:
-    await members.request_link(session, body.email, links=links_of(request), correlation_id=correlation.current())
-    await commit(session)
+    async with steady_timing(request):
+        await members.request_link(session, body.email, links=links_of(request), correlation_id=correlation.current())
+        await commit(session)
     return JSONResponse(CHECK_EMAIL, status_code=202)
 
 

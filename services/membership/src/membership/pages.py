@@ -27,6 +27,7 @@ from hub_shared.events import (
 )
 from hub_shared.organisations import Kind, reference
 from hub_shared.problems import Problem
+from membership.api import steady_timing
 from membership.handlers import members, opportunities
 from membership.links import LinkProblem, Links, Purpose
 from membership.models import Group
@@ -206,7 +207,7 @@ async def join_submit(request: Request) -> Response:
     except ValidationError as exc:
         errors = form_errors(exc)
     if not errors:
-        async with sessions(request)() as session:
+        async with steady_timing(request), sessions(request)() as session:
             if ppg:
                 practice_groups = await members.joinable_groups(session, command.practice_code)
                 command.group_ids += [g.id for g in practice_groups if g.kind == "ppg"]
@@ -304,7 +305,7 @@ async def link_submit(request: Request) -> Response:
         command = EmailOnly(email=email)
     except ValidationError as exc:
         return render(request, "link_problem.html", status_code=422, reason="ask", errors=form_errors(exc), email=email)
-    async with sessions(request)() as session:
+    async with steady_timing(request), sessions(request)() as session:
         await members.request_link(
             session, command.email, links=links_of(request), correlation_id=correlation.current()
         )
