@@ -63,6 +63,7 @@ def settings(new_postgres_database, keys: DevKeys, smtp_sink: SmtpSink, settings
         "retry_base_seconds": 0.01,
         "worker_idle_seconds": 0.05,
         "public_base_url": "http://notification",
+        "farewell_grace_seconds": 0,
         **settings_overrides,
     }
     s = NotificationSettings(**values)

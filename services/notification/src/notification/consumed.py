@@ -100,12 +100,44 @@ async def _sender(session: AsyncSession, kind: str, reference: str | None, fallb
     return fallback
 
 
-async def on_contact_tombstone(session: AsyncSession, record: ConsumerRecord, reason: str) -> None:
+async def on_contact_tombstone(
+    session: AsyncSession, record: ConsumerRecord, reason: str, settings: NotificationSettings
+) -> None:
     """A null value on the compacted contacts topic: the person's card is gone (they left
     or were erased). Anything else that is not a valid event is dead-lettered."""
     if record.topic != MEMBERSHIP_CONTACTS.name or record.value is not None or record.key is None:
         raise PermanentFailure(reason)
-    await erase_recipient(session, record.key.decode(), "erased")
+    key = record.key.decode()
+    recipient = await session.get(Recipient, key)
+    if recipient is not None and recipient.kind == "member":
+        # Whichever of the tombstone and member.left.v1 / member.erased.v1 comes first
+        # queues the goodbye; it waits a few seconds so an erasure can say so.
+        await farewell(session, recipient, kinds.LEFT, settings)
+    await erase_recipient(session, key, "erased")
+
+
+async def farewell(session: AsyncSession, recipient: Recipient, kind: str, settings: NotificationSettings) -> None:
+    """One goodbye per member (left, or erased), sent from an address the ledger keeps only
+    until the email is final."""
+    dedupe_key = f"farewell:{recipient.key}"
+    pending = await session.scalar(select(Notification).where(Notification.dedupe_key == dedupe_key))
+    if pending is not None:
+        if kind == kinds.ERASED and pending.status in PENDING:
+            pending.kind = kinds.ERASED
+        return
+    await ledger.queue(
+        session,
+        settings,
+        dedupe_key=dedupe_key,
+        kind=kind,
+        recipient=recipient,
+        recipient_key=recipient.key,
+        recipient_kind=recipient.kind,
+        member_id=recipient.member_id,
+        organisation_code=recipient.organisation_code or "QZZ",
+        farewell_address=recipient.email,
+        due_at=datetime.now(UTC) + timedelta(seconds=settings.farewell_grace_seconds),
+    )
 
 
 async def erase_recipient(session: AsyncSession, key: str, reason: str) -> None:
@@ -128,21 +160,10 @@ async def on_member_left(session: AsyncSession, envelope: Envelope, settings: No
     key = str(data.member_id)
     recipient = await session.get(Recipient, key, with_for_update=True)
     if recipient is None:
-        return  # the tombstone came first: no address is left to say goodbye to
+        return  # the tombstone came first and queued the goodbye
     recipient.left_at = data.left_at
     await ledger.withhold_pending(session, key, "left")
-    await ledger.queue(
-        session,
-        settings,
-        dedupe_key=f"{envelope.id}:{key}",
-        kind=kinds.LEFT,
-        recipient=recipient,
-        recipient_key=key,
-        recipient_kind=recipient.kind,
-        member_id=data.member_id,
-        organisation_code=envelope.tenant,
-        farewell_address=recipient.email,
-    )
+    await farewell(session, recipient, kinds.LEFT, settings)
 
 
 async def on_member_erased(session: AsyncSession, envelope: Envelope, settings: NotificationSettings) -> None:
@@ -151,21 +172,12 @@ async def on_member_erased(session: AsyncSession, envelope: Envelope, settings: 
     key = str(data.member_id)
     recipient = await session.get(Recipient, key)
     if recipient is not None:
-        await ledger.queue(
-            session,
-            settings,
-            dedupe_key=f"{envelope.id}:{key}",
-            kind=kinds.ERASED,
-            recipient=None,
-            recipient_key=None,
-            recipient_kind=recipient.kind,
-            member_id=None,
-            organisation_code=envelope.tenant,
-            farewell_address=recipient.email,
-        )
+        await farewell(session, recipient, kinds.ERASED, settings)
+    else:  # the tombstone came first: its goodbye says erased, if still waiting
+        pending = await session.scalar(select(Notification).where(Notification.dedupe_key == f"farewell:{key}"))
+        if pending is not None and pending.status in PENDING:
+            pending.kind = kinds.ERASED
     await erase_recipient(session, key, "erased")
-    # Farewells already queued for this member (a 'left' email) keep only their address.
-    await ledger.forget(session, key)
 
 
 async def on_opportunity_published(session: AsyncSession, envelope: Envelope) -> None:

@@ -49,7 +49,7 @@ def consumers(settings: ServiceSettings, sessions: async_sessionmaker[AsyncSessi
             sessions=sessions,
             inbox_model=InboxMessage,
             # A null value on the contacts topic is an erasure (tombstone), not a bad event.
-            invalid_handler=consumed.on_contact_tombstone,
+            invalid_handler=partial(consumed.on_contact_tombstone, settings=settings),
             max_attempts=settings.consumer_max_attempts,
             backoff_seconds=settings.consumer_backoff_seconds,
         )

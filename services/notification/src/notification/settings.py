@@ -42,6 +42,8 @@ class NotificationSettings(ServiceSettings):
     sending_lease_seconds: float = 300.0
     # How long an email waits for what it is about (a response, an opportunity) to arrive.
     content_wait_seconds: float = 600.0
+    # A goodbye waits this long so that an erasure following a tombstone can say so.
+    farewell_grace_seconds: float = 10.0
     org_rate_limit: str = "120/minute"  # per sending organisation
     relay_rate_limit: str = "600/minute"  # the relay as a whole
 

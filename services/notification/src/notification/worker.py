@@ -131,7 +131,7 @@ class Worker:
         now = datetime.now(UTC)
         await self.sweep_unknown(now)
         await self.gather_digests(now)
-        due = await self._due(now)
+        due = await self._due(datetime.now(UTC))
         if not due:
             return 0
         sent = 0
