@@ -120,7 +120,7 @@ async def farewell(session: AsyncSession, recipient: Recipient, kind: str, setti
     """One goodbye per member (left, or erased), sent from an address the ledger keeps only
     until the email is final."""
     dedupe_key = f"farewell:{recipient.key}"
-    pending = await session.scalar(select(Notification).where(Notification.dedupe_key == dedupe_key))
+    pending = await session.scalar(select(Notification).where(Notification.dedupe_key == ledger.dedupe(dedupe_key)))
     if pending is not None:
         if kind == kinds.ERASED and pending.status in PENDING:
             pending.kind = kinds.ERASED
@@ -143,7 +143,15 @@ async def farewell(session: AsyncSession, recipient: Recipient, kind: str, setti
 async def erase_recipient(session: AsyncSession, key: str, reason: str) -> None:
     await ledger.withhold_pending(session, key, reason)
     await session.execute(delete(Recipient).where(Recipient.key == key))
+    await session.execute(delete(InvitationRef).where(InvitationRef.member_id == _uuid_or_none(key)))
     await ledger.forget(session, key)
+
+
+def _uuid_or_none(key: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(key)
+    except ValueError:
+        return None
 
 
 async def on_member_confirmed(session: AsyncSession, envelope: Envelope) -> None:
@@ -174,7 +182,9 @@ async def on_member_erased(session: AsyncSession, envelope: Envelope, settings: 
     if recipient is not None:
         await farewell(session, recipient, kinds.ERASED, settings)
     else:  # the tombstone came first: its goodbye says erased, if still waiting
-        pending = await session.scalar(select(Notification).where(Notification.dedupe_key == f"farewell:{key}"))
+        pending = await session.scalar(
+            select(Notification).where(Notification.dedupe_key == ledger.dedupe(f"farewell:{key}"))
+        )
         if pending is not None and pending.status in PENDING:
             pending.kind = kinds.ERASED
     await erase_recipient(session, key, "erased")

@@ -1,6 +1,7 @@
 """Queueing emails in the delivery ledger. One row per (event, recipient): the unique
 ``dedupe_key`` makes queueing idempotent whatever redelivers the event."""
 
+import hashlib
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -15,6 +16,11 @@ from notification.models import Notification, Recipient
 from notification.publishing import PENDING, move
 from notification.schedule import next_digest
 from notification.settings import NotificationSettings
+
+
+def dedupe(raw: str) -> str:
+    """The ledger's unique key for (event, recipient): hashed, so it names nobody."""
+    return hashlib.sha256(raw.encode()).hexdigest()
 
 
 async def queue(
@@ -44,7 +50,7 @@ async def queue(
         )
     values: dict[str, Any] = {
         "id": uuid.uuid4(),
-        "dedupe_key": dedupe_key,
+        "dedupe_key": dedupe(dedupe_key),
         "recipient_key": recipient_key,
         "recipient_kind": recipient_kind,
         "member_id": member_id,

@@ -41,8 +41,6 @@ def move(
     row.updated_at = now
     if status.value in FINAL:
         row.farewell_address = None
-        if row.dedupe_key.startswith("farewell:"):
-            row.dedupe_key = f"farewell-done:{row.id}"  # the member id goes too
     emit(
         session,
         NotificationStatusChangedV1(
