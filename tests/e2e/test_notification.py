@@ -11,8 +11,10 @@ from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 import psycopg
+from sqlalchemy import select
 
 from hub_shared.migrations import sync_url
+from reporting.notification_models import NotificationFact
 
 from .conftest import Hub, eventually
 
@@ -100,6 +102,16 @@ async def test_you_said_we_did_reaches_the_person_and_one_click_stops_everything
     rows = await ledger(hub, "P81002", reference=response_id)
     assert [(r["kind"], r["status"], r["recipient_kind"]) for r in rows] == [("update", "delivered", "hear_back")]
     assert await ledger(hub, "02B", reference=response_id) == []
+
+    # Reporting counts it from notification.events: an update that reached its contributor.
+    async def counted() -> bool:
+        async with hub.reporting_sessions() as session:
+            fact = await session.scalar(select(NotificationFact).where(NotificationFact.reference == response_id))
+            return fact is not None and fact.status == "delivered" and fact.kind == "update"
+
+    await eventually(counted, what="reporting to count the update")
+    r = await hub.reporting.get("/v1/reports/notifications/P81002", headers=hub.token("P81002"))
+    assert r.status_code == 200 and r.json()["updates_by_response"] == [{"response_id": response_id, "reached": "*"}]
 
     # One click (the mail client's POST, RFC 8058) and nothing more arrives.
     r = await hub.notification.post(
