@@ -5,13 +5,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help install run test lint format typecheck infra-up infra-down bench bench-reporting chaos clean
+.PHONY: help install run test lint format typecheck infra-up infra-down bench bench-quick chaos clean
 
 help:
 	@echo "make run        start Kafka, the four services and a mail sink; seed the demo ICS"
 	@echo "make test       lint, type-check, and run every test against real Kafka and PostgreSQL"
-	@echo "make bench      print intake throughput and end-to-end latency"
-	@echo "make bench-reporting  projection throughput and report query latency (1M events)"
+	@echo "make bench      every benchmark: intake, consumers/replay/relay, reports at 1M, a national month (long)"
+	@echo "make bench-quick  the same at a few minutes' size"
 	@echo "make chaos      fault-injection run: kill every process, the broker and PostgreSQL under load"
 	@echo "make infra-up   start the local Kafka broker and PostgreSQL only"
 	@echo "make infra-down stop them"
@@ -53,15 +53,21 @@ infra-down:
 	deploy/kafka.sh stop
 	deploy/postgres.sh stop
 
-bench: install
-	deploy/prerequisites.sh
-	$(BIN)/python bench/intake.py
-
 chaos: install
 	$(BIN)/python -m tests.reliability.chaos
 
-bench-reporting: install
+# Benchmarks print each figure beside a baseline measured in the same run; results in bench/results/.
+bench: install
+	deploy/prerequisites.sh
+	$(BIN)/python bench/intake.py
 	$(BIN)/python bench/reporting_projections.py
+	$(BIN)/python -m bench.national_month
+
+bench-quick: install
+	deploy/prerequisites.sh
+	$(BIN)/python bench/intake.py --seconds 5 --samples 50 --batches 5 --csv-rows 1000
+	$(BIN)/python bench/reporting_projections.py --events 60000 --live-events 20000 --relay-rows 20000 --runs 5
+	$(BIN)/python -m bench.national_month --responses 50000
 
 clean:
 	rm -rf .state

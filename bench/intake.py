@@ -10,7 +10,7 @@
 
     make bench            (or: .venv/bin/python bench/intake.py --seconds 30)
 
-Starts its own Kafka broker (port 29092, fresh state) and uses the project's PostgreSQL
+Starts its own Kafka broker (port 19592, fresh state) and uses the project's PostgreSQL
 (deploy/postgres.sh, port 5433) with fresh databases; every service runs as its real
 process under uvicorn, as `make run` runs it. Prints figures and ratios; it never fails
 on a time."""
@@ -41,7 +41,7 @@ from hub_shared.topics import FEEDBACK_EVENTS
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 STATE = REPO / ".state" / "bench"
-KAFKA_PORT, PG_PORT = 29092, 5433
+KAFKA_PORT, PG_PORT = 19592, 5433
 PORTS = {"intake": 18001, "reporting": 18004, "bare": 18009}
 BODY = {
     "organisation_code": "P81001",

@@ -63,6 +63,8 @@ transaction.state.log.min.isr=1
 share.coordinator.state.topic.replication.factor=1
 share.coordinator.state.topic.min.isr=1
 group.initial.rebalance.delay.ms=0
+# One node: an offset commit should not wait to share a disk write (default 5 ms linger).
+group.coordinator.append.linger.ms=0
 PROPS
   cat > "$state/log4j2.properties" <<'PROPS'
 status = warn

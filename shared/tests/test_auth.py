@@ -52,3 +52,21 @@ def test_a_token_signed_by_another_key_is_refused(keys: DevKeys, tmp_path: Path)
 def test_no_keys_configured_is_a_clear_error() -> None:
     with pytest.raises(ValueError, match="HUB_JWKS_PATH"):
         TokenVerifier(issuer=ISSUER, audience=AUDIENCE)
+
+
+def test_a_verified_token_is_remembered_until_it_expires(keys: DevKeys, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Verification is cached per token (RSA is the costly part of a request), but a cached
+    token stops working the moment it expires."""
+    import time
+
+    token = keys.issue(
+        organisation="P81001", scopes=["feedback:write"], issuer=ISSUER, audience=AUDIENCE, ttl_seconds=60
+    )
+    checker = verifier(keys)
+    first = checker.verify(token)
+    assert checker.verify(token) is first  # served from the cache: the same object
+    real_time = time.time
+    monkeypatch.setattr(time, "time", lambda: real_time() + 120)
+    with pytest.raises(Problem) as caught:
+        checker.verify(token)
+    assert caught.value.status == 401 and "expired" in str(caught.value.detail)

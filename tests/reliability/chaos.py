@@ -2,8 +2,9 @@
 
 It starts a private Apache Kafka broker and PostgreSQL cluster (the project's scripts, on
 their own ports) and every process of feedback-intake and reporting as separate OS
-processes, then sends a load: half over HTTP (a client that retries with an
-Idempotency-Key, as the API asks), half on the Kafka ingress topic. During the load it
+processes (two consumer processes in each consumer group), then sends a load: half over
+HTTP (a client that retries with an Idempotency-Key, as the API asks), half on the Kafka
+ingress topic. During the load it
 SIGKILLs and restarts each process, SIGTERMs some (graceful stop), kills the broker and
 crashes PostgreSQL (`pg_ctl stop -m immediate`), each for a while. Afterwards it counts
 what was accepted, what intake stored, what reporting shows and what was dead-lettered,
@@ -15,146 +16,25 @@ and fails on any item lost or doubled or any dead letter (every event sent is go
 import argparse
 import asyncio
 import json
-import os
 import signal
-import socket
-import subprocess
-import sys
 import time
 import uuid
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 
 import httpx
 import psycopg
 from aiokafka import AIOKafkaProducer
 
 from hub_shared import kafka_admin
-from hub_shared.auth import SCOPES, DevKeys
+from hub_shared.auth import SCOPES
 from hub_shared.events import FeedbackSubmittedV1, encode, new_envelope
 from hub_shared.settings import ServiceSettings
 from hub_shared.topics import FEEDBACK_SUBMISSIONS, SOURCE_TOPICS, dead_letter
 
-REPO = Path(__file__).resolve().parents[2]
-BIN = Path(sys.executable).parent
-STATE = REPO / ".state" / "chaos"
+from ..stack import Hub, start_hub, stop_hub
+
 ORG = "P81001"  # the practice every item is for; it posts for itself
 ANSWERS = ["very_good", "good", "neither_good_nor_poor", "poor", "very_poor", "dont_know"]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@dataclass
-class Process:
-    name: str
-    argv: list[str]
-    env: dict[str, str]
-    popen: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        log = open(STATE / "logs" / f"{self.name}.log", "ab")  # noqa: SIM115 (the child keeps it)
-        self.popen = subprocess.Popen(self.argv, env=self.env, stdout=log, stderr=log, cwd=REPO)
-
-    def signal(self, sig: int) -> None:
-        if self.popen and self.popen.poll() is None:
-            self.popen.send_signal(sig)
-            try:
-                self.popen.wait(timeout=40)
-            except subprocess.TimeoutExpired:
-                self.popen.kill()
-                self.popen.wait()
-
-
-@dataclass
-class Hub:
-    kafka_port: int
-    pg_port: int
-    api_port: int
-    keys: DevKeys
-    processes: dict[str, Process] = field(default_factory=dict)
-    faults: list[str] = field(default_factory=list)
-    statuses: dict[str, int] = field(default_factory=dict)  # what the HTTP client was answered
-    started: float = field(default_factory=time.monotonic)
-
-    @property
-    def bootstrap(self) -> str:
-        return f"127.0.0.1:{self.kafka_port}"
-
-    def db_url(self, name: str) -> str:
-        return f"postgresql://postgres@127.0.0.1:{self.pg_port}/{name}"
-
-    def script(self, script: str, action: str) -> None:
-        env = {
-            **os.environ,
-            "KAFKA_PORT": str(self.kafka_port),
-            "KAFKA_STATE_DIR": str(STATE / "kafka"),
-            "PG_PORT": str(self.pg_port),
-            "PG_STATE_DIR": str(STATE / "postgres"),
-        }
-        subprocess.run([str(REPO / "deploy" / script), action], env=env, check=True, stdout=subprocess.DEVNULL)
-
-    def note(self, fault: str) -> None:
-        line = f"{time.monotonic() - self.started:7.1f}s  {fault}"
-        self.faults.append(line)
-        print(f"chaos: {line}", flush=True)
-
-
-def start_hub() -> Hub:
-    STATE.mkdir(parents=True, exist_ok=True)
-    for folder in ("kafka", "postgres", "logs"):
-        subprocess.run(["rm", "-rf", str(STATE / folder)], check=True)
-    (STATE / "logs").mkdir()
-    hub = Hub(free_port(), free_port(), free_port(), DevKeys(STATE / "keys").ensure())
-    hub.script("kafka.sh", "start")
-    hub.script("postgres.sh", "start")
-    asyncio.run(kafka_admin.create_topics(hub.bootstrap))
-    env = {
-        **os.environ,
-        "KAFKA_BOOTSTRAP_SERVERS": hub.bootstrap,
-        "HUB_JWKS_PATH": str(hub.keys.jwks_path),
-        "INTAKE_DATABASE_URL": hub.db_url("feedback_intake"),
-        "REPORTING_DATABASE_URL": hub.db_url("reporting"),
-        "INTAKE_HTTP_PORT": str(hub.api_port),
-        "INTAKE_RATE_LIMIT": "100000/minute",
-        "REPORTING_HTTP_PORT": str(free_port()),
-        "HUB_LOG_LEVEL": "INFO",
-    }
-    for service in ("feedback-intake", "reporting"):
-        subprocess.run([str(BIN / service), "migrate"], env=env, check=True, capture_output=True)
-    for name, service, command in [
-        ("intake-api", "feedback-intake", "api"),
-        ("intake-relay", "feedback-intake", "relay"),
-        ("intake-consumer", "feedback-intake", "consume"),
-        ("reporting-consumer", "reporting", "consume"),
-        ("reporting-relay", "reporting", "relay"),
-        ("reporting-api", "reporting", "api"),
-    ]:
-        process = Process(name, [str(BIN / service), command], env)
-        process.start()
-        hub.processes[name] = process
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if httpx.get(f"http://127.0.0.1:{hub.api_port}/readyz", timeout=2).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        if time.monotonic() > deadline:
-            raise SystemExit("chaos: feedback-intake's API did not become ready (see .state/chaos/logs)")
-        time.sleep(0.3)
-    return hub
-
-
-def stop_hub(hub: Hub) -> None:
-    for process in hub.processes.values():
-        process.signal(signal.SIGTERM)
-    hub.script("kafka.sh", "stop")
-    hub.script("postgres.sh", "stop")
 
 
 def item(run: str, n: int) -> dict[str, object]:
@@ -309,7 +189,7 @@ async def dead_letters(hub: Hub) -> int:
 
 
 def run(items: int, rate: float, outage: float, settle: float = 240) -> dict[str, object]:
-    hub = start_hub()
+    hub = start_hub("chaos")
     run_id = f"chaos-{uuid.uuid4().hex[:8]}"
     try:
         duration = items / rate
@@ -361,7 +241,7 @@ def summary(result: dict[str, object]) -> str:
     verdict = "PASS" if result["ok"] else "FAIL"
     http = ",".join(f"{code}:{n}" for code, n in sorted(result["http_statuses"].items()))  # type: ignore[attr-defined]
     figures = " ".join(f"{k}={result[k]}" for k in keys)
-    return f"chaos {verdict}: {figures} faults={len(result['faults'])} http={http}"  # type: ignore[arg-type]  # type: ignore[arg-type]
+    return f"chaos {verdict}: {figures} faults={len(result['faults'])} http={http}"  # type: ignore[arg-type]
 
 
 def main() -> None:

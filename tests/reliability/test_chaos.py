@@ -2,7 +2,7 @@
 process of intake and reporting killed and restarted, some stopped gracefully, the
 broker killed and PostgreSQL crashed under load; nothing lost, doubled or dead-lettered."""
 
-from tests.reliability import chaos
+from . import chaos
 
 
 def test_nothing_accepted_is_lost_or_doubled_when_every_part_fails() -> None:

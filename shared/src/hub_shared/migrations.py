@@ -81,3 +81,18 @@ def create_inbox_table() -> None:
         sa.Column("event_type", sa.String(100), nullable=False),
         sa.Column("processed_at", sa.DateTime(timezone=True), nullable=False),
     )
+
+
+def create_unpublished_outbox_index() -> None:
+    """A partial index on the rows still to publish: the relay's claim then reads a few
+    index entries instead of sorting every unpublished row of a large backlog."""
+    import sqlalchemy as sa
+    from alembic import op
+
+    op.create_index(
+        "ix_outbox_unpublished",
+        "outbox",
+        ["seq"],
+        postgresql_where=sa.text("published_at IS NULL"),
+        sqlite_where=sa.text("published_at IS NULL"),
+    )

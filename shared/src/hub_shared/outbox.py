@@ -45,22 +45,25 @@ class OutboxMixin:
     published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True, index=True)
 
 
+def outbox_row(envelope: Envelope, topic: str) -> dict[str, Any]:
+    """The outbox row of an event, as column values."""
+    message = encode(envelope)
+    return {
+        "event_id": envelope.id,
+        "event_type": envelope.type,
+        "topic": topic,
+        "key": envelope.subject,
+        "headers": {k: v.decode() for k, v in message.headers.items()},
+        "payload": message.value.decode(),
+        "created_at": datetime.now(UTC),
+        "attempts": 0,
+    }
+
+
 def add_event(session: AsyncSession, model: type[OutboxMixin], envelope: Envelope, topic: str) -> None:
     """Stage an event in the caller's transaction; it is published only if that commits."""
-    message = encode(envelope)
     row_type: Any = model  # a mapped subclass of the mixin
-    session.add(
-        row_type(
-            event_id=envelope.id,
-            event_type=envelope.type,
-            topic=topic,
-            key=envelope.subject,
-            headers={k: v.decode() for k, v in message.headers.items()},
-            payload=message.value.decode(),
-            created_at=datetime.now(UTC),
-            attempts=0,
-        )
-    )
+    session.add(row_type(**outbox_row(envelope, topic)))
 
 
 def add_tombstone(session: AsyncSession, model: type[OutboxMixin], topic: str, key: str) -> None:
@@ -90,6 +93,9 @@ def kafka_producer(bootstrap_servers: str, client_id: str) -> AIOKafkaProducer:
         acks="all",
         request_timeout_ms=10_000,
         retry_backoff_ms=200,
+        # A few ms of linger lets a claimed batch leave as a few large produce requests.
+        linger_ms=5,
+        max_batch_size=256 * 1024,
     )
 
 
@@ -173,26 +179,28 @@ class OutboxRelay:
         OUTBOX_PUBLISHED.inc(len(published))
         return len(published)
 
-    async def _claim(self) -> list[OutboxMixin]:
+    async def _claim(self) -> list[Any]:
+        """Claim the oldest claimable rows in one statement (UPDATE .. RETURNING over a
+        SKIP LOCKED selection, so two relays never claim one row)."""
         now = datetime.now(UTC)
         m = self._model
+        candidates = (
+            select(m.seq)
+            .where(m.published_at.is_(None))
+            .where((m.claimed_until.is_(None)) | (m.claimed_until < now))
+            .order_by(m.seq)
+            .limit(self._batch_size)
+            .with_for_update(skip_locked=True)
+        )
+        claim = (
+            update(m)
+            .where(m.seq.in_(candidates.scalar_subquery()))
+            .values(claimed_until=now + self._lease, attempts=m.attempts + 1)
+            .returning(m.seq, m.topic, m.key, m.headers, m.payload, m.event_type)
+        )
         async with self._sessions() as session, session.begin():
-            candidates = (
-                select(m.seq)
-                .where(m.published_at.is_(None))
-                .where((m.claimed_until.is_(None)) | (m.claimed_until < now))
-                .order_by(m.seq)
-                .limit(self._batch_size)
-                .with_for_update(skip_locked=True)
-            )
-            seqs = list((await session.scalars(candidates)).all())
-            if not seqs:
-                return []
-            await session.execute(
-                update(m).where(m.seq.in_(seqs)).values(claimed_until=now + self._lease, attempts=m.attempts + 1)
-            )
-            rows = (await session.scalars(select(m).where(m.seq.in_(seqs)).order_by(m.seq))).all()
-            return list(rows)
+            rows = (await session.execute(claim)).all()
+        return sorted(rows, key=lambda row: row.seq)
 
     async def _mark_published(self, seqs: list[int]) -> None:
         if not seqs:

@@ -7,6 +7,7 @@ import signal
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import typer
 import uvicorn
@@ -54,14 +55,19 @@ def cli(service: ServiceDefinition) -> typer.Typer:
         """Serve the HTTP API (OpenAPI at /docs, AsyncAPI at /asyncapi.json)."""
         settings = service.settings()
         configure_logging(service.name, settings.log_level)
-        uvicorn.run(
-            service.create_app(settings),
+        common: dict[str, Any] = dict(
             host=settings.http_host,
             port=settings.http_port,
             log_config=None,
             access_log=False,
             timeout_graceful_shutdown=20,
         )
+        if settings.http_workers > 1:
+            # Worker processes each build the app from the environment (create_app()).
+            factory = f"{service.create_app.__module__}:{service.create_app.__name__}"
+            uvicorn.run(factory, factory=True, workers=settings.http_workers, **common)
+        else:
+            uvicorn.run(service.create_app(settings), **common)
 
     @app.command()
     def check() -> None:

@@ -15,6 +15,9 @@ class ServiceSettings(BaseSettings):
     database_url: str = "sqlite+aiosqlite:///.state/hub.db"
     http_host: str = "127.0.0.1"
     http_port: int = 8000
+    # API worker processes (uvicorn --workers). Per-process state (the rate limiter's
+    # memory:// store) is then per worker: give it a shared store.
+    http_workers: int = 1
 
     kafka_bootstrap_servers: str = Field("127.0.0.1:9092", validation_alias=AliasChoices("KAFKA_BOOTSTRAP_SERVERS"))
     jwt_issuer: str = Field("https://auth.ics-hub.local", validation_alias=AliasChoices("HUB_JWT_ISSUER"))

@@ -61,7 +61,7 @@ async def commit(session: AsyncSession) -> None:
 def scoped(scope: str, limited: bool = False):  # type: ignore[no-untyped-def]
     check = require_scope(scope)
 
-    def dependency(request: Request, principal: Annotated[Principal, Depends(check)]) -> Principal:
+    async def dependency(request: Request, principal: Annotated[Principal, Depends(check)]) -> Principal:
         if limited:
             request.app.state.rate_limit.check(principal.organisation)
         return principal
@@ -98,6 +98,7 @@ async def post_feedback(
     body: FeedbackCreate, principal: Writer, session: Session, idempotency_key: IdempotencyKey = None
 ) -> JSONResponse:
     async def produce() -> tuple[int, Any]:
+        staged = submissions.Staged()
         try:
             submission, duplicate = await submissions.accept_submission(
                 session,
@@ -105,9 +106,11 @@ async def post_feedback(
                 submitted_by=principal.organisation,
                 organisations=reference(),
                 correlation_id=correlation.current(),
+                staged=staged,
             )
         except AuthorityError as exc:
             raise as_problem(exc) from exc
+        await staged.write(session)
         return (200 if duplicate else 201), public(submission).model_dump(mode="json")
 
     return await respond_once(

@@ -24,8 +24,9 @@ def consumers(settings: ServiceSettings, sessions: async_sessionmaker[AsyncSessi
         EventConsumer(
             group="feedback-intake.ingress",
             topics=[FEEDBACK_SUBMISSIONS.name],
-            handlers={
-                FeedbackSubmittedV1.event_type: partial(consumed.on_ingress_submission, organisations=reference())
+            handlers={},
+            batch_handlers={
+                FeedbackSubmittedV1.event_type: partial(consumed.on_ingress_submissions, organisations=reference())
             },
             invalid_handler=consumed.on_invalid_ingress,
             **common,  # type: ignore[arg-type]

@@ -51,6 +51,14 @@ def _year(match: re.Match[str]) -> int:
 def scrub(text: str, *, today: date | None = None) -> Scrubbed:
     today = today or date.today()
     removed: Counter[str] = Counter()
+    # Cheap look-aheads skip passes that cannot match (most comments have no digit, "@"
+    # or link): every pass below needs its character to find anything.
+    lowered = text.lower()
+    has_link = "://" in text or "www." in lowered
+    has_at = "@" in text
+    has_digit = any(c.isdigit() for c in text)
+    if not (has_link or has_at or has_digit):
+        return Scrubbed(text=text, removed={})
 
     def replace(pattern: re.Pattern[str], kind: str, token: str, text: str) -> str:
         def sub(m: re.Match[str]) -> str:
@@ -59,8 +67,12 @@ def scrub(text: str, *, today: date | None = None) -> Scrubbed:
 
         return pattern.sub(sub, text)
 
-    text = replace(URL, "url", "[link]", text)
-    text = replace(EMAIL, "email", "[email]", text)
+    if has_link:
+        text = replace(URL, "url", "[link]", text)
+    if has_at:
+        text = replace(EMAIL, "email", "[email]", text)
+    if not has_digit:
+        return Scrubbed(text=text, removed=dict(removed))
 
     def nhs(m: re.Match[str]) -> str:
         if nhs_number.is_valid("".join(m.groups())):

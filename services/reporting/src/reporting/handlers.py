@@ -7,10 +7,11 @@ from collections.abc import Sequence
 from functools import cache
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hub_shared.db import bulk_insert
 from hub_shared.events import (
     Envelope,
     FeedbackReceivedV1,
@@ -19,8 +20,6 @@ from hub_shared.events import (
     FftMonthlyReturnV1,
 )
 from reporting.models import FeedbackFact, FftCount, FftReturnFact, ResponseFact, ThemeCount
-
-INSERT_FACT = insert(FeedbackFact)
 
 
 async def increment_many(session: AsyncSession, model: Any, keys: tuple[str, ...], rows: list[dict[str, Any]]) -> None:
@@ -83,8 +82,7 @@ async def on_feedback_received(session: AsyncSession, envelopes: Sequence[Envelo
         for theme in data.themes:
             mentions[(organisation, month, theme)] += 1
             sentiment[(organisation, month, theme)] += data.sentiment or 0.0
-    connection = await session.connection()
-    await connection.execute(INSERT_FACT, facts)
+    await bulk_insert(session, FeedbackFact, facts)
     if fft:
         rows = [
             {"organisation_code": o, "month": m, "service_area": a, "answer": x, "responses": n}

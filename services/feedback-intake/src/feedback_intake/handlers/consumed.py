@@ -1,13 +1,15 @@
 """Events intake consumes: raw submissions on the ingress topic, and member erasures."""
 
 import uuid
+from collections import defaultdict
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from aiokafka.structs import ConsumerRecord
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from feedback_intake.handlers.submissions import publish, submit_item
+from feedback_intake.handlers.submissions import Staged, known_references, publish, submit_item
 from feedback_intake.models import FeedbackSubmission
 from hub_shared.events import (
     Envelope,
@@ -27,27 +29,39 @@ async def on_member_erased(session: AsyncSession, envelope: Envelope, organisati
     )
 
 
-async def on_ingress_submission(session: AsyncSession, envelope: Envelope, organisations: Organisations) -> None:
-    """A place's system put a raw submission on the ingress topic; the envelope's tenant
-    is the submitting organisation (the topic's ACLs vouch for it)."""
-    raw = envelope.data.model_dump()
-    outcome = await submit_item(
-        session,
-        raw,
-        submitted_by=envelope.tenant,
-        organisations=organisations,
-        correlation_id=envelope.correlation_id,
-        require_reference=True,
-    )
-    if outcome.status == "rejected":
-        reject(
+async def on_ingress_submissions(
+    session: AsyncSession, envelopes: Sequence[Envelope], organisations: Organisations
+) -> None:
+    """Places' systems put raw submissions on the ingress topic; the envelope's tenant is
+    the submitting organisation (the topic's ACLs vouch for it). A batch looks up the
+    client references of each sender once; items are accepted in order."""
+    senders: dict[str, list[object]] = defaultdict(list)
+    for envelope in envelopes:
+        senders[envelope.tenant].append(envelope.data.model_dump().get("client_reference"))
+    known = {tenant: await known_references(session, tenant, refs) for tenant, refs in senders.items()}
+    staged = Staged()
+    for envelope in envelopes:
+        raw = envelope.data.model_dump()
+        outcome = await submit_item(
             session,
-            errors=outcome.errors or [],
-            source_event_id=envelope.id,
+            raw,
             submitted_by=envelope.tenant,
-            client_reference=str(raw.get("client_reference") or "") or None,
+            organisations=organisations,
             correlation_id=envelope.correlation_id,
+            require_reference=True,
+            known=known[envelope.tenant],
+            staged=staged,
         )
+        if outcome.status == "rejected":
+            reject(
+                session,
+                errors=outcome.errors or [],
+                source_event_id=envelope.id,
+                submitted_by=envelope.tenant,
+                client_reference=str(raw.get("client_reference") or "") or None,
+                correlation_id=envelope.correlation_id,
+            )
+    await staged.write(session)
 
 
 def reject(

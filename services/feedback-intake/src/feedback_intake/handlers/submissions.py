@@ -5,7 +5,7 @@ import binascii
 import json
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,13 +20,14 @@ from feedback_intake.models import FeedbackSubmission, OutboxMessage
 from feedback_intake.schemas import FeedbackCreate, FeedbackPublic
 from feedback_intake.triage import flags_for
 from hub_shared.auth import Principal
+from hub_shared.db import bulk_insert
 from hub_shared.events import (
     Demographics,
     FeedbackReceivedV1,
     new_envelope,
 )
 from hub_shared.organisations import Organisations
-from hub_shared.outbox import add_event
+from hub_shared.outbox import add_event, outbox_row
 from hub_shared.problems import Problem, field_errors
 from hub_shared.topics import FEEDBACK_EVENTS
 
@@ -76,11 +77,13 @@ async def accept_submission(
     submitted_by: str,
     organisations: Organisations,
     correlation_id: str,
+    staged: "Staged",
     known: dict[str, FeedbackSubmission] | None = None,
 ) -> tuple[FeedbackSubmission, bool]:
     """Store one submission, scrubbed and triaged, and stage its feedback.received event in
     the same transaction. Returns (submission, True) if the client reference was seen before.
-    ``known``: the caller's own index of this submitter's references (a batch prefetches it)."""
+    ``known``: the caller's own index of this submitter's references (a batch prefetches it).
+    ``staged``: where the rows go; the caller writes them (``Staged.write``) before committing."""
     check_authority(organisations, submitted_by, command.organisation_code)
     if command.client_reference:
         if known is not None:
@@ -92,7 +95,7 @@ async def accept_submission(
     scrubbed = scrub(command.text) if command.text else None
     flags = flags_for(scrubbed.text if scrubbed else None)
     demographics = command.demographics or Demographics()
-    submission = FeedbackSubmission(
+    values = dict(
         id=uuid.uuid4(),
         organisation_code=command.organisation_code,
         counts_for=organisations.counts_for(command.organisation_code),
@@ -115,7 +118,8 @@ async def accept_submission(
         triage_flags=[f.value for f in flags],
         review_status=PENDING_REVIEW if flags else "not_required",
     )
-    session.add(submission)
+    submission = FeedbackSubmission(**values)  # not added to the session: the row is staged
+    staged.submissions.append(values)
     if known is not None and command.client_reference:
         known[command.client_reference] = submission
     event = FeedbackReceivedV1(
@@ -138,10 +142,31 @@ async def accept_submission(
         themes=themes.themes(submission.text) if submission.text else [],
         themes_version=themes.TAXONOMY_VERSION if submission.text else None,
     )
-    publish(
-        session, event, subject=str(submission.id), tenant=submission.organisation_code, correlation_id=correlation_id
+    envelope = new_envelope(
+        event,
+        source=SERVICE_NAME,
+        subject=str(submission.id),
+        tenant=submission.organisation_code,
+        correlation_id=correlation_id,
     )
+    staged.events.append(outbox_row(envelope, FEEDBACK_EVENTS.name))
     return submission, False
+
+
+@dataclass
+class Staged:
+    """The rows a request or a batch (a batch POST, one poll of the Kafka ingress) accepts,
+    written together when it ends (Core INSERT, or COPY for many rows on PostgreSQL)
+    rather than through the ORM's unit of work, in the caller's transaction."""
+
+    submissions: list[dict[str, Any]] = field(default_factory=list)
+    events: list[dict[str, Any]] = field(default_factory=list)
+
+    async def write(self, session: AsyncSession) -> None:
+        await bulk_insert(session, FeedbackSubmission, self.submissions)
+        await bulk_insert(session, OutboxMessage, self.events)
+        self.submissions.clear()
+        self.events.clear()
 
 
 def publish(
@@ -176,6 +201,7 @@ async def submit_item(
     organisations: Organisations,
     correlation_id: str,
     require_reference: bool,
+    staged: Staged,
     known: dict[str, FeedbackSubmission] | None = None,
 ) -> ItemOutcome:
     """Validate and accept one raw item of a batch or the Kafka ingress; never raises for bad input."""
@@ -193,31 +219,36 @@ async def submit_item(
             organisations=organisations,
             correlation_id=correlation_id,
             known=known,
+            staged=staged,
         )
     except AuthorityError as exc:
         return ItemOutcome("rejected", errors=exc.errors)
     return ItemOutcome("duplicate" if duplicate else "accepted", submission)
 
 
+async def known_references(
+    session: AsyncSession, submitted_by: str, references: Sequence[object]
+) -> dict[str, FeedbackSubmission]:
+    """One query for every client reference a batch names, instead of one per item."""
+    wanted = [r for r in references if isinstance(r, str)]
+    if not wanted:
+        return {}
+    found = await session.scalars(
+        select(FeedbackSubmission).where(
+            FeedbackSubmission.submitted_by == submitted_by, FeedbackSubmission.client_reference.in_(wanted)
+        )
+    )
+    return {s.client_reference: s for s in found.all() if s.client_reference}
+
+
 async def submit_batch(
     session: AsyncSession, items: Sequence[Any], *, submitted_by: str, organisations: Organisations, correlation_id: str
 ) -> list[ItemOutcome]:
-    # One query for every reference the batch names, instead of one per item.
-    references = [
-        i["client_reference"] for i in items if isinstance(i, dict) and isinstance(i.get("client_reference"), str)
-    ]
-    known = {
-        s.client_reference: s
-        for s in (
-            await session.scalars(
-                select(FeedbackSubmission).where(
-                    FeedbackSubmission.submitted_by == submitted_by, FeedbackSubmission.client_reference.in_(references)
-                )
-            )
-        ).all()
-        if s.client_reference
-    }
-    return [
+    known = await known_references(
+        session, submitted_by, [i.get("client_reference") for i in items if isinstance(i, dict)]
+    )
+    staged = Staged()
+    outcomes = [
         await submit_item(
             session,
             raw,
@@ -226,9 +257,12 @@ async def submit_batch(
             correlation_id=correlation_id,
             require_reference=True,
             known=known,
+            staged=staged,
         )
         for raw in items
     ]
+    await staged.write(session)
+    return outcomes
 
 
 async def get_feedback(

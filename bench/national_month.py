@@ -1,0 +1,187 @@
+"""National month: a month of individual FFT responses (default 2,000,000, a third with a
+comment) published on the Kafka ingress topic by an outside producer, timed until
+reporting's store holds every one, beside the raw limit measured in the same run (the
+same records produced to Kafka, plus a PostgreSQL COPY of the same number of rows).
+Also prints the peak resident memory of every process of the hub.
+
+    .venv/bin/python -m bench.national_month [--responses 2000000]
+
+Runs a private hub (tests/stack.py: its own broker and PostgreSQL, every intake and
+reporting process, two consumer processes per group). Prints figures; never fails on time."""
+
+import argparse
+import asyncio
+import json
+import random
+import sys
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+import psycopg
+from aiokafka import AIOKafkaProducer
+
+from hub_shared import kafka_admin
+from hub_shared.events import FeedbackSubmittedV1, encode, new_envelope
+from hub_shared.organisations import reference
+from hub_shared.topics import FEEDBACK_SUBMISSIONS, Topic
+from tests.stack import Hub, start_hub, stop_hub
+
+REPO = Path(__file__).resolve().parents[1]
+ANSWERS = ["very_good", "good", "neither_good_nor_poor", "poor", "very_poor", "dont_know"]
+WEIGHTS = [55, 30, 5, 3, 3, 4]
+OPENINGS = ["The nurse", "My GP", "Reception", "The pharmacist", "The physio", "The online booking", "The doctor"]
+MIDDLES = [
+    "was kind and explained everything clearly",
+    "kept me waiting over an hour",
+    "was rude on the phone",
+    "sorted my repeat prescription quickly",
+    "listened and took my worries seriously",
+    "could not find a same-day appointment",
+]
+ENDINGS = ["", " Thank you.", " Please improve this.", " The waiting room was clean.", " I waited two weeks."]
+
+
+def responses(n: int, month: str) -> list[tuple[bytes, bytes, list[tuple[str, bytes]]]]:
+    rng = random.Random(2026)
+    practices = [o.code for o in reference() if o.kind.value == "practice"]
+    year, mon = (int(part) for part in month.split("-"))
+    out = []
+    for i in range(n):
+        practice = rng.choice(practices)
+        body: dict[str, object] = {
+            "organisation_code": practice,
+            "service_area": "general_practice",
+            "channel": rng.choice(["fft_sms", "fft_online", "fft_paper"]),
+            "fft_answer": rng.choices(ANSWERS, WEIGHTS)[0],
+            "occurred_at": datetime(year, mon, rng.randint(1, 28), rng.randint(8, 18), tzinfo=UTC).isoformat(),
+            "client_reference": f"nm-{i}",
+        }
+        if i % 3 == 0:
+            body["text"] = f"{rng.choice(OPENINGS)} {rng.choice(MIDDLES)}.{rng.choice(ENDINGS)}"
+        envelope = new_envelope(
+            FeedbackSubmittedV1.model_validate(body),
+            source=f"practice-system/{practice}",
+            subject=str(body["client_reference"]),
+            tenant=practice,
+            correlation_id=str(uuid.uuid4()),
+        )
+        message = encode(envelope)
+        out.append((envelope.subject.encode(), message.value, list(message.headers.items())))
+    return out
+
+
+async def produce(bootstrap: str, topic: str, records: list[tuple[bytes, bytes, list[tuple[str, bytes]]]]) -> float:
+    producer = AIOKafkaProducer(
+        bootstrap_servers=bootstrap, enable_idempotence=True, acks="all", linger_ms=20, max_batch_size=512 * 1024
+    )
+    await producer.start()
+    started = time.perf_counter()
+    try:
+        pending = []
+        for key, value, headers in records:
+            pending.append(await producer.send(topic, value, key=key, headers=headers))
+            if len(pending) >= 20_000:
+                await asyncio.gather(*pending)
+                pending.clear()
+        await asyncio.gather(*pending)
+    finally:
+        await producer.stop()
+    return time.perf_counter() - started
+
+
+def copy_seconds(url: str, n: int) -> float:
+    """COPY n rows shaped like reporting's facts into a scratch table: the database's limit."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("DROP TABLE IF EXISTS raw_limit")
+        conn.execute(
+            "CREATE TABLE raw_limit (id uuid primary key, organisation_code text, month text, answer text,"
+            " text text, occurred_at timestamptz)"
+        )
+        rows = [(uuid.uuid4(), "P81001", "2026-10", "good", "Kind nurse." if i % 3 == 0 else None) for i in range(n)]
+        now = datetime.now(UTC)
+        started = time.perf_counter()
+        with conn.cursor() as cursor, cursor.copy("COPY raw_limit FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row((*row, now))
+        elapsed = time.perf_counter() - started
+        conn.execute("DROP TABLE raw_limit")
+    return elapsed
+
+
+def reported(hub: Hub) -> int:
+    with psycopg.connect(hub.db_url("reporting")) as conn:
+        return int(conn.execute("SELECT count(*) FROM feedback_fact").fetchone()[0])  # type: ignore[index]
+
+
+def peak_rss_mb(hub: Hub) -> dict[str, float]:
+    """VmHWM: the most resident memory each process has had since it started."""
+    peaks = {}
+    for name, process in hub.processes.items():
+        if process.popen is None:
+            continue
+        try:
+            status = Path(f"/proc/{process.popen.pid}/status").read_text()
+        except FileNotFoundError:
+            continue
+        for line in status.splitlines():
+            if line.startswith("VmHWM:"):
+                peaks[name] = int(line.split()[1]) / 1024
+    return peaks
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--responses", type=int, default=2_000_000)
+    parser.add_argument("--timeout", type=float, default=3600, help="give up after this many seconds")
+    args = parser.parse_args()
+    n = args.responses
+    print(f"national month: building {n:,} ingress events", file=sys.stderr)
+    records = responses(n, "2026-10")
+    hub = start_hub("bench-national", {"HUB_LOG_LEVEL": "WARNING"})
+    try:
+        started = time.perf_counter()
+        produce_s = asyncio.run(produce(hub.bootstrap, FEEDBACK_SUBMISSIONS.name, records))
+        print(f"national month: produced in {produce_s:.1f} s; waiting for reporting", file=sys.stderr)
+        asyncio.run(kafka_admin.create_topics(hub.bootstrap, (Topic("bench.raw", 6, "raw limit"),)))
+        seen, last_print = 0, 0.0
+        while seen < n and time.perf_counter() - started < args.timeout:
+            time.sleep(2)
+            seen = reported(hub)
+            if time.perf_counter() - last_print > 15:
+                last_print = time.perf_counter()
+                rate = seen / (time.perf_counter() - started)
+                print(f"  {seen:,} in reporting ({rate:,.0f}/s)", file=sys.stderr)
+        hub_s = time.perf_counter() - started
+        peaks = peak_rss_mb(hub)
+        raw_produce_s = asyncio.run(produce(hub.bootstrap, "bench.raw", records))
+        raw_copy_s = copy_seconds(hub.db_url("reporting"), n)
+    finally:
+        stop_hub(hub)
+    raw_s = raw_produce_s + raw_copy_s
+    results = {
+        "responses": n,
+        "reported": seen,
+        "hub_seconds": round(hub_s, 1),
+        "hub_responses_per_s": round(seen / hub_s, 1),
+        "raw_limit_seconds": round(raw_s, 1),
+        "raw_produce_seconds": round(raw_produce_s, 1),
+        "raw_copy_seconds": round(raw_copy_s, 1),
+        "ratio_raw_to_hub": round(raw_s / hub_s, 3),
+        "peak_rss_mb": {k: round(v, 1) for k, v in peaks.items()},
+    }
+    print(f"\nNational month: {n:,} FFT responses on the ingress topic -> reporting's totals")
+    print(f"  hub        {hub_s:9.1f} s   {seen / hub_s:9,.0f} responses/s   (all reported: {seen == n})")
+    print(f"  raw limit  {raw_s:9.1f} s   (Kafka produce {raw_produce_s:.1f} s + COPY {raw_copy_s:.1f} s)")
+    print(f"  ratio raw/hub {raw_s / hub_s:.3f}   target: hub <= 240 s for 2,000,000")
+    print("  peak RSS per process (target < 250 MB each):")
+    for name, mb in sorted(peaks.items()):
+        print(f"    {name:22s} {mb:7.1f} MB")
+    out = REPO / "bench" / "results"
+    out.mkdir(exist_ok=True)
+    (out / "national_month.json").write_text(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()

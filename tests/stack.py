@@ -1,0 +1,146 @@
+"""A private hub for fault-injection runs and benchmarks: its own Apache Kafka broker and
+PostgreSQL cluster (the project's scripts, on free ports, state under .state/<name>) and
+every process of feedback-intake and reporting as separate OS processes, each of which
+can be signalled and restarted."""
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from hub_shared import kafka_admin
+from hub_shared.auth import DevKeys
+
+REPO = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+PROCESSES = [
+    ("intake-api", "feedback-intake", "api"),
+    ("intake-relay", "feedback-intake", "relay"),
+    # Two consumer processes of each group share the partitions: each event applies once.
+    ("intake-consumer", "feedback-intake", "consume"),
+    ("intake-consumer-2", "feedback-intake", "consume"),
+    ("reporting-consumer", "reporting", "consume"),
+    ("reporting-consumer-2", "reporting", "consume"),
+    ("reporting-relay", "reporting", "relay"),
+    ("reporting-api", "reporting", "api"),
+]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Process:
+    name: str
+    argv: list[str]
+    env: dict[str, str]
+    logs: Path
+    popen: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        log = open(self.logs / f"{self.name}.log", "ab")  # noqa: SIM115 (the child keeps it)
+        self.popen = subprocess.Popen(self.argv, env=self.env, stdout=log, stderr=log, cwd=REPO)
+
+    def signal(self, sig: int) -> None:
+        if self.popen and self.popen.poll() is None:
+            self.popen.send_signal(sig)
+            try:
+                self.popen.wait(timeout=40)
+            except subprocess.TimeoutExpired:
+                self.popen.kill()
+                self.popen.wait()
+
+
+@dataclass
+class Hub:
+    state: Path
+    kafka_port: int
+    pg_port: int
+    api_port: int
+    keys: DevKeys
+    processes: dict[str, Process] = field(default_factory=dict)
+    faults: list[str] = field(default_factory=list)
+    statuses: dict[str, int] = field(default_factory=dict)  # what the HTTP client was answered
+    started: float = field(default_factory=time.monotonic)
+
+    @property
+    def bootstrap(self) -> str:
+        return f"127.0.0.1:{self.kafka_port}"
+
+    def db_url(self, name: str) -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.pg_port}/{name}"
+
+    def script(self, script: str, action: str) -> None:
+        env = {
+            **os.environ,
+            "KAFKA_PORT": str(self.kafka_port),
+            "KAFKA_STATE_DIR": str(self.state / "kafka"),
+            "PG_PORT": str(self.pg_port),
+            "PG_STATE_DIR": str(self.state / "postgres"),
+        }
+        subprocess.run([str(REPO / "deploy" / script), action], env=env, check=True, stdout=subprocess.DEVNULL)
+
+    def note(self, fault: str) -> None:
+        line = f"{time.monotonic() - self.started:7.1f}s  {fault}"
+        self.faults.append(line)
+        print(f"{self.state.name}: {line}", flush=True)
+
+
+def start_hub(name: str, extra_env: dict[str, str] | None = None) -> Hub:
+    """Start everything, fresh, with state under .state/<name>; returns once intake's API
+    is ready. ``extra_env`` overrides settings of every process."""
+    state = REPO / ".state" / name
+    state.mkdir(parents=True, exist_ok=True)
+    for folder in ("kafka", "postgres", "logs"):
+        subprocess.run(["rm", "-rf", str(state / folder)], check=True)
+    (state / "logs").mkdir()
+    hub = Hub(state, free_port(), free_port(), free_port(), DevKeys(state / "keys").ensure())
+    hub.script("kafka.sh", "start")
+    hub.script("postgres.sh", "start")
+    asyncio.run(kafka_admin.create_topics(hub.bootstrap))
+    env = {
+        **os.environ,
+        "KAFKA_BOOTSTRAP_SERVERS": hub.bootstrap,
+        "HUB_JWKS_PATH": str(hub.keys.jwks_path),
+        "INTAKE_DATABASE_URL": hub.db_url("feedback_intake"),
+        "REPORTING_DATABASE_URL": hub.db_url("reporting"),
+        "INTAKE_HTTP_PORT": str(hub.api_port),
+        "INTAKE_RATE_LIMIT": "100000/minute",
+        "REPORTING_HTTP_PORT": str(free_port()),
+        "HUB_LOG_LEVEL": "INFO",
+        **(extra_env or {}),
+    }
+    for service in ("feedback-intake", "reporting"):
+        subprocess.run([str(BIN / service), "migrate"], env=env, check=True, capture_output=True)
+    for process_name, service, command in PROCESSES:
+        process = Process(process_name, [str(BIN / service), command], env, state / "logs")
+        process.start()
+        hub.processes[process_name] = process
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if httpx.get(f"http://127.0.0.1:{hub.api_port}/readyz", timeout=2).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline:
+            raise SystemExit(f"feedback-intake's API did not become ready (see {state / 'logs'})")
+        time.sleep(0.3)
+    return hub
+
+
+def stop_hub(hub: Hub) -> None:
+    for process in hub.processes.values():
+        process.signal(signal.SIGTERM)
+    hub.script("kafka.sh", "stop")
+    hub.script("postgres.sh", "stop")
