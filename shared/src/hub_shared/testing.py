@@ -207,7 +207,10 @@ class SmtpSink:
             await asyncio.get_running_loop().run_in_executor(None, self.hold.wait)
         return "250 Message accepted for delivery"
 
-    def start(self) -> "SmtpSink":
+    def start(self, **controller: Any) -> "SmtpSink":
+        """``controller``: aiosmtpd Controller/SMTP options (``tls_context`` with
+        ``require_starttls``, ``ssl_context`` for implicit TLS, ``authenticator`` with
+        ``auth_required``)."""
         import socket
 
         from aiosmtpd.controller import Controller
@@ -216,7 +219,7 @@ class SmtpSink:
             with socket.socket() as probe:
                 probe.bind(("127.0.0.1", 0))
                 self.port = probe.getsockname()[1]
-        self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        self._controller = Controller(self, hostname="127.0.0.1", port=self.port, **controller)
         self._controller.start()
         return self
 
