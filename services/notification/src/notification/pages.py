@@ -80,7 +80,10 @@ def _maildir(request: Request) -> mailbox.Maildir:
     folder = request.app.state.settings.mailbox_dir
     if not folder:
         raise Problem(404, "No mailbox", "Set NOTIFICATION_MAILBOX_DIR to the local mail sink's Maildir.")
-    return mailbox.Maildir(folder, factory=None, create=True)
+    path = Path(folder)
+    for sub in ("tmp", "new", "cur"):  # a Maildir, whoever creates it first (this page or the sink)
+        (path / sub).mkdir(parents=True, exist_ok=True)
+    return mailbox.Maildir(path, factory=None, create=True)
 
 
 def _parse(raw: mailbox.MaildirMessage) -> EmailMessage:
