@@ -153,6 +153,10 @@ async def test_a_permanent_failure_suppresses_the_address_and_tells_membership(
     async with app.state.sessions() as session:
         recipient = await session.get(Recipient, str(member))
         assert recipient is not None and recipient.suppressed_at is not None
+    # A new address from membership lifts the suppression; the old one stays refused.
+    await deliver(app, contacts(card("found@example.org", MessageKind.FRESH_LINK, member_id=member)))
+    await drain(worker)
+    assert [m["To"] for m in smtp_sink.messages] == ["found@example.org"]
 
 
 async def test_when_the_relay_is_down_work_waits_and_resumes_without_loss(app: Any, settings: Any) -> None:

@@ -106,6 +106,18 @@ async def test_erasure_leaves_no_address_or_name_in_the_store(
     assert all(r.member_id is None and r.recipient_key is None and r.farewell_address is None for r in rows)
 
 
+async def test_nobody_unconfirmed_gets_a_goodbye(app: Any, worker: Worker, smtp_sink: SmtpSink) -> None:
+    member = uuid.uuid4()
+    await deliver(app, contacts(card("typo@example.org", member_id=member, contactable=False)))
+    await deliver(
+        app,
+        record(None, MEMBERSHIP_CONTACTS.name, key=str(member)),
+        membership_event(MemberErasedV1(member_id=member, erased_at=datetime.now(UTC)), str(member)),
+    )
+    await drain(worker)
+    assert smtp_sink.messages == [] and await ledger(app) == []
+
+
 async def test_one_click_unsubscribe(app: Any, client: httpx.AsyncClient, worker: Worker, smtp_sink: SmtpSink) -> None:
     member = uuid.uuid4()
     opp, published_opp = opportunity()

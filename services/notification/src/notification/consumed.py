@@ -48,6 +48,9 @@ async def on_contact_card(session: AsyncSession, envelope: Envelope, settings: N
     if recipient is None:
         recipient = Recipient(key=key, kind=_recipient_kind(card), confirmed=False, updated_at=now)
         session.add(recipient)
+    if recipient.suppressed_at is not None and card.contactable and recipient.email != card.email:
+        recipient.suppressed_at = None  # a new address: the old one's refusal no longer applies
+        recipient.suppression_reason = None
     recipient.member_id = card.member_id
     recipient.email = card.email
     recipient.name = card.name
@@ -55,9 +58,6 @@ async def on_contact_card(session: AsyncSession, envelope: Envelope, settings: N
     recipient.frequency = card.frequency.value
     recipient.contactable = card.contactable
     recipient.confirmed = recipient.confirmed or card.contactable
-    if recipient.suppressed_at is not None and card.contactable and recipient.email != card.email:
-        recipient.suppressed_at = None  # a new address: the old one's refusal no longer applies
-        recipient.suppression_reason = None
     recipient.updated_at = now
     await session.flush()
     if card.message is None:
@@ -118,7 +118,9 @@ async def on_contact_tombstone(
 
 async def farewell(session: AsyncSession, recipient: Recipient, kind: str, settings: NotificationSettings) -> None:
     """One goodbye per member (left, or erased), sent from an address the ledger keeps only
-    until the email is final."""
+    until the email is final. Never to an address nobody confirmed."""
+    if not recipient.confirmed:
+        return
     dedupe_key = f"farewell:{recipient.key}"
     pending = await session.scalar(select(Notification).where(Notification.dedupe_key == ledger.dedupe(dedupe_key)))
     if pending is not None:
