@@ -264,3 +264,20 @@ async def test_a_place_lists_its_own_sends_with_reasons_and_never_anothers(
     assert r.json()["by_status"] == {"delivered": 2, "withheld": 1} and r.json()["unknown"] == 0
     r = await client.get("/v1/notifications", headers=auth(keys, "01A", ("members:read",)))
     assert r.status_code == 403
+
+
+async def test_the_relay_rate_limit_holds_back_everyone_without_dropping(
+    app: Any, settings: Any, smtp_sink: SmtpSink
+) -> None:
+    import asyncio
+
+    limited = Worker(settings.model_copy(update={"relay_rate_limit": "4 per 2 second"}), app.state.sessions, name="r")
+    for i in range(6):
+        await deliver(app, contacts(card(f"r{i}@example.org", MessageKind.FRESH_LINK, member_id=uuid.uuid4())))
+    await limited.run_once()
+    assert len(smtp_sink.messages) == 4
+    assert sorted(r.status for r in await ledger(app)) == ["created"] * 2 + ["delivered"] * 4
+    await asyncio.sleep(2.1)
+    await drain(limited)
+    await limited.relay.close()
+    assert len(smtp_sink.messages) == 6 and len({m["To"] for m in smtp_sink.messages}) == 6

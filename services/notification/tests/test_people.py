@@ -250,3 +250,61 @@ async def test_one_digest_per_person_across_organisations_and_never_an_empty_one
     await drain(worker)
     assert len(smtp_sink.messages) == 1
     assert not re.search(r"idle@example.org", str([m["To"] for m in smtp_sink.messages]))
+
+
+async def test_a_reply_is_acknowledged_and_a_booked_place_reminded_unless_they_change_their_mind(
+    app: Any, worker: Worker, smtp_sink: SmtpSink
+) -> None:
+    from hub_shared.events import Answer, InvitationAnsweredV1, Place
+
+    member, other = uuid.uuid4(), uuid.uuid4()
+    opp, published_opp = opportunity()
+    await deliver(app, published_opp)
+    await deliver(app, contacts(card("rhian@example.org", member_id=member, name="Rhian Rees")))
+    await deliver(app, contacts(card("owain@example.org", member_id=other, name="Owain Rees")))
+
+    def answered(who: uuid.UUID, answer: Answer, place: Place | None) -> Any:
+        data = InvitationAnsweredV1(
+            member_id=who,
+            invitation_id=uuid.uuid4(),
+            opportunity_id=opp,
+            organisation_code="01A",
+            answer=answer,
+            place=place,
+            answered_at=datetime.now(UTC),
+        )
+        return membership_event(data, str(who))
+
+    await deliver(app, answered(member, Answer.YES, Place.BOOKED), answered(other, Answer.YES, Place.BOOKED))
+    await deliver(app, answered(other, Answer.NO, None))  # changed their mind
+    await drain(worker)
+    assert (
+        sorted(m["Subject"] for m in smtp_sink.messages) == ["We have your reply: Physiotherapy redesign workshop"] * 3
+    )
+    assert "You said no" in smtp_sink.to("owain@example.org")[-1].get_body(("plain",)).get_content()
+    reminders = {r.member_id: r for r in await ledger(app) if r.kind == "reminder"}
+    assert reminders[member].status == "created" and reminders[other].status == "withheld"
+    assert reminders[member].due_at > datetime.now(UTC) + timedelta(days=8)  # the day before it starts
+    async with app.state.sessions() as session, session.begin():  # the day before comes
+        await session.execute(
+            update(Notification).where(Notification.kind == "reminder").values(due_at=datetime.now(UTC))
+        )
+    await drain(worker)
+    [reminder] = [m for m in smtp_sink.messages if str(m["Subject"]).startswith("Reminder: ")]
+    assert reminder["Subject"].endswith("m") and "\n" not in reminder["Subject"]
+    assert reminder["To"] == "rhian@example.org" and "Dear Rhian Rees," in reminder.get_body(("plain",)).get_content()
+
+
+async def test_an_update_whose_response_never_arrives_is_a_technical_failure(
+    app: Any, settings: Any, smtp_sink: SmtpSink
+) -> None:
+    impatient = Worker(settings.model_copy(update={"content_wait_seconds": 0}), app.state.sessions, name="i")
+    await deliver(
+        app,
+        contacts(card("wait@example.org", MessageKind.UPDATE_DUE, member_id=uuid.uuid4(), reference=str(uuid.uuid4()))),
+    )
+    await drain(impatient)
+    await impatient.relay.close()
+    [row] = await ledger(app)
+    assert row.status == "technical-failure" and (row.reason or "").startswith("never arrived: response")
+    assert smtp_sink.messages == []

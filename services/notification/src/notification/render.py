@@ -4,6 +4,7 @@ images, so nothing is lost with images off. Subjects are templates too."""
 
 from dataclasses import dataclass
 from datetime import datetime
+from email import policy
 from email.message import EmailMessage
 from email.utils import formatdate
 from pathlib import Path
@@ -69,6 +70,9 @@ REPLIES = {
     ("no", ""): "You said no. Thank you for letting us know.",
 }
 DEFAULT_SIGN_OFF = "With thanks,"
+# CRLF for SMTP; headers folded only past RFC 5322's hard limit, so a long subject stays one
+# line (the default folding at 78 can put all of it on a continuation line).
+MAIL_POLICY = policy.SMTP.clone(max_line_length=998)
 
 
 @dataclass(frozen=True)
@@ -131,7 +135,7 @@ def message(
     notification_id: str,
     unsubscribe_url: str | None,
 ) -> EmailMessage:
-    email = EmailMessage()
+    email = EmailMessage(policy=MAIL_POLICY)
     email["Subject"] = rendered.subject
     email["From"] = sender
     email["To"] = to
