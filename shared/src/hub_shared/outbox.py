@@ -21,6 +21,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from hub_shared.events import Envelope, encode
 from hub_shared.logging import get_logger
 from hub_shared.metrics import OUTBOX_PUBLISH_FAILURES, OUTBOX_PUBLISHED
+from hub_shared.partitioner import partition_for
 
 log = get_logger(__name__)
 TOMBSTONE = "tombstone"
@@ -91,6 +92,7 @@ def kafka_producer(bootstrap_servers: str, client_id: str) -> AIOKafkaProducer:
         client_id=client_id,
         enable_idempotence=True,
         acks="all",
+        partitioner=partition_for,
         request_timeout_ms=10_000,
         retry_backoff_ms=200,
         # A few ms of linger lets a claimed batch leave as a few large produce requests.
@@ -107,7 +109,7 @@ class OutboxRelay:
         bootstrap_servers: str,
         *,
         client_id: str,
-        batch_size: int = 200,
+        batch_size: int = 1000,
         lease: timedelta = timedelta(seconds=30),
         idle_poll: float = 0.1,
         max_backoff: float = 5.0,

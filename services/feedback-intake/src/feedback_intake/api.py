@@ -63,7 +63,7 @@ def scoped(scope: str, limited: bool = False):  # type: ignore[no-untyped-def]
 
     async def dependency(request: Request, principal: Annotated[Principal, Depends(check)]) -> Principal:
         if limited:
-            request.app.state.rate_limit.check(principal.organisation)
+            await request.app.state.rate_limit.check(principal.organisation)
         return principal
 
     return dependency

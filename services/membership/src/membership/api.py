@@ -57,17 +57,17 @@ async def commit(session: AsyncSession) -> None:
         raise Problem(409, "Conflict", "A concurrent request changed the same data; retry the request.") from exc
 
 
-def public_limit(request: Request) -> None:
+async def public_limit(request: Request) -> None:
     client = request.client.host if request.client else "unknown"
-    request.app.state.public_rate_limit.check(f"public:{client}")
+    await request.app.state.public_rate_limit.check(f"public:{client}")
 
 
 def staff(scope: str, limited: bool = False):  # type: ignore[no-untyped-def]
     check = require_scope(scope)
 
-    def dependency(request: Request, principal: Annotated[Principal, Depends(check)]) -> Principal:
+    async def dependency(request: Request, principal: Annotated[Principal, Depends(check)]) -> Principal:
         if limited:
-            request.app.state.rate_limit.check(principal.organisation)
+            await request.app.state.rate_limit.check(principal.organisation)
         return principal
 
     return dependency
