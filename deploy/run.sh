@@ -70,6 +70,8 @@ cat <<INFO
   dashboard        http://127.0.0.1:8004/dashboard  (sign in with the token below)
   Kafka            $KAFKA_BOOTSTRAP_SERVERS
   mail sink        smtp://127.0.0.1:$HUB_SMTP_PORT  -> $HUB_MAIL_DIR (Maildir)
+  mailbox          http://127.0.0.1:8003/mailbox  (every email the hub sent; follow its links)
+  email templates  http://127.0.0.1:8003/templates
   dead letters     .venv/bin/hub dlq list feedback.events
   emails to send   .venv/bin/hub contacts links you@example.org   (confirmation and other links,
                    from the contacts topic until the notification service sends them)
