@@ -1,7 +1,7 @@
 """A private hub for fault-injection runs and benchmarks: its own Apache Kafka broker and
 PostgreSQL cluster (the project's scripts, on free ports, state under .state/<name>) and
-every process of feedback-intake and reporting as separate OS processes, each of which
-can be signalled and restarted."""
+every process of the four services as separate OS processes, each of which can be
+signalled and restarted."""
 
 import asyncio
 import os
@@ -30,6 +30,11 @@ PROCESSES = [
     ("reporting-consumer-2", "reporting", "consume"),
     ("reporting-relay", "reporting", "relay"),
     ("reporting-api", "reporting", "api"),
+    ("membership-api", "membership", "api"),
+    ("membership-relay", "membership", "relay"),
+    ("membership-consumer", "membership", "consume"),
+    ("notification-consumer", "notification", "consume"),
+    ("notification-worker", "notification", "worker"),
 ]
 
 
@@ -80,6 +85,7 @@ class Hub:
     pg_port: int
     api_port: int
     keys: DevKeys
+    membership_port: int = 0
     processes: dict[str, Process] = field(default_factory=dict)
     faults: list[str] = field(default_factory=list)
     statuses: dict[str, int] = field(default_factory=dict)  # what the HTTP client was answered
@@ -108,15 +114,16 @@ class Hub:
         print(f"{self.state.name}: {line}", flush=True)
 
 
-def start_hub(name: str, extra_env: dict[str, str] | None = None) -> Hub:
-    """Start everything, fresh, with state under .state/<name>; returns once intake's API
-    is ready. ``extra_env`` overrides settings of every process."""
+def start_hub(name: str, extra_env: dict[str, str] | None = None, smtp_port: int = 0) -> Hub:
+    """Start everything, fresh, with state under .state/<name>; returns once intake's and
+    membership's APIs are ready. Notification sends to the SMTP server on ``smtp_port``
+    (give one: a sink the caller runs). ``extra_env`` overrides settings of every process."""
     state = REPO / ".state" / name
     state.mkdir(parents=True, exist_ok=True)
     for folder in ("kafka", "postgres", "logs"):
         subprocess.run(["rm", "-rf", str(state / folder)], check=True)
     (state / "logs").mkdir()
-    hub = Hub(state, free_port_pair(), free_port(), free_port(), DevKeys(state / "keys").ensure())
+    hub = Hub(state, free_port_pair(), free_port(), free_port(), DevKeys(state / "keys").ensure(), free_port())
     hub.script("kafka.sh", "start")
     hub.script("postgres.sh", "start")
     asyncio.run(kafka_admin.create_topics(hub.bootstrap))
@@ -126,28 +133,44 @@ def start_hub(name: str, extra_env: dict[str, str] | None = None) -> Hub:
         "HUB_JWKS_PATH": str(hub.keys.jwks_path),
         "INTAKE_DATABASE_URL": hub.db_url("feedback_intake"),
         "REPORTING_DATABASE_URL": hub.db_url("reporting"),
+        "MEMBERSHIP_DATABASE_URL": hub.db_url("membership"),
+        "NOTIFICATION_DATABASE_URL": hub.db_url("notification"),
         "INTAKE_HTTP_PORT": str(hub.api_port),
         "INTAKE_RATE_LIMIT": "100000/minute",
         "REPORTING_HTTP_PORT": str(free_port()),
+        "MEMBERSHIP_HTTP_PORT": str(hub.membership_port),
+        "MEMBERSHIP_PUBLIC_RATE_LIMIT": "100000/minute",
+        "MEMBERSHIP_PUBLIC_RESPONSE_FLOOR_MS": "0",
+        "NOTIFICATION_HTTP_PORT": str(free_port()),
+        "NOTIFICATION_SMTP_PORT": str(smtp_port or free_port()),
+        # Retries on a temporary refusal come quickly here, so a run settles in minutes.
+        "NOTIFICATION_RETRY_BASE_SECONDS": "1",
+        "NOTIFICATION_RETRY_MAX_SECONDS": "5",
+        "NOTIFICATION_MAX_ATTEMPTS": "30",
+        "NOTIFICATION_RELAY_DOWN_MAX_BACKOFF_SECONDS": "5",
+        "NOTIFICATION_WORKER_IDLE_SECONDS": "0.2",
+        "NOTIFICATION_ORG_RATE_LIMIT": "100000/minute",
+        "NOTIFICATION_RELAY_RATE_LIMIT": "100000/minute",
         "HUB_LOG_LEVEL": "INFO",
         **(extra_env or {}),
     }
-    for service in ("feedback-intake", "reporting"):
+    for service in ("feedback-intake", "reporting", "membership", "notification"):
         subprocess.run([str(BIN / service), "migrate"], env=env, check=True, capture_output=True)
     for process_name, service, command in PROCESSES:
         process = Process(process_name, [str(BIN / service), command], env, state / "logs")
         process.start()
         hub.processes[process_name] = process
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if httpx.get(f"http://127.0.0.1:{hub.api_port}/readyz", timeout=2).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        if time.monotonic() > deadline:
-            raise SystemExit(f"feedback-intake's API did not become ready (see {state / 'logs'})")
-        time.sleep(0.3)
+    deadline = time.monotonic() + 120
+    for port in (hub.api_port, hub.membership_port):
+        while True:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise SystemExit(f"an API did not become ready (see {state / 'logs'})")
+            time.sleep(0.3)
     return hub
 
 

@@ -1,14 +1,17 @@
 """The hub's own fault-injection run (`make chaos`; a short run is part of `make test`).
 
-It starts a private Apache Kafka broker and PostgreSQL cluster (the project's scripts, on
-their own ports) and every process of feedback-intake and reporting as separate OS
-processes (two consumer processes in each consumer group), then sends a load: half over
-HTTP (a client that retries with an Idempotency-Key, as the API asks), half on the Kafka
-ingress topic. During the load it
-SIGKILLs and restarts each process, SIGTERMs some (graceful stop), kills the broker and
-crashes PostgreSQL (`pg_ctl stop -m immediate`), each for a while. Afterwards it counts
-what was accepted, what intake stored, what reporting shows and what was dead-lettered,
-and fails on any item lost or doubled or any dead letter (every event sent is good).
+It starts a private Apache Kafka broker, PostgreSQL cluster and SMTP relay (tests/stack.py)
+and every process of the four services as separate OS processes (two consumer processes
+in each of intake's and reporting's groups), then sends a load: feedback half over HTTP (a
+client that retries with an Idempotency-Key, as the API asks), half on the Kafka ingress
+topic, and every tenth item a person joining membership (each owed one confirmation
+email). During the load it SIGKILLs and restarts every process, SIGTERMs some (graceful
+stop), kills the broker, crashes PostgreSQL (`pg_ctl stop -m immediate`) and has the SMTP
+relay refuse every message (451), each for a while. Afterwards it counts what was
+accepted, what intake stored, what reporting shows, what was dead-lettered and which
+emails arrived, and fails on any item lost or doubled, any email sent twice or not at all
+(a send cut off mid-way is 'unknown' and counted apart), or any dead letter (every event
+sent is good).
 
     python -m tests.reliability.chaos [--items 3000] [--rate 25]
 """
@@ -30,6 +33,7 @@ from hub_shared import kafka_admin
 from hub_shared.auth import SCOPES
 from hub_shared.events import FeedbackSubmittedV1, encode, new_envelope
 from hub_shared.settings import ServiceSettings
+from hub_shared.testing import SmtpSink
 from hub_shared.topics import FEEDBACK_SUBMISSIONS, SOURCE_TOPICS, dead_letter
 
 from ..stack import Hub, start_hub, stop_hub
@@ -103,14 +107,45 @@ async def produce_until_acknowledged(hub: Hub, body: dict[str, object]) -> bool:
     return False
 
 
-async def load(hub: Hub, run: str, items: int, rate: float, faults_done: asyncio.Event) -> tuple[int, int]:
+def joiner(run: str, n: int) -> dict[str, object]:
+    return {
+        "name": f"Partner {n}",
+        "email": f"{run}-{n}@example.org",
+        "postcode": "LS1 4AP",
+        "practice_code": ORG,
+        "interests": ["general_practice"],
+        "consent_to_contact": True,
+    }
+
+
+async def join_until_accepted(client: httpx.AsyncClient, hub: Hub, body: dict[str, object]) -> bool:
+    """A person joins (membership answers 202 and asks notification for the confirmation
+    email); retried like any careful client on 5xx or a dropped connection."""
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        try:
+            response = await client.post(f"http://127.0.0.1:{hub.membership_port}/v1/join", json=body)
+            code = f"join {response.status_code}"
+            hub.statuses[code] = hub.statuses.get(code, 0) + 1
+            if response.status_code == 202:
+                return True
+            if response.status_code < 500 and response.status_code != 429:
+                raise SystemExit(f"chaos: membership refused a good join: {response.status_code} {response.text}")
+        except httpx.TransportError:
+            hub.statuses["join connection"] = hub.statuses.get("join connection", 0) + 1
+        await asyncio.sleep(0.5)
+    return False
+
+
+async def load(hub: Hub, run: str, items: int, rate: float, faults_done: asyncio.Event) -> tuple[int, int, list[str]]:
     """Send at ``rate`` until at least ``items`` are sent and every fault has happened;
-    returns (sent, accepted)."""
+    every tenth item someone also joins. Returns (sent, accepted, addresses that joined)."""
     settings = ServiceSettings()
     token = hub.keys.issue(
         organisation=ORG, scopes=list(SCOPES), issuer=settings.jwt_issuer, audience=settings.jwt_audience
     )
     accepted = 0
+    joined: list[str] = []
     async with httpx.AsyncClient(timeout=10) as client:
 
         async def one(n: int) -> None:
@@ -120,16 +155,20 @@ async def load(hub: Hub, run: str, items: int, rate: float, faults_done: asyncio
                 post_until_accepted(client, hub, body, token) if n % 2 else produce_until_acknowledged(hub, body)
             )
             accepted += ok
+            if n % 10 == 0:
+                person = joiner(run, n)
+                if await join_until_accepted(client, hub, person):
+                    joined.append(str(person["email"]))
 
         tasks: list[asyncio.Task[None]] = []
         while len(tasks) < items or not faults_done.is_set():
             tasks.append(asyncio.create_task(one(len(tasks))))
             await asyncio.sleep(1 / rate)
         await asyncio.gather(*tasks)
-    return len(tasks), accepted
+    return len(tasks), accepted, joined
 
 
-async def inject(hub: Hub, duration: float, outage: float, done: asyncio.Event) -> None:
+async def inject(hub: Hub, duration: float, outage: float, done: asyncio.Event, smtp: SmtpSink) -> None:
     """The faults, spread over the load."""
     loop = asyncio.get_running_loop()
 
@@ -145,9 +184,21 @@ async def inject(hub: Hub, duration: float, outage: float, done: asyncio.Event) 
         await asyncio.sleep(max(0.0, fraction * duration - (time.monotonic() - begun)))
 
     begun = time.monotonic()
-    order = ["intake-relay", "intake-consumer", "reporting-consumer", "intake-api", "reporting-relay", "reporting-api"]
+    order = [
+        "intake-relay",
+        "intake-consumer",
+        "reporting-consumer",
+        "intake-api",
+        "reporting-relay",
+        "reporting-api",
+        "membership-api",
+        "membership-relay",
+        "membership-consumer",
+        "notification-consumer",
+        "notification-worker",
+    ]
     for i, name in enumerate(order):
-        await at(0.05 + 0.05 * i)
+        await at(0.02 + 0.03 * i)
         await restart(name, signal.SIGKILL, "SIGKILL")
     await at(0.4)
     await loop.run_in_executor(None, hub.script, "kafka.sh", "crash")
@@ -161,8 +212,14 @@ async def inject(hub: Hub, duration: float, outage: float, done: asyncio.Event) 
     await asyncio.sleep(outage)
     await loop.run_in_executor(None, hub.script, "postgres.sh", "start")
     hub.note("PostgreSQL restarted")
+    await at(0.75)
+    smtp.refuse = {"@": "451 4.3.0 Mailbox busy, try again later"}
+    hub.note(f"SMTP relay refusing every message (451) for {outage:.0f}s")
+    await asyncio.sleep(outage)
+    smtp.refuse = {}
+    hub.note("SMTP relay accepting again")
     await at(0.85)
-    for name in ("reporting-consumer", "intake-relay", "intake-consumer", "intake-api"):
+    for name in ("reporting-consumer", "intake-relay", "intake-consumer", "intake-api", "notification-worker"):
         await restart(name, signal.SIGTERM, "SIGTERM (graceful stop)")
     done.set()
 
@@ -182,6 +239,27 @@ def counts(hub: Hub, run: str) -> dict[str, int]:
     return {"stored": stored, "doubled": doubled, "reported": reported, "fft_counted": int(fft)}
 
 
+def email_counts(hub: Hub, smtp: SmtpSink, joined: list[str]) -> dict[str, int]:
+    """Each person who joined should get exactly one confirmation email. A send cut off by
+    SIGKILL between the relay's answer and its record is 'unknown' (never resent blindly):
+    such a person may have 0 or 1, and is counted apart."""
+    received: dict[str, int] = {}
+    for message in smtp.messages:
+        for address in str(message.get("To", "")).split(","):
+            key = address.strip().strip("<>").split("<")[-1].strip(">").lower()
+            received[key] = received.get(key, 0) + 1
+    with psycopg.connect(hub.db_url("notification")) as conn:
+        unknown = conn.execute("select count(*) from notification where status = 'unknown'").fetchone()[0]  # type: ignore[index]
+    counts = [received.get(address.lower(), 0) for address in joined]
+    return {
+        "joined": len(joined),
+        "emails": sum(counts),
+        "emails_doubled": sum(1 for c in counts if c > 1),
+        "emails_missing": sum(1 for c in counts if c == 0),
+        "emails_unknown": int(unknown),
+    }
+
+
 async def dead_letters(hub: Hub) -> int:
     total = 0
     for topic in SOURCE_TOPICS:
@@ -190,35 +268,42 @@ async def dead_letters(hub: Hub) -> int:
 
 
 def run(items: int, rate: float, outage: float, settle: float = 240) -> dict[str, object]:
-    hub = start_hub("chaos")
+    smtp = SmtpSink().start()
+    hub = start_hub("chaos", smtp_port=smtp.port)
     run_id = f"chaos-{uuid.uuid4().hex[:8]}"
     try:
         duration = items / rate
 
-        async def drive() -> tuple[int, int]:
+        async def drive() -> tuple[int, int, list[str]]:
             faults_done = asyncio.Event()
-            sent, _ = await asyncio.gather(
-                load(hub, run_id, items, rate, faults_done), inject(hub, duration, outage, faults_done)
+            loaded, _ = await asyncio.gather(
+                load(hub, run_id, items, rate, faults_done), inject(hub, duration, outage, faults_done, smtp)
             )
-            return sent
+            return loaded
 
-        sent, accepted = asyncio.run(drive())
+        sent, accepted, joined = asyncio.run(drive())
         deadline = time.monotonic() + settle
         while True:
             seen = counts(hub, run_id)
-            if (seen["reported"] >= accepted and seen["stored"] >= accepted) or time.monotonic() > deadline:
+            mail = email_counts(hub, smtp, joined)
+            settled = seen["reported"] >= accepted and seen["stored"] >= accepted
+            mailed = mail["emails_missing"] <= mail["emails_unknown"]
+            if (settled and mailed) or time.monotonic() > deadline:
                 break
             time.sleep(1)
-        time.sleep(2)  # anything doubled arrives by now
+        time.sleep(3)  # anything doubled arrives by now
         seen = counts(hub, run_id)
+        mail = email_counts(hub, smtp, joined)
         letters = asyncio.run(dead_letters(hub))
         rejected = len(asyncio.run(kafka_admin.read_all(hub.bootstrap, "feedback.rejected")))
     finally:
         stop_hub(hub)
+        smtp.stop()
     result: dict[str, object] = {
         "sent": sent,
         "accepted": accepted,
         **seen,
+        **mail,
         "lost": accepted - int(seen["stored"]),
         "not_reported": int(seen["stored"]) - int(seen["reported"]),
         "rejected": rejected,
@@ -230,15 +315,33 @@ def run(items: int, rate: float, outage: float, settle: float = 240) -> dict[str
         and seen["reported"] == accepted
         and seen["fft_counted"] == accepted
         and seen["doubled"] == 0
+        and mail["joined"] > 0
+        and mail["emails_doubled"] == 0
+        and mail["emails_missing"] <= mail["emails_unknown"]
         and letters == 0
         and rejected == 0
-        and "500" not in hub.statuses,
+        and not any(code.split()[-1] == "500" for code in hub.statuses),
     }
     return result
 
 
 def summary(result: dict[str, object]) -> str:
-    keys = ("sent", "accepted", "stored", "reported", "lost", "doubled", "not_reported", "dead_letters", "rejected")
+    keys = (
+        "sent",
+        "accepted",
+        "stored",
+        "reported",
+        "lost",
+        "doubled",
+        "not_reported",
+        "dead_letters",
+        "rejected",
+        "joined",
+        "emails",
+        "emails_doubled",
+        "emails_missing",
+        "emails_unknown",
+    )
     verdict = "PASS" if result["ok"] else "FAIL"
     http = ",".join(f"{code}:{n}" for code, n in sorted(result["http_statuses"].items()))  # type: ignore[attr-defined]
     figures = " ".join(f"{k}={result[k]}" for k in keys)

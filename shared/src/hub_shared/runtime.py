@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from hub_shared import migrations
 from hub_shared.consumer import EventConsumer, new_broker
 from hub_shared.db import create_engine, session_factory
-from hub_shared.health import check_dependencies
+from hub_shared.health import check_dependencies, kafka_ping
 from hub_shared.logging import configure_logging, get_logger
 from hub_shared.outbox import OutboxMixin, OutboxRelay
 from hub_shared.settings import ServiceSettings
@@ -122,6 +122,19 @@ async def _run_relay(name: str, settings: ServiceSettings, model: type[OutboxMix
         await engine.dispose()
 
 
+async def wait_for_broker(bootstrap_servers: str, max_backoff: float = 10.0) -> None:
+    backoff = 0.5
+    while True:
+        try:
+            await kafka_ping(bootstrap_servers)
+            return
+        except Exception as exc:
+            if backoff == 0.5:
+                get_logger().warning("waiting for the broker", bootstrap=bootstrap_servers, error=repr(exc))
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, max_backoff)
+
+
 class _EmbeddedServer(uvicorn.Server):
     """uvicorn inside the consumer process: FastStream keeps the signal handling."""
 
@@ -135,6 +148,9 @@ async def _run_consumers(
     settings: ServiceSettings,
     consumers: Callable[[ServiceSettings, async_sessionmaker[AsyncSession]], list[EventConsumer]],
 ) -> None:
+    # A consumer (re)started while the broker is away waits for it instead of exiting:
+    # Kafka being down delays events, it does not stop the hub.
+    await wait_for_broker(settings.kafka_bootstrap_servers)
     engine = create_engine(settings.database_url)
     broker = new_broker(settings.kafka_bootstrap_servers, client_id=f"{name}-consumer")
     running = consumers(settings, session_factory(engine))
