@@ -16,13 +16,14 @@ help:
 	@echo "make infra-up   start the local Kafka broker and PostgreSQL only"
 	@echo "make infra-down stop them"
 
-WEB := services/reporting/web
+# Front-end assets (NHS.UK frontend, axe-core) of the services that serve pages.
+WEB := services/reporting/web services/membership/web
 
-$(STAMP): requirements-dev.txt shared/pyproject.toml services/*/pyproject.toml $(WEB)/package-lock.json
+$(STAMP): requirements-dev.txt shared/pyproject.toml services/*/pyproject.toml $(addsuffix /package-lock.json,$(WEB))
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -r requirements-dev.txt
-	npm ci --prefix $(WEB) --no-audit --no-fund --loglevel=error
+	for web in $(WEB); do npm ci --prefix $$web --no-audit --no-fund --loglevel=error || exit 1; done
 	@touch $@
 
 install: $(STAMP)

@@ -57,20 +57,22 @@ for port in 8001 8002 8003 8004; do
   done
 done
 
-hub seed --intake-url http://127.0.0.1:8001
+hub seed --intake-url http://127.0.0.1:8001 --membership-url http://127.0.0.1:8002
 token="$(hub token --org 01A)"
 cat <<INFO
 
   ICS Engagement Hub is running.
 
   feedback-intake  http://127.0.0.1:8001/docs   (AsyncAPI: /asyncapi.json)
-  membership       http://127.0.0.1:8002/docs
+  membership       http://127.0.0.1:8002/docs   (join as a patient partner: http://127.0.0.1:8002/join)
   notification     http://127.0.0.1:8003/docs
   reporting        http://127.0.0.1:8004/docs
   dashboard        http://127.0.0.1:8004/dashboard  (sign in with the token below)
   Kafka            $KAFKA_BOOTSTRAP_SERVERS
   mail sink        smtp://127.0.0.1:$HUB_SMTP_PORT  -> $HUB_MAIL_DIR (Maildir)
   dead letters     .venv/bin/hub dlq list feedback.events
+  emails to send   .venv/bin/hub contacts links you@example.org   (confirmation and other links,
+                   from the contacts topic until the notification service sends them)
 
   Post feedback as Northvale Place (01A), for one of its practices:
 

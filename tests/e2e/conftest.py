@@ -101,7 +101,10 @@ async def hub(kafka: KafkaUnderTest, new_postgres_database, tmp_path_factory) ->
     intake_settings = IntakeSettings(database_url=new_postgres_database("intake"), **common)
     reporting_settings = ReportingSettings(database_url=new_postgres_database("reporting"), **common)
     membership_settings = MembershipSettings(
-        database_url=new_postgres_database("membership"), public_rate_limit="1000/minute", **common
+        database_url=new_postgres_database("membership"),
+        public_rate_limit="1000/minute",
+        public_response_floor_ms=20,
+        **common,
     )
     migrations.upgrade(intake_main.MIGRATIONS, intake_settings.database_url)
     migrations.upgrade(membership_main.MIGRATIONS, membership_settings.database_url)
