@@ -131,7 +131,7 @@ async def test_a_generated_ics_published_through_the_api_and_csv_leaves_nothing_
     """Many small counts, ties and a place with only small practices, posted through intake
     and read back as an analyst would: every output passes the audit of what it shows."""
     rng = random.Random(9)
-    sizes = {"P81001": 2, "P81003": 6, "P81004": 6, "P81005": 11, "P81006": 0, "P82001": 1, "P82002": 3}
+    sizes = {"P81010": 2, "P81003": 6, "P81004": 6, "P81005": 11, "P81006": 0, "P82001": 1, "P82002": 3}
     sizes |= {"P82006": 4, "P83002": 1, "P83009": 2, "P83010": 9, "P83007": 9}
     channels = ["fft_sms", "fft_online", "fft_paper", "fft_telephone"]
     posted = 0

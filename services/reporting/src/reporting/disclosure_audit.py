@@ -282,16 +282,21 @@ def audit(pub: Publication, only: set[Key] | None = None, intervals: bool = Fals
         truth = np.array([pub.figures[k].value for k in group], dtype=float)
         undecided = set(targets)
         if not intervals and len(undecided) > 2:
-            signs = np.array([1.0 if i % 2 else -1.0 for i in range(n)])
-            for round_ in range(8):
+            rng = np.random.default_rng(len(group))  # deterministic: same figures, same answer
+            quiet = 0
+            for round_ in range(16):
                 weights = np.array([1.0 if k in undecided else 0.0 for k in group])
-                cost = [weights, -weights, weights * signs, -weights * signs][round_ % 4]
+                if round_ < 2:
+                    cost = weights if round_ == 0 else -weights
+                else:
+                    cost = weights * rng.choice([-1.0, 1.0], size=n) * rng.integers(1, 4, size=n)
                 x = model.optimum(cost)
                 if x is None:
                     continue
                 moved = {k for k in undecided if x[index[k]] != truth[index[k]]}
                 undecided -= moved
-                if not undecided or (not moved and round_ >= 3):
+                quiet = 0 if moved else quiet + 1
+                if not undecided or quiet >= 3 or len(undecided) <= 2:
                     break
         for key in targets:
             if key not in undecided:
@@ -381,8 +386,8 @@ def close(pub: Publication, max_rounds: int = 500) -> Report:
     First ``balance`` (cheap, on sums). Then, while the exact audit still finds a
     recoverable cell, shown figures bound to it are starred one at a time (counts before
     percentages, the smallest first), each rebalanced, until it is no longer recoverable;
-    then every one of those that is not needed to keep it so is shown again. Last, every
-    extra star the whole output can do without is shown again (``_prune``)."""
+    then every one of those that is not needed to keep it so is shown again. Last, the latest
+    extra stars the whole output can do without are shown again (``_prune``)."""
     balance(pub)
     report = audit(pub)
     rounds = 0
@@ -423,10 +428,13 @@ def _bound_to(pub: Publication, key: Key) -> set[Key]:
     return {k for g in groups if near.intersection(g) for k in g}
 
 
+PRUNE_TRIES = 12
+
+
 def _prune(pub: Publication) -> None:
-    """Show again every extra star, latest first, that the output can do without: what is
-    left is a set of extra stars none of which can be dropped on its own."""
-    for key in reversed(list(pub.extra)):
+    """Show again each of the latest extra stars (at most ``PRUNE_TRIES``, to bound the work)
+    that the output can do without."""
+    for key in list(reversed(pub.extra))[:PRUNE_TRIES]:
         pub.figures[key].shown = True
         if audit(pub, only=_bound_to(pub, key)).findings:
             pub.figures[key].shown = False
