@@ -112,7 +112,7 @@ def line_chart(series: list[dict[str, Any]], months: list[str]) -> dict[str, Any
     """Geometry of an SVG line chart of % positive by month: y from 0 to 100 %, one line per
     series (gaps where a month is withheld or empty), withheld months marked *."""
     width, height = 480, 300
-    left, right, top, bottom = 52, 36, 28, 56
+    left, right, top, bottom = 68, 36, 28, 56  # left: room for "100%" at the axis
     plot_w, plot_h = width - left - right, height - top - bottom
     n = max(1, len(months))
     step = plot_w / max(1, n - 1) if n > 1 else 0
