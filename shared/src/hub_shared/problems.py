@@ -9,6 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import BaseRoute, Match
 
 from hub_shared.failures import is_transient
 from hub_shared.logging import get_logger
@@ -65,6 +66,14 @@ def field_errors(errors: Any) -> list[dict[str, str]]:
     return out
 
 
+def allowed_methods(request: Request) -> list[str]:
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        if isinstance(route, BaseRoute) and route.matches(request.scope)[0] != Match.NONE:
+            methods.update(getattr(route, "methods", None) or ())
+    return sorted(methods)
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(Problem)
     async def _problem(request: Request, exc: Problem) -> JSONResponse:
@@ -79,9 +88,12 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return problem_response(
-            Problem(exc.status_code, str(exc.detail), headers=getattr(exc, "headers", None)), request
-        )
+        headers = getattr(exc, "headers", None)
+        if exc.status_code == 405:
+            # Starlette names only the first route whose path matched; list every method
+            # this path answers to (GET and PATCH on one resource are separate routes).
+            headers = {**(headers or {}), "Allow": ", ".join(allowed_methods(request))}
+        return problem_response(Problem(exc.status_code, str(exc.detail), headers=headers), request)
 
     async def _dependency_down(request: Request, exc: Exception) -> JSONResponse:
         if not is_transient(exc):

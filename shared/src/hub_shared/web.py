@@ -154,6 +154,7 @@ def create_service_app(
             }
         },
     )
+    document_body_errors(app)
     app.state.settings = settings
     app.state.engine = engine
     app.state.token_verifier = TokenVerifier(
@@ -192,6 +193,37 @@ def create_service_app(
         return asyncapi_once()
 
     return app
+
+
+BODY_ERRORS = {
+    "400": "The body could not be read (e.g. it is not UTF-8)",
+    "413": "The body is over this route's size limit",
+}
+
+
+def document_body_errors(app: FastAPI) -> None:
+    """Every route that takes a body can answer 400 (FastAPI, for a body it cannot read)
+    and 413 (``BodySizeLimit``): say so in the OpenAPI document of every service."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            document = generate()
+            for operations in document.get("paths", {}).values():
+                for operation in operations.values():
+                    if isinstance(operation, dict) and "requestBody" in operation:
+                        for status, description in BODY_ERRORS.items():
+                            operation.setdefault("responses", {}).setdefault(
+                                status,
+                                {
+                                    "description": f"{description} (RFC 9457 problem details)",
+                                    "content": {problems.MEDIA_TYPE: {}},
+                                },
+                            )
+            app.openapi_schema = document
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def consumer_health_app(consumers: "list[EventConsumer]", engine: AsyncEngine, bootstrap_servers: str) -> FastAPI:
