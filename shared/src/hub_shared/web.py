@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hub_shared import correlation, problems
+from hub_shared.asyncapi import as_cloudevents
 from hub_shared.auth import TokenVerifier
 from hub_shared.health import check_dependencies
 from hub_shared.metrics import HTTP_LATENCY, HTTP_REQUESTS
@@ -51,7 +52,8 @@ class RequestContext:
         try:
             await self.app(scope, receive, send_with_id)
         finally:
-            route = getattr(scope.get("route"), "path", "unmatched")
+            matched = scope.get("route")  # the template, without convertors ({id:uuid} -> {id})
+            route = getattr(matched, "path_format", None) or getattr(matched, "path", "unmatched")
             HTTP_REQUESTS.labels(scope["method"], route, str(status)).inc()
             HTTP_LATENCY.labels(scope["method"], route).observe(time.perf_counter() - started)
 
@@ -140,7 +142,7 @@ def create_service_app(
         await engine.dispose()
 
     # The document only changes with the code: build it (a broker and its spec) once.
-    asyncapi_once = functools.cache(asyncapi)
+    asyncapi_once = functools.cache(lambda: as_cloudevents(asyncapi()))
     app = FastAPI(
         title=title,
         description=description,

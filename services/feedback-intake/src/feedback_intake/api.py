@@ -362,9 +362,9 @@ async def get_response(response_id: uuid.UUID, principal: Reader, session: Sessi
     responses=ERRORS,
     tags=["kafka ingress"],
     summary="Why records you signed on the Kafka ingress were rejected, newest first",
-    description="Only rejections of records signed with your organisation's token (or, for a place or the ICB, "
-    "its practices' tokens) are shown; a record that claimed someone else's tenant is shown to its signer, "
-    "never to the organisation it claimed. Records without a valid token are not attributed to anyone.",
+    description="Only rejections of records signed with your organisation's own token are shown: a record that "
+    "claimed another organisation's tenant is shown to its signer, never to the organisation it claimed (nor "
+    "to a place or the ICB above the signer). Records without a valid token are attributed to no one.",
 )
 async def ingress_rejections(
     principal: Annotated[Principal, Depends(scoped("feedback:write"))],
@@ -372,7 +372,7 @@ async def ingress_rejections(
     client_reference: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[IngressRejectionPublic]:
-    query = select(IngressRejection).where(IngressRejection.sender.in_(reference().descendants(principal.organisation)))
+    query = select(IngressRejection).where(IngressRejection.sender == principal.organisation)
     if client_reference is not None:
         query = query.where(IngressRejection.client_reference == client_reference)
     rows = (await session.scalars(query.order_by(IngressRejection.rejected_at.desc()).limit(limit))).all()

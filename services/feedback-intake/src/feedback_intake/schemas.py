@@ -69,6 +69,15 @@ class FeedbackCreate(BaseModel):
         return self
 
 
+class IngressSubmission(FeedbackCreate):
+    """The data of ``feedback.submitted.v1`` on the Kafka ingress: the body of POST
+    /v1/feedback, with a client_reference (required: it is what a retry is recognised by)."""
+
+    client_reference: str = Field(  # type: ignore[assignment]
+        min_length=1, max_length=100, description="Your id for this item; a repeat is reported as a duplicate"
+    )
+
+
 class FeedbackPublic(BaseModel):
     id: UUID
     organisation_code: str
