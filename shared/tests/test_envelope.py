@@ -56,3 +56,15 @@ def test_invalid_messages_are_refused_with_the_reason(mutate, reason) -> None:  
     value = mutate(encode(envelope()).value)
     with pytest.raises(InvalidEvent, match=reason):
         decode(value)
+
+
+def test_keys_land_on_the_partitions_kafkas_default_partitioner_chooses() -> None:
+    """The relay's fast partitioner agrees with aiokafka's (Java-compatible) murmur2 one."""
+    from aiokafka.partitioner import DefaultPartitioner
+
+    from hub_shared.partitioner import partition_for
+
+    for count in (1, 3, 6, 7):
+        partitions = list(range(count))
+        for key in [str(uuid.uuid4()).encode() for _ in range(500)] + [b"", b"P81001", "é".encode()]:
+            assert partition_for(key, partitions, partitions) == DefaultPartitioner()(key, partitions, partitions)

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from hub_shared.events import Envelope, encode
 from hub_shared.logging import get_logger
 from hub_shared.metrics import OUTBOX_PUBLISH_FAILURES, OUTBOX_PUBLISHED
+from hub_shared.partitioner import partition_for
 from hub_shared.timestamps import UtcDateTime
 
 log = get_logger(__name__)
@@ -92,6 +93,7 @@ def kafka_producer(bootstrap_servers: str, client_id: str) -> AIOKafkaProducer:
         client_id=client_id,
         enable_idempotence=True,
         acks="all",
+        partitioner=partition_for,
         request_timeout_ms=10_000,
         retry_backoff_ms=200,
         # A few ms of linger lets a claimed batch leave as a few large produce requests.

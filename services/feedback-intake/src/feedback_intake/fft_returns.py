@@ -20,17 +20,21 @@ from typing import Any, Self
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import undefer
 
+from feedback_intake import SERVICE_NAME
 from feedback_intake.handlers.authority import AuthorityError, check_authority
-from feedback_intake.handlers.submissions import publish
-from feedback_intake.models import FftReturn, FftUpload
-from hub_shared.events import FftAnswer, FftMonthlyReturnV1
+from feedback_intake.models import FftReturn, FftUpload, OutboxMessage
+from hub_shared.db import bulk_insert
+from hub_shared.events import FftAnswer, FftMonthlyReturnV1, new_envelope
 from hub_shared.logging import get_logger
 from hub_shared.organisations import Organisations
+from hub_shared.outbox import outbox_row
 from hub_shared.problems import Problem, field_errors
+from hub_shared.topics import FEEDBACK_EVENTS
 
 log = get_logger(__name__)
-CHUNK = 200
+CHUNK = 1000  # rows per transaction: one progress update, one lookup, one bulk write each
 ANSWER_COLUMNS = {a.value: a for a in FftAnswer}
 MODES = ("sms", "online", "paper", "telephone", "other")
 HEADER_ALIASES = {
@@ -171,12 +175,12 @@ async def process_upload(
     """Work through an upload in chunks, each chunk one transaction with its events and the
     job's progress, so a restart resumes after the last committed chunk."""
     async with sessions() as session, session.begin():
-        upload = await session.get(FftUpload, upload_id)
+        upload = await session.get(FftUpload, upload_id, options=[undefer(FftUpload.content)])
         if upload is None or upload.status in ("done", "failed"):
             return
         upload.status = "running"
         content, start, submitted_by, correlation_id = (
-            upload.content,
+            upload.content,  # read once; each chunk works from these rows
             upload.processed_rows,
             upload.submitted_by,
             upload.correlation_id,
@@ -187,13 +191,19 @@ async def process_upload(
             upload = await session.get(FftUpload, upload_id, with_for_update=True)
             assert upload is not None
             errors = list(upload.errors)
-            for number, raw in enumerate(rows[offset : offset + CHUNK], start=offset + 2):  # +2: header is line 1
-                problems = await _apply_row(session, raw, submitted_by, organisations, upload_id, correlation_id)
+            chunk = rows[offset : offset + CHUNK]
+            existing = await _existing_returns(session, chunk)
+            events: list[dict[str, Any]] = []
+            for number, raw in enumerate(chunk, start=offset + 2):  # +2: header is line 1
+                problems = _apply_row(
+                    session, raw, submitted_by, organisations, upload_id, correlation_id, existing, events
+                )
                 if problems:
                     upload.rejected += 1
                     errors.append({"row": number, "errors": problems})
                 else:
                     upload.accepted += 1
+            await bulk_insert(session, OutboxMessage, events)
             upload.errors = errors
             upload.processed_rows = min(offset + CHUNK, len(rows))
         await asyncio.sleep(0)  # let requests (progress polls) in between chunks
@@ -205,13 +215,24 @@ async def process_upload(
     log.info("FFT upload processed", upload_id=str(upload_id), rows=len(rows))
 
 
-async def _apply_row(
+async def _existing_returns(session: AsyncSession, chunk: list[dict[str, str]]) -> dict[tuple[str, str], FftReturn]:
+    """The stored returns a chunk may replace, in one query instead of one per row."""
+    practices = {raw["practice_code"].upper() for raw in chunk if raw.get("practice_code")}
+    if not practices:
+        return {}
+    found = await session.scalars(select(FftReturn).where(FftReturn.organisation_code.in_(practices)))
+    return {(r.organisation_code, r.period): r for r in found.all()}
+
+
+def _apply_row(
     session: AsyncSession,
     raw: dict[str, Any],
     submitted_by: str,
     organisations: Organisations,
     upload_id: uuid.UUID,
     correlation_id: str,
+    existing: dict[tuple[str, str], FftReturn],
+    events: list[dict[str, Any]],
 ) -> list[dict[str, str]]:
     try:
         row = FftReturnRow.model_validate(raw)
@@ -221,12 +242,11 @@ async def _apply_row(
     except AuthorityError as exc:
         return exc.errors
     now = datetime.now(UTC)
-    record = await session.scalar(
-        select(FftReturn).where(FftReturn.organisation_code == row.practice_code, FftReturn.period == row.period)
-    )
+    record = existing.get((row.practice_code, row.period))
     if record is None:
         record = FftReturn(id=uuid.uuid4(), organisation_code=row.practice_code, period=row.period)
         session.add(record)
+        existing[(row.practice_code, row.period)] = record
     record.answers, record.modes, record.upload_id, record.received_at = row.answers, row.modes, upload_id, now
     event = FftMonthlyReturnV1(
         return_id=record.id,
@@ -238,7 +258,10 @@ async def _apply_row(
         modes=row.modes,
         received_at=now,
     )
-    publish(session, event, subject=str(record.id), tenant=row.practice_code, correlation_id=correlation_id)
+    envelope = new_envelope(
+        event, source=SERVICE_NAME, subject=str(record.id), tenant=row.practice_code, correlation_id=correlation_id
+    )
+    events.append(outbox_row(envelope, FEEDBACK_EVENTS.name))
     return []
 
 

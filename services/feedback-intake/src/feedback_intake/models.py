@@ -73,7 +73,8 @@ class FftUpload(Base):
     submitted_by: Mapped[str] = mapped_column(String(10), index=True)
     filename: Mapped[str | None] = mapped_column(String(200), nullable=True)
     status: Mapped[str] = mapped_column(String(20), default="queued")  # queued, running, done, failed
-    content: Mapped[str] = mapped_column(Text)
+    # Deferred: progress updates and polls load the job, never the whole file again.
+    content: Mapped[str] = mapped_column(Text, deferred=True)
     total_rows: Mapped[int] = mapped_column(Integer, default=0)
     processed_rows: Mapped[int] = mapped_column(Integer, default=0)
     accepted: Mapped[int] = mapped_column(Integer, default=0)

@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from types import SimpleNamespace
 from typing import Any
 
 from pydantic import ValidationError
@@ -34,7 +35,16 @@ from hub_shared.topics import FEEDBACK_EVENTS
 PENDING_REVIEW = "pending"
 
 
-def public(submission: FeedbackSubmission) -> FeedbackPublic:
+class StagedSubmission(SimpleNamespace):
+    """A submission accepted in this transaction: its column values, read like the stored
+    row. Cheaper than an ORM instance (a quarter of the ingress path's time), and it never
+    reaches the session: ``Staged`` writes it."""
+
+
+Submission = FeedbackSubmission | StagedSubmission
+
+
+def public(submission: Submission) -> FeedbackPublic:
     demographics = Demographics(
         age_band=submission.age_band,
         sex=submission.sex,
@@ -78,8 +88,8 @@ async def accept_submission(
     organisations: Organisations,
     correlation_id: str,
     staged: "Staged",
-    known: dict[str, FeedbackSubmission] | None = None,
-) -> tuple[FeedbackSubmission, bool]:
+    known: dict[str, Submission] | None = None,
+) -> tuple[Submission, bool]:
     """Store one submission, scrubbed and triaged, and stage its feedback.received event in
     the same transaction. Returns (submission, True) if the client reference was seen before.
     ``known``: the caller's own index of this submitter's references (a batch prefetches it).
@@ -120,7 +130,7 @@ async def accept_submission(
         triage_flags=[f.value for f in flags],
         review_status=PENDING_REVIEW if flags else "not_required",
     )
-    submission = FeedbackSubmission(**values)  # not added to the session: the row is staged
+    submission = StagedSubmission(**values, reviewed_by=None, reviewed_at=None)
     staged.submissions.append(values)
     if known is not None and command.client_reference:
         known[command.client_reference] = submission
@@ -180,7 +190,7 @@ class ReferenceReused(AuthorityError):
         )
 
 
-def same_content(existing: FeedbackSubmission, command: FeedbackCreate) -> bool:
+def same_content(existing: Submission, command: FeedbackCreate) -> bool:
     """Whether a repeat under a known client_reference is the same submission (a retry)."""
     demographics = command.demographics or Demographics()
     hear_back = command.hear_back
@@ -234,7 +244,7 @@ def publish(
 @dataclass
 class ItemOutcome:
     status: str  # accepted, duplicate, rejected
-    submission: FeedbackSubmission | None = None
+    submission: Submission | None = None
     errors: list[dict[str, str]] | None = None
 
 
@@ -247,7 +257,7 @@ async def submit_item(
     correlation_id: str,
     require_reference: bool,
     staged: Staged,
-    known: dict[str, FeedbackSubmission] | None = None,
+    known: dict[str, Submission] | None = None,
 ) -> ItemOutcome:
     """Validate and accept one raw item of a batch or the Kafka ingress; never raises for bad input."""
     try:
@@ -273,7 +283,7 @@ async def submit_item(
 
 async def known_references(
     session: AsyncSession, submitted_by: str, references: Sequence[object]
-) -> dict[str, FeedbackSubmission]:
+) -> dict[str, Submission]:
     """One query for every client reference a batch names, instead of one per item."""
     wanted = [r for r in references if isinstance(r, str)]
     if not wanted:
