@@ -1,25 +1,38 @@
-"""Structured logs: JSON when not on a terminal, carrying service, tenant, event id and
-correlation id from structlog's context variables."""
+"""Structured logs carrying service, tenant, event id and correlation id from structlog's
+context variables: JSON for machines, structlog's console renderer for people.
+
+``HUB_LOG_FORMAT``: ``json``, ``console``, or ``auto`` (the default: console when stderr is
+a terminal). A supervisor that pipes its children's output (honcho under ``make run``) hides
+the terminal from them, so ``deploy/run.sh`` sets ``console`` when it runs on one."""
 
 import logging
+import os
 import sys
 
 import structlog
 
 
+def wants_console() -> bool:
+    chosen = os.environ.get("HUB_LOG_FORMAT", "auto").strip().lower()
+    if chosen in ("console", "json"):
+        return chosen == "console"
+    return sys.stderr.isatty()
+
+
 def configure_logging(service: str, level: str = "INFO") -> None:
     renderer: structlog.types.Processor
-    if sys.stderr.isatty():
-        renderer = structlog.dev.ConsoleRenderer()
+    console = wants_console()
+    if console:
+        renderer = structlog.dev.ConsoleRenderer(colors=os.environ.get("NO_COLOR") is None)
     else:
         renderer = structlog.processors.JSONRenderer()
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,
             structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            structlog.processors.TimeStamper(fmt="%H:%M:%S" if console else "iso", utc=not console),
             structlog.processors.StackInfoRenderer(),
-            structlog.processors.format_exc_info,
+            *([] if console else [structlog.processors.format_exc_info]),
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
