@@ -6,6 +6,7 @@ becomes the terminal's foreground group: Ctrl-C goes to the command alone (run.s
 hub and exits 0), then the terminal is handed back and its exit status is ours.
 Without a terminal the command simply runs."""
 
+import contextlib
 import os
 import signal
 import sys
@@ -27,15 +28,11 @@ def main() -> int:
         signal.signal(signal.SIGTTOU, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.SIG_DFL)
         os.execvp(command[0], command)
-    try:
+    with contextlib.suppress(OSError):
         os.setpgid(child, child)  # also here: whichever runs first
-    except OSError:
-        pass
     _, status = os.waitpid(child, 0)
-    try:
+    with contextlib.suppress(OSError):
         os.tcsetpgrp(tty, original)
-    except OSError:
-        pass
     return os.waitstatus_to_exitcode(status) if os.WIFEXITED(status) else 128 + os.WTERMSIG(status)
 
 

@@ -2,6 +2,7 @@
 axe-core finds no accessibility violations. A screenshot is left in .state/dashboard.png."""
 
 import asyncio
+import os
 import shutil
 import socket
 from pathlib import Path
@@ -36,7 +37,7 @@ def free_port() -> int:
 
 async def test_dashboard_shows_real_figures_and_passes_axe(hub: Hub) -> None:
     # A missing browser is a failure, not a skip: `make test` installs it (as root) or names it.
-    if not Path(CHROMIUM).exists():
+    if not os.path.exists(CHROMIUM):  # noqa: ASYNC240 (once, before anything runs)
         pytest.fail(f"Chromium is not installed at {CHROMIUM}: run `make test` as root, or apt-get install chromium")
     from playwright.async_api import async_playwright
 
