@@ -37,7 +37,7 @@ install: $(STAMP)
 run:
 	@deploy/prerequisites.sh run
 	@$(MAKE) --no-print-directory install
-	@deploy/run.sh
+	@$(PYTHON) deploy/foreground.py deploy/run.sh
 
 status:
 	@deploy/run.sh status

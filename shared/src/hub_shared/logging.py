@@ -41,6 +41,16 @@ def configure_logging(service: str, level: str = "INFO") -> None:
     )
     structlog.contextvars.bind_contextvars(service=service)
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="%(levelname)s %(name)s %(message)s")
+    if console:
+        # FastStream's own start/assignment/shutdown lines (long partition lists) drown the
+        # hub's for a person; the hub logs what matters (started, batch consumed, paused).
+        # A filter, not a level: the broker sets its logger's level when it is created.
+        for name in ("faststream", "faststream.access", "faststream.access.kafka"):
+            logging.getLogger(name).addFilter(_warnings_and_above)
+
+
+def _warnings_and_above(record: logging.LogRecord) -> bool:
+    return record.levelno >= logging.WARNING
 
 
 def get_logger(name: str | None = None) -> structlog.stdlib.BoundLogger:

@@ -115,7 +115,7 @@ async def accept_submission(
         channel=command.channel.value,
         fft_answer=command.fft_answer.value if command.fft_answer else None,
         text=scrubbed.text if scrubbed else None,
-        occurred_at=command.occurred_at,
+        occurred_at=command.occurred_at.astimezone(UTC),
         received_at=datetime.now(UTC),
         submitted_by=submitted_by,
         client_reference=command.client_reference,
