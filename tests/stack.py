@@ -39,6 +39,18 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def free_port_pair() -> int:
+    """A port p with p+1 free too (the broker's controller listens on p+1)."""
+    while True:
+        port = free_port()
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port + 1))
+            except OSError:
+                continue
+        return port
+
+
 @dataclass
 class Process:
     name: str
@@ -104,7 +116,7 @@ def start_hub(name: str, extra_env: dict[str, str] | None = None) -> Hub:
     for folder in ("kafka", "postgres", "logs"):
         subprocess.run(["rm", "-rf", str(state / folder)], check=True)
     (state / "logs").mkdir()
-    hub = Hub(state, free_port(), free_port(), free_port(), DevKeys(state / "keys").ensure())
+    hub = Hub(state, free_port_pair(), free_port(), free_port(), DevKeys(state / "keys").ensure())
     hub.script("kafka.sh", "start")
     hub.script("postgres.sh", "start")
     asyncio.run(kafka_admin.create_topics(hub.bootstrap))

@@ -1,21 +1,32 @@
-"""reporting over the real broker and PostgreSQL: FFT figures with disclosure control,
-CSV export, withheld text until review, snapshot events, and a replay that reproduces
-exactly the same figures."""
+"""reporting over the real broker and PostgreSQL: FFT figures under nhse-fft-v1, the CSV in
+NHS England's layout, the disclosure audit of what the API, the CSV and the snapshot event
+on the broker show, withheld text until review, and a replay that reproduces exactly the
+same figures."""
 
 import asyncio
 import csv
 import io
+import os
+import random
+import sys
+import time
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 
 from hub_shared import kafka_admin, migrations
 from hub_shared.db import create_engine, session_factory
+from hub_shared.demo import demo_feedback
 from hub_shared.events import decode
+from hub_shared.organisations import reference
 from hub_shared.topics import REPORTING_SNAPSHOTS
+from reporting import fft_csv
 from reporting.consumers import consumers
+from reporting.disclosure_audit import audit
 from reporting.main import MIGRATIONS
 from reporting.models import PROJECTIONS
+from reporting.publication import published_fft
 from reporting.replay import replay
 
 from .conftest import Hub, eventually
@@ -39,7 +50,7 @@ async def fft(hub: Hub, org: str, token_org: str = "QZZ", **params: str) -> dict
     return response.json()
 
 
-async def test_fft_figures_are_rolled_up_and_disclosure_controlled(hub: Hub) -> None:
+async def test_fft_figures_are_rolled_up_and_published_under_nhse_fft_v1(hub: Hub) -> None:
     await post_answers(hub, "P83003", {"very_good": 6, "good": 2})
     await post_answers(hub, "P83004", {"poor": 3})
     await post_answers(hub, "P83008", {"very_good": 1})  # merged into P83001: counts there
@@ -49,23 +60,24 @@ async def test_fft_figures_are_rolled_up_and_disclosure_controlled(hub: Hub) -> 
         return rows["03C"]["total"] == 12
 
     await eventually(all_in, what="twelve answers in reporting")
-    rows = {r["organisation_code"]: r for r in (await fft(hub, "03C", service_area="ophthalmology"))["rows"]}
+    report = await fft(hub, "03C", service_area="ophthalmology")
+    assert report["rule_set"] == "nhse-fft-v1" and report["audit"]["recoverable"] == 0
+    rows = {r["organisation_code"]: r for r in report["rows"]}
     place = rows["03C"]
-    assert place["answers"] == {
-        "very_good": 7,
-        "good": "*",
-        "neither_good_nor_poor": 0,
-        "poor": "*",
-        "very_poor": 0,
-        "dont_know": 0,
-    }
-    assert (place["pct_positive"], place["pct_negative"]) == (75, 25)  # 9/12, 3/12
-    # P83004 (3) and P83001 (1, from its merged predecessor P83008) are small and protect
-    # each other: 12 - 8 tells only their sum. P83003's 6 + 2 hides its 2 and so its 6.
-    assert rows["P83004"]["total"] == "*" and rows["P83001"]["total"] == "*"
-    assert rows["P83003"]["total"] == 8 and rows["P83003"]["answers"]["very_good"] == "*"
-    assert rows["P83004"]["pct_positive"] == "*"
+    assert (place["total"], place["pct_positive"]) == (12, 75)  # 9/12
+    assert place["pct_negative"] == 25 or "pct_negative" in place["extra_suppression"]  # 3/12
+    # P83001 (1, from its merged predecessor P83008) and P83004 (3) are first level: Total
+    # Responses shown, every answer, mode and percentage starred, as NHS England does.
+    for code, total in (("P83001", 1), ("P83004", 3)):
+        assert rows[code]["total"] == total and rows[code]["suppression"] == "first-level"
+        assert set(rows[code]["answers"].values()) == {"*"} and set(rows[code]["modes"].values()) == {"*"}
+        assert rows[code]["pct_positive"] == "*"
+    assert rows["P83003"]["total"] == 8 and rows["P83003"]["suppression"] is None
     assert "P83008" not in rows
+    # What NHS England's rules alone would leave recoverable (the two small practices gave no
+    # "good": 2 - 2) is closed by extra stars, labelled on the output.
+    assert report["extra_suppression"]
+    assert audit(published_fft(report["rows"]), intervals=True).findings == []
 
     # The ICB sees 03C beside the other places; 01A may not see 03C at all.
     assert (await hub.reporting.get("/v1/reports/fft/03C", headers=hub.token("01A"))).status_code == 403
@@ -73,10 +85,165 @@ async def test_fft_figures_are_rolled_up_and_disclosure_controlled(hub: Hub) -> 
         "/v1/reports/fft/03C.csv", params={"month": MONTH, "service_area": "ophthalmology"}, headers=hub.token("03C")
     )
     assert exported.headers["content-type"].startswith("text/csv")
+    header = next(csv.reader(io.StringIO(exported.text)))
+    assert header == [
+        "Period",
+        "ICB Code",
+        "ICB Name",
+        "Place Code",
+        "Place Name",
+        "Practice Code",
+        "Practice Name",
+        "Total Responses",
+        "Percentage Positive",
+        "Percentage Negative",
+        "Very Good",
+        "Good",
+        "Neither Good nor Poor",
+        "Poor",
+        "Very Poor",
+        "Don't Know",
+        "Mode SMS",
+        "Mode Paper",
+        "Mode Telephone",
+        "Mode Online",
+        "Mode Other",
+        "Rule Set",
+        "Suppression",
+        "Extra Suppression",
+    ]
     table = list(csv.DictReader(io.StringIO(exported.text)))
-    by_code = {r["Code"]: r for r in table}
-    assert by_code["03C"]["Total responses"] == "12" and by_code["03C"]["Good"] == "*"
-    assert by_code["P83004"]["Percentage positive"] == "*"
+    by_code = {r["Practice Code"] or r["Place Code"]: r for r in table}
+    assert by_code["03C"]["Total Responses"] == "12" and by_code["03C"]["Percentage Positive"] == "75%"
+    assert by_code["P83004"]["Percentage Positive"] == "*" and by_code["P83004"]["Total Responses"] == "3"
+    assert {r["Rule Set"] for r in table} == {"nhse-fft-v1"} and by_code["03C"]["Period"] == "Mar-25"
+    assert audit(published_fft(fft_csv.read(exported.text)), intervals=True).findings == []
+
+
+GENERATED = "2025-05"  # no other test posts feedback for this month
+DEMO_MONTH, DEMO_WHEN = "2025-09", "2025-09-15T11:00:00Z"  # nor for this one
+GENERATED_AREA = "musculoskeletal"
+SHAPE = ["very_good"] * 55 + ["good"] * 25 + ["neither_good_nor_poor"] * 7 + ["poor"] * 5 + ["very_poor"] * 5
+SHAPE += ["dont_know"] * 3
+
+
+async def test_a_generated_ics_published_through_the_api_and_csv_leaves_nothing_recoverable(hub: Hub) -> None:
+    """Many small counts, ties and a place with only small practices, posted through intake
+    and read back as an analyst would: every output passes the audit of what it shows."""
+    rng = random.Random(9)
+    sizes = {"P81001": 2, "P81003": 6, "P81004": 6, "P81005": 11, "P81006": 0, "P82001": 1, "P82002": 3}
+    sizes |= {"P82006": 4, "P83002": 1, "P83009": 2, "P83010": 9, "P83007": 9}
+    channels = ["fft_sms", "fft_online", "fft_paper", "fft_telephone"]
+    posted = 0
+    for code, n in sizes.items():
+        for i in range(n):
+            body = {"fft_answer": rng.choice(SHAPE), "service_area": GENERATED_AREA, "channel": rng.choice(channels)}
+            if i % 3 == 0:
+                body["text"] = rng.choice(
+                    ["Long wait for an appointment.", "Kind and helpful staff.", "Clean waiting room."]
+                )
+            r = await hub.post_feedback(code, occurred_at="2025-05-10T09:00:00Z", **body)
+            assert r.status_code == 201, r.text
+            posted += 1
+
+    async def everything_in() -> bool:
+        r = await hub.reporting.get(
+            "/v1/reports/fft/QZZ", params={"month": GENERATED, "service_area": GENERATED_AREA}, headers=hub.token("QZZ")
+        )
+        return r.json()["rows"][0]["total"] == posted
+
+    await eventually(everything_in, timeout=60, what="the generated ICS in reporting")
+    checked = 0
+    for org in ("QZZ", "01A", "02B", "03C", "P81003"):
+        params = {"month": GENERATED, "service_area": GENERATED_AREA}
+        report = (await hub.reporting.get(f"/v1/reports/fft/{org}", params=params, headers=hub.token("QZZ"))).json()
+        assert report["audit"]["recoverable"] == 0
+        shown = audit(published_fft(report["rows"]), intervals=True)
+        assert shown.findings == [], (org, shown.findings)
+        exported = await hub.reporting.get(f"/v1/reports/fft/{org}.csv", params=params, headers=hub.token("QZZ"))
+        assert audit(published_fft(fft_csv.read(exported.text)), intervals=True).findings == []
+        checked += shown.checked
+        themes = (
+            await hub.reporting.get(f"/v1/reports/themes/{org}", params={"month": GENERATED}, headers=hub.token("QZZ"))
+        ).json()
+        assert themes["audit"]["recoverable"] == 0
+        card = (await hub.reporting.get(f"/v1/reports/scorecard/{org}", headers=hub.token("QZZ"))).json()
+        assert card["audit"]["recoverable"] == 0
+    assert checked > 20  # stars were there to be checked
+    rows = {r["organisation_code"]: r for r in report["rows"]}
+    assert rows["P81003"]["total"] == 6
+
+
+async def test_the_demo_ics_through_the_api_csv_and_snapshot_leaves_nothing_recoverable(hub: Hub) -> None:
+    """The demo data (`hub seed`'s generator, four submissions a practice: small counts
+    everywhere) posted through intake; every place's and the ICB's table, as JSON and CSV,
+    and a closed month's snapshot event on the broker are audited as read."""
+    # Not the practices whose exact counts the walking-skeleton tests assert.
+    exact = {"P81001", "P82004", "P83005", "P83006"}
+    bodies = [b for b in demo_feedback(reference(), per_practice=4, seed=7) if b["organisation_code"] not in exact]
+    before = await hub.applied("QZZ")
+    for body in bodies:
+        body["occurred_at"] = DEMO_WHEN
+        r = await hub.intake.post("/v1/feedback", json=body, headers=hub.token(body["organisation_code"]))
+        assert r.status_code == 201, r.text
+
+    async def demo_in() -> bool:  # every submission applied, comments without an answer too
+        return await hub.applied("QZZ") >= before + len(bodies)
+
+    await eventually(demo_in, timeout=60, what="the demo ICS in reporting")
+    started = time.perf_counter()
+    for org in ("QZZ", "01A", "02B", "03C"):
+        report = await fft(hub, org, month=DEMO_MONTH)
+        assert audit(published_fft(report["rows"]), intervals=True).findings == [], org
+        exported = await hub.reporting.get(
+            f"/v1/reports/fft/{org}.csv", params={"month": DEMO_MONTH}, headers=hub.token("QZZ")
+        )
+        assert audit(published_fft(fft_csv.read(exported.text)), intervals=True).findings == [], org
+    print(f"demo ICS: 4 tables and CSVs published and audited in {time.perf_counter() - started:.2f}s")
+    published = await hub.reporting.post(
+        "/v1/reports/snapshots",
+        json={"month": DEMO_MONTH},
+        headers=hub.token("QZZ", ["reports:read", "reports:publish"]),
+    )
+    assert published.status_code == 201, published.text
+    assert published.json()["rule_set"] == "nhse-fft-v1"
+
+    async def snapshot() -> Any:
+        for record in await kafka_admin.read_all(hub.kafka.bootstrap_servers, REPORTING_SNAPSHOTS.name):
+            event: Any = decode(record.value)
+            if event.data.month == DEMO_MONTH:
+                return event
+        return None
+
+    async def arrived() -> bool:
+        return await snapshot() is not None
+
+    await eventually(arrived, what="the demo month's snapshot on the broker")
+    event = await snapshot()
+    received = audit(published_fft(event.data.fft), intervals=True)
+    assert received.checked > 0 and received.findings == []
+
+
+async def test_the_operator_audit_of_a_month_prints_what_it_checked_and_found(hub: Hub) -> None:
+    """`reporting audit 2025-05` over the generated month above (run after it), as an
+    operator runs it: the service's command in its own process."""
+    env = {
+        **os.environ,
+        "REPORTING_DATABASE_URL": hub.reporting_settings.database_url,
+        "KAFKA_BOOTSTRAP_SERVERS": hub.kafka.bootstrap_servers,
+        "HUB_JWKS_PATH": str(hub.reporting_settings.jwks_path),
+        "COLUMNS": "160",
+    }
+    command = Path(sys.executable).parent / "reporting"
+    process = await asyncio.create_subprocess_exec(
+        str(command), "audit", GENERATED, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+    )
+    out, err = await process.communicate()
+    output = out.decode()
+    assert process.returncode == 0, output + err.decode()
+    assert "fft QZZ musculoskeletal" in output and "themes 01A" in output
+    summary = output.strip().splitlines()[-1]
+    assert summary.endswith("0 recoverable.") and int(summary.split(", ")[1].split()[0]) > 0
 
 
 async def test_flagged_text_is_withheld_until_a_reviewer_clears_it(hub: Hub) -> None:
@@ -140,11 +307,11 @@ async def test_a_closed_month_is_published_as_a_snapshot_event_with_suppressed_f
     await eventually(arrived, what="report.published.v1 on reporting.snapshots")
     [snapshot] = [e for e in await on_kafka() if e.data.month == MONTH]
     rows = {r["organisation_code"]: r for r in snapshot.data.fft}
-    assert rows["P83004"]["total"] == "*"
-    small = [
-        v for r in snapshot.data.fft for v in [r["total"], *r["answers"].values()] if isinstance(v, int) and 0 < v < 5
-    ]
-    assert small == []
+    assert snapshot.data.formulae["rule_set"] == "nhse-fft-v1"
+    assert rows["P83004"]["total"] == 3 and set(rows["P83004"]["answers"].values()) == {"*"}
+    # What went out on the broker, audited as a consumer would read it: nothing recoverable.
+    received = audit(published_fft(snapshot.data.fft), intervals=True)
+    assert received.checked > 0 and received.findings == []
 
 
 async def projection_rows(sessions) -> dict[str, list[tuple]]:  # type: ignore[no-untyped-def,type-arg]

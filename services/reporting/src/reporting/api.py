@@ -1,24 +1,35 @@
 """HTTP routes for reporting consumers, scoped by the caller's authority. Every figure is
-disclosure-controlled (counts of 1 to 4 people, and what would reveal them, are "*")."""
+published under the rule set nhse-fft-v1 and passes the disclosure audit (counts of 1 to
+4 people, and whatever would reveal them, are "*")."""
 
-import csv
-import io
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
+from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub_shared import correlation
-from hub_shared.auth import Principal, require_scope
+from hub_shared.auth import Principal, TokenVerifier, authenticate, require_scope
 from hub_shared.events import ServiceArea
 from hub_shared.organisations import reference
 from hub_shared.problems import MEDIA_TYPE, Problem
+from reporting import fft_csv as fft_csv_layout
 from reporting import handlers, queries, snapshots
 from reporting.disclosure import shown_count
-from reporting.fft import ANSWERS
+from reporting.publication import RULE_SET
+from reporting.schemas import (
+    CommentPublic,
+    FftReportPublic,
+    ScorecardPublic,
+    SnapshotPublic,
+    ThemeReportPublic,
+    TrendPointPublic,
+)
+
+COOKIE = "hub_token"
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"])
 PROBLEM: dict[str, Any] = {"content": {MEDIA_TYPE: {}}, "description": "RFC 9457 problem details"}
@@ -34,6 +45,24 @@ async def read_session(request: Request) -> AsyncIterator[AsyncSession]:
 
 Session = Annotated[AsyncSession, Depends(read_session)]
 Reader = Annotated[Principal, Depends(require_scope("reports:read"))]
+_cookie = APIKeyCookie(name=COOKIE, auto_error=False, description="The dashboard's sign-in cookie")
+
+
+async def csv_reader(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(HTTPBearer(auto_error=False))],
+    cookie: Annotated[str | None, Depends(_cookie)],
+) -> Principal:
+    """A download is read with the bearer token, or from the dashboard with its sign-in cookie
+    (HttpOnly, SameSite=Strict, so another site cannot make the browser use it)."""
+    if credentials is None and cookie is None:
+        return await require_scope("reports:read")(await authenticate(request, None))
+    token = credentials.credentials if credentials is not None else str(cookie)
+    verifier: TokenVerifier = request.app.state.token_verifier
+    return await require_scope("reports:read")(verifier.verify(token))
+
+
+CsvReader = Annotated[Principal, Depends(csv_reader)]
 Org = Annotated[str, Path(pattern=ODS, description="ODS code: a practice, a place or the ICB")]
 Month = Annotated[str | None, Query(pattern=MONTH, description="YYYY-MM; default all months")]
 
@@ -66,60 +95,32 @@ async def feedback_volume(organisation_code: Org, principal: Reader, session: Se
     return FeedbackVolumePublic(organisation_code=code, received=shown_count(received), organisations_included=included)
 
 
-CSV_COLUMNS = [
-    "Period",
-    "Service area",
-    "Code",
-    "Name",
-    "Level",
-    "Parent code",
-    "Total responses",
-    "Very good",
-    "Good",
-    "Neither good nor poor",
-    "Poor",
-    "Very poor",
-    "Don't know",
-    "Percentage positive",
-    "Percentage negative",
-]
+CSV: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"text/csv": {"schema": {"type": "string"}}}, "description": "CSV, NHS England's layout"}
+}
 
 
 @router.get(
     "/fft/{organisation_code}.csv",
-    responses=ERRORS,
+    responses={**ERRORS, **CSV},
     response_class=Response,
-    summary="The FFT report as CSV, in NHS England's publication layout",
+    summary="The FFT report as CSV, column for column in NHS England's FFT publication layout (nhse-fft-v1)",
 )
 async def fft_csv(
     organisation_code: Org,
-    principal: Reader,
+    principal: CsvReader,
     session: Session,
     month: Month = None,
     service_area: ServiceArea | None = None,
 ) -> Response:
-    report = await fft(organisation_code, principal, session, month, service_area)
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(CSV_COLUMNS)
-    for row in report["rows"]:
-        writer.writerow(
-            [
-                month or "all",
-                service_area.value if service_area else "all",
-                row["organisation_code"],
-                row["name"],
-                row["kind"],
-                row["parent"] or "",
-                row["total"],
-                *[row["answers"][a] for a in ANSWERS],
-                "" if row["pct_positive"] is None else row["pct_positive"],
-                "" if row["pct_negative"] is None else row["pct_negative"],
-            ]
-        )
-    filename = f"fft-{organisation_code.upper()}-{month or 'all'}.csv"
+    code = authorised(principal, organisation_code)
+    filters = queries.FftFilter(month=month, service_area=service_area.value if service_area else None)
+    report = await queries.fft_report(session, reference(), code, filters)
+    filename = f"fft-{code}-{month or 'all'}{'-' + service_area.value if service_area else ''}.csv"
     return Response(
-        out.getvalue(), media_type="text/csv", headers={"Content-Disposition": f'attachment; filename="{filename}"'}
+        fft_csv_layout.write(report["rows"], reference(), month),
+        media_type="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
 
 
@@ -134,20 +135,22 @@ async def fft(
     session: Session,
     month: Month = None,
     service_area: ServiceArea | None = None,
-) -> dict[str, Any]:
+) -> FftReportPublic:
     code = authorised(principal, organisation_code)
     filters = queries.FftFilter(month=month, service_area=service_area.value if service_area else None)
-    return await queries.fft_report(session, reference(), code, filters)
+    return FftReportPublic.model_validate(await queries.fft_report(session, reference(), code, filters))
 
 
 @router.get("/fft/{organisation_code}/trend", responses=ERRORS, summary="% positive by month (NHS England formula)")
-async def fft_trend(organisation_code: Org, principal: Reader, session: Session) -> list[dict[str, Any]]:
-    return await queries.fft_trend(session, reference(), authorised(principal, organisation_code))
+async def fft_trend(organisation_code: Org, principal: Reader, session: Session) -> list[TrendPointPublic]:
+    trend = await queries.fft_trend(session, reference(), authorised(principal, organisation_code))
+    return [TrendPointPublic.model_validate(t) for t in trend]
 
 
 @router.get("/themes/{organisation_code}", responses=ERRORS, summary="Themes and sentiment of free text, with trends")
-async def themes(organisation_code: Org, principal: Reader, session: Session, month: Month = None) -> dict[str, Any]:
-    return await queries.theme_report(session, reference(), authorised(principal, organisation_code), month)
+async def themes(organisation_code: Org, principal: Reader, session: Session, month: Month = None) -> ThemeReportPublic:
+    report = await queries.theme_report(session, reference(), authorised(principal, organisation_code), month)
+    return ThemeReportPublic.model_validate(report)
 
 
 @router.get(
@@ -161,13 +164,15 @@ async def comments(
     session: Session,
     month: Month = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-) -> list[dict[str, Any]]:
-    return await queries.comments(session, reference(), authorised(principal, organisation_code), month, limit)
+) -> list[CommentPublic]:
+    found = await queries.comments(session, reference(), authorised(principal, organisation_code), month, limit)
+    return [CommentPublic.model_validate(c) for c in found]
 
 
 @router.get("/scorecard/{organisation_code}", responses=ERRORS, summary="The involvement scorecard")
-async def scorecard(organisation_code: Org, principal: Reader, session: Session) -> dict[str, Any]:
-    return await queries.scorecard(session, reference(), authorised(principal, organisation_code))
+async def scorecard(organisation_code: Org, principal: Reader, session: Session) -> ScorecardPublic:
+    found = await queries.scorecard(session, reference(), authorised(principal, organisation_code))
+    return ScorecardPublic.model_validate(found)
 
 
 class SnapshotCreate(BaseModel):
@@ -184,8 +189,14 @@ async def publish_snapshot(
     body: SnapshotCreate,
     principal: Annotated[Principal, Depends(require_scope("reports:publish"))],
     session: Session,
-) -> dict[str, Any]:
+) -> SnapshotPublic:
     icb = authorised(principal, next(o.code for o in reference() if o.parent is None))
     event = await snapshots.publish_snapshot(session, reference(), body.month, correlation_id=correlation.current())
     await session.commit()
-    return {"month": event.month, "published_at": event.published_at, "organisation_code": icb, "rows": len(event.fft)}
+    return SnapshotPublic(
+        month=event.month,
+        published_at=event.published_at,
+        organisation_code=icb,
+        rows=len(event.fft),
+        rule_set=RULE_SET,
+    )

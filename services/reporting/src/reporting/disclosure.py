@@ -1,12 +1,23 @@
-"""Disclosure control, following NHS England's FFT publication rules, for every output
-(API, CSV, dashboard and snapshot events).
+"""Which rows (or counts) are suppressed, following NHS England's FFT publication rules
+(``nhsengland/fft_pipeline``, ``src/fft/suppression.py``), for every output.
 
-1. Primary: a count of 1 to 4 is suppressed (shown as ``*``).
-2. Siblings: within each parent, when the smallest non-zero sibling is suppressed, the
-   next smallest is suppressed too, so the hidden value cannot be recovered by
-   subtracting the others from the parent.
-3. Parents: when a parent is suppressed, its two smallest non-zero children are too.
+1. First level: a count of 1 to 4 is suppressed (``apply_first_level_suppression``).
+2. Second level: within each parent, when the smallest non-zero sibling (rank 1) is
+   suppressed, the next smallest (rank 2) is suppressed too, so the hidden value cannot
+   be recovered by subtracting the others from the parent
+   (``apply_second_level_suppression``).
+3. Cascade: when a parent is suppressed, its two smallest non-zero children are too
+   (``apply_cascade_suppression``).
 The rules repeat until nothing changes. Zero is never suppressed (nothing to disclose).
+
+Ties: siblings are ranked by count, then by key (the ODS code, the theme, the answer)
+in ascending order, so of two practices with the same total the one with the lower
+ODS code is rank 1. NHS England ranks with ``rank(method="dense")`` and breaks ties by
+its sort order (names); ours is the same rule with a documented, stable order.
+
+What a suppressed row then *shows* is the publication rule set's business
+(``reporting.publication``), and the disclosure audit (``reporting.disclosure_audit``)
+proves nothing starred can be worked back.
 
 A tree is any nesting of ``Cell``: the ICS total over places over practices, or a total
 over its answer counts, or a theme's mentions over months."""
@@ -23,6 +34,7 @@ class Cell:
     count: int
     children: list["Cell"] = field(default_factory=list)
     suppressed: bool = False
+    reason: str | None = None  # first-level, second-level or cascade
 
     @property
     def shown(self) -> int | str:
@@ -32,6 +44,7 @@ class Cell:
 def _primary(cell: Cell) -> None:
     if 0 < cell.count < SMALLEST_SHOWN:
         cell.suppressed = True
+        cell.reason = "first-level"
     for child in cell.children:
         _primary(child)
 
@@ -41,11 +54,13 @@ def _secondary(cell: Cell) -> bool:
     nonzero = sorted((c for c in cell.children if c.count > 0), key=lambda c: (c.count, c.key))
     if len(nonzero) >= 2 and nonzero[0].suppressed and not any(c.suppressed for c in nonzero[1:]):
         nonzero[1].suppressed = True
+        nonzero[1].reason = "second-level"
         changed = True
     if cell.suppressed:
         for child in nonzero[:2]:
             if not child.suppressed:
                 child.suppressed = True
+                child.reason = "cascade"
                 changed = True
     for child in cell.children:
         changed = _secondary(child) or changed

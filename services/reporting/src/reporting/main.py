@@ -1,5 +1,5 @@
 """Entry points: ``create_app`` for the API and dashboard, and ``cli`` for the image's
-commands (migrate, api, relay, consume, check, replay, publish-snapshot)."""
+commands (migrate, api, relay, consume, check, replay, publish-snapshot, audit)."""
 
 import asyncio
 from pathlib import Path
@@ -7,10 +7,10 @@ from typing import Annotated, Any
 
 import typer
 from fastapi import FastAPI
-from fastapi.staticfiles import StaticFiles
 from faststream.specification import AsyncAPI
 from rich.console import Console
 from rich.progress import Progress
+from rich.table import Table
 
 from hub_shared import correlation
 from hub_shared.consumer import new_broker
@@ -23,10 +23,12 @@ from hub_shared.runtime import cli as service_cli
 from hub_shared.settings import ServiceSettings
 from hub_shared.topics import REPORTING_SNAPSHOTS
 from hub_shared.web import create_service_app
-from reporting import SERVICE_NAME, dashboard, snapshots
+from reporting import SERVICE_NAME, assets, dashboard, snapshots
 from reporting.api import router
 from reporting.consumers import consumers
 from reporting.models import OutboxMessage
+from reporting.monthly_audit import OutputAudit, audit_month
+from reporting.publication import RULE_SET
 from reporting.replay import replay
 from reporting.settings import ReportingSettings
 
@@ -64,7 +66,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     app.state.sessions = sessions
     app.include_router(router)
     app.include_router(dashboard.router)
-    app.mount("/static", StaticFiles(directory=dashboard.STATIC), name="static")
+    assets.mount(app)
     return app
 
 
@@ -120,3 +122,34 @@ def publish_snapshot_command(month: Annotated[str, typer.Argument(help="A closed
 
     asyncio.run(run())
     typer.echo(f"snapshot for {month} staged; the relay publishes it to {REPORTING_SNAPSHOTS.name}")
+
+
+@cli.command("audit")
+def audit_command(month: Annotated[str, typer.Argument(help="The month, YYYY-MM")]) -> None:
+    """Run the disclosure audit over a month's outputs and print what it checked and found.
+    Exits 1 if any starred figure could be worked out."""
+    settings = ReportingSettings()
+    configure_logging(SERVICE_NAME, settings.log_level)
+
+    async def run() -> list[OutputAudit]:
+        engine = create_engine(settings.database_url)
+        try:
+            async with session_factory(engine)() as session:
+                return await audit_month(session, reference(), month)
+        finally:
+            await engine.dispose()
+
+    results = asyncio.run(run())
+    table = Table(title=f"Disclosure audit of {month} under {RULE_SET}")
+    for column in ("output", "starred counts", "extra stars", "recoverable"):
+        table.add_column(column, justify="left" if column == "output" else "right")
+    for r in results:
+        table.add_row(r.output, str(r.starred), str(r.extra), str(len(r.findings)))
+    console = Console()
+    console.print(table)
+    findings = [(r.output, f) for r in results for f in r.findings]
+    for output, f in findings:
+        console.print(f"RECOVERABLE {output}: {f.key[0]} {f.key[1]} = {f.value} ({f.reason})")
+    checked = sum(r.starred for r in results)
+    console.print(f"{len(results)} outputs, {checked} starred counts checked, {len(findings)} recoverable.")
+    raise typer.Exit(1 if findings else 0)

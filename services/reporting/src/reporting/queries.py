@@ -1,5 +1,6 @@
-"""Report queries: figures for an organisation and the organisations under it, with
-disclosure control applied before anything leaves this module."""
+"""Report queries: figures for an organisation and the organisations under it, published
+under the rule set ``nhse-fft-v1`` (``reporting.publication``) and audited before anything
+leaves this module."""
 
 import statistics
 from collections import defaultdict
@@ -10,10 +11,22 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub_shared.organisations import Kind, Organisations
-from reporting.disclosure import SUPPRESSED, Cell, protect, protect_counts, shown_count
-from reporting.fft import ANSWERS, FORMULAE, scores
+from reporting.disclosure import SUPPRESSED
+from reporting.fft import ANSWERS, FORMULAE
 from reporting.models import FeedbackFact, FftCount, FftReturnFact, ResponseFact, ThemeCount
 from reporting.population import population
+from reporting.publication import (
+    MODES,
+    RULE_SET,
+    RULE_SET_SUMMARY,
+    FftTable,
+    OrgFigures,
+    publish_fft,
+    publish_scorecard_counts,
+    publish_themes,
+    trend_input,
+    trend_rows,
+)
 
 
 @dataclass
@@ -22,20 +35,41 @@ class FftFilter:
     service_area: str | None = None
 
 
-async def fft_counts_by_org(session: AsyncSession, codes: list[str], filters: FftFilter) -> dict[str, dict[str, int]]:
-    """Answer counts per organisation code (as counted: merged practices already moved)."""
-    counts: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(ANSWERS, 0))
+CHANNEL_MODES = {"fft_sms": "sms", "fft_online": "online", "fft_paper": "paper", "fft_telephone": "telephone"}
+
+
+@dataclass
+class OrgCounts:
+    answers: dict[str, dict[str, int]]
+    modes: dict[str, dict[str, int]]
+
+
+async def fft_counts_by_org(session: AsyncSession, codes: list[str], filters: FftFilter) -> OrgCounts:
+    """Answer and collection-mode counts per organisation code (as counted: merged practices
+    already moved). An individual submission's mode is its channel (other channels: Other);
+    a monthly return's modes are as returned (a return without them adds to no mode)."""
+    answers: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(ANSWERS, 0))
+    modes: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(MODES, 0))
     query = (
         select(FftCount.organisation_code, FftCount.answer, func.sum(FftCount.responses))
         .where(FftCount.organisation_code.in_(codes))
         .group_by(FftCount.organisation_code, FftCount.answer)
     )
+    channels = (
+        select(FeedbackFact.organisation_code, FeedbackFact.channel, func.count())
+        .where(FeedbackFact.organisation_code.in_(codes), FeedbackFact.fft_answer.is_not(None))
+        .group_by(FeedbackFact.organisation_code, FeedbackFact.channel)
+    )
     if filters.month:
         query = query.where(FftCount.month == filters.month)
+        channels = channels.where(FeedbackFact.month == filters.month)
     if filters.service_area:
         query = query.where(FftCount.service_area == filters.service_area)
+        channels = channels.where(FeedbackFact.service_area == filters.service_area)
     for code, answer, total in (await session.execute(query)).all():
-        counts[code][answer] += int(total)
+        answers[code][answer] += int(total)
+    for code, channel, n in (await session.execute(channels)).all():
+        modes[code][CHANNEL_MODES.get(channel, "other")] += int(n)
     # Monthly returns are general practice FFT: they belong to that service area only.
     if filters.service_area in (None, "general_practice"):
         returns = select(FftReturnFact).where(FftReturnFact.organisation_code.in_(codes))
@@ -43,77 +77,67 @@ async def fft_counts_by_org(session: AsyncSession, codes: list[str], filters: Ff
             returns = returns.where(FftReturnFact.month == filters.month)
         for fact in (await session.scalars(returns)).all():
             for answer, n in fact.answers.items():
-                counts[fact.organisation_code][answer] += int(n)
-    return counts
+                answers[fact.organisation_code][answer] += int(n)
+            for mode, n in (fact.modes or {}).items():
+                if mode in MODES:
+                    modes[fact.organisation_code][mode] += int(n)
+    return OrgCounts(answers, modes)
 
 
-def _tree(
-    organisations: Organisations, code: str, leaf_counts: dict[str, dict[str, int]]
-) -> tuple[Cell, dict[str, dict[str, int]]]:
-    """The organisation's total over its children's totals, and every node's answer counts."""
-    answers: dict[str, dict[str, int]] = {}
+def org_tree(organisations: Organisations, code: str, counts: OrgCounts) -> OrgFigures:
+    """The organisation's figures, everything under it included, over its children's."""
 
-    def build(node: str) -> Cell:
-        own = dict(leaf_counts.get(node, dict.fromkeys(ANSWERS, 0)))
+    def build(node: str) -> OrgFigures:
         children = [build(c.code) for c in organisations if c.parent == node and c.successor is None]
+        answers = dict(counts.answers.get(node, dict.fromkeys(ANSWERS, 0)))
+        modes = dict(counts.modes.get(node, dict.fromkeys(MODES, 0)))
         for child in children:
-            for answer, n in answers[child.key].items():
-                own[answer] += n
-        answers[node] = own
-        return Cell(node, sum(own.values()), children)
+            for a in ANSWERS:
+                answers[a] += child.answers[a]
+            for m in MODES:
+                modes[m] += child.modes[m]
+        return OrgFigures(node, answers, modes, children)
 
-    return build(code), answers
+    return build(code)
 
 
-def _row(organisations: Organisations, cell: Cell, answers: dict[str, int]) -> dict[str, Any]:
-    answer_cells = protect(
-        Cell("total", cell.count, [Cell(a, answers[a]) for a in ANSWERS], suppressed=cell.suppressed)
-    )
-    shown = {c.key: c.shown for c in answer_cells.children}
-    s = scores(answers)
-    org = organisations.get(cell.key)
-    visible = not cell.suppressed
+def _report(table: FftTable, code: str, filters: FftFilter) -> dict[str, Any]:
     return {
-        "organisation_code": cell.key,
-        "name": org.name if org else cell.key,
-        "kind": org.kind.value if org else None,
-        "parent": org.parent if org else None,
-        "total": cell.shown,
-        "answers": shown,
-        "pct_positive": s.pct_positive if visible else SUPPRESSED if s.total else None,
-        "pct_negative": s.pct_negative if visible else SUPPRESSED if s.total else None,
-        "pct_positive_excl_dont_know": s.pct_positive_excl_dont_know if visible else SUPPRESSED if s.total else None,
-        "pct_negative_excl_dont_know": s.pct_negative_excl_dont_know if visible else SUPPRESSED if s.total else None,
+        "organisation_code": code,
+        "month": filters.month,
+        "service_area": filters.service_area,
+        "rule_set": RULE_SET,
+        "suppression": RULE_SET_SUMMARY,
+        "formulae": FORMULAE,
+        "extra_suppression": table.extra_suppression,
+        "audit": {"starred_counts": table.audit.checked, "recoverable": len(table.audit.findings)},
+        "rows": table.rows,
     }
+
+
+async def fft_table(
+    session: AsyncSession,
+    organisations: Organisations,
+    code: str,
+    filters: FftFilter,
+    trend: dict[str, dict[str, int]] | None = None,
+) -> FftTable:
+    """The table under nhse-fft-v1; with ``trend`` (the organisation's answers by month, as the
+    dashboard shows beside it) audited together with that trend."""
+    counts = await fft_counts_by_org(session, organisations.descendants(code), filters)
+    root = org_tree(organisations, code, counts)
+    link = None if filters.service_area else (filters.month or "all")
+    return publish_fft(organisations, root, trend_input(code, trend, link) if trend is not None else None)
 
 
 async def fft_report(
     session: AsyncSession, organisations: Organisations, code: str, filters: FftFilter
 ) -> dict[str, Any]:
-    codes = organisations.descendants(code)
-    counts = await fft_counts_by_org(session, codes, filters)
-    root, answers = _tree(organisations, code, counts)
-    protect(root)
-    rows = []
-
-    def walk(cell: Cell) -> None:
-        rows.append(_row(organisations, cell, answers[cell.key]))
-        for child in cell.children:
-            walk(child)
-
-    walk(root)
-    return {
-        "organisation_code": code,
-        "month": filters.month,
-        "service_area": filters.service_area,
-        "formulae": FORMULAE,
-        "suppression": "NHS England FFT rules: counts 1-4 shown as *",
-        "rows": rows,
-    }
+    return _report(await fft_table(session, organisations, code, filters), code, filters)
 
 
-async def fft_trend(session: AsyncSession, organisations: Organisations, code: str) -> list[dict[str, Any]]:
-    """% positive by month for the organisation (nhse-v1), suppressed months shown as *."""
+async def answers_by_month(session: AsyncSession, organisations: Organisations, code: str) -> dict[str, dict[str, int]]:
+    """The organisation's FFT answers (everything under it, every service area) by month."""
     codes = organisations.descendants(code)
     by_month: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(ANSWERS, 0))
     rows = await session.execute(
@@ -126,23 +150,18 @@ async def fft_trend(session: AsyncSession, organisations: Organisations, code: s
     for fact in (await session.scalars(select(FftReturnFact).where(FftReturnFact.organisation_code.in_(codes)))).all():
         for answer, n in fact.answers.items():
             by_month[fact.month][answer] += int(n)
-    trend = []
-    for month in sorted(by_month):
-        s = scores(by_month[month])
-        small = shown_count(s.total) == SUPPRESSED
-        trend.append(
-            {
-                "month": month,
-                "total": SUPPRESSED if small else s.total,
-                "pct_positive": SUPPRESSED if small else s.pct_positive,
-            }
-        )
-    return trend
+    return dict(by_month)
 
 
-async def theme_report(
+async def fft_trend(session: AsyncSession, organisations: Organisations, code: str) -> list[dict[str, Any]]:
+    """% positive by month for the organisation (nhse-v1 under nhse-fft-v1)."""
+    return trend_rows(await answers_by_month(session, organisations, code))
+
+
+async def theme_counts(
     session: AsyncSession, organisations: Organisations, code: str, month: str | None
-) -> dict[str, Any]:
+) -> tuple[dict[str, tuple[int, float]], dict[str, dict[str, int]]]:
+    """Mentions and summed sentiment by theme (in ``month``, or all), and mentions by month."""
     codes = organisations.descendants(code)
     query = (
         select(ThemeCount.theme, func.sum(ThemeCount.mentions), func.sum(ThemeCount.sentiment_sum))
@@ -152,15 +171,6 @@ async def theme_report(
     if month:
         query = query.where(ThemeCount.month == month)
     totals = {theme: (int(m), float(s)) for theme, m, s in (await session.execute(query)).all()}
-    shown = protect_counts({t: m for t, (m, _) in totals.items()}, total_key="mentions")
-    themes = [
-        {
-            "theme": theme,
-            "mentions": shown[theme],
-            "mean_sentiment": round(s / m, 3) if shown[theme] != SUPPRESSED and m else (SUPPRESSED if m else None),
-        }
-        for theme, (m, s) in sorted(totals.items(), key=lambda kv: -kv[1][0])
-    ]
     by_month_rows = await session.execute(
         select(ThemeCount.month, ThemeCount.theme, func.sum(ThemeCount.mentions))
         .where(ThemeCount.organisation_code.in_(codes))
@@ -169,10 +179,33 @@ async def theme_report(
     by_month: dict[str, dict[str, int]] = defaultdict(dict)
     for m, theme, n in by_month_rows.all():
         by_month[m][theme] = int(n)
-    trend = [
-        {"month": m, **{k: v for k, v in protect_counts(c, "mentions").items()}} for m, c in sorted(by_month.items())
+    return totals, dict(by_month)
+
+
+async def theme_report(
+    session: AsyncSession, organisations: Organisations, code: str, month: str | None
+) -> dict[str, Any]:
+    totals, by_month = await theme_counts(session, organisations, code, month)
+    shown, shown_months, _, report = publish_themes({t: m for t, (m, _) in totals.items()}, by_month, month)
+    themes = [
+        {
+            "theme": theme,
+            "mentions": shown[theme],
+            "mean_sentiment": round(s / m, 3) if shown[theme] != SUPPRESSED and m else (SUPPRESSED if m else None),
+        }
+        for theme, (m, s) in sorted(totals.items(), key=lambda kv: (-kv[1][0], kv[0]))
+        if m
     ]
-    return {"organisation_code": code, "month": month, "taxonomy": "themes-v1", "themes": themes, "trend": trend}
+    trend = [{"month": m, **counts} for m, counts in shown_months.items()]
+    return {
+        "organisation_code": code,
+        "month": month,
+        "taxonomy": "themes-v1",
+        "rule_set": RULE_SET,
+        "audit": {"starred_counts": report.checked, "recoverable": len(report.findings)},
+        "themes": themes,
+        "trend": trend,
+    }
 
 
 async def comments(
@@ -225,7 +258,7 @@ async def scorecard(session: AsyncSession, organisations: Organisations, code: s
         .where(FeedbackFact.organisation_code.in_(codes))
         .group_by(FeedbackFact.channel)
     )
-    channels = protect_counts({c: int(n) for c, n in channel_rows.all()}, total_key="submissions")
+    channel_counts = {c: int(n) for c, n in channel_rows.all()}
     registered = population().registered(practices)
     theme_rows = await session.execute(
         select(ThemeCount.theme).where(ThemeCount.organisation_code.in_(codes)).distinct()
@@ -234,12 +267,16 @@ async def scorecard(session: AsyncSession, organisations: Organisations, code: s
     responses = (await session.scalars(select(ResponseFact).where(ResponseFact.organisation_code.in_(codes)))).all()
     themes_answered = {r.theme for r in responses if r.theme} & themes_raised
     total_volume = volume + return_responses
-    small = shown_count(total_volume) == SUPPRESSED
+    counted, _, counts_audit = publish_scorecard_counts(channel_counts, volume, return_responses)
+    channels = {c: counted[f"channel:{c}"] for c in channel_counts}
+    small = counted["feedback_volume"] == SUPPRESSED
     return {
         "organisation_code": code,
-        "feedback_volume": SUPPRESSED if small else total_volume,
-        "individual_submissions": shown_count(volume),
-        "fft_return_responses": shown_count(return_responses),
+        "rule_set": RULE_SET,
+        "audit": {"starred_counts": counts_audit.checked, "recoverable": len(counts_audit.findings)},
+        "feedback_volume": counted["feedback_volume"],
+        "individual_submissions": counted["individual_submissions"],
+        "fft_return_responses": counted["fft_return_responses"],
         "registered_patients": registered,
         "rate_per_1000_registered": (
             SUPPRESSED if small else round(1000 * total_volume / registered, 1) if registered else None

@@ -1,5 +1,8 @@
-"""Report snapshots: when a month closes, the ICS's disclosure-controlled figures for it
-go out as a report.published.v1 event (through the outbox) for downstream consumers."""
+"""Report snapshots: when a month closes, the ICS's figures for it, published under the rule
+set nhse-fft-v1 and audited like every other output, go out as a report.published.v1
+event (through the outbox) for downstream consumers. The rule set's name and summary
+travel in ``formulae`` (``rule_set``, ``suppression``); each FFT row says why it is starred
+(``suppression``, ``extra_suppression``)."""
 
 from datetime import UTC, datetime
 
@@ -13,6 +16,7 @@ from hub_shared.topics import REPORTING_SNAPSHOTS
 from reporting import SERVICE_NAME
 from reporting.fft import FORMULAE
 from reporting.models import OutboxMessage, PublishedSnapshot
+from reporting.publication import RULE_SET, RULE_SET_SUMMARY
 from reporting.queries import FftFilter, fft_report, theme_report
 
 
@@ -33,7 +37,11 @@ async def publish_snapshot(
     themes = await theme_report(session, organisations, icb, month)
     now = datetime.now(UTC)
     event = ReportPublishedV1(
-        month=month, published_at=now, formulae=FORMULAE, fft=fft["rows"], themes=themes["themes"]
+        month=month,
+        published_at=now,
+        formulae={**FORMULAE, "rule_set": RULE_SET, "suppression": RULE_SET_SUMMARY},
+        fft=fft["rows"],
+        themes=themes["themes"],
     )
     session.add(PublishedSnapshot(month=month, published_at=now))
     add_event(
