@@ -6,9 +6,9 @@ in .state/dashboard-1280.png and .state/dashboard-390.png; /docs is Swagger UI s
 locally."""
 
 import asyncio
-import os
 import csv
 import io
+import os
 import shutil
 import socket
 from itertools import product
