@@ -19,6 +19,7 @@ import notification.main
 import reporting.main
 from hub_shared import migrations
 from hub_shared.auth import SCOPES, DevKeys
+from hub_shared.logging import configure_logging
 from hub_shared.runtime import ServiceDefinition
 
 # Every service the hub ships: a new service is covered by adding it here.
@@ -89,6 +90,7 @@ def live_service(
         **{**limits, **overrides},
     )
     migrations.upgrade(service.migrations_dir, settings.database_url)
+    configure_logging(name)  # as `<service> api` does (JSON unless on a terminal)
     port = free_port()
     with serve(service.create_app(settings), port):
         yield LiveService(name, f"http://127.0.0.1:{port}", settings)

@@ -272,3 +272,11 @@ async def test_responses_and_fft_returns_reach_kafka(hub: Hub) -> None:
         )
 
     await eventually(both_published, what="feedback.responded and feedback.fft_return on Kafka")
+
+
+async def test_a_nul_character_is_a_field_error_on_postgresql_not_a_500(hub: Hub) -> None:
+    """Found by the contract tests: PostgreSQL text cannot hold NUL, and the driver's error
+    escaped as a 500 (after seconds of traceback rendering)."""
+    response = await hub.post_feedback("P81002", text="before\u0000after")
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"][0]["type"] == "nul_character"

@@ -23,7 +23,11 @@ def configure_logging(service: str, level: str = "INFO") -> None:
     renderer: structlog.types.Processor
     console = wants_console()
     if console:
-        renderer = structlog.dev.ConsoleRenderer(colors=os.environ.get("NO_COLOR") is None)
+        # Plain tracebacks: rich's, with every frame's locals, take seconds to render and
+        # fill screens with request bodies.
+        renderer = structlog.dev.ConsoleRenderer(
+            colors=os.environ.get("NO_COLOR") is None, exception_formatter=structlog.dev.plain_traceback
+        )
     else:
         renderer = structlog.processors.JSONRenderer()
     structlog.configure(

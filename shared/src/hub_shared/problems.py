@@ -103,6 +103,17 @@ def install(app: FastAPI) -> None:
         return problem_response(Problem(exc.status_code, str(exc.detail), headers=headers), request)
 
     async def _dependency_down(request: Request, exc: Exception) -> JSONResponse:
+        if isinstance(exc, sa_exc.DataError) and "NUL (0x00)" in str(exc.orig):
+            # PostgreSQL text cannot hold a NUL character; no one means to send one.
+            return problem_response(
+                Problem(
+                    422,
+                    "Invalid request",
+                    "Text may not contain the NUL character (\\u0000).",
+                    errors=[{"field": "(body)", "message": "contains the NUL character", "type": "nul_character"}],
+                ),
+                request,
+            )
         if not is_transient(exc):
             raise exc  # a bug, not an outage: the 500 handler below logs it
         # The request was not applied: a retry (Idempotency-Key makes it safe) will succeed.
