@@ -136,3 +136,12 @@ async def test_the_asyncapi_document_tells_the_truth_about_the_ingress(client, s
     published = schemas[received.rsplit("/", 1)[-1]]
     assert published["properties"]["type"] == {"const": "feedback.received.v1"}
     assert "correlationid" in published["properties"] and "tenant" in published["required"]
+
+
+@pytest.mark.parametrize("body", ["h\U000318e9\r\U00017dc6".encode(), b'"unterminated\r\nPractice Code', b"a\x00b"])
+async def test_an_upload_that_is_not_csv_is_a_problem_not_a_500(client, keys, body) -> None:  # type: ignore[no-untyped-def]
+    response = await client.post(
+        "/v1/fft-returns/uploads", content=body, headers={**auth(keys, "01A"), "Content-Type": "text/csv"}
+    )
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"] == "application/problem+json"

@@ -146,8 +146,22 @@ class FftReturnRow(BaseModel):
 
 
 def read_rows(content: str) -> list[dict[str, str]]:
-    """Rows keyed by canonical column names; refuses a file whose header lacks a column."""
-    reader = csv.reader(io.StringIO(content.lstrip("\ufeff")))
+    """Rows keyed by canonical column names; refuses a file whose header lacks a column,
+    or that is not CSV at all (422, never a 500)."""
+    try:
+        return _read_rows(content)
+    except csv.Error as exc:
+        raise Problem(
+            422,
+            "Not a CSV file",
+            f"The file could not be read as CSV: {exc}.",
+            errors=[{"field": "(body)", "message": str(exc), "type": "csv"}],
+        ) from exc
+
+
+def _read_rows(content: str) -> list[dict[str, str]]:
+    # newline="": the csv module's own line handling (a bare \r is a line end, as in Excel's files).
+    reader = csv.reader(io.StringIO(content.lstrip("\ufeff"), newline=""))
     try:
         header = next(reader)
     except StopIteration:
