@@ -18,18 +18,19 @@ help:
 	@echo "make infra-up   start the local Kafka broker and PostgreSQL only"
 	@echo "make infra-down stop them"
 
-WEB := services/reporting/web
+# Front-end assets (NHS.UK frontend, axe-core) of the services that serve pages.
+WEB := services/reporting/web services/membership/web
 
 # What the system must have first (Python's venv, a JDK, Maven, npm...): installed when run as
 # root on Debian, otherwise named. `make run` needs less than `make test`.
 PROFILE ?= test
 
-$(STAMP): requirements-dev.txt shared/pyproject.toml services/*/pyproject.toml $(WEB)/package-lock.json
+$(STAMP): requirements-dev.txt shared/pyproject.toml services/*/pyproject.toml $(addsuffix /package-lock.json,$(WEB))
 	@deploy/prerequisites.sh run
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -r requirements-dev.txt
-	npm ci --prefix $(WEB) --no-audit --no-fund --loglevel=error
+	for web in $(WEB); do npm ci --prefix $$web --no-audit --no-fund --loglevel=error || exit 1; done
 	@touch $@
 
 install: $(STAMP)

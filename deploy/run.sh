@@ -86,7 +86,7 @@ for port in 8001 8002 8003 8004; do
   done
 done
 
-hub seed --intake-url http://127.0.0.1:8001
+hub seed --intake-url http://127.0.0.1:8001 --membership-url http://127.0.0.1:8002
 token="$(hub token --org 01A --ttl 86400)"
 sleep 2  # let the seeded events' log lines pass, so that the banner is the last thing printed
 cat > "$banner_file" <<INFO
@@ -94,13 +94,17 @@ cat > "$banner_file" <<INFO
   ICS Engagement Hub is running.
 
   feedback-intake  http://127.0.0.1:8001/docs   (AsyncAPI: /asyncapi.json)
-  membership       http://127.0.0.1:8002/docs
+  membership       http://127.0.0.1:8002/docs   (join as a patient partner: http://127.0.0.1:8002/join)
   notification     http://127.0.0.1:8003/docs
   reporting        http://127.0.0.1:8004/docs
   dashboard        http://127.0.0.1:8004/dashboard  (sign in with the token below)
   Kafka            $KAFKA_BOOTSTRAP_SERVERS
   mail sink        smtp://127.0.0.1:$HUB_SMTP_PORT  -> $HUB_MAIL_DIR (Maildir)
+  mailbox          http://127.0.0.1:8003/mailbox  (every email the hub sent; follow its links)
+  email templates  http://127.0.0.1:8003/templates
   dead letters     .venv/bin/hub dlq list feedback.events
+  emails to send   .venv/bin/hub contacts links you@example.org   (confirmation and other links,
+                   from the contacts topic until the notification service sends them)
 
   A token for Northvale Place (01A), valid for a day (another: .venv/bin/hub token --org 02B):
 

@@ -28,10 +28,17 @@ COMPOSE = yaml.safe_load((REPO / "compose.yaml").read_text())["services"]
 INFRASTRUCTURE = {"kafka", "postgres", "mail"}
 
 
-def cli_commands(service: ServiceDefinition) -> set[str]:
-    from hub_shared.runtime import cli
+CLIS = {
+    "feedback-intake": feedback_intake.main.cli,
+    "membership": membership.main.cli,
+    "notification": notification.main.cli,  # adds `worker` to the common commands
+    "reporting": reporting.main.cli,
+}
 
-    return {c.name or c.callback.__name__ for c in cli(service).registered_commands if c.callback}
+
+def cli_commands(service: ServiceDefinition) -> set[str]:
+    """The commands of the service's own CLI (its entry point), common and its own."""
+    return {c.name or c.callback.__name__ for c in CLIS[service.name].registered_commands if c.callback}
 
 
 def env_names(settings_type: type[BaseSettings]) -> set[str]:

@@ -1,6 +1,7 @@
 """The hub wired in-process against the real broker and real PostgreSQL: intake's API,
-outbox relay and consumers; membership's API and pages, relay and consumer; reporting's
-consumer, relay and API. Only HTTP transport is in-process."""
+outbox relay and consumers; membership's API and pages, relay and consumer; notification's
+API and pages, relay, consumer and sending worker, against a real SMTP server (aiosmtpd)
+the fixture starts; reporting's consumer, relay and API. Only HTTP transport is in-process."""
 
 import asyncio
 import time
@@ -14,6 +15,7 @@ import pytest_asyncio
 
 import feedback_intake.main as intake_main
 import membership.main as membership_main
+import notification.main as notification_main
 import reporting.main as reporting_main
 from feedback_intake.consumers import consumers as intake_consumers
 from feedback_intake.models import OutboxMessage
@@ -24,10 +26,14 @@ from hub_shared.consumer import new_broker
 from hub_shared.db import create_engine, session_factory
 from hub_shared.organisations import reference
 from hub_shared.outbox import OutboxRelay
-from hub_shared.testing import KafkaUnderTest
+from hub_shared.testing import KafkaUnderTest, SmtpSink
 from membership.consumers import consumers as membership_consumers
 from membership.models import OutboxMessage as MembershipOutbox
 from membership.settings import MembershipSettings
+from notification.consumers import consumers as notification_consumers
+from notification.models import OutboxMessage as NotificationOutbox
+from notification.settings import NotificationSettings
+from notification.worker import Worker
 from reporting.consumers import consumers as reporting_consumers
 from reporting.models import OutboxMessage as ReportingOutbox
 from reporting.settings import ReportingSettings
@@ -53,6 +59,10 @@ class Hub:
     membership_settings: MembershipSettings
     membership_sessions: Any
     intake_sessions: Any
+    notification: httpx.AsyncClient | None = None
+    notification_settings: NotificationSettings | None = None
+    notification_sessions: Any = None
+    smtp: SmtpSink | None = None
 
     def token(self, org: str, scopes: list[str] = ALL_SCOPES) -> dict[str, str]:
         token = self.keys.issue(
@@ -101,16 +111,31 @@ async def hub(kafka: KafkaUnderTest, new_postgres_database, tmp_path_factory) ->
     intake_settings = IntakeSettings(database_url=new_postgres_database("intake"), **common)
     reporting_settings = ReportingSettings(database_url=new_postgres_database("reporting"), **common)
     membership_settings = MembershipSettings(
-        database_url=new_postgres_database("membership"), public_rate_limit="1000/minute", **common
+        database_url=new_postgres_database("membership"),
+        public_rate_limit="1000/minute",
+        public_response_floor_ms=20,
+        **common,
     )
     migrations.upgrade(intake_main.MIGRATIONS, intake_settings.database_url)
     migrations.upgrade(membership_main.MIGRATIONS, membership_settings.database_url)
     migrations.upgrade(reporting_main.MIGRATIONS, reporting_settings.database_url)
+    smtp = SmtpSink().start()
+    notification_settings = NotificationSettings(
+        database_url=new_postgres_database("notification"),
+        public_base_url="http://notification",
+        smtp_port=smtp.port,
+        retry_base_seconds=0.2,
+        worker_idle_seconds=0.05,
+        farewell_grace_seconds=1,
+        **common,
+    )
+    migrations.upgrade(notification_main.MIGRATIONS, notification_settings.database_url)
     await kafka_admin.create_topics(kafka.bootstrap_servers)
 
     intake_app = intake_main.create_app(intake_settings)
     reporting_app = reporting_main.create_app(reporting_settings)
     membership_app = membership_main.create_app(membership_settings)
+    notification_app = notification_main.create_app(notification_settings)
 
     relay_engine = create_engine(intake_settings.database_url)
     relay = OutboxRelay(
@@ -143,6 +168,20 @@ async def hub(kafka: KafkaUnderTest, new_postgres_database, tmp_path_factory) ->
     )
     membership_relay_task = asyncio.create_task(membership_relay.run())
     membership_consumer_engine = create_engine(membership_settings.database_url)
+    notification_relay_engine = create_engine(notification_settings.database_url)
+    notification_relay = OutboxRelay(
+        session_factory(notification_relay_engine),
+        NotificationOutbox,
+        kafka.bootstrap_servers,
+        client_id="test-notification-relay",
+        idle_poll=0.05,
+        max_backoff=1.0,
+    )
+    notification_relay_task = asyncio.create_task(notification_relay.run())
+    notification_consumer_engine = create_engine(notification_settings.database_url)
+    notification_worker_engine = create_engine(notification_settings.database_url)
+    worker = Worker(notification_settings, session_factory(notification_worker_engine), name="test-worker")
+    worker_task = asyncio.create_task(worker.run())
 
     consumer_engine = create_engine(reporting_settings.database_url)
     intake_consumer_engine = create_engine(intake_settings.database_url)
@@ -151,6 +190,7 @@ async def hub(kafka: KafkaUnderTest, new_postgres_database, tmp_path_factory) ->
         *reporting_consumers(reporting_settings, session_factory(consumer_engine)),
         *intake_consumers(intake_settings, session_factory(intake_consumer_engine)),
         *membership_consumers(membership_settings, session_factory(membership_consumer_engine)),
+        *notification_consumers(notification_settings, session_factory(notification_consumer_engine)),
     ]:
         consumer.register(broker)
     await broker.start()
@@ -161,6 +201,9 @@ async def hub(kafka: KafkaUnderTest, new_postgres_database, tmp_path_factory) ->
         httpx.AsyncClient(
             transport=httpx.ASGITransport(app=membership_app), base_url="http://membership"
         ) as membership,
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=notification_app), base_url="http://notification"
+        ) as notification,
     ):
         yield Hub(
             intake,
@@ -175,11 +218,20 @@ async def hub(kafka: KafkaUnderTest, new_postgres_database, tmp_path_factory) ->
             membership_settings=membership_settings,
             membership_sessions=membership_app.state.sessions,
             intake_sessions=intake_app.state.sessions,
+            notification=notification,
+            notification_settings=notification_settings,
+            notification_sessions=notification_app.state.sessions,
+            smtp=smtp,
         )
 
     relay.stop()
     reporting_relay.stop()
     membership_relay.stop()
+    notification_relay.stop()
+    worker.stop()
+    await notification_relay_task
+    await worker_task
+    smtp.stop()
     await relay_task
     await reporting_relay_task
     await membership_relay_task
@@ -190,6 +242,10 @@ async def hub(kafka: KafkaUnderTest, new_postgres_database, tmp_path_factory) ->
         intake_consumer_engine,
         membership_relay_engine,
         membership_consumer_engine,
+        notification_relay_engine,
+        notification_consumer_engine,
+        notification_worker_engine,
+        notification_app.state.engine,
         intake_app.state.engine,
         reporting_app.state.engine,
         membership_app.state.engine,

@@ -217,3 +217,23 @@ async def search_everywhere(hub: Hub, member_id: str) -> None:
             blob = (r.key or b"") + r.value + json.dumps(r.headers).encode()
             for trace in TRACES:
                 assert trace.encode() not in blob, f"{trace!r} was carried on {topic}"
+
+
+async def test_the_scorecard_counts_members_from_real_events(hub: Hub) -> None:
+    for n in range(5):
+        person = {**PERSON, "email": f"scorecard{n}@example.org", "practice_code": "P81010", "phone": None}
+        assert (await hub.membership.post("/v1/join", json=person)).status_code == 202
+        confirm = await card(hub, person["email"], "confirm_join")
+        r = await hub.membership.post("/v1/confirm", json={"token": token_of(confirm["message"]["links"]["confirm"])})
+        assert r.status_code == 200
+
+    async def counted() -> bool:
+        r = await hub.reporting.get("/v1/reports/scorecard/P81010", headers=hub.token("01A"))
+        return bool(r.json()["membership"]["members"] == 5)
+
+    await eventually(counted, what="reporting's scorecard to count 5 members at P81010")
+    r = await hub.reporting.get("/v1/reports/scorecard/P81010", headers=hub.token("01A"))
+    measures = r.json()["membership"]
+    assert measures["members_per_1000_registered"] > 0
+    band = next(b for b in measures["representation"]["bands"] if (b["age_band"], b["sex"]) == ("25_34", "male"))
+    assert band["members"] == 5

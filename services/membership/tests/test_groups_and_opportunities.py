@@ -209,3 +209,19 @@ async def test_a_response_tells_contributors_and_interested_group_members_once_e
     assert people == sorted([(contributor, "contributor"), (interested, "group_interest"), (hb_token, "contributor")])
     cards = [c["data"] for c in await outbox(app, "membership.contacts") if "data" in c]
     assert sum(1 for c in cards if (c["message"] or {}).get("kind") == "update_due") == 3
+
+
+async def test_leaving_gives_a_booked_place_to_the_longest_waiting(client, app, keys) -> None:
+    a, a_prefs = await join_and_confirm(client, app, email="a@example.org")
+    b, _ = await join_and_confirm(client, app, email="b@example.org")
+    opp = (await client.post("/v1/opportunities", json=opportunity(), headers=auth(keys, "01A"))).json()
+    for email in ("a@example.org", "b@example.org"):
+        token = token_of((await last_card(app, email))["message"]["links"]["reply"])
+        await client.post("/v1/invitations/reply", json={"token": token, "answer": "yes"})
+    assert (await client.post("/v1/me/leave", params={"token": a_prefs})).status_code == 200
+    summary = (await client.get(f"/v1/opportunities/{opp['id']}", headers=auth(keys, "01A"))).json()
+    assert (summary["booked"], summary["waiting_list"]) == (1, 0)
+    assert (await last_card(app, "b@example.org"))["message"]["kind"] == "place_offered"
+    answered = await events_of(app, "invitation.answered.v1")
+    assert (answered[-1]["data"]["member_id"], answered[-1]["data"]["place"]) == (b, "booked")
+    assert a != b

@@ -152,8 +152,71 @@ async def test_public_forms_are_rate_limited(client, app) -> None:
     assert codes == [202, 202, 202, 429]
 
 
+async def test_public_pages_are_rate_limited_too(client, app) -> None:
+    from hub_shared.ratelimit import RateLimit
+
+    app.state.public_rate_limit = RateLimit("2/minute")
+    codes = [(await client.post("/link", data={"email": f"y{i}@example.org"})).status_code for i in range(3)]
+    assert codes == [303, 303, 429]
+    limited = await client.post("/join", data={"email": "z@example.org"})
+    assert limited.status_code == 429 and "Too many attempts" in limited.text and limited.headers["retry-after"]
+
+
 async def test_oversized_bodies_get_413(client) -> None:
     r = await client.post(
         "/v1/join", content=b"{" + b" " * (70 * 1024) + b"}", headers={"content-type": "application/json"}
     )
     assert r.status_code == 413
+
+
+async def test_asyncapi_documents_every_published_event_and_the_consumed_one(client) -> None:
+    document = (await client.get("/asyncapi.json")).json()
+    channels = set(document["channels"])
+    for event_type in (
+        "member.joined.v1",
+        "member.confirmed.v1",
+        "member.preferences_changed.v1",
+        "member.left.v1",
+        "member.erased.v1",
+        "member.group_membership_changed.v1",
+        "opportunity.published.v1",
+        "invitation.issued.v1",
+        "invitation.answered.v1",
+        "attendance.recorded.v1",
+        "member.update_due.v1",
+        "member.contact.v1",
+        "membership.updates",
+    ):
+        assert event_type in channels
+
+
+async def test_a_hear_back_address_can_be_forgotten_by_its_link(client, app) -> None:
+    from membership.links import Purpose
+
+    token = (await client.post("/v1/hear-back", json={"email": "stop@example.org"})).json()["contact_token"]
+    stop = token_of(app.state.links.url(Purpose.HEAR_BACK_STOP, t=token))
+    assert (await client.post("/v1/hear-back/stop", json={"token": stop})).json() == {"status": "stopped"}
+    assert await outbox(app, MEMBERSHIP_CONTACTS.name) == [{"tombstone": True, "key": token}]
+    async with app.state.sessions() as session:
+        rows = (await session.execute(text("SELECT * FROM hear_back_contact"))).all()
+    assert rows == []
+    assert (
+        await client.post("/v1/hear-back/stop", json={"token": stop[:-2] + ("yy" if stop.endswith("xx") else "xx")})
+    ).status_code == 400
+
+
+async def test_a_new_email_address_counts_only_once_confirmed_from_it(client, app) -> None:
+    member_id, token = await join_and_confirm(client, app)
+    r = await client.patch("/v1/me", params={"token": token}, json={"email": "ada.new@example.org"})
+    assert r.status_code == 200 and r.json()["email"] == "ada@example.org"  # not yet
+    card = await last_card(app, "ada@example.org")
+    assert card["message"]["kind"] == "confirm_new_email" and card["message"]["to"] == "ada.new@example.org"
+    confirm = token_of(card["message"]["links"]["confirm"])
+    r = await client.post("/v1/email/confirm", json={"token": confirm})
+    assert r.status_code == 200 and r.json() == {"member_id": member_id, "email": "ada.new@example.org"}
+    assert (await last_card(app))["email"] == "ada.new@example.org"
+    assert (await client.post("/v1/email/confirm", json={"token": confirm})).status_code == 410
+    # Joining again with the old address now makes a new, separate pending member.
+    await client.post("/v1/join", json=JOIN)
+    async with app.state.sessions() as session:
+        assert len((await session.scalars(select(Member))).all()) == 2

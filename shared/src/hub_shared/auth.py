@@ -31,6 +31,8 @@ SCOPES = {
     "members:read": "see your area's members (never their contact details), groups and opportunities",
     "members:manage": "manage your groups and their members, import PPG lists",
     "opportunities:write": "publish engagement opportunities and record attendance",
+    "notifications:read": "see the emails sent for your organisation and what became of them (never addresses)",
+    "notifications:manage": "brand your organisation's emails and preview templates",
 }
 
 

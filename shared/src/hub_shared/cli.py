@@ -17,13 +17,17 @@ from hub_shared import demo, kafka_admin
 from hub_shared.auth import SCOPES, DevKeys
 from hub_shared.organisations import Kind, reference
 from hub_shared.settings import ServiceSettings
-from hub_shared.topics import ALL_TOPICS, SOURCE_TOPICS, dead_letter
+from hub_shared.topics import ALL_TOPICS, MEMBERSHIP_CONTACTS, SOURCE_TOPICS, dead_letter
 
 app = typer.Typer(help="ICS Engagement Hub operator commands.", no_args_is_help=True, pretty_exceptions_enable=False)
 topics_app = typer.Typer(help="Kafka topics.", no_args_is_help=True)
 dlq_app = typer.Typer(help="Dead letters: inspect and replay.", no_args_is_help=True)
 app.add_typer(topics_app, name="topics")
 app.add_typer(dlq_app, name="dlq")
+contacts_app = typer.Typer(
+    help="The restricted contacts topic: the emails membership asks notification to send.", no_args_is_help=True
+)
+app.add_typer(contacts_app, name="contacts")
 console = Console(stderr=True)
 T = TypeVar("T")
 
@@ -184,15 +188,78 @@ def dlq_replay(
     console.print(f"replayed {len(letters)} dead letter(s) to {topic}")
 
 
+def _contact_messages(emails: set[str] | None = None) -> list[dict[str, Any]]:
+    """Contact cards with a message, oldest first (tombstones and other addresses skipped)."""
+    settings = ServiceSettings()
+    records = _kafka(kafka_admin.read_all(settings.kafka_bootstrap_servers, MEMBERSHIP_CONTACTS.name))
+    cards = []
+    for record in sorted(records, key=lambda r: json.loads(r.value)["time"] if r.value else ""):
+        if not record.value:
+            continue
+        data = json.loads(record.value)["data"]
+        if data.get("message") and (emails is None or data["email"] in emails):
+            cards.append(data)
+    return cards
+
+
+@contacts_app.command("links")
+def contacts_links(email: Annotated[str, typer.Argument(help="The address the email would go to")]) -> None:
+    """Show the emails membership asked to send to an address, with their links (until the
+    notification service sends them, this is how you follow a confirmation link locally)."""
+    cards = _contact_messages({email.strip().lower()})
+    if not cards:
+        console.print(f"no messages for {email} on {MEMBERSHIP_CONTACTS.name} (yet)")
+        raise typer.Exit(1)
+    for card in cards:
+        message = card["message"]
+        typer.echo(f"{message['kind']}:")
+        for name, url in message.get("links", {}).items():
+            typer.echo(f"  {name}: {url}")
+
+
+def _confirm_links(emails: set[str], timeout: float = 60.0) -> dict[str, str]:
+    """The newest confirmation link per address, waiting for the relay to publish them."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    links: dict[str, str] = {}
+    while time.monotonic() < deadline:
+        for card in _contact_messages(emails):
+            if "confirm" in card["message"].get("links", {}):
+                links[card["email"]] = card["message"]["links"]["confirm"]
+        if set(links) >= emails:
+            break
+        time.sleep(0.5)
+    return links
+
+
 @app.command()
 def seed(
     intake_url: Annotated[str, typer.Option(help="feedback-intake's base URL")] = "http://127.0.0.1:8001",
+    membership_url: Annotated[
+        str | None, typer.Option(help="membership's base URL: also seed groups, members and an opportunity")
+    ] = None,
     per_practice: Annotated[int, typer.Option(help="Feedback items per active practice")] = 5,
     keys_dir: KeysDir = DEFAULT_KEYS,
 ) -> None:
-    """Post demo feedback for every active practice of the demo ICS through the intake API."""
+    """Post demo feedback for every active practice of the demo ICS through the intake API
+    (and, given --membership-url, demo patient partners through membership's API)."""
     settings = ServiceSettings()
     keys = DevKeys(keys_dir).ensure()
+    if membership_url:
+
+        def token_for(org: str) -> str:
+            return keys.issue(
+                organisation=org,
+                scopes=list(SCOPES),
+                issuer=settings.jwt_issuer,
+                audience=settings.jwt_audience,
+            )
+
+        summary = demo.seed_membership(
+            membership_url, token_for, _confirm_links, progress=lambda step: console.print(f"membership: {step}")
+        )
+        console.print(f"membership seeded: {json.dumps(summary)}")
     token = keys.issue(
         organisation=demo.ICB_CODE,
         scopes=["feedback:write"],

@@ -15,6 +15,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -168,3 +169,73 @@ class TcpProxy:
                 self._open.discard(dst)
 
         await asyncio.gather(pipe(reader, upstream_writer), pipe(upstream_reader, writer))
+
+
+class SmtpSink:
+    """A real SMTP server in-process (aiosmtpd, on its own thread), keeping what it
+    received for tests to read. ``refuse`` maps part of an address to an SMTP reply for
+    RCPT (e.g. ``{"bounce": "550 5.1.1 No such user"}``); ``hold`` makes DATA wait, with
+    the message already kept, until the test sets it (the window between the relay
+    accepting a message and the sender recording the answer)."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self.messages: list[Any] = []
+        self.refuse: dict[str, str] = {}
+        self.hold: threading.Event | None = None
+        self.arrived = threading.Event()
+        self.port = 0
+        self._controller: Any = None
+
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: Any) -> str:
+        for fragment, reply in self.refuse.items():
+            if fragment in address:
+                return reply
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        from email import policy
+        from email.parser import BytesParser
+
+        self.messages.append(
+            BytesParser(policy=policy.default).parsebytes(envelope.original_content or envelope.content)
+        )
+        self.arrived.set()
+        if self.hold is not None:
+            await asyncio.get_running_loop().run_in_executor(None, self.hold.wait)
+        return "250 Message accepted for delivery"
+
+    def start(self, **controller: Any) -> "SmtpSink":
+        """``controller``: aiosmtpd Controller/SMTP options (``tls_context`` with
+        ``require_starttls``, ``ssl_context`` for implicit TLS, ``authenticator`` with
+        ``auth_required``)."""
+        import socket
+
+        from aiosmtpd.controller import Controller
+
+        if not self.port:
+            with socket.socket() as probe:
+                probe.bind(("127.0.0.1", 0))
+                self.port = probe.getsockname()[1]
+        self._controller = Controller(self, hostname="127.0.0.1", port=self.port, **controller)
+        self._controller.start()
+        return self
+
+    def stop(self) -> None:
+        if self._controller is not None:
+            if self.hold is not None:
+                self.hold.set()
+            self._controller.stop()
+            self._controller = None
+
+    def to(self, address: str) -> list[Any]:
+        return [m for m in self.messages if m["To"] == address]
+
+
+@pytest.fixture
+def smtp_sink() -> Iterator[SmtpSink]:
+    sink = SmtpSink().start()
+    yield sink
+    sink.stop()

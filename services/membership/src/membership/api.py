@@ -2,8 +2,11 @@
 client address; a member acts on themselves only through a signed link; place and
 practice teams call with a bearer token and see no contact details."""
 
+import asyncio
+import time
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -62,6 +65,18 @@ async def public_limit(request: Request) -> None:
     await request.app.state.public_rate_limit.check(f"public:{client}")
 
 
+@asynccontextmanager
+async def steady_timing(request: Request) -> AsyncIterator[None]:
+    """Answer no sooner than the configured floor, so known and unknown addresses take
+    the same time."""
+    started = time.monotonic()
+    try:
+        yield
+    finally:
+        floor = request.app.state.settings.public_response_floor_ms / 1000
+        await asyncio.sleep(max(0.0, floor - (time.monotonic() - started)))
+
+
 def staff(scope: str, limited: bool = False):  # type: ignore[no-untyped-def]
     check = require_scope(scope)
 
@@ -100,18 +115,19 @@ LinkToken = Annotated[str, Query(min_length=10, max_length=2000, description="Th
 @router.post("/join", status_code=202, responses=ERRORS, tags=["joining"], summary="Join (pending until confirmed)")
 async def join(body: JoinRequest, request: Request, session: Session, _limit: Public) -> JSONResponse:
     settings = request.app.state.settings
-    try:
-        await members.join(
-            session,
-            body,
-            source=ConsentSource.API,
-            links=links_of(request),
-            wording_version=settings.consent_wording_version,
-            correlation_id=correlation.current(),
-        )
-        await session.commit()
-    except IntegrityError:
-        await session.rollback()  # the same address joining twice at once: one member, same answer
+    async with steady_timing(request):
+        try:
+            await members.join(
+                session,
+                body,
+                source=ConsentSource.API,
+                links=links_of(request),
+                wording_version=settings.consent_wording_version,
+                correlation_id=correlation.current(),
+            )
+            await session.commit()
+        except IntegrityError:
+            await session.rollback()  # the same address joining twice at once: one member, same answer
     return JSONResponse(CHECK_EMAIL, status_code=202)
 
 
@@ -127,10 +143,23 @@ async def confirm(body: TokenBody, request: Request, session: Session) -> dict[s
     return {"member_id": str(member.id), "status": member.status}
 
 
+@router.post("/email/confirm", responses=ERRORS, tags=["preference centre"], summary="Confirm a new email address")
+async def confirm_new_email(body: TokenBody, request: Request, session: Session) -> dict[str, Any]:
+    try:
+        member = await members.confirm_new_email(
+            session, body.token, links=links_of(request), correlation_id=correlation.current()
+        )
+    except LinkProblem as exc:
+        raise link_problem(exc) from exc
+    await commit(session)
+    return {"member_id": str(member.id), "email": member.email}
+
+
 @router.post("/links", status_code=202, responses=ERRORS, tags=["joining"], summary="Send me a fresh link")
 async def fresh_link(body: EmailOnly, request: Request, session: Session, _limit: Public) -> JSONResponse:
-    await members.request_link(session, body.email, links=links_of(request), correlation_id=correlation.current())
-    await commit(session)
+    async with steady_timing(request):
+        await members.request_link(session, body.email, links=links_of(request), correlation_id=correlation.current())
+        await commit(session)
     return JSONResponse(CHECK_EMAIL, status_code=202)
 
 
@@ -162,6 +191,16 @@ async def confirm_hear_back(body: TokenBody, request: Request, session: Session)
     return {"contact_token": contact.token, "confirmed": True}
 
 
+@router.post("/hear-back/stop", responses=ERRORS, tags=["hearing back"], summary="Stop hearing back; forget me")
+async def stop_hearing_back(body: TokenBody, request: Request, session: Session) -> dict[str, str]:
+    try:
+        await members.stop_hearing_back(session, body.token, links=links_of(request))
+    except LinkProblem as exc:
+        raise link_problem(exc) from exc
+    await commit(session)
+    return {"status": "stopped"}
+
+
 async def _me(session: AsyncSession, request: Request, token: str, lock: bool = False) -> Member:
     try:
         return await members.member_from_link(session, token, links_of(request), lock=lock)
@@ -187,7 +226,7 @@ async def change_me(body: PreferencesUpdate, token: LinkToken, request: Request,
 @router.post("/me/leave", responses=ERRORS, tags=["preference centre"], summary="Leave: all contact stops")
 async def leave(token: LinkToken, request: Request, session: Session) -> dict[str, str]:
     member = await _me(session, request, token, lock=True)
-    await members.leave(session, member, correlation_id=correlation.current())
+    await members.leave(session, member, links=links_of(request), correlation_id=correlation.current())
     await commit(session)
     return {"status": "left"}
 
@@ -195,7 +234,7 @@ async def leave(token: LinkToken, request: Request, session: Session) -> dict[st
 @router.post("/me/erase", responses=ERRORS, tags=["preference centre"], summary="Erase me everywhere")
 async def erase(token: LinkToken, request: Request, session: Session) -> dict[str, str]:
     member = await _me(session, request, token, lock=True)
-    await members.erase(session, member, correlation_id=correlation.current())
+    await members.erase(session, member, links=links_of(request), correlation_id=correlation.current())
     await commit(session)
     return {"status": "erased"}
 

@@ -1,19 +1,21 @@
-"""Subscriptions: 'you said, we did' responses, to tell the right people."""
+"""Subscriptions: 'you said, we did' responses, to tell the right people; unsubscribes and
+refused addresses from notification, to stop contact."""
 
 from functools import partial
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub_shared.consumer import EventConsumer
-from hub_shared.events import FeedbackRespondedV1
+from hub_shared.events import FeedbackRespondedV1, RecipientSuppressedV1, UnsubscribeReceivedV1
 from hub_shared.settings import ServiceSettings
-from hub_shared.topics import FEEDBACK_EVENTS
-from membership.handlers import updates
+from hub_shared.topics import FEEDBACK_EVENTS, NOTIFICATION_EVENTS
+from membership.handlers import contact_outcomes, updates
 from membership.links import links_from
 from membership.models import InboxMessage
 from membership.settings import MembershipSettings
 
 GROUP = "membership.updates"
+CONTACT_OUTCOMES_GROUP = "membership.contact-outcomes"  # unsubscribes and refused addresses
 
 
 def consumers(settings: ServiceSettings, sessions: async_sessionmaker[AsyncSession]) -> list[EventConsumer]:
@@ -29,5 +31,19 @@ def consumers(settings: ServiceSettings, sessions: async_sessionmaker[AsyncSessi
             inbox_model=InboxMessage,
             max_attempts=settings.consumer_max_attempts,
             backoff_seconds=settings.consumer_backoff_seconds,
-        )
+        ),
+        EventConsumer(
+            group=CONTACT_OUTCOMES_GROUP,
+            topics=[NOTIFICATION_EVENTS.name],
+            handlers={
+                UnsubscribeReceivedV1.event_type: partial(contact_outcomes.on_unsubscribed, links=links_from(settings)),
+                RecipientSuppressedV1.event_type: partial(
+                    contact_outcomes.on_recipient_suppressed, links=links_from(settings)
+                ),
+            },
+            sessions=sessions,
+            inbox_model=InboxMessage,
+            max_attempts=settings.consumer_max_attempts,
+            backoff_seconds=settings.consumer_backoff_seconds,
+        ),
     ]

@@ -20,6 +20,8 @@ class Purpose(StrEnum):
     PREFERENCES = "preferences"
     REPLY = "reply"
     HEAR_BACK = "hear-back"
+    HEAR_BACK_STOP = "hear-back-stop"
+    NEW_EMAIL = "new-email"
 
 
 PATHS = {
@@ -27,6 +29,8 @@ PATHS = {
     Purpose.PREFERENCES: "/preferences",
     Purpose.REPLY: "/reply",
     Purpose.HEAR_BACK: "/hear-back/confirm",
+    Purpose.HEAR_BACK_STOP: "/hear-back/stop",
+    Purpose.NEW_EMAIL: "/email/confirm",
 }
 
 
@@ -49,7 +53,7 @@ class Links:
         return URLSafeTimedSerializer(self.secret, salt=f"membership.{purpose.value}")
 
     def token(self, purpose: Purpose, **claims: Any) -> str:
-        if purpose in (Purpose.CONFIRM, Purpose.HEAR_BACK):
+        if purpose in (Purpose.CONFIRM, Purpose.HEAR_BACK, Purpose.NEW_EMAIL):
             claims["j"] = secrets.token_urlsafe(16)  # single use
         return str(self._serializer(purpose).dumps(claims))
 
@@ -77,5 +81,7 @@ def links_from(settings: MembershipSettings) -> Links:
             Purpose.HEAR_BACK: timedelta(days=settings.confirm_link_days),
             Purpose.PREFERENCES: timedelta(days=settings.preferences_link_days),
             Purpose.REPLY: timedelta(days=settings.preferences_link_days),
+            Purpose.HEAR_BACK_STOP: timedelta(days=settings.preferences_link_days),
+            Purpose.NEW_EMAIL: timedelta(days=settings.confirm_link_days),
         },
     )

@@ -8,7 +8,7 @@ from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub_shared.events import Bands, ContactMessage, MemberContactV1, MessageKind, new_envelope
-from hub_shared.organisations import reference
+from hub_shared.organisations import Kind, reference
 from hub_shared.outbox import add_event, add_tombstone
 from hub_shared.topics import MEMBERSHIP_CONTACTS, MEMBERSHIP_EVENTS
 from membership import SERVICE_NAME
@@ -47,6 +47,11 @@ def tenant_of(member: Member) -> str:
     return member.practice_code
 
 
+def icb_code() -> str:
+    """The tenant of what belongs to no practice (hear-back contacts): the ICB."""
+    return next(o.code for o in reference() if o.kind is Kind.ICB)
+
+
 def place_of(practice_code: str) -> str | None:
     return reference().place_of(practice_code)
 
@@ -60,6 +65,7 @@ def contact_card(
     kind: MessageKind | None = None,
     reference_id: str | None = None,
     extra_links: dict[str, str] | None = None,
+    to: str | None = None,
 ) -> None:
     """The member's current contact card on the compacted topic, with the email to send."""
     assert member.email is not None, "a member without contact details has no card"
@@ -68,7 +74,7 @@ def contact_card(
         message_links = dict(extra_links or {})
         if member.status == "active":
             message_links.setdefault("preferences", links.url(Purpose.PREFERENCES, m=str(member.id)))
-        message = ContactMessage(kind=kind, reference=reference_id, links=message_links)
+        message = ContactMessage(kind=kind, to=to, reference=reference_id, links=message_links)
     card = MemberContactV1(
         member_id=member.id,
         name=member.name,
@@ -100,7 +106,7 @@ def hear_back_card(
         message=ContactMessage(kind=kind, reference=reference_id, links=links or {}) if kind else None,
     )
     envelope = new_envelope(
-        card, source=SERVICE_NAME, subject=contact.token, tenant="QZZ", correlation_id=correlation_id
+        card, source=SERVICE_NAME, subject=contact.token, tenant=icb_code(), correlation_id=correlation_id
     )
     add_event(session, OutboxMessage, envelope, MEMBERSHIP_CONTACTS.name)
 

@@ -75,6 +75,12 @@ def known_organisation(value: str) -> str:
     return code
 
 
+def consented(value: bool) -> bool:
+    if not value:
+        raise ValueError("Tick the box to agree to be contacted")
+    return value
+
+
 def nonblank(value: str) -> str:
     value = " ".join(value.split())
     if not value:
@@ -113,14 +119,10 @@ class JoinRequest(BaseModel):
     interests: list[ServiceArea] = Field(default_factory=list, max_length=20)
     group_ids: list[uuid.UUID] = Field(default_factory=list, max_length=20, description="Groups to join")
     demographics: Demographics = Field(default_factory=Demographics)
-    consent_to_contact: bool = Field(description="Must be true: the person agreed to be contacted")
+    consent_to_contact: Annotated[bool, AfterValidator(consented)] = Field(
+        description="Must be true: the person agreed to be contacted"
+    )
     consent_wording_version: str | None = Field(None, max_length=40, description="Default: the current wording")
-
-    @model_validator(mode="after")
-    def _consented(self) -> Self:
-        if not self.consent_to_contact:
-            raise ValueError("consent_to_contact: Tick the box to agree to be contacted")
-        return self
 
 
 class EmailOnly(BaseModel):
@@ -138,6 +140,7 @@ class TokenBody(BaseModel):
 class PreferencesUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
+    email: Email | None = Field(None, description="A new address takes effect once confirmed from that address")
     name: Name | None = None
     phone: Phone | None = None
     postcode: Postcode | None = None

@@ -20,6 +20,9 @@ class MembershipSettings(ServiceSettings):
     consent_wording_version: str = "2026-11"
     # Public forms (join, fresh link, hear back): per client address.
     public_rate_limit: str = "20/minute"
+    # Joining and fresh-link answers take at least this long, whether or not the address is
+    # known, so their timing does not tell (the known-address path does less work).
+    public_response_floor_ms: int = 250
     # Staff calls: per organisation.
     rate_limit: str = "1200/minute"
     rate_limit_storage: str = "memory://"

@@ -1,5 +1,8 @@
-"""Entry points: ``create_app`` for the API and ``cli`` for the image's commands."""
+"""Entry points: ``create_app`` for the API and pages, and ``cli`` for the image's
+commands (migrate, api, relay, consume, worker, check)."""
 
+import asyncio
+import signal
 from pathlib import Path
 from typing import Any
 
@@ -8,37 +11,80 @@ from faststream.specification import AsyncAPI
 
 from hub_shared.consumer import new_broker
 from hub_shared.db import create_engine, session_factory
+from hub_shared.events import NotificationStatusChangedV1, RecipientSuppressedV1, UnsubscribeReceivedV1
+from hub_shared.logging import configure_logging
 from hub_shared.runtime import ServiceDefinition
 from hub_shared.runtime import cli as service_cli
 from hub_shared.settings import ServiceSettings
+from hub_shared.topics import NOTIFICATION_EVENTS
 from hub_shared.web import create_service_app
-from notification import SERVICE_NAME
+from notification import SERVICE_NAME, pages
+from notification.api import router
+from notification.consumers import consumers
+from notification.links import unsubscribe_links
 from notification.models import OutboxMessage
 from notification.settings import NotificationSettings
+from notification.worker import Worker
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
+ENVELOPE = "CloudEvents 1.0, structured JSON; extensions tenant (ODS code) and correlationid."
+PUBLISHED = (
+    (NotificationStatusChangedV1, "notification id", "Every change of an email's state in the ledger."),
+    (RecipientSuppressedV1, "member id or contact token", "The relay refused an address for good (5xx)."),
+    (UnsubscribeReceivedV1, "member id or contact token", "One-click unsubscribe: stop non-transactional email."),
+)
 
 
-def asyncapi(settings: ServiceSettings) -> dict[str, Any]:
+def asyncapi(settings: NotificationSettings, sessions: Any) -> dict[str, Any]:
     broker = new_broker(settings.kafka_bootstrap_servers, client_id=SERVICE_NAME)
-    return AsyncAPI(broker, title=f"{SERVICE_NAME} events", version="1.0.0").to_specification().to_jsonable()  # type: ignore[no-any-return]
+    for consumer in consumers(settings, sessions):
+        consumer.register(broker)
+    for model, key, what in PUBLISHED:
+        broker.publisher(
+            NOTIFICATION_EVENTS.name,
+            title=model.event_type,  # type: ignore[attr-defined]
+            description=f"{ENVELOPE} Type {model.event_type}; key = {key}. {what} Ids only, never an address.",  # type: ignore[attr-defined]
+            schema=model,
+        )
+    document: dict[str, Any] = (
+        AsyncAPI(broker, title=f"{SERVICE_NAME} events", version="1.0.0").to_specification().to_jsonable()
+    )
+    return document
 
 
 def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     settings = settings or NotificationSettings()
+    assert isinstance(settings, NotificationSettings)
     engine = create_engine(settings.database_url)
+    sessions = session_factory(engine)
     app = create_service_app(
         title="ICS Engagement Hub — notification",
         description=(
-            "Email to patient partners: invitations and 'you said, we did'. "
-            "(Notification capabilities arrive with their issue; this release serves health, readiness and documents.)"
+            "Every email a patient partner should get, exactly once, and none they shouldn't. Place and practice "
+            "teams list and filter the ledger of their own sends (never addresses), brand their sign-off and preview "
+            "templates; people unsubscribe with one click (RFC 8058). Errors are RFC 9457 problem documents."
         ),
         settings=settings,
         engine=engine,
-        asyncapi=lambda: asyncapi(settings),
+        asyncapi=lambda: asyncapi(settings, sessions),
     )
-    app.state.sessions = session_factory(engine)
+    app.state.sessions = sessions
+    app.state.unsubscribe_links = unsubscribe_links(settings)
+    app.include_router(router)
+    app.include_router(pages.router)
     return app
+
+
+async def run_worker(settings: NotificationSettings) -> None:
+    engine = create_engine(settings.database_url)
+    worker = Worker(settings, session_factory(engine))
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, worker.stop)  # finish the email in hand and record it, then stop
+    try:
+        await worker.run()
+    finally:
+        await engine.dispose()
 
 
 SERVICE = ServiceDefinition(
@@ -47,5 +93,14 @@ SERVICE = ServiceDefinition(
     migrations_dir=MIGRATIONS,
     create_app=create_app,
     outbox_model=OutboxMessage,
+    consumers=consumers,
 )
 cli = service_cli(SERVICE)
+
+
+@cli.command()
+def worker() -> None:
+    """Send due emails over SMTP (safe to run several at once)."""
+    settings = NotificationSettings()
+    configure_logging(SERVICE_NAME, settings.log_level)
+    asyncio.run(run_worker(settings))

@@ -23,7 +23,7 @@ from hub_shared.runtime import cli as service_cli
 from hub_shared.settings import ServiceSettings
 from hub_shared.topics import REPORTING_SNAPSHOTS
 from hub_shared.web import create_service_app
-from reporting import SERVICE_NAME, assets, dashboard, snapshots
+from reporting import SERVICE_NAME, assets, dashboard, notification_measures, snapshots
 from reporting.api import router
 from reporting.consumers import consumers
 from reporting.models import OutboxMessage
@@ -65,6 +65,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     )
     app.state.sessions = sessions
     app.include_router(router)
+    app.include_router(notification_measures.router)
     app.include_router(dashboard.router)
     assets.mount(app)
     return app

@@ -94,6 +94,48 @@ class PublishedSnapshot(Base):
     published_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
+class MemberFact(Base):
+    """A patient partner as reporting needs them: where they are registered, their bands,
+    their status. A pseudonymous id only; the row goes when the member is erased."""
+
+    __tablename__ = "member_fact"
+
+    member_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    practice_code: Mapped[str | None] = mapped_column(String(10), index=True, nullable=True)
+    place_code: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    status: Mapped[str] = mapped_column(String(20))  # pending, active, left
+    age_band: Mapped[str | None] = mapped_column(String(30), nullable=True)
+    sex: Mapped[str | None] = mapped_column(String(30), nullable=True)
+    ethnic_group: Mapped[str | None] = mapped_column(String(50), nullable=True)
+
+
+class GroupMemberFact(Base):
+    """Current memberships of groups (PPGs, co-production groups, the scheme)."""
+
+    __tablename__ = "group_member_fact"
+
+    group_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    member_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, index=True)
+    group_kind: Mapped[str] = mapped_column(String(20))
+    organisation_code: Mapped[str] = mapped_column(String(10), index=True)
+    active: Mapped[bool] = mapped_column(Boolean)
+
+
+class InvitationFact(Base):
+    """An invitation and what came of it, with no member id: it outlives erasure as an
+    anonymous statistic. Attendance keeps the attendee's bands as they were then."""
+
+    __tablename__ = "invitation_fact"
+
+    invitation_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    organisation_code: Mapped[str] = mapped_column(String(10), index=True)  # who published the opportunity
+    practice_code: Mapped[str | None] = mapped_column(String(10), index=True, nullable=True)  # the invitee's
+    answer: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    attended: Mapped[bool] = mapped_column(Boolean, default=False)
+    age_band: Mapped[str | None] = mapped_column(String(30), nullable=True)
+    sex: Mapped[str | None] = mapped_column(String(30), nullable=True)
+
+
 class InboxMessage(InboxMixin, Base):
     pass
 
@@ -102,4 +144,13 @@ class OutboxMessage(OutboxMixin, Base):
     pass
 
 
-PROJECTIONS = (FeedbackFact, FftCount, FftReturnFact, ThemeCount, ResponseFact)
+PROJECTIONS = (
+    FeedbackFact,
+    FftCount,
+    FftReturnFact,
+    ThemeCount,
+    ResponseFact,
+    MemberFact,
+    GroupMemberFact,
+    InvitationFact,
+)

@@ -29,6 +29,14 @@ class Population:
                 out[band] += patients
         return dict(out)
 
+    def by_band_and_sex(self, practices: list[str]) -> dict[tuple[str, str], int]:
+        wanted = set(practices)
+        out: dict[tuple[str, str], int] = defaultdict(int)
+        for (practice, band, sex), patients in self._by_band.items():
+            if practice in wanted:
+                out[(band, sex)] += patients
+        return dict(out)
+
 
 @cache
 def population() -> Population:

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hub_shared.organisations import Kind, Organisations
 from reporting.disclosure import SUPPRESSED
 from reporting.fft import ANSWERS, FORMULAE
+from reporting.membership_measures import membership_scorecard
 from reporting.models import FeedbackFact, FftCount, FftReturnFact, ResponseFact, ThemeCount
 from reporting.population import population
 from reporting.publication import (
@@ -297,8 +298,8 @@ async def scorecard(session: AsyncSession, organisations: Organisations, code: s
                 [(r.earliest_feedback_at.date() if r.earliest_feedback_at else None, r.changed_at) for r in responses]
             ),
         },
+        "membership": await membership_scorecard(session, organisations, code),
         "pending_measures": {
-            "members_vs_registered_population": "awaits membership events",
             "invitations_and_email_reach": "awaits notification events",
         },
     }

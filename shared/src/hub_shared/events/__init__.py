@@ -56,6 +56,12 @@ from hub_shared.events.membership import (
     UpdateDueV1,
     YesNoUnsaid,
 )
+from hub_shared.events.notification import (
+    DeliveryStatus,
+    NotificationStatusChangedV1,
+    RecipientSuppressedV1,
+    UnsubscribeReceivedV1,
+)
 
 __all__ = [
     "AUTHORIZATION_HEADER",
@@ -67,6 +73,7 @@ __all__ = [
     "Channel",
     "ConsentSource",
     "ContactMessage",
+    "DeliveryStatus",
     "Demographics",
     "Envelope",
     "EthnicGroup",
@@ -91,15 +98,18 @@ __all__ = [
     "MemberLeftV1",
     "MemberPreferencesChangedV1",
     "MessageKind",
+    "NotificationStatusChangedV1",
     "OpportunityKind",
     "OpportunityPublishedV1",
     "Place",
+    "RecipientSuppressedV1",
     "ReportPublishedV1",
     "ResponseStatus",
     "ReviewDecision",
     "ServiceArea",
     "Sex",
     "TriageFlag",
+    "UnsubscribeReceivedV1",
     "UpdateDueV1",
     "YesNoUnsaid",
     "decode",

@@ -38,6 +38,11 @@ from hub_shared.events.membership import (
     OpportunityPublishedV1,
     UpdateDueV1,
 )
+from hub_shared.events.notification import (
+    NotificationStatusChangedV1,
+    RecipientSuppressedV1,
+    UnsubscribeReceivedV1,
+)
 
 EVENT_TYPES: dict[str, type[BaseModel]] = {
     model.event_type: model  # type: ignore[attr-defined]
@@ -61,6 +66,9 @@ EVENT_TYPES: dict[str, type[BaseModel]] = {
         AttendanceRecordedV1,
         UpdateDueV1,
         MemberContactV1,
+        NotificationStatusChangedV1,
+        RecipientSuppressedV1,
+        UnsubscribeReceivedV1,
     )
 }
 

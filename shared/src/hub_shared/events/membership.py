@@ -217,6 +217,7 @@ class MessageKind(StrEnum):
     ALREADY_MEMBER = "already_member"
     FRESH_LINK = "fresh_link"
     CONFIRM_HEAR_BACK = "confirm_hear_back"
+    CONFIRM_NEW_EMAIL = "confirm_new_email"
     INVITATION = "invitation"
     PLACE_OFFERED = "place_offered"
     UPDATE_DUE = "update_due"
@@ -229,6 +230,7 @@ class ContactMessage(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     kind: MessageKind
+    to: str | None = Field(None, description="Send to this address instead of the card's (a new one to confirm)")
     reference: str | None = Field(None, description="The invitation, response or opportunity it is about")
     links: dict[str, str] = Field(default_factory=dict)
 

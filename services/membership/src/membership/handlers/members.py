@@ -275,6 +275,17 @@ async def update_preferences(
         raise Problem(409, "You have left", "Join again to choose what you hear about.")
     changes = update.model_dump(exclude_unset=True)
     contact_changed = False
+    if update.email is not None and update.email != member.email:
+        url = links.url(Purpose.NEW_EMAIL, m=str(member.id), e=update.email)
+        contact_card(
+            session,
+            member,
+            links,
+            correlation_id=correlation_id,
+            kind=MessageKind.CONFIRM_NEW_EMAIL,
+            to=update.email,
+            extra_links={"confirm": url},
+        )
     for field in ("name", "phone", "postcode"):
         if field in changes and changes[field] != getattr(member, field):
             setattr(member, field, changes[field])
@@ -312,11 +323,15 @@ async def update_preferences(
     return member
 
 
-async def leave(session: AsyncSession, member: Member, *, correlation_id: str) -> Member:
+async def leave(session: AsyncSession, member: Member, *, links: Links, correlation_id: str) -> Member:
     """All contact stops at once: contact details are dropped (here and, by tombstone, on
-    the contacts topic); the bands and practice stay as anonymous statistics."""
+    the contacts topic); the bands and practice stay as anonymous statistics. Booked
+    places go to whoever waits longest."""
+    from membership.handlers.opportunities import release_places  # opportunities builds on members
+
     if member.status == "left":
         return member
+    await release_places(session, member.id, links=links, correlation_id=correlation_id)
     today = date.today()
     for membership, group in await active_groups(session, member):
         membership.left_on = today
@@ -336,10 +351,14 @@ async def leave(session: AsyncSession, member: Member, *, correlation_id: str) -
     return member
 
 
-async def erase(session: AsyncSession, member: Member, *, correlation_id: str) -> None:
+async def erase(session: AsyncSession, member: Member, *, links: Links, correlation_id: str) -> None:
     """Forget the person: their rows here, their cards on the contacts topic (tombstone),
     and, by ``member.erased.v1``, every other service's links to them."""
+    from membership.handlers.opportunities import release_places
+
     member_id = member.id
+    await release_places(session, member_id, links=links, correlation_id=correlation_id)
+    await session.flush()
     tenant = tenant_of(member)
     await session.execute(delete(Invitation).where(Invitation.member_id == member_id))
     await session.execute(delete(GroupMembership).where(GroupMembership.member_id == member_id))
@@ -380,3 +399,31 @@ async def confirm_hear_back(session: AsyncSession, token: str, *, links: Links, 
         contact.confirmed_at = datetime.now(UTC)
         hear_back_card(session, contact, correlation_id=correlation_id)
     return contact
+
+
+async def stop_hearing_back(session: AsyncSession, token: str, *, links: Links) -> None:
+    """Forget a hear-back address: the row here and, by tombstone, its card on the topic.
+    Feedback keeps the token, which now leads nowhere."""
+    claims = links.load(Purpose.HEAR_BACK_STOP, token)
+    contact = await session.get(HearBackContact, str(claims["t"]), with_for_update=True)
+    if contact is None:
+        return  # already forgotten
+    await session.delete(contact)
+    await forget_contact_cards(session, contact.token)
+
+
+async def confirm_new_email(session: AsyncSession, token: str, *, links: Links, correlation_id: str) -> Member:
+    """The new address was confirmed from that address: it replaces the old one."""
+    claims = links.load(Purpose.NEW_EMAIL, token)
+    member = await session.get(Member, uuid.UUID(str(claims["m"])), with_for_update=True)
+    if member is None or member.status != "active":
+        raise LinkProblem("invalid")
+    await use_once(session, claims)
+    new_email = str(claims["e"])
+    holder = await member_by_email(session, new_email)
+    if holder is not None and holder.id != member.id:
+        # Only the owner of that address can get here, so saying so reveals nothing new.
+        raise Problem(409, "Address in use", "That address already has a membership: leave that one first.")
+    member.email = new_email
+    contact_card(session, member, links, correlation_id=correlation_id)
+    return member

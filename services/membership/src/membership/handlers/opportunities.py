@@ -275,6 +275,22 @@ async def _offer_next_place(
     )
 
 
+async def release_places(session: AsyncSession, member_id: uuid.UUID, *, links: Links, correlation_id: str) -> None:
+    """Someone leaving gives up their booked places at what has not closed yet; each goes
+    to the longest-waiting person."""
+    now = datetime.now(UTC)
+    booked = (
+        await session.scalars(
+            select(Invitation).where(Invitation.member_id == member_id, Invitation.place == Place.BOOKED.value)
+        )
+    ).all()
+    for invitation in booked:
+        opportunity = await session.get(Opportunity, invitation.opportunity_id, with_for_update=True)
+        invitation.place = None
+        if opportunity is not None and opportunity.starts_at.replace(tzinfo=opportunity.starts_at.tzinfo or UTC) > now:
+            await _offer_next_place(session, opportunity, links=links, correlation_id=correlation_id)
+
+
 async def managed_opportunity(session: AsyncSession, principal: Principal, opportunity_id: uuid.UUID) -> Opportunity:
     opportunity = await session.get(Opportunity, opportunity_id)
     if opportunity is None or not reference().may_act_for(principal.organisation, opportunity.organisation_code):

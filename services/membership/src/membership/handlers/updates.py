@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub_shared.events import Envelope, FeedbackRespondedV1, GroupKind, MessageKind, UpdateDueV1
 from hub_shared.organisations import reference
-from membership.links import Links
+from membership.links import Links, Purpose
 from membership.models import Group, GroupMembership, HearBackContact, Member
 from membership.publishing import contact_card, emit, hear_back_card, tenant_of
 
@@ -104,4 +104,5 @@ async def on_feedback_responded(session: AsyncSession, envelope: Envelope, links
                 correlation_id=envelope.correlation_id,
                 kind=MessageKind.UPDATE_DUE,
                 reference_id=str(data.response_id),
+                links={"stop": links.url(Purpose.HEAR_BACK_STOP, t=contact.token)},
             )

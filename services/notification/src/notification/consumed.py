@@ -1,0 +1,283 @@
+"""Applying what membership and feedback-intake publish: the contact cards (notification's
+own copy of recipients, and the emails membership asks it to send), erasure, what
+invitations and updates are about, and replies (which get an acknowledgement and, for a
+booked place, a reminder before the event)."""
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from aiokafka.structs import ConsumerRecord
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hub_shared.consumer import PermanentFailure
+from hub_shared.events import (
+    Answer,
+    DeliveryStatus,
+    Envelope,
+    FeedbackRespondedV1,
+    InvitationAnsweredV1,
+    InvitationIssuedV1,
+    MemberConfirmedV1,
+    MemberContactV1,
+    MemberErasedV1,
+    MemberLeftV1,
+    OpportunityPublishedV1,
+    Place,
+)
+from hub_shared.logging import get_logger
+from hub_shared.topics import MEMBERSHIP_CONTACTS
+from notification import kinds, ledger
+from notification.models import InvitationRef, Notification, Opportunity, Recipient, ResponseContent
+from notification.publishing import PENDING, move
+from notification.settings import NotificationSettings
+
+log = get_logger(__name__)
+
+
+def _recipient_kind(card: MemberContactV1) -> str:
+    return "member" if card.member_id is not None else "hear_back"
+
+
+async def on_contact_card(session: AsyncSession, envelope: Envelope, settings: NotificationSettings) -> None:
+    card = envelope.data
+    assert isinstance(card, MemberContactV1)
+    key = envelope.subject or str(card.member_id or card.contact_token)
+    now = datetime.now(UTC)
+    recipient = await session.get(Recipient, key, with_for_update=True)
+    if recipient is None:
+        recipient = Recipient(key=key, kind=_recipient_kind(card), confirmed=False, updated_at=now)
+        session.add(recipient)
+    if recipient.suppressed_at is not None and card.contactable and recipient.email != card.email:
+        recipient.suppressed_at = None  # a new address: the old one's refusal no longer applies
+        recipient.suppression_reason = None
+    recipient.member_id = card.member_id
+    recipient.email = card.email
+    recipient.name = card.name
+    recipient.organisation_code = envelope.tenant
+    recipient.frequency = card.frequency.value
+    recipient.contactable = card.contactable
+    recipient.confirmed = recipient.confirmed or card.contactable
+    recipient.updated_at = now
+    await session.flush()
+    if card.message is None:
+        return
+    kind = kinds.FROM_MEMBERSHIP.get(card.message.kind)
+    if kind is None:
+        log.warning("no email for this message kind", message_kind=card.message.kind)
+        return
+    await ledger.queue(
+        session,
+        settings,
+        dedupe_key=f"{envelope.id}:{key}",
+        kind=kind,
+        recipient=recipient,
+        recipient_key=key,
+        recipient_kind=recipient.kind,
+        member_id=card.member_id,
+        organisation_code=await _sender(session, kind, card.message.reference, envelope.tenant),
+        reference=card.message.reference,
+        links=card.message.links,
+        farewell_address=card.email if kind in kinds.FAREWELLS else None,
+    )
+
+
+async def _sender(session: AsyncSession, kind: str, reference: str | None, fallback: str) -> str:
+    """The organisation an email is sent for: the opportunity's or the response's when known
+    (the worker settles it at send time otherwise), else the member's practice."""
+    try:
+        ref = uuid.UUID(reference) if reference else None
+    except ValueError:
+        ref = None
+    if ref is not None and kind in (kinds.INVITATION, kinds.PLACE_OFFERED, kinds.REMINDER, kinds.REPLY_RECEIVED):
+        opportunity = await session.get(Opportunity, ref)
+        if opportunity is not None:
+            return opportunity.organisation_code
+    if ref is not None and kind == kinds.UPDATE:
+        response = await session.get(ResponseContent, ref)
+        if response is not None:
+            return response.organisation_code
+    return fallback
+
+
+async def on_contact_tombstone(
+    session: AsyncSession, record: ConsumerRecord, reason: str, settings: NotificationSettings
+) -> None:
+    """A null value on the compacted contacts topic: the person's card is gone (they left
+    or were erased). Anything else that is not a valid event is dead-lettered."""
+    if record.topic != MEMBERSHIP_CONTACTS.name or record.value is not None or record.key is None:
+        raise PermanentFailure(reason)
+    key = record.key.decode()
+    recipient = await session.get(Recipient, key)
+    if recipient is not None and recipient.kind == "member":
+        # Whichever of the tombstone and member.left.v1 / member.erased.v1 comes first
+        # queues the goodbye; it waits a few seconds so an erasure can say so.
+        await farewell(session, recipient, kinds.LEFT, settings)
+    await erase_recipient(session, key, "erased")
+
+
+async def farewell(session: AsyncSession, recipient: Recipient, kind: str, settings: NotificationSettings) -> None:
+    """One goodbye per member (left, or erased), sent from an address the ledger keeps only
+    until the email is final. Never to an address nobody confirmed."""
+    if not recipient.confirmed:
+        return
+    dedupe_key = f"farewell:{recipient.key}"
+    pending = await session.scalar(select(Notification).where(Notification.dedupe_key == ledger.dedupe(dedupe_key)))
+    if pending is not None:
+        if kind == kinds.ERASED and pending.status in PENDING:
+            pending.kind = kinds.ERASED
+        return
+    await ledger.queue(
+        session,
+        settings,
+        dedupe_key=dedupe_key,
+        kind=kind,
+        recipient=recipient,
+        recipient_key=recipient.key,
+        recipient_kind=recipient.kind,
+        member_id=recipient.member_id,
+        organisation_code=recipient.organisation_code or "QZZ",
+        farewell_address=recipient.email,
+        due_at=datetime.now(UTC) + timedelta(seconds=settings.farewell_grace_seconds),
+    )
+
+
+async def erase_recipient(session: AsyncSession, key: str, reason: str) -> None:
+    await ledger.withhold_pending(session, key, reason)
+    await session.execute(delete(Recipient).where(Recipient.key == key))
+    await session.execute(delete(InvitationRef).where(InvitationRef.member_id == _uuid_or_none(key)))
+    await ledger.forget(session, key)
+
+
+def _uuid_or_none(key: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(key)
+    except ValueError:
+        return None
+
+
+async def on_member_confirmed(session: AsyncSession, envelope: Envelope) -> None:
+    data = envelope.data
+    assert isinstance(data, MemberConfirmedV1)
+    recipient = await session.get(Recipient, str(data.member_id), with_for_update=True)
+    if recipient is not None:
+        recipient.confirmed = True
+
+
+async def on_member_left(session: AsyncSession, envelope: Envelope, settings: NotificationSettings) -> None:
+    data = envelope.data
+    assert isinstance(data, MemberLeftV1)
+    key = str(data.member_id)
+    recipient = await session.get(Recipient, key, with_for_update=True)
+    if recipient is None:
+        return  # the tombstone came first and queued the goodbye
+    recipient.left_at = data.left_at
+    await ledger.withhold_pending(session, key, "left")
+    await farewell(session, recipient, kinds.LEFT, settings)
+
+
+async def on_member_erased(session: AsyncSession, envelope: Envelope, settings: NotificationSettings) -> None:
+    data = envelope.data
+    assert isinstance(data, MemberErasedV1)
+    key = str(data.member_id)
+    recipient = await session.get(Recipient, key)
+    if recipient is not None:
+        await farewell(session, recipient, kinds.ERASED, settings)
+    else:  # the tombstone came first: its goodbye says erased, if still waiting
+        pending = await session.scalar(
+            select(Notification).where(Notification.dedupe_key == ledger.dedupe(f"farewell:{key}"))
+        )
+        if pending is not None and pending.status in PENDING:
+            pending.kind = kinds.ERASED
+    await erase_recipient(session, key, "erased")
+
+
+async def on_opportunity_published(session: AsyncSession, envelope: Envelope) -> None:
+    data = envelope.data
+    assert isinstance(data, OpportunityPublishedV1)
+    opportunity = await session.get(Opportunity, data.opportunity_id)
+    if opportunity is None:
+        opportunity = Opportunity(id=data.opportunity_id)
+        session.add(opportunity)
+    opportunity.organisation_code = data.organisation_code
+    opportunity.kind = data.kind.value
+    opportunity.title = data.title
+    opportunity.starts_at = data.starts_at
+    opportunity.online = data.online
+    opportunity.closes_at = data.closes_at
+
+
+async def on_invitation_issued(session: AsyncSession, envelope: Envelope) -> None:
+    data = envelope.data
+    assert isinstance(data, InvitationIssuedV1)
+    if await session.get(InvitationRef, data.invitation_id) is None:
+        session.add(
+            InvitationRef(
+                id=data.invitation_id,
+                opportunity_id=data.opportunity_id,
+                member_id=data.member_id,
+                organisation_code=data.organisation_code,
+            )
+        )
+
+
+async def on_invitation_answered(session: AsyncSession, envelope: Envelope, settings: NotificationSettings) -> None:
+    """A reply gets an acknowledgement; a booked place gets a reminder before the event, and
+    a change of mind withdraws the reminder."""
+    data = envelope.data
+    assert isinstance(data, InvitationAnsweredV1)
+    key = str(data.member_id)
+    recipient = await session.get(Recipient, key)
+    reference = str(data.opportunity_id)
+    common = {
+        "recipient": recipient,
+        "recipient_key": key,
+        "recipient_kind": "member",
+        "member_id": data.member_id,
+        "organisation_code": data.organisation_code,
+        "reference": reference,
+    }
+    await ledger.queue(
+        session,
+        settings,
+        dedupe_key=f"{envelope.id}:{key}:{kinds.REPLY_RECEIVED}",
+        kind=kinds.REPLY_RECEIVED,
+        links={"answer": data.answer.value, "place": data.place.value if data.place else ""},
+        **common,  # type: ignore[arg-type]
+    )
+    earlier = (
+        await session.scalars(
+            select(Notification)
+            .where(Notification.recipient_key == key, Notification.kind == kinds.REMINDER)
+            .where(Notification.reference == reference, Notification.status.in_(PENDING))
+            .with_for_update()
+        )
+    ).all()
+    for row in earlier:
+        move(session, row, DeliveryStatus.WITHHELD, "reply changed")
+    opportunity = await session.get(Opportunity, data.opportunity_id)
+    if data.answer == Answer.YES and data.place == Place.BOOKED and opportunity is not None:
+        remind_at = opportunity.starts_at - timedelta(hours=settings.reminder_hours_before)
+        if opportunity.starts_at > datetime.now(UTC):
+            await ledger.queue(
+                session,
+                settings,
+                dedupe_key=f"{envelope.id}:{key}:{kinds.REMINDER}",
+                kind=kinds.REMINDER,
+                due_at=max(remind_at, datetime.now(UTC)),
+                **common,  # type: ignore[arg-type]
+            )
+
+
+async def on_feedback_responded(session: AsyncSession, envelope: Envelope) -> None:
+    data = envelope.data
+    assert isinstance(data, FeedbackRespondedV1)
+    response = await session.get(ResponseContent, data.response_id)
+    if response is None:
+        response = ResponseContent(id=data.response_id)
+        session.add(response)
+    response.organisation_code = data.organisation_code
+    response.you_said = data.you_said
+    response.we_did = data.we_did
+    response.status = data.status.value
+    response.evidence_url = data.evidence_url

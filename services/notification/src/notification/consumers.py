@@ -1,0 +1,56 @@
+"""Subscriptions: membership's contact cards (compacted, tombstoned on erasure) and events,
+and feedback-intake's responses, into notification's own store and delivery ledger."""
+
+from functools import partial
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from hub_shared.consumer import EventConsumer, EventHandler
+from hub_shared.events import (
+    FeedbackRespondedV1,
+    InvitationAnsweredV1,
+    InvitationIssuedV1,
+    MemberConfirmedV1,
+    MemberContactV1,
+    MemberErasedV1,
+    MemberLeftV1,
+    OpportunityPublishedV1,
+)
+from hub_shared.settings import ServiceSettings
+from hub_shared.topics import FEEDBACK_EVENTS, MEMBERSHIP_CONTACTS, MEMBERSHIP_EVENTS
+from notification import consumed
+from notification.models import InboxMessage
+from notification.settings import NotificationSettings
+
+GROUP = "notification.deliveries"
+TOPICS = [MEMBERSHIP_CONTACTS.name, MEMBERSHIP_EVENTS.name, FEEDBACK_EVENTS.name]
+
+
+def handlers(settings: NotificationSettings) -> dict[str, EventHandler]:
+    return {
+        MemberContactV1.event_type: partial(consumed.on_contact_card, settings=settings),
+        MemberConfirmedV1.event_type: consumed.on_member_confirmed,
+        MemberLeftV1.event_type: partial(consumed.on_member_left, settings=settings),
+        MemberErasedV1.event_type: partial(consumed.on_member_erased, settings=settings),
+        OpportunityPublishedV1.event_type: consumed.on_opportunity_published,
+        InvitationIssuedV1.event_type: consumed.on_invitation_issued,
+        InvitationAnsweredV1.event_type: partial(consumed.on_invitation_answered, settings=settings),
+        FeedbackRespondedV1.event_type: consumed.on_feedback_responded,
+    }
+
+
+def consumers(settings: ServiceSettings, sessions: async_sessionmaker[AsyncSession]) -> list[EventConsumer]:
+    assert isinstance(settings, NotificationSettings)
+    return [
+        EventConsumer(
+            group=GROUP,
+            topics=TOPICS,
+            handlers=handlers(settings),
+            sessions=sessions,
+            inbox_model=InboxMessage,
+            # A null value on the contacts topic is an erasure (tombstone), not a bad event.
+            invalid_handler=partial(consumed.on_contact_tombstone, settings=settings),
+            max_attempts=settings.consumer_max_attempts,
+            backoff_seconds=settings.consumer_backoff_seconds,
+        )
+    ]

@@ -1,0 +1,61 @@
+"""What each email is, and the rules that follow from it: which need a confirmed address,
+which carry an unsubscribe link, which a daily or weekly digest may gather."""
+
+from hub_shared.events import MessageKind
+
+CONFIRM_EMAIL = "confirm_email"
+WELCOME = "welcome"
+ALREADY_MEMBER = "already_member"
+FRESH_LINK = "fresh_link"
+HEAR_BACK_CONFIRMATION = "hear_back_confirmation"
+INVITATION = "invitation"
+PLACE_OFFERED = "place_offered"
+REPLY_RECEIVED = "reply_received"
+REMINDER = "reminder"
+UPDATE = "update"
+DIGEST_DAILY = "digest_daily"
+DIGEST_WEEKLY = "digest_weekly"
+LEFT = "left"
+ERASED = "erased"
+
+ALL = (
+    CONFIRM_EMAIL,
+    WELCOME,
+    ALREADY_MEMBER,
+    FRESH_LINK,
+    HEAR_BACK_CONFIRMATION,
+    INVITATION,
+    PLACE_OFFERED,
+    REPLY_RECEIVED,
+    REMINDER,
+    UPDATE,
+    DIGEST_DAILY,
+    DIGEST_WEEKLY,
+    LEFT,
+    ERASED,
+)
+
+FROM_MEMBERSHIP = {
+    MessageKind.CONFIRM_JOIN: CONFIRM_EMAIL,
+    MessageKind.WELCOME_IMPORTED: WELCOME,
+    MessageKind.ALREADY_MEMBER: ALREADY_MEMBER,
+    MessageKind.FRESH_LINK: FRESH_LINK,
+    MessageKind.CONFIRM_HEAR_BACK: HEAR_BACK_CONFIRMATION,
+    MessageKind.INVITATION: INVITATION,
+    MessageKind.PLACE_OFFERED: PLACE_OFFERED,
+    MessageKind.UPDATE_DUE: UPDATE,
+    MessageKind.LEFT: LEFT,
+}
+
+# Sent to an address nobody has confirmed yet: they are how it gets confirmed.
+CONFIRMATIONS = frozenset({CONFIRM_EMAIL, WELCOME, HEAR_BACK_CONFIRMATION})
+# The last word to someone who left or was forgotten: sent from the address the ledger
+# keeps until the email reaches a final state.
+FAREWELLS = frozenset({LEFT, ERASED})
+# Answers to something the person just did: no unsubscribe, but a confirmed address.
+TRANSACTIONAL = CONFIRMATIONS | FAREWELLS | frozenset({ALREADY_MEMBER, FRESH_LINK, REPLY_RECEIVED})
+# Everything else is a mailing the person can leave with one click (RFC 8058).
+NON_TRANSACTIONAL = frozenset(ALL) - TRANSACTIONAL
+# What a daily or weekly digest gathers; the rest goes as it happens.
+DIGESTIBLE = frozenset({INVITATION, UPDATE})
+DIGESTS = frozenset({DIGEST_DAILY, DIGEST_WEEKLY})

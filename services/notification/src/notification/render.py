@@ -1,0 +1,153 @@
+"""Emails from templates: Jinja2 with autoescape, a plain-text part and an HTML part in
+the NHS.UK look with its styles inlined (css-inline) so mail clients keep them; no
+images, so nothing is lost with images off. Subjects are templates too."""
+
+from dataclasses import dataclass
+from datetime import datetime
+from email import policy
+from email.message import EmailMessage
+from email.utils import formatdate
+from pathlib import Path
+from typing import Any
+
+import css_inline
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from hub_shared.organisations import reference
+from notification import kinds
+from notification.schedule import LONDON
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+ENV = Environment(
+    loader=FileSystemLoader(TEMPLATES),
+    autoescape=select_autoescape(["html"]),
+    undefined=StrictUndefined,
+    trim_blocks=False,
+    keep_trailing_newline=True,
+)
+SUBJECT_ENV = Environment(autoescape=False, undefined=StrictUndefined)
+_INLINER = css_inline.CSSInliner(keep_style_tags=False)
+
+SUBJECTS = {
+    kinds.CONFIRM_EMAIL: "Confirm your email address",
+    kinds.WELCOME: "Welcome: please confirm you want to hear from us",
+    kinds.ALREADY_MEMBER: "You are already a patient partner",
+    kinds.FRESH_LINK: "Your link to your preferences",
+    kinds.HEAR_BACK_CONFIRMATION: "Confirm you want to hear back about your feedback",
+    kinds.INVITATION: "You are invited: {{ opportunity.title }}",
+    kinds.PLACE_OFFERED: "A place has come up: {{ opportunity.title }}",
+    kinds.REPLY_RECEIVED: "We have your reply: {{ opportunity.title }}",
+    kinds.REMINDER: "Reminder: {{ opportunity.title }}, {{ opportunity.when }}",
+    kinds.UPDATE: "You said, we did: {{ organisation_name }}",
+    kinds.DIGEST_DAILY: "Your daily round-up: {{ count }} new",
+    kinds.DIGEST_WEEKLY: "Your weekly round-up: {{ count }} new",
+    kinds.LEFT: "You have left the patient partners scheme",
+    kinds.ERASED: "We have deleted your details",
+}
+TEMPLATE_OF = {kinds.DIGEST_DAILY: "digest", kinds.DIGEST_WEEKLY: "digest"}
+REASONS = {
+    kinds.INVITATION: "you are a patient partner and asked to hear about opportunities like this",
+    kinds.PLACE_OFFERED: "you asked for a place",
+    kinds.REMINDER: "you have a place booked",
+    kinds.UPDATE: "you asked to hear what came of feedback",
+    kinds.DIGEST_DAILY: "you chose a daily round-up",
+    kinds.DIGEST_WEEKLY: "you chose a weekly round-up",
+}
+KIND_LABELS = {
+    "workshop": "Workshop",
+    "seminar": "Seminar",
+    "survey": "Survey",
+    "coproduction_session": "Co-production session",
+    "group_vacancy": "Group vacancy",
+}
+REPLIES = {
+    ("yes", "booked"): "You said yes, and your place is booked.",
+    (
+        "yes",
+        "waiting_list",
+    ): "You said yes. The places are full, so you are on the waiting list; we will email you if one comes up.",
+    ("maybe", ""): "You said maybe. You can change your reply at any time before it closes.",
+    ("no", ""): "You said no. Thank you for letting us know.",
+}
+DEFAULT_SIGN_OFF = "With thanks,"
+# CRLF for SMTP; headers folded only past RFC 5322's hard limit, so a long subject stays one
+# line (the default folding at 78 can put all of it on a continuation line).
+MAIL_POLICY = policy.SMTP.clone(max_line_length=998)
+
+
+@dataclass(frozen=True)
+class Rendered:
+    subject: str
+    text: str
+    html: str
+
+
+def london(moment: datetime) -> str:
+    local = moment.astimezone(LONDON)
+    return local.strftime("%A %-d %B %Y at %-I:%M%p").replace("AM", "am").replace("PM", "pm")
+
+
+def organisation_name(code: str) -> str:
+    organisation = reference().get(code)
+    return organisation.name if organisation else code
+
+
+def opportunity_view(opportunity: Any) -> dict[str, Any]:
+    return {
+        "title": opportunity.title,
+        "kind_label": KIND_LABELS.get(opportunity.kind, opportunity.kind.replace("_", " ").capitalize()),
+        "when": london(opportunity.starts_at),
+        "closes": london(opportunity.closes_at),
+        "online": opportunity.online,
+    }
+
+
+def reply_summary(links: dict[str, str]) -> str:
+    answer, place = links.get("answer", ""), links.get("place", "")
+    return REPLIES.get((answer, place if answer == "yes" else ""), "Thank you for your reply.")
+
+
+def render(kind: str, context: dict[str, Any]) -> Rendered:
+    context = {"reason_for_email": REASONS.get(kind), "unsubscribe_url": None, "links": {}, **context}
+    context["subject"] = subject = SUBJECT_ENV.from_string(SUBJECTS[kind]).render(**context)
+    name = TEMPLATE_OF.get(kind, kind)
+    text = ENV.get_template(f"email/{name}.txt").render(**context)
+    html = _INLINER.inline(ENV.get_template(f"email/{name}.html").render(**context))
+    return Rendered(subject=subject, text=_tidy(text), html=html)
+
+
+def _tidy(text: str) -> str:
+    lines = [line.rstrip() for line in text.strip().splitlines()]
+    out: list[str] = []
+    for line in lines:
+        if line == "" and out and out[-1] == "":
+            continue
+        out.append(line)
+    return "\n".join(out) + "\n"
+
+
+def message(
+    rendered: Rendered,
+    *,
+    sender: str,
+    to: str,
+    message_id: str,
+    notification_id: str,
+    unsubscribe_url: str | None,
+) -> EmailMessage:
+    email = EmailMessage(policy=MAIL_POLICY)
+    email["Subject"] = rendered.subject
+    email["From"] = sender
+    email["To"] = to
+    email["Date"] = formatdate(localtime=False, usegmt=True)
+    email["Message-ID"] = message_id
+    email["X-Hub-Notification-Id"] = notification_id
+    if unsubscribe_url:
+        # RFC 2369 and RFC 8058: mail clients offer one-click unsubscribe with a POST.
+        email["List-Unsubscribe"] = f"<{unsubscribe_url}>"
+        email["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    else:
+        email["Auto-Submitted"] = "auto-generated"
+    email.set_content(rendered.text)
+    email.add_alternative(rendered.html, subtype="html")
+    return email

@@ -1,0 +1,145 @@
+"""Notification measures for the involvement scorecard, from ``notification.events``:
+invitations sent, delivered and failed (in all and per opportunity), and "you said, we
+did" updates that reached the people who gave the feedback. Every figure is a count of
+people, disclosure-controlled like the rest of reporting (1 to 4, and what would reveal
+them, are "*")."""
+
+from collections import defaultdict
+from typing import Any
+
+from fastapi import APIRouter
+from pydantic import BaseModel
+from sqlalchemy import func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hub_shared.events import Envelope, NotificationStatusChangedV1
+from hub_shared.organisations import reference
+from reporting.api import ERRORS, Org, Reader, Session, authorised
+from reporting.disclosure import protect_counts, shown_count
+from reporting.notification_models import NotificationFact
+
+router = APIRouter(prefix="/v1/reports", tags=["reports"])
+
+# Final states, as the scorecard groups them. An email not yet final is not counted.
+OUTCOME = {
+    "delivered": "delivered",
+    "permanent-failure": "failed",
+    "technical-failure": "failed",
+    "unknown": "unknown",
+}
+
+
+async def on_notification_status_changed(session: AsyncSession, envelope: Envelope) -> None:
+    """Keep the latest state per email (events of one email arrive in order; an older one
+    arriving late never overwrites a newer one)."""
+    data = envelope.data
+    assert isinstance(data, NotificationStatusChangedV1)
+    values = {
+        "notification_id": data.notification_id,
+        "organisation_code": data.organisation_code,
+        "kind": data.kind,
+        "reference": data.reference,
+        "recipient_kind": data.recipient_kind,
+        "status": data.status.value,
+        "attempts": data.attempts,
+        "changed_at": data.changed_at,
+    }
+    connection = await session.connection()
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(NotificationFact).values(**values)
+    statement = statement.on_conflict_do_update(
+        index_elements=["notification_id"],
+        set_={k: statement.excluded[k] for k in values if k != "notification_id"},
+        where=NotificationFact.changed_at <= statement.excluded.changed_at,
+    )
+    await session.execute(statement)
+
+
+HANDLERS = {NotificationStatusChangedV1.event_type: on_notification_status_changed}
+
+
+async def notification_measures(session: AsyncSession, code: str) -> dict[str, Any]:
+    codes = reference().descendants(code)
+    rows = await session.execute(
+        select(NotificationFact.kind, NotificationFact.reference, NotificationFact.status, func.count())
+        .where(NotificationFact.organisation_code.in_(codes))
+        .where(NotificationFact.kind.in_(("invitation", "update")))
+        .group_by(NotificationFact.kind, NotificationFact.reference, NotificationFact.status)
+    )
+    invitations: dict[str, int] = defaultdict(int)
+    per_opportunity: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    updates: dict[str, int] = defaultdict(int)
+    per_response: dict[str, int] = defaultdict(int)
+    for kind, ref, status, count in rows.all():
+        outcome = OUTCOME.get(status)
+        if outcome is None:
+            continue
+        if kind == "invitation":
+            invitations[outcome] += count
+            per_opportunity[ref or "unknown"][outcome] += count
+        elif outcome == "delivered":
+            updates["reached"] += count
+            per_response[ref or "unknown"] += count
+
+    def outcomes(counts: dict[str, int]) -> dict[str, int | str]:
+        return protect_counts({k: counts.get(k, 0) for k in ("delivered", "failed", "unknown")}, total_key="sent")
+
+    return {
+        "organisation_code": code,
+        "invitations": outcomes(invitations),
+        "invitations_by_opportunity": [
+            {"opportunity_id": ref, **outcomes(counts)} for ref, counts in sorted(per_opportunity.items())
+        ],
+        "updates_reached_contributors": shown_count(updates.get("reached", 0)),
+        "updates_by_response": [
+            {"response_id": ref, "reached": shown_count(count)} for ref, count in sorted(per_response.items())
+        ],
+        "definitions": {
+            "sent": "emails that reached a final state: delivered + failed + unknown",
+            "delivered": "accepted by the SMTP relay",
+            "failed": "refused for good (5xx) or given up after retries",
+            "unknown": "a worker stopped mid-send; not resent",
+            "updates_reached_contributors": "'you said, we did' emails delivered to people who gave the feedback",
+        },
+    }
+
+
+Shown = int | str  # a count, or "*" where disclosure control withholds it
+
+
+class Outcomes(BaseModel):
+    sent: Shown
+    delivered: Shown
+    failed: Shown
+    unknown: Shown
+
+
+class OpportunityOutcomes(Outcomes):
+    opportunity_id: str
+
+
+class ResponseReach(BaseModel):
+    response_id: str
+    reached: Shown
+
+
+class NotificationMeasuresPublic(BaseModel):
+    """Emails sent for an organisation and those under it, disclosure-controlled."""
+
+    organisation_code: str
+    invitations: Outcomes
+    invitations_by_opportunity: list[OpportunityOutcomes]
+    updates_reached_contributors: Shown
+    updates_by_response: list[ResponseReach]
+    definitions: dict[str, str]
+
+
+@router.get(
+    "/notifications/{organisation_code}",
+    responses=ERRORS,
+    response_model=NotificationMeasuresPublic,
+    summary="Invitations and updates sent, delivered, failed",
+)
+async def notifications(organisation_code: Org, principal: Reader, session: Session) -> dict[str, Any]:
+    return await notification_measures(session, authorised(principal, organisation_code))

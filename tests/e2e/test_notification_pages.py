@@ -1,0 +1,62 @@
+"""Every email's HTML part, the unsubscribe page and the template preview page, in headless
+Chromium: axe-core finds no accessibility violations, and the emails read the same with
+images off (they have none)."""
+
+import asyncio
+from pathlib import Path
+
+import pytest
+import uvicorn
+
+from notification import kinds
+from notification.links import unsubscribe_links
+from notification.main import create_app
+
+from .conftest import Hub
+from .test_dashboard import AXE, CHROMIUM, FLAGS, free_port
+
+
+@pytest.mark.skipif(
+    not Path(CHROMIUM).exists(),
+    reason="Chromium is not installed (deploy/prerequisites.sh installs it)",
+)
+async def test_emails_and_pages_pass_axe(hub: Hub) -> None:
+    from playwright.async_api import async_playwright
+
+    assert hub.notification is not None and hub.notification_settings is not None
+    port = free_port()
+    settings = hub.notification_settings.model_copy(update={"public_base_url": f"http://127.0.0.1:{port}"})
+    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
+    serving = asyncio.create_task(server.serve())
+    try:
+        while not server.started:
+            await asyncio.sleep(0.05)
+        async with async_playwright() as p:
+            browser = await p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+            page = await browser.new_page(viewport={"width": 390, "height": 900})
+
+            async def violations(email: bool = False) -> list[tuple[str, str, int]]:
+                await page.add_script_tag(path=str(AXE))
+                # An email is shown inside the mail client's page, whose landmarks hold it; the
+                # email itself is one role="article" (email accessibility practice).
+                options = (
+                    "{rules: {'landmark-one-main': {enabled: false}, region: {enabled: false}}}" if email else "{}"
+                )
+                results = await page.evaluate(f"async () => await axe.run(document, {options})")
+                return [(v["id"], v["help"], len(v["nodes"])) for v in results["violations"]]
+
+            for kind in kinds.ALL:
+                r = await hub.notification.get(f"/v1/templates/{kind}/preview", headers=hub.token("01A"))
+                await page.set_content(r.json()["html"])
+                assert await page.locator("img").count() == 0
+                assert await violations(email=True) == [], kind
+            url = unsubscribe_links(settings).url("someone", "n")
+            await page.goto(url)
+            assert await page.locator("form[method=post] button").count() == 1
+            assert await violations() == []
+            await page.goto(f"http://127.0.0.1:{port}/templates/invitation?organisation_code=01A")
+            assert await violations() == []
+            await browser.close()
+    finally:
+        server.should_exit = True
+        await serving
