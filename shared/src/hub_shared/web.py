@@ -205,7 +205,8 @@ BODY_ERRORS = {
 
 def document_body_errors(app: FastAPI) -> None:
     """Every route that takes a body can answer 400 (FastAPI, for a body it cannot read)
-    and 413 (``BodySizeLimit``): say so in the OpenAPI document of every service."""
+    and 413 (``BodySizeLimit``), and every 422 is a problem document: say so in the OpenAPI
+    document of every service."""
     generate = app.openapi
 
     def openapi() -> dict[str, Any]:
@@ -213,6 +214,11 @@ def document_body_errors(app: FastAPI) -> None:
             document = generate()
             for operations in document.get("paths", {}).values():
                 for operation in operations.values():
+                    invalid = operation.get("responses", {}).get("422") if isinstance(operation, dict) else None
+                    if invalid and "application/json" in invalid.get("content", {}):
+                        # FastAPI's default 422 says JSON; problems.install answers problem+json.
+                        invalid["description"] = "A field failed validation; each is named in `errors` (RFC 9457)"
+                        invalid["content"] = {problems.MEDIA_TYPE: {}}
                     if isinstance(operation, dict) and "requestBody" in operation:
                         for status, description in BODY_ERRORS.items():
                             operation.setdefault("responses", {}).setdefault(
