@@ -5,11 +5,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help install run test lint format typecheck infra-up infra-down bench bench-quick chaos clean
+.PHONY: help install prerequisites run status test fuzz lint format typecheck infra-up infra-down bench bench-quick chaos clean
 
 help:
 	@echo "make run        start Kafka, the four services and a mail sink; seed the demo ICS"
 	@echo "make test       lint, type-check, and run every test against real Kafka and PostgreSQL"
+	@echo "make status     is the hub of 'make run' up? prints its addresses and example requests again"
+	@echo "make fuzz       the OpenAPI contract tests with many more generated requests (a few minutes more)"
 	@echo "make bench      every benchmark: intake, consumers/replay/relay, reports at 1M, a national month (long)"
 	@echo "make bench-quick  the same at a few minutes' size"
 	@echo "make chaos      fault-injection run: kill every process, the broker and PostgreSQL under load"
@@ -19,7 +21,12 @@ help:
 # Front-end assets (NHS.UK frontend, axe-core) of the services that serve pages.
 WEB := services/reporting/web services/membership/web
 
+# What the system must have first (Python's venv, a JDK, Maven, npm...): installed when run as
+# root on Debian, otherwise named. `make run` needs less than `make test`.
+PROFILE ?= test
+
 $(STAMP): requirements-dev.txt shared/pyproject.toml services/*/pyproject.toml $(addsuffix /package-lock.json,$(WEB))
+	@deploy/prerequisites.sh run
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -r requirements-dev.txt
@@ -28,8 +35,13 @@ $(STAMP): requirements-dev.txt shared/pyproject.toml services/*/pyproject.toml $
 
 install: $(STAMP)
 
-run: install
-	deploy/run.sh
+run:
+	@deploy/prerequisites.sh run
+	@$(MAKE) --no-print-directory install
+	@$(PYTHON) deploy/foreground.py deploy/run.sh
+
+status:
+	@deploy/run.sh status
 
 lint: install
 	$(BIN)/ruff check .
@@ -42,8 +54,15 @@ format: install
 typecheck: install
 	$(BIN)/mypy
 
-test: lint typecheck
+prerequisites:
+	@deploy/prerequisites.sh $(PROFILE)
+
+test: prerequisites lint typecheck
 	$(BIN)/pytest
+
+# The contract tests alone, with many more generated requests per operation, randomised.
+fuzz: prerequisites install
+	HUB_CONTRACT_EXAMPLES=$${HUB_CONTRACT_EXAMPLES:-300} HUB_CONTRACT_RANDOM=1 $(BIN)/pytest tests/contracts/test_openapi.py
 
 infra-up: install
 	deploy/kafka.sh start
@@ -59,13 +78,13 @@ chaos: install
 
 # Benchmarks print each figure beside a baseline measured in the same run; results in bench/results/.
 bench: install
-	deploy/prerequisites.sh
+	deploy/prerequisites.sh bench
 	$(BIN)/python bench/intake.py
 	$(BIN)/python bench/reporting_projections.py
 	$(BIN)/python -m bench.national_month
 
 bench-quick: install
-	deploy/prerequisites.sh
+	deploy/prerequisites.sh bench
 	$(BIN)/python bench/intake.py --seconds 5 --samples 50 --batches 5 --csv-rows 1000
 	$(BIN)/python bench/reporting_projections.py --events 60000 --live-events 20000 --relay-rows 20000 --runs 5
 	$(BIN)/python -m bench.national_month --responses 50000

@@ -91,6 +91,25 @@ java_cmd() {
     -cp "$libs/*" "$@"
 }
 
+# The broker binds without SO_REUSEADDR: for up to a minute after a broker on this port
+# stopped, its closed connections (TIME_WAIT) make the bind fail. Wait for the ports rather
+# than fail (tests restart brokers on the same port).
+await_free_ports() {
+  local waited=0
+  while ! python3 - "$port" "$ctrl_port" <<'PY' 2>/dev/null
+import socket, sys
+for p in map(int, sys.argv[1:]):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", p))
+PY
+  do
+    [ "$waited" = 0 ] && echo "kafka.sh: waiting for 127.0.0.1:$port/$ctrl_port to be free (closed connections linger up to 60 s)" >&2
+    waited=$((waited + 1))
+    [ "$waited" -ge 90 ] && die "127.0.0.1:$port or :$ctrl_port is in use by another process."
+    sleep 1
+  done
+}
+
 start() {
   if running; then echo "kafka.sh: already running on 127.0.0.1:$port (pid $(cat "$pidfile"))"; return 0; fi
   install
@@ -99,6 +118,7 @@ start() {
     cluster_id="$(java_cmd kafka.tools.StorageTool random-uuid 2>/dev/null | tail -n 1)"
     (java_cmd kafka.tools.StorageTool format --standalone -t "$cluster_id" -c "$state/server.properties" -g >/dev/null)
   fi
+  await_free_ports
   : > "$state/server.log"
   (java_cmd kafka.Kafka "$state/server.properties") >"$logfile" 2>&1 </dev/null &
   echo $! > "$pidfile"

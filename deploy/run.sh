@@ -3,13 +3,36 @@
 # KAFKA_BOOTSTRAP_SERVERS names one), creates topics, migrates each service's store
 # (SQLite files by default; PostgreSQL when INTAKE_/MEMBERSHIP_/NOTIFICATION_/
 # REPORTING_DATABASE_URL are given, or HUB_LOCAL_POSTGRES=1 starts the project's own),
-# runs every process under honcho, seeds the demo ICS and prints how to use it.
-# Ctrl-C stops everything.
+# runs every process under honcho, seeds the demo ICS and prints how to use it (last,
+# and into .state/hub.txt: `make status` shows it again). Ctrl-C stops everything.
+#
+#   deploy/run.sh          start the hub (what `make run` does)
+#   deploy/run.sh status   is it up? print the addresses and example requests again
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$repo"
 export PATH="$repo/.venv/bin:$PATH"
 mkdir -p .state/logs
+banner_file="$repo/.state/hub.txt"
+
+if [ "${1:-start}" = status ]; then
+  down=()
+  for port in 8001 8002 8003 8004; do
+    curl -sf -m 3 "http://127.0.0.1:$port/readyz" >/dev/null || down+=("$port")
+  done
+  if [ ${#down[@]} -eq 4 ]; then
+    echo "The hub is not running (nothing answers on 127.0.0.1:8001-8004). Start it with: make run"
+    exit 1
+  fi
+  if [ ${#down[@]} -gt 0 ]; then echo "Not ready on port(s): ${down[*]} (see the make run terminal)."; fi
+  [ -f "$banner_file" ] && cat "$banner_file"
+  exit 0
+fi
+
+# People read this terminal: honcho pipes its children's output, so tell them to write for
+# people (structlog's console renderer) rather than JSON. HUB_LOG_FORMAT=json to override.
+if [ -t 1 ]; then export HUB_LOG_FORMAT="${HUB_LOG_FORMAT:-console}"; fi
+rm -f "$banner_file"
 
 export HUB_JWKS_PATH="${HUB_JWKS_PATH:-$repo/.state/dev-keys/jwks.json}"
 export HUB_SMTP_PORT="${HUB_SMTP_PORT:-1025}"
@@ -32,13 +55,19 @@ fi
 
 supervisor=""
 stop_all() {
+  local status="${1:-0}"
   trap - INT TERM EXIT
   echo
   echo "run.sh: stopping the hub..."
+  rm -f "$banner_file"
   if [ -n "$supervisor" ]; then kill -TERM "$supervisor" 2>/dev/null || true; wait "$supervisor" 2>/dev/null || true; fi
   if [ -n "$own_kafka" ]; then deploy/kafka.sh stop; fi
+  echo "run.sh: stopped."
+  exit "$status"
 }
-trap stop_all INT TERM EXIT
+# Ctrl-C and SIGTERM are how a person stops the hub: a clean stop, exit 0.
+trap 'stop_all 0' INT TERM
+trap 'stop_all $?' EXIT
 
 hub token --org QZZ >/dev/null  # creates the development signing keys on first run
 hub topics create
@@ -58,8 +87,9 @@ for port in 8001 8002 8003 8004; do
 done
 
 hub seed --intake-url http://127.0.0.1:8001 --membership-url http://127.0.0.1:8002
-token="$(hub token --org 01A)"
-cat <<INFO
+token="$(hub token --org 01A --ttl 86400)"
+sleep 2  # let the seeded events' log lines pass, so that the banner is the last thing printed
+cat > "$banner_file" <<INFO
 
   ICS Engagement Hub is running.
 
@@ -76,19 +106,24 @@ cat <<INFO
   emails to send   .venv/bin/hub contacts links you@example.org   (confirmation and other links,
                    from the contacts topic until the notification service sends them)
 
-  Post feedback as Northvale Place (01A), for one of its practices:
+  A token for Northvale Place (01A), valid for a day (another: .venv/bin/hub token --org 02B):
+
+  export TOKEN=$token
+
+  Post feedback as Northvale Place, for one of its practices:
 
   curl -s -X POST http://127.0.0.1:8001/v1/feedback \\
-    -H "Authorization: Bearer $token" \\
+    -H "Authorization: Bearer \$TOKEN" \\
     -H "Content-Type: application/json" \\
     -d '{"organisation_code": "P81001", "service_area": "general_practice", "channel": "fft_sms",
          "fft_answer": "very_good", "text": "Seen on time, kind staff.", "occurred_at": "2026-11-20T09:30:00Z"}'
 
   ...and see it counted for the place:
 
-  curl -s http://127.0.0.1:8004/v1/reports/feedback-volume/01A -H "Authorization: Bearer $token"
+  curl -s http://127.0.0.1:8004/v1/reports/feedback-volume/01A -H "Authorization: Bearer \$TOKEN"
 
-  Another organisation's token: .venv/bin/hub token --org 02B     Ctrl-C stops everything.
+  See this again: make status (or .state/hub.txt)          Ctrl-C stops everything.
 
 INFO
+cat "$banner_file"
 wait "$supervisor"

@@ -31,7 +31,7 @@ from aiokafka import AIOKafkaProducer
 
 from hub_shared import kafka_admin
 from hub_shared.auth import SCOPES
-from hub_shared.events import FeedbackSubmittedV1, encode, new_envelope
+from hub_shared.events import AUTHORIZATION_HEADER, FeedbackSubmittedV1, encode, new_envelope
 from hub_shared.settings import ServiceSettings
 from hub_shared.testing import SmtpSink
 from hub_shared.topics import FEEDBACK_SUBMISSIONS, SOURCE_TOPICS, dead_letter
@@ -77,7 +77,9 @@ async def post_until_accepted(client: httpx.AsyncClient, hub: Hub, body: dict[st
     return False
 
 
-async def produce_until_acknowledged(hub: Hub, body: dict[str, object]) -> bool:
+async def produce_until_acknowledged(hub: Hub, body: dict[str, object], token: str) -> bool:
+    """Put one item on the Kafka ingress, signed with the sender's bearer token (the record's
+    ``authorization`` header), as a place's system would."""
     envelope = new_envelope(
         FeedbackSubmittedV1.model_validate(body),
         source=f"practice-system/{ORG}",
@@ -97,7 +99,7 @@ async def produce_until_acknowledged(hub: Hub, body: dict[str, object]) -> bool:
                 FEEDBACK_SUBMISSIONS.name,
                 message.value,
                 key=envelope.subject.encode(),
-                headers=list(message.headers.items()),
+                headers=[*message.headers.items(), (AUTHORIZATION_HEADER, f"Bearer {token}".encode())],
             )
             return True
         except Exception:
@@ -152,7 +154,7 @@ async def load(hub: Hub, run: str, items: int, rate: float, faults_done: asyncio
             nonlocal accepted
             body = item(run, n)
             ok = await (
-                post_until_accepted(client, hub, body, token) if n % 2 else produce_until_acknowledged(hub, body)
+                post_until_accepted(client, hub, body, token) if n % 2 else produce_until_acknowledged(hub, body, token)
             )
             accepted += ok
             if n % 10 == 0:

@@ -15,7 +15,7 @@ from rich.table import Table
 
 from hub_shared import demo, kafka_admin
 from hub_shared.auth import SCOPES, DevKeys
-from hub_shared.organisations import reference
+from hub_shared.organisations import Kind, reference
 from hub_shared.settings import ServiceSettings
 from hub_shared.topics import ALL_TOPICS, MEMBERSHIP_CONTACTS, SOURCE_TOPICS, dead_letter
 
@@ -39,10 +39,26 @@ DEFAULT_KEYS = Path(".state/dev-keys")
 def token(
     org: Annotated[str, typer.Option(help="ODS code the token acts for, e.g. 01A or P81001")],
     scope: Annotated[list[str] | None, typer.Option(help="Scope to grant (repeat); default: all")] = None,
-    ttl: Annotated[int, typer.Option(help="Lifetime in seconds")] = 3600,
+    ttl: Annotated[
+        int, typer.Option(min=1, help="Lifetime in seconds (default one hour); e.g. --ttl 86400 for a day")
+    ] = 3600,
     keys_dir: KeysDir = DEFAULT_KEYS,
 ) -> None:
-    """Issue a development bearer token (creates the dev signing key and JWKS on first use)."""
+    """Issue a development bearer token (creates the dev signing key and JWKS on first use).
+
+    Only for an organisation of the ICS (shared/src/hub_shared/reference/organisations.csv)."""
+    organisation = reference().get(org.upper())
+    if organisation is None:
+        known = ", ".join(o.code for o in reference() if o.kind is not Kind.PRACTICE)
+        console.print(
+            f"[red]hub token: '{org}' is not an organisation of this ICS[/red]. Use an ODS code from "
+            f"shared/src/hub_shared/reference/organisations.csv, e.g. {known} or a practice such as P81001."
+        )
+        raise typer.Exit(2)
+    unknown = sorted(set(scope or ()) - set(SCOPES))
+    if unknown:
+        console.print(f"[red]hub token: unknown scope(s) {', '.join(unknown)}[/red]; known: {', '.join(SCOPES)}")
+        raise typer.Exit(2)
     settings = ServiceSettings()
     keys = DevKeys(keys_dir).ensure()
     scope = scope or list(SCOPES)

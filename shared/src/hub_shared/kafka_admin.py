@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import TopicAlreadyExistsError
+from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 
 from hub_shared.outbox import kafka_producer
 from hub_shared.topics import ALL_TOPICS, Topic
@@ -35,9 +35,26 @@ async def create_topics(bootstrap_servers: str, topics: tuple[Topic, ...] = ALL_
                         for t in missing
                     ]
                 )
+        await await_group_coordinator(admin)
         return [t.name for t in missing]
     finally:
         await admin.close()
+
+
+async def await_group_coordinator(admin: AIOKafkaAdminClient, timeout: float = 30.0) -> None:
+    """Wait until the broker can coordinate consumer groups. A new broker creates its
+    offsets topic on the first group request; until then every consumer logs
+    GroupCoordinatorNotAvailableError, which looks like a failure to whoever reads it.
+    Asking here first means the consumers start against a ready coordinator."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        try:
+            await admin.describe_consumer_groups(["hub.coordinator-check"])
+            return
+        except KafkaError:
+            if asyncio.get_running_loop().time() > deadline:
+                return  # the consumers retry by themselves; this was only to keep start-up quiet
+            await asyncio.sleep(0.2)
 
 
 async def partitions_of(bootstrap_servers: str, topic: str) -> list[int]:

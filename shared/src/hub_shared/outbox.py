@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
-from sqlalchemy import JSON, BigInteger, DateTime, Integer, String, Text, select, update
+from sqlalchemy import JSON, BigInteger, Integer, String, Text, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -22,6 +22,7 @@ from hub_shared.events import Envelope, encode
 from hub_shared.logging import get_logger
 from hub_shared.metrics import OUTBOX_PUBLISH_FAILURES, OUTBOX_PUBLISHED
 from hub_shared.partitioner import partition_for
+from hub_shared.timestamps import UtcDateTime
 
 log = get_logger(__name__)
 TOMBSTONE = "tombstone"
@@ -39,11 +40,11 @@ class OutboxMixin:
     key: Mapped[str] = mapped_column(String(200))
     headers: Mapped[dict[str, str]] = mapped_column(JSON)
     payload: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    claimed_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    claimed_until: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
-    published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True, index=True)
+    published_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True, index=True)
 
 
 def outbox_row(envelope: Envelope, topic: str) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import BaseRoute, Match
 
 from hub_shared.failures import is_transient
 from hub_shared.logging import get_logger
@@ -65,6 +66,21 @@ def field_errors(errors: Any) -> list[dict[str, str]]:
     return out
 
 
+METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """The methods some route answers for this path (asking each route, as routing does)."""
+    return [
+        method
+        for method in METHODS
+        if any(
+            isinstance(route, BaseRoute) and route.matches({**request.scope, "method": method})[0] is Match.FULL
+            for route in request.app.router.routes
+        )
+    ]
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(Problem)
     async def _problem(request: Request, exc: Problem) -> JSONResponse:
@@ -79,11 +95,25 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return problem_response(
-            Problem(exc.status_code, str(exc.detail), headers=getattr(exc, "headers", None)), request
-        )
+        headers = getattr(exc, "headers", None)
+        if exc.status_code == 405:
+            # Starlette names only the first route whose path matched; list every method
+            # this path answers to (GET and PATCH on one resource are separate routes).
+            headers = {**(headers or {}), "Allow": ", ".join(allowed_methods(request))}
+        return problem_response(Problem(exc.status_code, str(exc.detail), headers=headers), request)
 
     async def _dependency_down(request: Request, exc: Exception) -> JSONResponse:
+        if isinstance(exc, sa_exc.DataError) and "NUL (0x00)" in str(exc.orig):
+            # PostgreSQL text cannot hold a NUL character; no one means to send one.
+            return problem_response(
+                Problem(
+                    422,
+                    "Invalid request",
+                    "Text may not contain the NUL character (\\u0000).",
+                    errors=[{"field": "(body)", "message": "contains the NUL character", "type": "nul_character"}],
+                ),
+                request,
+            )
         if not is_transient(exc):
             raise exc  # a bug, not an outage: the 500 handler below logs it
         # The request was not applied: a retry (Idempotency-Key makes it safe) will succeed.

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hub_shared import correlation, problems
+from hub_shared.asyncapi import as_cloudevents
 from hub_shared.auth import TokenVerifier
 from hub_shared.health import check_dependencies
 from hub_shared.metrics import HTTP_LATENCY, HTTP_REQUESTS
@@ -51,7 +52,8 @@ class RequestContext:
         try:
             await self.app(scope, receive, send_with_id)
         finally:
-            route = getattr(scope.get("route"), "path", "unmatched")
+            matched = scope.get("route")  # the template, without convertors ({id:uuid} -> {id})
+            route = getattr(matched, "path_format", None) or getattr(matched, "path", "unmatched")
             HTTP_REQUESTS.labels(scope["method"], route, str(status)).inc()
             HTTP_LATENCY.labels(scope["method"], route).observe(time.perf_counter() - started)
 
@@ -140,7 +142,7 @@ def create_service_app(
         await engine.dispose()
 
     # The document only changes with the code: build it (a broker and its spec) once.
-    asyncapi_once = functools.cache(asyncapi)
+    asyncapi_once = functools.cache(lambda: as_cloudevents(asyncapi()))
     app = FastAPI(
         title=title,
         description=description,
@@ -154,6 +156,7 @@ def create_service_app(
             }
         },
     )
+    document_body_errors(app)
     app.state.settings = settings
     app.state.engine = engine
     app.state.token_verifier = TokenVerifier(
@@ -192,6 +195,43 @@ def create_service_app(
         return asyncapi_once()
 
     return app
+
+
+BODY_ERRORS = {
+    "400": "The body could not be read (e.g. it is not UTF-8)",
+    "413": "The body is over this route's size limit",
+}
+
+
+def document_body_errors(app: FastAPI) -> None:
+    """Every route that takes a body can answer 400 (FastAPI, for a body it cannot read)
+    and 413 (``BodySizeLimit``), and every 422 is a problem document: say so in the OpenAPI
+    document of every service."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            document = generate()
+            for operations in document.get("paths", {}).values():
+                for operation in operations.values():
+                    invalid = operation.get("responses", {}).get("422") if isinstance(operation, dict) else None
+                    if invalid and "application/json" in invalid.get("content", {}):
+                        # FastAPI's default 422 says JSON; problems.install answers problem+json.
+                        invalid["description"] = "A field failed validation; each is named in `errors` (RFC 9457)"
+                        invalid["content"] = {problems.MEDIA_TYPE: {}}
+                    if isinstance(operation, dict) and "requestBody" in operation:
+                        for status, description in BODY_ERRORS.items():
+                            operation.setdefault("responses", {}).setdefault(
+                                status,
+                                {
+                                    "description": f"{description} (RFC 9457 problem details)",
+                                    "content": {problems.MEDIA_TYPE: {}},
+                                },
+                            )
+            app.openapi_schema = document
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def consumer_health_app(consumers: "list[EventConsumer]", engine: AsyncEngine, bootstrap_servers: str) -> FastAPI:

@@ -13,13 +13,13 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from feedback_intake.fft_returns import read_rows
+from feedback_intake.fft_returns import FFT_CSV_COLUMNS, FFT_CSV_EXAMPLE, read_rows
 from feedback_intake.handlers import responses, reviews, submissions
 from feedback_intake.handlers.authority import AuthorityError
 from feedback_intake.handlers.submissions import FeedbackFilter, public
 from feedback_intake.idempotency import HEADER as IDEMPOTENCY_HEADER
 from feedback_intake.idempotency import idempotent
-from feedback_intake.models import FeedbackResponse, FftUpload
+from feedback_intake.models import FeedbackResponse, FftUpload, IngressRejection
 from feedback_intake.schemas import (
     BatchCreate,
     BatchItemResult,
@@ -27,6 +27,7 @@ from feedback_intake.schemas import (
     FeedbackCreate,
     FeedbackPage,
     FeedbackPublic,
+    IngressRejectionPublic,
     ResponseCreate,
     ResponsePublic,
     ResponseUpdate,
@@ -41,8 +42,25 @@ from hub_shared.problems import MEDIA_TYPE, Problem
 
 router = APIRouter(prefix="/v1")
 
-PROBLEM: dict[str, Any] = {"content": {MEDIA_TYPE: {}}, "description": "RFC 9457 problem details"}
-ERRORS: dict[int | str, dict[str, Any]] = {s: PROBLEM for s in (401, 403, 404, 409, 413, 422, 429)}
+
+def problem(description: str) -> dict[str, Any]:
+    return {"content": {MEDIA_TYPE: {}}, "description": f"{description} (RFC 9457 problem details)"}
+
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    401: problem("No bearer token, or one that is invalid or expired"),
+    403: problem("The token lacks the scope, or your organisation may not act for this one"),
+    404: problem("Not found, or not yours to see"),
+    409: problem("A concurrent request changed the same data; retry"),
+    422: problem("A field (or a query parameter or header) failed validation; each is named in `errors`"),
+    429: problem("Your organisation's write rate was exceeded; see `Retry-After`"),
+}
+# Routes that take a body can also answer these.
+BODY_ERRORS: dict[int | str, dict[str, Any]] = {
+    **ERRORS,
+    400: problem("The body could not be read as JSON (e.g. it is not UTF-8)"),
+    413: problem("The body is over this route's size limit"),
+}
 
 
 async def open_session(request: Request) -> AsyncIterator[AsyncSession]:
@@ -75,7 +93,14 @@ Reader = Annotated[Principal, Depends(scoped("feedback:read"))]
 Reviewer = Annotated[Principal, Depends(scoped("feedback:review", limited=True))]
 Responder = Annotated[Principal, Depends(scoped("responses:write", limited=True))]
 IdempotencyKey = Annotated[
-    str | None, Header(alias=IDEMPOTENCY_HEADER, description="Makes retries safe: same key, same result")
+    str | None,
+    Header(
+        alias=IDEMPOTENCY_HEADER,
+        min_length=1,
+        max_length=200,
+        description="Makes retries safe: same key and body, same result (1 to 200 characters, e.g. a UUID). "
+        "The same key with a different body is refused with 422.",
+    ),
 ]
 
 
@@ -89,7 +114,17 @@ def as_problem(exc: AuthorityError) -> Problem:
 @router.post(
     "/feedback",
     status_code=201,
-    responses=ERRORS,
+    responses={
+        **BODY_ERRORS,
+        200: {
+            "model": FeedbackPublic,
+            "description": "This client_reference was seen before with the same content: the item stored then",
+        },
+        422: problem(
+            "A field failed validation, or this client_reference (or Idempotency-Key) was used before for "
+            "different content (nothing was stored); each is named in `errors`"
+        ),
+    },
     tags=["feedback"],
     response_model=FeedbackPublic,
     summary="Post one feedback item",
@@ -144,7 +179,7 @@ async def respond_once(
 
 @router.post(
     "/feedback/batch",
-    responses=ERRORS,
+    responses=BODY_ERRORS,
     tags=["feedback"],
     response_model=BatchResult,
     summary="Post up to 1,000 items; each gets its own result",
@@ -207,7 +242,7 @@ async def list_feedback(
     return FeedbackPage(items=[public(r) for r in rows], next_cursor=next_cursor)
 
 
-@router.get("/feedback/{submission_id}", responses=ERRORS, tags=["feedback"], summary="Read one feedback item")
+@router.get("/feedback/{submission_id:uuid}", responses=ERRORS, tags=["feedback"], summary="Read one feedback item")
 async def get_feedback(submission_id: uuid.UUID, principal: Reader, session: Session) -> FeedbackPublic:
     return public(
         await submissions.get_feedback(session, submission_id, principal=principal, organisations=reference())
@@ -234,7 +269,7 @@ async def review_queue(
     return [public(r) for r in sorted(rows, key=lambda r: r.received_at)[:limit]]
 
 
-@router.post("/reviews/{submission_id}", responses=ERRORS, tags=["reviews"], summary="Record a review decision")
+@router.post("/reviews/{submission_id}", responses=BODY_ERRORS, tags=["reviews"], summary="Record a review decision")
 async def decide(
     submission_id: uuid.UUID, body: ReviewDecisionCreate, principal: Reviewer, session: Session
 ) -> FeedbackPublic:
@@ -260,7 +295,7 @@ def response_public(response: FeedbackResponse) -> ResponsePublic:
 @router.post(
     "/responses",
     status_code=201,
-    responses=ERRORS,
+    responses=BODY_ERRORS,
     tags=["responses"],
     summary="Publish what changed because of feedback",
 )
@@ -277,7 +312,7 @@ async def post_response(body: ResponseCreate, principal: Responder, session: Ses
 
 @router.patch(
     "/responses/{response_id}",
-    responses=ERRORS,
+    responses=BODY_ERRORS,
     tags=["responses"],
     summary="Move a response on (status, evidence, dates)",
 )
@@ -319,6 +354,31 @@ async def get_response(response_id: uuid.UUID, principal: Reader, session: Sessi
     )
 
 
+# ---- the Kafka ingress ----
+
+
+@router.get(
+    "/ingress/rejections",
+    responses=ERRORS,
+    tags=["kafka ingress"],
+    summary="Why records you signed on the Kafka ingress were rejected, newest first",
+    description="Only rejections of records signed with your organisation's own token are shown: a record that "
+    "claimed another organisation's tenant is shown to its signer, never to the organisation it claimed (nor "
+    "to a place or the ICB above the signer). Records without a valid token are attributed to no one.",
+)
+async def ingress_rejections(
+    principal: Annotated[Principal, Depends(scoped("feedback:write"))],
+    session: Session,
+    client_reference: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> list[IngressRejectionPublic]:
+    query = select(IngressRejection).where(IngressRejection.sender == principal.organisation)
+    if client_reference is not None:
+        query = query.where(IngressRejection.client_reference == client_reference)
+    rows = (await session.scalars(query.order_by(IngressRejection.rejected_at.desc()).limit(limit))).all()
+    return [IngressRejectionPublic.model_validate(r, from_attributes=True) for r in rows]
+
+
 # ---- monthly FFT returns ----
 
 
@@ -329,10 +389,21 @@ def upload_public(upload: FftUpload) -> UploadPublic:
 @router.post(
     "/fft-returns/uploads",
     status_code=status.HTTP_202_ACCEPTED,
-    responses=ERRORS,
+    responses={
+        **BODY_ERRORS,
+        202: {"model": UploadPublic, "description": "Queued; follow `Location` for progress and the report"},
+        415: problem("The body is not sent as `Content-Type: text/csv`"),
+        422: problem("The header lacks a required column, or the file is not UTF-8; each is named in `errors`"),
+    },
     tags=["fft returns"],
     summary="Upload a monthly FFT return (CSV, NHS England GP layout); processed in the background",
-    openapi_extra={"requestBody": {"required": True, "content": {"text/csv": {"schema": {"type": "string"}}}}},
+    description=FFT_CSV_COLUMNS,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"text/csv": {"schema": {"type": "string"}, "example": FFT_CSV_EXAMPLE}},
+        }
+    },
 )
 async def upload_returns(
     request: Request,

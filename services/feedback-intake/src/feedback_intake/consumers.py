@@ -6,6 +6,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from feedback_intake.handlers import consumed
 from feedback_intake.models import InboxMessage
+from hub_shared.auth import TokenVerifier
 from hub_shared.consumer import EventConsumer
 from hub_shared.events import FeedbackSubmittedV1, MemberErasedV1
 from hub_shared.organisations import reference
@@ -20,15 +21,23 @@ def consumers(settings: ServiceSettings, sessions: async_sessionmaker[AsyncSessi
         "max_attempts": settings.consumer_max_attempts,
         "backoff_seconds": settings.consumer_backoff_seconds,
     }
+    verifier = TokenVerifier(
+        issuer=settings.jwt_issuer,
+        audience=settings.jwt_audience,
+        jwks_path=settings.jwks_path,
+        jwks_url=settings.jwks_url,
+    )
     return [
         EventConsumer(
             group="feedback-intake.ingress",
             topics=[FEEDBACK_SUBMISSIONS.name],
             handlers={},
             batch_handlers={
-                FeedbackSubmittedV1.event_type: partial(consumed.on_ingress_submissions, organisations=reference())
+                FeedbackSubmittedV1.event_type: partial(
+                    consumed.on_ingress_submissions, organisations=reference(), verifier=verifier
+                )
             },
-            invalid_handler=consumed.on_invalid_ingress,
+            invalid_handler=partial(consumed.on_invalid_ingress, verifier=verifier),
             **common,  # type: ignore[arg-type]
         ),
         EventConsumer(

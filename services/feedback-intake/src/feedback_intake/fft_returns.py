@@ -64,6 +64,27 @@ HEADER_ALIASES = {
     "modeother": "other",
 }
 REQUIRED = {"practice_code", "period", *ANSWER_COLUMNS}
+FFT_CSV_COLUMNS = """\
+The CSV body, one row per practice and month (NHS England's GP practice layout). Header names
+are matched ignoring case, spaces and punctuation; other columns (Practice Name, ...) are ignored.
+
+| column | required | what |
+|---|---|---|
+| `Practice Code` (or `ODS Code`) | yes | the practice's ODS code; you must be able to act for it |
+| `Period` (or `Month`) | yes | the month: `2026-10`, `Oct-26` or `October 2026` |
+| `Very Good`, `Good`, `Neither Good nor Poor`, `Poor`, `Very Poor`, `Don't Know` | yes | \
+counts per answer (whole numbers, 0 or more) |
+| `Total` (or `Total Responses`) | no | checked against the sum of the answers |
+| `SMS`, `Online` (or `Smartphone App/Tablet/Online`), `Paper`, `Telephone`, `Other` | no | \
+counts per collection mode; if given they must add up to the answers |
+
+A header that lacks a required column is refused at once (`422`, each missing column named);
+row errors are reported per row in the upload's result. A later upload for the same practice
+and month replaces the earlier one."""
+FFT_CSV_EXAMPLE = (
+    "Practice Code,Practice Name,Period,Very Good,Good,Neither Good nor Poor,Poor,Very Poor,Don't Know,Total\r\n"
+    "P81001,Northvale Health Centre,2026-10,120,40,6,3,1,2,172\r\n"
+)
 MONTHS = {
     m: i
     for i, m in enumerate(["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], start=1)
@@ -125,8 +146,22 @@ class FftReturnRow(BaseModel):
 
 
 def read_rows(content: str) -> list[dict[str, str]]:
-    """Rows keyed by canonical column names; refuses a file whose header lacks a column."""
-    reader = csv.reader(io.StringIO(content.lstrip("\ufeff")))
+    """Rows keyed by canonical column names; refuses a file whose header lacks a column,
+    or that is not CSV at all (422, never a 500)."""
+    try:
+        return _read_rows(content)
+    except csv.Error as exc:
+        raise Problem(
+            422,
+            "Not a CSV file",
+            f"The file could not be read as CSV: {exc}.",
+            errors=[{"field": "(body)", "message": str(exc), "type": "csv"}],
+        ) from exc
+
+
+def _read_rows(content: str) -> list[dict[str, str]]:
+    # newline="": the csv module's own line handling (a bare \r is a line end, as in Excel's files).
+    reader = csv.reader(io.StringIO(content.lstrip("\ufeff"), newline=""))
     try:
         header = next(reader)
     except StopIteration:

@@ -11,7 +11,7 @@ from feedback_intake.api import router
 from feedback_intake.consumers import consumers
 from feedback_intake.fft_returns import UploadRunner
 from feedback_intake.models import OutboxMessage
-from feedback_intake.schemas import FeedbackCreate
+from feedback_intake.schemas import EXAMPLE, IngressSubmission
 from feedback_intake.settings import IntakeSettings
 from hub_shared.asyncapi import describe_consumed
 from hub_shared.consumer import new_broker
@@ -55,23 +55,89 @@ def asyncapi(settings: IntakeSettings, sessions: Any) -> dict[str, Any]:
     broker.publisher(
         FEEDBACK_REJECTED.name,
         title=FeedbackRejectedV1.event_type,
-        description=f"{ENVELOPE} Ingress submissions that failed validation.",
+        description=f"{ENVELOPE} Ingress records that were not accepted, keyed by the client_reference, with the "
+        "signing organisation as tenant ('unauthenticated' if none). For the hub's operators only: senders read "
+        "their own at GET /v1/ingress/rejections.",
         schema=FeedbackRejectedV1,
     )
     spec = AsyncAPI(
         broker,
         title=f"{SERVICE_NAME} events",
         version="1.0.0",
-        description=(
-            "Places' systems publish feedback.submitted.v1 on feedback.submissions: the data is the same JSON "
-            "as POST /v1/feedback (see the OpenAPI FeedbackCreate schema) and must carry a client_reference; "
-            "the tenant extension names the submitting organisation. Failures appear on feedback.rejected."
-        ),
+        description=INGRESS,
     ).to_specification()
     document: dict[str, Any] = spec.to_jsonable()
-    describe_consumed(document, "feedback-intake.ingress", FeedbackSubmittedV1.event_type, FeedbackCreate)
-    describe_consumed(document, "feedback-intake.erasure", MemberErasedV1.event_type, MemberErasedV1)
+    describe_consumed(
+        document,
+        "feedback-intake.ingress",
+        FeedbackSubmittedV1.event_type,
+        IngressSubmission,
+        headers=INGRESS_HEADERS,
+        examples=[INGRESS_EXAMPLE],
+    )
+    describe_consumed(
+        document, "feedback-intake.erasure", MemberErasedV1.event_type, MemberErasedV1, examples=[ERASURE_EXAMPLE]
+    )
     return document
+
+
+INGRESS = (
+    "Places' and practices' systems publish feedback.submitted.v1 on feedback.submissions, as CloudEvents 1.0 "
+    "structured JSON (content-type application/cloudevents+json), keyed by the client_reference. The data is the "
+    "JSON of POST /v1/feedback (OpenAPI FeedbackCreate) and must carry a client_reference. Every record is "
+    "signed with the same bearer token as HTTP, in the record header `authorization: Bearer <token>` (scope "
+    "feedback:write); the envelope's `tenant` must be the token's organisation or one it may act for (a place "
+    "for its practices). A record that is unsigned, wrongly signed, or claims another organisation is not "
+    "accepted. Why a record was rejected is kept for the organisation whose token signed it, and for no one "
+    "else: GET /v1/ingress/rejections on the intake API. (feedback.rejected carries the same rejections for "
+    "the hub's operators; grant it to no sender.) The correlation id is the envelope's `correlationid`."
+)
+INGRESS_HEADERS: dict[str, Any] = {
+    "type": "object",
+    "required": ["authorization"],
+    "properties": {
+        "authorization": {
+            "type": "string",
+            "pattern": "^Bearer .+",
+            "description": "Bearer <JWT>: the same token as for HTTP, scope feedback:write",
+        },
+        "content-type": {"const": "application/cloudevents+json"},
+    },
+}
+INGRESS_EXAMPLE: dict[str, Any] = {
+    "name": "practice-system-posts-an-fft-answer",
+    "summary": "Northvale Place (01A) posts an FFT answer for one of its practices. The authorization value is "
+    "elided: use a token for 01A (`hub token --org 01A --scope feedback:write` in development).",
+    "headers": {"authorization": "Bearer <token for 01A>", "content-type": "application/cloudevents+json"},
+    "payload": {
+        "specversion": "1.0",
+        "id": "5b0f3f5e-5d2f-4a51-9f7e-0b1c1d2e3f40",
+        "source": "01A-feedback-system",
+        "type": "feedback.submitted.v1",
+        "subject": "northvale-2026-11-000123",
+        "time": "2026-11-20T09:31:00Z",
+        "datacontenttype": "application/json",
+        "tenant": "01A",
+        "correlationid": "northvale-batch-2026-11-20",
+        "data": {**EXAMPLE, "client_reference": "northvale-2026-11-000123"},
+    },
+}
+ERASURE_EXAMPLE: dict[str, Any] = {
+    "name": "a-member-asks-to-be-forgotten",
+    "summary": "membership tells every service to drop its links to a member",
+    "payload": {
+        "specversion": "1.0",
+        "id": "0c9d5a7e-1b2c-4d3e-8f90-a1b2c3d4e5f6",
+        "source": "membership",
+        "type": "member.erased.v1",
+        "subject": "6f1c0a52-8a8e-4a36-9d0e-2b1f0c3e7a10",
+        "time": "2026-11-22T10:00:00Z",
+        "datacontenttype": "application/json",
+        "tenant": "QZZ",
+        "correlationid": "erasure-6f1c0a52",
+        "data": {"member_id": "6f1c0a52-8a8e-4a36-9d0e-2b1f0c3e7a10", "erased_at": "2026-11-22T10:00:00Z"},
+    },
+}
 
 
 def create_app(settings: IntakeSettings | None = None) -> FastAPI:

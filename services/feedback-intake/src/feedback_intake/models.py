@@ -5,11 +5,12 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint, Uuid
+from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, Uuid
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from hub_shared.inbox import InboxMixin
 from hub_shared.outbox import OutboxMixin
+from hub_shared.timestamps import UtcDateTime
 
 
 class Base(DeclarativeBase):
@@ -30,8 +31,8 @@ class FeedbackSubmission(Base):
     channel: Mapped[str] = mapped_column(String(40))
     fft_answer: Mapped[str | None] = mapped_column(String(40), nullable=True)
     text: Mapped[str | None] = mapped_column(Text, nullable=True)  # scrubbed: the original is never stored
-    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    occurred_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime)
     submitted_by: Mapped[str] = mapped_column(String(10))
     client_reference: Mapped[str | None] = mapped_column(String(100), nullable=True)
     correlation_id: Mapped[str] = mapped_column(String(100))
@@ -45,7 +46,7 @@ class FeedbackSubmission(Base):
     triage_flags: Mapped[list[str]] = mapped_column(JSON, default=list)
     review_status: Mapped[str] = mapped_column(String(30), default="not_required", index=True)
     reviewed_by: Mapped[str | None] = mapped_column(String(10), nullable=True)
-    reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    reviewed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
 
 
 class FftReturn(Base):
@@ -60,7 +61,7 @@ class FftReturn(Base):
     answers: Mapped[dict[str, int]] = mapped_column(JSON)
     modes: Mapped[dict[str, int]] = mapped_column(JSON)
     upload_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("fft_upload.id"))
-    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class FftUpload(Base):
@@ -80,8 +81,8 @@ class FftUpload(Base):
     rejected: Mapped[int] = mapped_column(Integer, default=0)
     errors: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     correlation_id: Mapped[str] = mapped_column(String(100))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
 
 
 class FeedbackResponse(Base):
@@ -101,8 +102,8 @@ class FeedbackResponse(Base):
     change_due: Mapped[date | None] = mapped_column(Date, nullable=True)
     changed_at: Mapped[date | None] = mapped_column(Date, nullable=True)
     created_by: Mapped[str] = mapped_column(String(10))
-    responded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    responded_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class IdempotencyRecord(Base):
@@ -115,7 +116,26 @@ class IdempotencyRecord(Base):
     request_hash: Mapped[str] = mapped_column(String(64))
     status_code: Mapped[int] = mapped_column(Integer)
     body: Mapped[Any] = mapped_column(JSON)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class IngressRejection(Base):
+    """Why an event on the Kafka ingress was not accepted, kept for the organisation whose
+    token signed it (``sender``) and shown to no one else (``GET /v1/ingress/rejections``).
+    An event without a valid token has no sender anyone can vouch for: ``sender`` is null
+    and only operators see it (logs, the feedback.rejected topic)."""
+
+    __tablename__ = "ingress_rejection"
+    __table_args__ = (Index("ix_ingress_rejection_sender", "sender", "rejected_at"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    sender: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    tenant: Mapped[str | None] = mapped_column(String(100), nullable=True)  # as claimed by the event
+    source_event_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    client_reference: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    errors: Mapped[list[dict[str, str]]] = mapped_column(JSON)
+    correlation_id: Mapped[str] = mapped_column(String(100))
+    rejected_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class OutboxMessage(OutboxMixin, Base):

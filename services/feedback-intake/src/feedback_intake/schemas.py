@@ -69,6 +69,15 @@ class FeedbackCreate(BaseModel):
         return self
 
 
+class IngressSubmission(FeedbackCreate):
+    """The data of ``feedback.submitted.v1`` on the Kafka ingress: the body of POST
+    /v1/feedback, with a client_reference (required: it is what a retry is recognised by)."""
+
+    client_reference: str = Field(  # type: ignore[assignment]
+        min_length=1, max_length=100, description="Your id for this item; a repeat is reported as a duplicate"
+    )
+
+
 class FeedbackPublic(BaseModel):
     id: UUID
     organisation_code: str
@@ -147,10 +156,13 @@ class ResponseCreate(BaseModel):
 
 
 class ResponseUpdate(BaseModel):
+    """Only the fields given change. ``we_did`` may be left out but not cleared: a
+    response always says what was done (null is a field error, not a 500)."""
+
     model_config = ConfigDict(extra="forbid")
     status: ResponseStatus
     status_reason: str | None = Field(None, max_length=2000)
-    we_did: str | None = Field(None, min_length=1, max_length=5000)
+    we_did: str = Field(None, min_length=1, max_length=5000)  # type: ignore[assignment]
     evidence_url: AnyHttpUrl | None = None
     change_due: date | None = None
     changed_at: date | None = None
@@ -183,3 +195,16 @@ class UploadPublic(BaseModel):
     errors: list[dict[str, Any]] = Field(description="One entry per rejected row: row number and field errors")
     created_at: datetime
     finished_at: datetime | None
+
+
+class IngressRejectionPublic(BaseModel):
+    """Why a record you sent on the Kafka ingress (feedback.submissions) was not accepted."""
+
+    id: UUID
+    sender: str = Field(description="The organisation whose token signed the record")
+    tenant: str | None = Field(description="The tenant the event claimed")
+    source_event_id: str | None = Field(description="The CloudEvents id of the rejected event (null if unreadable)")
+    client_reference: str | None
+    errors: list[dict[str, str]] = Field(description="Each problem: field, message, type")
+    correlation_id: str
+    rejected_at: datetime

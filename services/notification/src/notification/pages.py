@@ -13,13 +13,19 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from hub_shared.problems import Problem
+from hub_shared.problems import MEDIA_TYPE, Problem
 from notification import kinds
 from notification.api import preview_of
 from notification.links import BadLink, UnsubscribeLinks
 from notification.unsubscribe import unsubscribe
 
 router = APIRouter(include_in_schema=True, tags=["pages"])
+INVALID_LINK: dict[int | str, dict[str, Any]] = {
+    400: {"description": "The link is not valid (a page saying so)", "content": {"text/html": {}}}
+}
+NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    404: {"description": "No such template, message or mailbox (RFC 9457 problem details)", "content": {MEDIA_TYPE: {}}}
+}
 PAGES = Environment(
     loader=FileSystemLoader(Path(__file__).resolve().parent / "templates"), autoescape=select_autoescape(["html"])
 )
@@ -35,7 +41,12 @@ def _links(request: Request) -> UnsubscribeLinks:
     return request.app.state.unsubscribe_links  # type: ignore[no-any-return]
 
 
-@router.get("/unsubscribe", response_class=HTMLResponse, summary="Asks before unsubscribing (link scanners GET)")
+@router.get(
+    "/unsubscribe",
+    response_class=HTMLResponse,
+    responses=INVALID_LINK,
+    summary="Asks before unsubscribing (link scanners GET)",
+)
 async def unsubscribe_page(request: Request, token: str = Query(max_length=2000)) -> HTMLResponse:
     try:
         _links(request).load(token)
@@ -44,7 +55,12 @@ async def unsubscribe_page(request: Request, token: str = Query(max_length=2000)
     return page(request, "unsubscribe", title="Unsubscribe", state="confirm", action=str(request.url))
 
 
-@router.post("/unsubscribe", response_class=HTMLResponse, summary="Unsubscribe at once (RFC 8058 one-click)")
+@router.post(
+    "/unsubscribe",
+    response_class=HTMLResponse,
+    responses=INVALID_LINK,
+    summary="Unsubscribe at once (RFC 8058 one-click)",
+)
 async def unsubscribe_now(request: Request, token: str = Query(max_length=2000)) -> HTMLResponse:
     try:
         claims = _links(request).load(token)
@@ -60,7 +76,9 @@ async def templates_page(request: Request, organisation_code: str = "QZZ") -> HT
     return page(request, "templates", title="Email templates", kinds=kinds.ALL, organisation_code=organisation_code)
 
 
-@router.get("/templates/{kind}", response_class=HTMLResponse, summary="A template with sample data")
+@router.get(
+    "/templates/{kind}", response_class=HTMLResponse, responses=NOT_FOUND, summary="A template with sample data"
+)
 async def preview_page(request: Request, kind: str, organisation_code: str = "QZZ") -> HTMLResponse:
     async with request.app.state.sessions() as session:
         preview = await preview_of(request, session, kind, organisation_code)
@@ -90,7 +108,12 @@ def _parse(raw: mailbox.MaildirMessage) -> EmailMessage:
     return BytesParser(policy=policy.default).parsebytes(raw.as_bytes())  # type: ignore[return-value]
 
 
-@router.get("/mailbox", response_class=HTMLResponse, summary="Development: what the local mail sink received")
+@router.get(
+    "/mailbox",
+    response_class=HTMLResponse,
+    responses=NOT_FOUND,
+    summary="Development: what the local mail sink received",
+)
 async def mailbox_page(request: Request) -> HTMLResponse:
     box = _maildir(request)
     messages = []
@@ -103,7 +126,7 @@ async def mailbox_page(request: Request) -> HTMLResponse:
     return page(request, "mailbox", title="Mailbox", messages=messages, folder=request.app.state.settings.mailbox_dir)
 
 
-@router.get("/mailbox/{key}", response_class=HTMLResponse, summary="Development: one message")
+@router.get("/mailbox/{key}", response_class=HTMLResponse, responses=NOT_FOUND, summary="Development: one message")
 async def message_page(request: Request, key: str) -> HTMLResponse:
     box = _maildir(request)
     try:

@@ -4,6 +4,7 @@ The type name carries the version (``feedback.received.v1``). A breaking change 
 type and a new model, never an edit of a published one."""
 
 from hub_shared.events.envelope import (
+    AUTHORIZATION_HEADER,
     EVENT_TYPES,
     Envelope,
     InvalidEvent,
@@ -63,6 +64,7 @@ from hub_shared.events.notification import (
 )
 
 __all__ = [
+    "AUTHORIZATION_HEADER",
     "EVENT_TYPES",
     "AgeBand",
     "Answer",

@@ -87,6 +87,12 @@ class Envelope:
     tenant: str
     correlation_id: str
     data: BaseModel
+    # Not part of the CloudEvent: the record's ``authorization`` header ("Bearer <JWT>"),
+    # by which an outside sender on the ingress topic proves who it is (intake verifies it).
+    authorization: str | None = None
+
+
+AUTHORIZATION_HEADER = "authorization"
 
 
 def new_envelope(data: BaseModel, *, source: str, subject: str, tenant: str, correlation_id: str) -> Envelope:
@@ -183,6 +189,7 @@ def decode(value: bytes | None, key: bytes | None = None, headers: dict[str, byt
     except ValidationError as exc:
         raise InvalidEvent(f"{event_type} data is invalid: {exc.errors(include_url=False)}") from exc
     correlation_id = body.get("correlationid")
+    authorization = next((v for k, v in (headers or {}).items() if k.lower() == AUTHORIZATION_HEADER), None)
     return Envelope(
         id=body["id"],
         source=body["source"],
@@ -192,4 +199,5 @@ def decode(value: bytes | None, key: bytes | None = None, headers: dict[str, byt
         tenant=tenant,
         correlation_id=str(correlation_id) if correlation_id else str(uuid.uuid4()),
         data=payload,
+        authorization=authorization.decode(errors="replace") if authorization else None,
     )

@@ -101,6 +101,8 @@ async def accept_submission(
         else:
             existing = await find_by_client_reference(session, submitted_by, command.client_reference)
         if existing is not None:
+            if not same_content(existing, command):
+                raise ReferenceReused(command.client_reference)
             return existing, True
     scrubbed = scrub(command.text) if command.text else None
     flags = flags_for(scrubbed.text if scrubbed else None)
@@ -113,7 +115,7 @@ async def accept_submission(
         channel=command.channel.value,
         fft_answer=command.fft_answer.value if command.fft_answer else None,
         text=scrubbed.text if scrubbed else None,
-        occurred_at=command.occurred_at,
+        occurred_at=command.occurred_at.astimezone(UTC),
         received_at=datetime.now(UTC),
         submitted_by=submitted_by,
         client_reference=command.client_reference,
@@ -161,6 +163,49 @@ async def accept_submission(
     )
     staged.events.append(outbox_row(envelope, FEEDBACK_EVENTS.name))
     return submission, False
+
+
+class ReferenceReused(AuthorityError):
+    """A client_reference the submitter used before, for different content."""
+
+    def __init__(self, reference: str) -> None:
+        self.reference = reference
+        self.status = 422
+        self.errors = [
+            {
+                "field": "client_reference",
+                "message": f"{reference!r} was already used for a different submission; use a new reference",
+                "type": "conflict",
+            }
+        ]
+        Exception.__init__(self, self.errors[0]["message"])
+
+    def problem(self) -> Problem:
+        return Problem(
+            422,
+            "client_reference reused",
+            f"You already sent a different submission with client_reference {self.reference!r}; "
+            "nothing was stored. A repeat must have the same content; new content needs a new reference.",
+            errors=self.errors,
+        )
+
+
+def same_content(existing: Submission, command: FeedbackCreate) -> bool:
+    """Whether a repeat under a known client_reference is the same submission (a retry)."""
+    demographics = command.demographics or Demographics()
+    hear_back = command.hear_back
+    return (
+        existing.organisation_code == command.organisation_code
+        and existing.service_area == command.service_area.value
+        and existing.channel == command.channel.value
+        and existing.fft_answer == (command.fft_answer.value if command.fft_answer else None)
+        and existing.occurred_at == command.occurred_at
+        and existing.text == (scrub(command.text).text if command.text else None)
+        and (existing.age_band, existing.sex, existing.ethnic_group, existing.postcode_district)
+        == (demographics.age_band, demographics.sex, demographics.ethnic_group, demographics.postcode_district)
+        and existing.member_id == (hear_back.member_id if hear_back else None)
+        and existing.contact_token == (hear_back.contact_token if hear_back else None)
+    )
 
 
 @dataclass

@@ -1,0 +1,40 @@
+"""Timezone-aware UTC times in every store.
+
+SQLAlchemy's ``DateTime(timezone=True)`` keeps the zone on PostgreSQL (``timestamptz``)
+but SQLite has no such type: its ``DATETIME`` drops the offset on the way in, so
+``01:30+05:00`` is stored and read back as ``01:30`` -- the wrong instant, and naive.
+``UtcDateTime`` converts every value to UTC before it is stored and returns it
+timezone-aware in UTC on both dialects. Naive datetimes are refused: every time in the
+hub carries its zone."""
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import DateTime
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """A ``DateTime(timezone=True)`` column that stores UTC and reads back aware UTC."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if not isinstance(value, datetime):
+            raise TypeError(f"UtcDateTime takes a datetime, not {type(value).__name__}")
+        if value.tzinfo is None or value.tzinfo.utcoffset(value) is None:
+            raise ValueError(f"naive datetime {value.isoformat()!r}: give a timezone-aware time")
+        utc = value.astimezone(UTC)
+        # SQLite stores text without an offset: store the UTC wall time, read it back as UTC.
+        return utc.replace(tzinfo=None) if dialect.name == "sqlite" else utc
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)  # type: ignore[no-any-return]
