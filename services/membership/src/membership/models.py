@@ -4,11 +4,12 @@
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint, Uuid
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, Uuid
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from hub_shared.inbox import InboxMixin
 from hub_shared.outbox import OutboxMixin
+from hub_shared.timestamps import UtcDateTime
 
 
 class Base(DeclarativeBase):
@@ -40,10 +41,10 @@ class Member(Base):
     consent_wording_version: Mapped[str] = mapped_column(String(40))
     consent_source: Mapped[str] = mapped_column(String(20))
     consent_basis: Mapped[str | None] = mapped_column(String(200), nullable=True)
-    consent_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    joined_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    confirmed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
-    left_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    consent_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    joined_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    left_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
 
 
 class HearBackContact(Base):
@@ -54,8 +55,8 @@ class HearBackContact(Base):
 
     token: Mapped[str] = mapped_column(String(64), primary_key=True)
     email: Mapped[str] = mapped_column(String(320), index=True)
-    confirmed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    confirmed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class UsedLink(Base):
@@ -64,7 +65,7 @@ class UsedLink(Base):
     __tablename__ = "used_link"
 
     link_id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    used_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    used_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class Group(Base):
@@ -76,7 +77,7 @@ class Group(Base):
     organisation_code: Mapped[str] = mapped_column(String(10), index=True)  # who manages it
     place_code: Mapped[str | None] = mapped_column(String(10), nullable=True)
     service_area: Mapped[str | None] = mapped_column(String(40), nullable=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class GroupMembership(Base):
@@ -100,13 +101,13 @@ class Opportunity(Base):
     kind: Mapped[str] = mapped_column(String(30))
     title: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text)
-    starts_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    starts_at: Mapped[datetime] = mapped_column(UtcDateTime)
     location: Mapped[str | None] = mapped_column(String(300), nullable=True)
     online: Mapped[bool] = mapped_column(Boolean, default=False)
     capacity: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    closes_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    closes_at: Mapped[datetime] = mapped_column(UtcDateTime)
     targeting: Mapped[dict] = mapped_column(JSON)  # type: ignore[type-arg]
-    published_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    published_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class Invitation(Base):
@@ -116,10 +117,10 @@ class Invitation(Base):
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
     opportunity_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("opportunity.id", ondelete="CASCADE"), index=True)
     member_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("member.id", ondelete="CASCADE"), index=True)
-    issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    issued_at: Mapped[datetime] = mapped_column(UtcDateTime)
     answer: Mapped[str | None] = mapped_column(String(10), nullable=True)
     place: Mapped[str | None] = mapped_column(String(20), nullable=True)  # booked, waiting_list
-    answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    answered_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     attended: Mapped[bool] = mapped_column(Boolean, default=False)
     attendance_bands: Mapped[dict | None] = mapped_column(JSON, nullable=True)  # type: ignore[type-arg]
 

@@ -9,11 +9,12 @@ address in the ledger, until it reaches a final state, when the address is wiped
 import uuid
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, DateTime, Index, Integer, String, Text, Uuid
+from sqlalchemy import JSON, Boolean, Index, Integer, String, Text, Uuid
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from hub_shared.inbox import InboxMixin
 from hub_shared.outbox import OutboxMixin
+from hub_shared.timestamps import UtcDateTime
 
 
 class Base(DeclarativeBase):
@@ -35,11 +36,11 @@ class Recipient(Base):
     confirmed: Mapped[bool] = mapped_column(Boolean, default=False)
     contactable: Mapped[bool] = mapped_column(Boolean, default=False)
     frequency: Mapped[str] = mapped_column(String(20), default="as_it_happens")
-    left_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
-    unsubscribed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
-    suppressed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    left_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    unsubscribed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    suppressed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     suppression_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class Notification(Base):
@@ -64,16 +65,16 @@ class Notification(Base):
     status: Mapped[str] = mapped_column(String(30))
     reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    due_at: Mapped[datetime] = mapped_column(UtcDateTime)
     digest_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, nullable=True, index=True)
     claimed_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
-    claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    claimed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     message_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
     relay_reply: Mapped[str | None] = mapped_column(Text, nullable=True)
     farewell_address: Mapped[str | None] = mapped_column(String(320), nullable=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
 
 
 class Opportunity(Base):
@@ -85,9 +86,9 @@ class Opportunity(Base):
     organisation_code: Mapped[str] = mapped_column(String(10))
     kind: Mapped[str] = mapped_column(String(40))
     title: Mapped[str] = mapped_column(String(300))
-    starts_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    starts_at: Mapped[datetime] = mapped_column(UtcDateTime)
     online: Mapped[bool] = mapped_column(Boolean)
-    closes_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    closes_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class InvitationRef(Base):
@@ -123,7 +124,7 @@ class Branding(Base):
     sign_off: Mapped[str] = mapped_column(Text)
     team_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
     contact_email: Mapped[str | None] = mapped_column(String(320), nullable=True)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class OutboxMessage(OutboxMixin, Base):

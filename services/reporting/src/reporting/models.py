@@ -4,11 +4,12 @@ only from events and can be rebuilt by replaying the topics (``reporting replay`
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Boolean, Date, DateTime, Float, Index, Integer, String, Text, Uuid
+from sqlalchemy import JSON, Boolean, Date, Float, Index, Integer, String, Text, Uuid
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from hub_shared.inbox import InboxMixin
 from hub_shared.outbox import OutboxMixin
+from hub_shared.timestamps import UtcDateTime
 
 
 class Base(DeclarativeBase):
@@ -35,8 +36,8 @@ class FeedbackFact(Base):
     age_band: Mapped[str | None] = mapped_column(String(30), nullable=True)
     sex: Mapped[str | None] = mapped_column(String(30), nullable=True)
     ethnic_group: Mapped[str | None] = mapped_column(String(50), nullable=True)
-    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    occurred_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class FftCount(Base):
@@ -82,8 +83,8 @@ class ResponseFact(Base):
     organisation_code: Mapped[str] = mapped_column(String(10), index=True)
     theme: Mapped[str | None] = mapped_column(String(100), nullable=True)
     status: Mapped[str] = mapped_column(String(20))
-    earliest_feedback_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
-    first_responded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    earliest_feedback_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    first_responded_at: Mapped[datetime] = mapped_column(UtcDateTime)
     changed_at: Mapped[date | None] = mapped_column(Date, nullable=True)
 
 
@@ -91,7 +92,7 @@ class PublishedSnapshot(Base):
     __tablename__ = "published_snapshot"
 
     month: Mapped[str] = mapped_column(String(7), primary_key=True)
-    published_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    published_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class MemberFact(Base):

@@ -4,9 +4,10 @@
 import uuid
 from datetime import datetime
 
-from sqlalchemy import DateTime, Index, Integer, String, Uuid
+from sqlalchemy import Index, Integer, String, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
+from hub_shared.timestamps import UtcDateTime
 from reporting.models import Base
 
 
@@ -21,4 +22,4 @@ class NotificationFact(Base):
     recipient_kind: Mapped[str] = mapped_column(String(20))
     status: Mapped[str] = mapped_column(String(30))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    changed_at: Mapped[datetime] = mapped_column(UtcDateTime)
