@@ -23,8 +23,10 @@ import psycopg
 from aiokafka import AIOKafkaProducer
 
 from hub_shared import kafka_admin
-from hub_shared.events import FeedbackSubmittedV1, encode, new_envelope
+from hub_shared.auth import DevKeys
+from hub_shared.events import AUTHORIZATION_HEADER, FeedbackSubmittedV1, encode, new_envelope
 from hub_shared.organisations import reference
+from hub_shared.settings import ServiceSettings
 from hub_shared.topics import FEEDBACK_SUBMISSIONS, Topic
 from tests.stack import Hub, start_hub, stop_hub
 
@@ -43,9 +45,18 @@ MIDDLES = [
 ENDINGS = ["", " Thank you.", " Please improve this.", " The waiting room was clean.", " I waited two weeks."]
 
 
-def responses(n: int, month: str) -> list[tuple[bytes, bytes, list[tuple[str, bytes]]]]:
+def responses(n: int, month: str, keys: DevKeys) -> list[tuple[bytes, bytes, list[tuple[str, bytes]]]]:
+    """The month's records, each signed by its practice's system (the ingress's bearer token)."""
     rng = random.Random(2026)
     practices = [o.code for o in reference() if o.kind.value == "practice"]
+    settings = ServiceSettings()
+    tokens = {
+        code: keys.issue(
+            organisation=code, scopes=["feedback:write"], issuer=settings.jwt_issuer, audience=settings.jwt_audience
+        )
+        for code in practices
+    }
+    signed = {code: f"Bearer {token}".encode() for code, token in tokens.items()}
     year, mon = (int(part) for part in month.split("-"))
     out = []
     for i in range(n):
@@ -68,7 +79,8 @@ def responses(n: int, month: str) -> list[tuple[bytes, bytes, list[tuple[str, by
             correlation_id=str(uuid.uuid4()),
         )
         message = encode(envelope)
-        out.append((envelope.subject.encode(), message.value, list(message.headers.items())))
+        headers = [*message.headers.items(), (AUTHORIZATION_HEADER, signed[practice])]
+        out.append((envelope.subject.encode(), message.value, headers))
     return out
 
 
@@ -137,10 +149,10 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=3600, help="give up after this many seconds")
     args = parser.parse_args()
     n = args.responses
-    print(f"national month: building {n:,} ingress events", file=sys.stderr)
-    records = responses(n, "2026-10")
     hub = start_hub("bench-national", {"HUB_LOG_LEVEL": "WARNING"})
     try:
+        print(f"national month: building {n:,} ingress events", file=sys.stderr)
+        records = responses(n, "2026-10", hub.keys)
         started = time.perf_counter()
         produce_s = asyncio.run(produce(hub.bootstrap, FEEDBACK_SUBMISSIONS.name, records))
         print(f"national month: produced in {produce_s:.1f} s; waiting for reporting", file=sys.stderr)
