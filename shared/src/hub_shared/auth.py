@@ -117,10 +117,15 @@ async def authenticate(
     return verifier.verify(credentials.credentials)
 
 
-def require_scope(scope: str) -> Callable[[Principal], Awaitable[Principal]]:
-    async def check(principal: Annotated[Principal, Depends(authenticate)]) -> Principal:
+def require_scope(scope: str, *, rate_limited: bool = False) -> Callable[..., Awaitable[Principal]]:
+    """The caller's principal, if its token has ``scope``; with ``rate_limited``, the write
+    also counts against its organisation's limit (the app's ``state.rate_limit``)."""
+
+    async def check(request: Request, principal: Annotated[Principal, Depends(authenticate)]) -> Principal:
         if scope not in principal.scopes:
             raise Problem(403, "Missing scope", f"This call needs the '{scope}' scope.")
+        if rate_limited:
+            await request.app.state.rate_limit.check(principal.organisation)
         return principal
 
     return check

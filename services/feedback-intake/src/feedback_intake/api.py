@@ -76,22 +76,11 @@ async def commit(session: AsyncSession) -> None:
         raise Problem(409, "Conflict", "A concurrent request changed the same data; retry the request.") from exc
 
 
-def scoped(scope: str, limited: bool = False):  # type: ignore[no-untyped-def]
-    check = require_scope(scope)
-
-    async def dependency(request: Request, principal: Annotated[Principal, Depends(check)]) -> Principal:
-        if limited:
-            await request.app.state.rate_limit.check(principal.organisation)
-        return principal
-
-    return dependency
-
-
 Session = Annotated[AsyncSession, Depends(open_session)]
-Writer = Annotated[Principal, Depends(scoped("feedback:write", limited=True))]
-Reader = Annotated[Principal, Depends(scoped("feedback:read"))]
-Reviewer = Annotated[Principal, Depends(scoped("feedback:review", limited=True))]
-Responder = Annotated[Principal, Depends(scoped("responses:write", limited=True))]
+Writer = Annotated[Principal, Depends(require_scope("feedback:write", rate_limited=True))]
+Reader = Annotated[Principal, Depends(require_scope("feedback:read"))]
+Reviewer = Annotated[Principal, Depends(require_scope("feedback:review", rate_limited=True))]
+Responder = Annotated[Principal, Depends(require_scope("responses:write", rate_limited=True))]
 IdempotencyKey = Annotated[
     str | None,
     Header(
@@ -254,7 +243,7 @@ async def get_feedback(submission_id: uuid.UUID, principal: Reader, session: Ses
 
 @router.get("/reviews", responses=ERRORS, tags=["reviews"], summary="Flagged feedback awaiting review, oldest first")
 async def review_queue(
-    principal: Annotated[Principal, Depends(scoped("feedback:review"))],
+    principal: Annotated[Principal, Depends(require_scope("feedback:review"))],
     session: Session,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> list[FeedbackPublic]:
@@ -367,7 +356,7 @@ async def get_response(response_id: uuid.UUID, principal: Reader, session: Sessi
     "to a place or the ICB above the signer). Records without a valid token are attributed to no one.",
 )
 async def ingress_rejections(
-    principal: Annotated[Principal, Depends(scoped("feedback:write"))],
+    principal: Annotated[Principal, Depends(require_scope("feedback:write"))],
     session: Session,
     client_reference: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,

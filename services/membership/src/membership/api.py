@@ -77,17 +77,6 @@ async def steady_timing(request: Request) -> AsyncIterator[None]:
         await asyncio.sleep(max(0.0, floor - (time.monotonic() - started)))
 
 
-def staff(scope: str, limited: bool = False):  # type: ignore[no-untyped-def]
-    check = require_scope(scope)
-
-    async def dependency(request: Request, principal: Annotated[Principal, Depends(check)]) -> Principal:
-        if limited:
-            await request.app.state.rate_limit.check(principal.organisation)
-        return principal
-
-    return dependency
-
-
 def links_of(request: Request) -> Links:
     return request.app.state.links  # type: ignore[no-any-return]
 
@@ -103,9 +92,9 @@ def link_problem(exc: LinkProblem) -> Problem:
 
 Session = Annotated[AsyncSession, Depends(open_session)]
 Public = Annotated[None, Depends(public_limit)]
-Reader = Annotated[Principal, Depends(staff("members:read"))]
-Manager = Annotated[Principal, Depends(staff("members:manage", limited=True))]
-Publisher = Annotated[Principal, Depends(staff("opportunities:write", limited=True))]
+Reader = Annotated[Principal, Depends(require_scope("members:read"))]
+Manager = Annotated[Principal, Depends(require_scope("members:manage", rate_limited=True))]
+Publisher = Annotated[Principal, Depends(require_scope("opportunities:write", rate_limited=True))]
 LinkToken = Annotated[str, Query(min_length=10, max_length=2000, description="The token of your signed link")]
 
 
