@@ -10,8 +10,8 @@
 
     make bench            (or: .venv/bin/python bench/intake.py --seconds 30)
 
-Starts its own Kafka broker (port 19592, fresh state) and uses the project's PostgreSQL
-(deploy/postgres.sh, port 5433) with fresh databases; every service runs as its real
+Starts its own Kafka broker (port 19592 or $BENCH_KAFKA_PORT, fresh state) and uses the project's PostgreSQL
+(deploy/postgres.sh, port 5433 or $BENCH_PG_PORT) with fresh databases; every service runs as its real
 process under uvicorn, as `make run` runs it. Prints figures and ratios; it never fails
 on a time."""
 
@@ -41,7 +41,9 @@ from hub_shared.topics import FEEDBACK_EVENTS
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 STATE = REPO / ".state" / "bench"
-KAFKA_PORT, PG_PORT = 19592, 5433
+# Ports can be moved (BENCH_KAFKA_PORT, BENCH_PG_PORT) to run beside another hub.
+KAFKA_PORT = int(os.environ.get("BENCH_KAFKA_PORT", "19592"))
+PG_PORT = int(os.environ.get("BENCH_PG_PORT", "5433"))
 PORTS = {"intake": 18001, "reporting": 18004, "bare": 18009}
 BODY = {
     "organisation_code": "P81001",

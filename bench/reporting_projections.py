@@ -8,8 +8,9 @@
 
     .venv/bin/python bench/reporting_projections.py [--events 1000000] [--live-events 50000]
 
-Starts its own Kafka broker (port 19492, fresh state) and uses the project's PostgreSQL
-(port 5433) with fresh databases. Events are realistic feedback.received.v1 envelopes
+Starts its own Kafka broker (port 19492 or $BENCH_KAFKA_PORT, fresh state) and uses the
+project's PostgreSQL (port 5433 or $BENCH_PG_PORT) with fresh databases. Events are
+realistic feedback.received.v1 envelopes
 (30 practices, 24 months, all service areas, a third with free text). The live consumer
 runs as the real `reporting consume` process; the replay is `reporting replay`'s code.
 Prints figures; it never fails on a time."""
@@ -52,7 +53,9 @@ from reporting.settings import ReportingSettings
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 STATE = REPO / ".state" / "bench-reporting"
-KAFKA_PORT, PG_PORT = 19492, 5433
+# Ports can be moved (BENCH_KAFKA_PORT, BENCH_PG_PORT) to run beside another hub.
+KAFKA_PORT = int(os.environ.get("BENCH_KAFKA_PORT", "19492"))
+PG_PORT = int(os.environ.get("BENCH_PG_PORT", "5433"))
 BOOTSTRAP = f"127.0.0.1:{KAFKA_PORT}"
 TEXTS = [
     "Waited two hours for my appointment",
