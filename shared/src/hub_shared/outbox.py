@@ -22,7 +22,21 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
-from sqlalchemy import JSON, BigInteger, Integer, String, Text, cast, delete, select, update
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    ColumnElement,
+    Integer,
+    String,
+    Text,
+    any_,
+    bindparam,
+    cast,
+    delete,
+    select,
+    update,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -176,6 +190,7 @@ class OutboxRelay:
         self._stopping = asyncio.Event()
         self._in_flight: deque[_Delivery] = deque()
         self._acknowledged: list[int] = []  # acknowledged by Kafka, not yet deleted
+        self._claiming: asyncio.Future[list[Any]] | None = None  # the next claim, made ahead
 
     def stop(self) -> None:
         self._stopping.set()
@@ -213,30 +228,39 @@ class OutboxRelay:
             raise
 
     async def _step(self) -> int:
-        """Delete what was acknowledged and claim the next rows (one round trip each), hand
-        them to the producer, then wait for the claim before it: one claim stays in
-        flight while the next is claimed. Returns how many rows were claimed."""
-        rows = await self._claim()
+        """Take the rows claimed while the previous ones were being sent (or claim now),
+        start the next claim, hand these rows to the producer, then wait for the claim
+        before them and delete what Kafka acknowledged: the database claims, the producer
+        sends and the database deletes at the same time. Returns how many rows were
+        claimed."""
+        claiming, self._claiming = self._claiming, None
+        rows = await (claiming or self._claim())
         if rows:
+            self._claiming = asyncio.ensure_future(self._claim())
             self._in_flight.append(await self._submit(rows))
         if len(self._in_flight) > 1 or (self._in_flight and not rows):
             self._acknowledged += await self._in_flight[0].acknowledged()
             self._in_flight.popleft()
+        await self._delete_acknowledged()
         return len(rows)
 
     async def _drain(self) -> int:
-        """Wait for every claim in flight and delete its rows (a graceful stop, or one
-        batch); return how many rows were deleted."""
+        """Wait for every claim in flight and delete its rows, and give back rows claimed
+        but not yet sent (a graceful stop, or one batch); return how many rows were
+        deleted."""
+        deleted = 0
         while self._in_flight:
             self._acknowledged += await self._in_flight[0].acknowledged()
             self._in_flight.popleft()
-        return await self._delete_acknowledged()
+            deleted += await self._delete_acknowledged()
+        await self._release(await self._unsent(), None)
+        return deleted + await self._delete_acknowledged()
 
     async def _settle(self, error: str) -> None:
         """After a failure: delete what Kafka acknowledged, release the rest of every claim
         in flight (retried later, in seq order; a row sent but not known to be
         acknowledged may go twice, which the consumers' inbox absorbs)."""
-        release: list[int] = []
+        release = await self._unsent()
         while self._in_flight:
             acked, rest = self._in_flight.popleft().settled()
             self._acknowledged += acked
@@ -248,6 +272,16 @@ class OutboxRelay:
             self._acknowledged = []
         await self._release(release, error)
 
+    async def _unsent(self) -> list[int]:
+        """The seqs of the claim made ahead, not handed to the producer."""
+        claiming, self._claiming = self._claiming, None
+        if claiming is None:
+            return []
+        try:
+            return [seq for seq, *_ in await claiming]
+        except Exception:  # nothing claimed, or the lease runs out
+            return []
+
     async def _submit(self, rows: list[Any]) -> _Delivery:
         """Hand claimed rows to the producer as whole record batches, one per partition
         (more when one fills up), in seq order: far cheaper per record than ``send``."""
@@ -255,20 +289,20 @@ class OutboxRelay:
         partitions: dict[str, list[int]] = {}
         builders: dict[tuple[str, int], tuple[Any, list[int]]] = {}
         delivery = _Delivery()
-        for row in rows:
-            if (all_partitions := partitions.get(row.topic)) is None:
-                all_partitions = partitions[row.topic] = sorted(await producer.partitions_for(row.topic))
-            key = row.key.encode()
-            where = (row.topic, partition_for(key, all_partitions, all_partitions))
+        for seq, topic, key_text, stored_headers, payload in rows:
+            if (all_partitions := partitions.get(topic)) is None:
+                all_partitions = partitions[topic] = sorted(await producer.partitions_for(topic))
+            key = key_text.encode()
+            where = (topic, partition_for(key, all_partitions, all_partitions))
             builder, seqs = builders.get(where) or (None, [])
-            value = row.payload.encode() if row.payload else None  # empty: a tombstone
-            headers = _kafka_headers(row.headers)
+            value = payload.encode() if payload else None  # empty: a tombstone
+            headers = _kafka_headers(stored_headers)
             if builder is None or builder.append(timestamp=None, key=key, value=value, headers=headers) is None:
                 if builder is not None:  # full: send it, start the next one
                     delivery.batches.append((await self._send_batch(producer, builder, *where), seqs))
                 builder, seqs = producer.create_batch(), []
                 builder.append(timestamp=None, key=key, value=value, headers=headers)
-            seqs.append(row.seq)
+            seqs.append(seq)
             builders[where] = (builder, seqs)
         for where, (builder, seqs) in builders.items():
             delivery.batches.append((await self._send_batch(producer, builder, *where), seqs))
@@ -280,9 +314,8 @@ class OutboxRelay:
         return await producer.send_batch(builder, topic, partition=partition)
 
     async def _claim(self) -> list[Any]:
-        """Delete what was acknowledged, then claim the oldest claimable rows in one
-        statement (UPDATE .. RETURNING over a SKIP LOCKED selection, so two relays never
-        claim one row), each statement its own transaction."""
+        """Claim the oldest claimable rows in one statement (UPDATE .. RETURNING over a
+        SKIP LOCKED selection, so two relays never claim one row)."""
         now = datetime.now(UTC)
         m = self._model
         candidates = (
@@ -300,36 +333,42 @@ class OutboxRelay:
             .returning(m.seq, m.topic, m.key, cast(m.headers, Text).label("headers"), m.payload)
         )
         async with self._autocommit() as conn:
-            await self._delete_acknowledged(conn)
-            rows = (await conn.execute(claim)).all()
-        return sorted(rows, key=lambda row: row.seq)
+            rows = (await conn.execute(claim)).tuples().all()
+        return sorted(rows)  # by seq, the first column
 
-    async def _delete_acknowledged(self, conn: AsyncConnection | None = None) -> int:
-        if not self._acknowledged:
+    async def _delete_acknowledged(self) -> int:
+        seqs, self._acknowledged = self._acknowledged, []
+        if not seqs:
             return 0
-        seqs = self._acknowledged
-        published = delete(self._model.__table__).where(self._model.seq.in_(seqs))  # type: ignore[attr-defined]
-        if conn is None:
+        try:
             async with self._autocommit() as conn:
-                await conn.execute(published)
-        else:
-            await conn.execute(published)
-        self._acknowledged = []
+                await conn.execute(delete(self._model.__table__).where(self._with_seq(conn, seqs)))  # type: ignore[attr-defined]
+        except BaseException:
+            self._acknowledged = seqs + self._acknowledged
+            raise
         OUTBOX_PUBLISHED.inc(len(seqs))
         return len(seqs)
 
-    async def _release(self, seqs: list[int], error: str) -> None:
+    async def _release(self, seqs: list[int], error: str | None) -> None:
         if not seqs:
             return
+        values: dict[str, Any] = {"claimed_until": None}
+        if error is not None:  # a graceful stop gives rows back without an error
+            values["last_error"] = error[:2000]
         try:
             async with self._autocommit() as conn:
                 await conn.execute(
-                    update(self._model.__table__)  # type: ignore[attr-defined]
-                    .where(self._model.seq.in_(seqs))
-                    .values(claimed_until=None, last_error=error[:2000])
+                    update(self._model.__table__).where(self._with_seq(conn, seqs)).values(**values)  # type: ignore[attr-defined]
                 )
         except Exception as exc:  # the lease expires anyway; the sweep picks them up
             log.warning("could not release outbox claims", error=repr(exc))
+
+    def _with_seq(self, conn: AsyncConnection, seqs: list[int]) -> ColumnElement[bool]:
+        """Rows by seq: one array parameter on PostgreSQL (an IN list of a thousand
+        parameters costs more to render and to parse than the delete itself)."""
+        if conn.dialect.name == "postgresql":
+            return self._model.seq == any_(bindparam("seqs", seqs, type_=ARRAY(BigInteger)))
+        return self._model.seq.in_(seqs)
 
     @contextlib.asynccontextmanager
     async def _autocommit(self) -> AsyncIterator[AsyncConnection]:
