@@ -333,8 +333,8 @@ class OutboxRelay:
             .returning(m.seq, m.topic, m.key, cast(m.headers, Text).label("headers"), m.payload)
         )
         async with self._autocommit() as conn:
-            rows = (await conn.execute(claim)).tuples().all()
-        return sorted(rows)  # by seq, the first column
+            rows = (await conn.execute(claim)).all()
+        return sorted(rows, key=lambda row: row[0])  # by seq
 
     async def _delete_acknowledged(self) -> int:
         seqs, self._acknowledged = self._acknowledged, []
