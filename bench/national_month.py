@@ -12,6 +12,7 @@ reporting process, two consumer processes per group). Prints figures; never fail
 import argparse
 import asyncio
 import json
+import os
 import random
 import sys
 import time
@@ -143,6 +144,21 @@ def peak_rss_mb(hub: Hub) -> dict[str, float]:
     return peaks
 
 
+def cpu_seconds(hub: Hub) -> dict[str, float]:
+    """User + system CPU each process has used since it started (where the time went)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    used = {}
+    for name, process in hub.processes.items():
+        if process.popen is None:
+            continue
+        try:
+            fields = Path(f"/proc/{process.popen.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:
+            continue
+        used[name] = (int(fields[11]) + int(fields[12])) / tick
+    return used
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--responses", type=int, default=2_000_000)
@@ -167,6 +183,7 @@ def main() -> None:
                 print(f"  {seen:,} in reporting ({rate:,.0f}/s)", file=sys.stderr)
         hub_s = time.perf_counter() - started
         peaks = peak_rss_mb(hub)
+        cpu = cpu_seconds(hub)
         raw_produce_s = asyncio.run(produce(hub.bootstrap, "bench.raw", records))
         raw_copy_s = copy_seconds(hub.db_url("reporting"), n)
     finally:
@@ -182,14 +199,15 @@ def main() -> None:
         "raw_copy_seconds": round(raw_copy_s, 1),
         "ratio_raw_to_hub": round(raw_s / hub_s, 3),
         "peak_rss_mb": {k: round(v, 1) for k, v in peaks.items()},
+        "cpu_seconds": {k: round(v, 1) for k, v in cpu.items()},
     }
     print(f"\nNational month: {n:,} FFT responses on the ingress topic -> reporting's totals")
     print(f"  hub        {hub_s:9.1f} s   {seen / hub_s:9,.0f} responses/s   (all reported: {seen == n})")
     print(f"  raw limit  {raw_s:9.1f} s   (Kafka produce {raw_produce_s:.1f} s + COPY {raw_copy_s:.1f} s)")
     print(f"  ratio raw/hub {raw_s / hub_s:.3f}   target: hub <= 240 s for 2,000,000")
-    print("  peak RSS per process (target < 250 MB each):")
+    print("  per process: peak RSS (target < 250 MB each), CPU seconds used")
     for name, mb in sorted(peaks.items()):
-        print(f"    {name:22s} {mb:7.1f} MB")
+        print(f"    {name:22s} {mb:7.1f} MB {cpu.get(name, 0.0):8.1f} s CPU")
     out = REPO / "bench" / "results"
     out.mkdir(exist_ok=True)
     (out / "national_month.json").write_text(json.dumps(results, indent=2))
