@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from aiokafka.structs import ConsumerRecord
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from feedback_intake.handlers.submissions import Staged, known_references, publish, submit_item
+from feedback_intake.handlers.submissions import Staged, Submission, publish, submit_item
 from feedback_intake.models import FeedbackSubmission, IngressRejection
 from hub_shared.auth import TokenVerifier
 from hub_shared.events import (
@@ -103,13 +103,11 @@ async def on_ingress_submissions(
             )
             continue
         admitted.append((envelope, sender.organisation or ""))
-    tenants: dict[str, list[object]] = defaultdict(list)
-    for envelope, _ in admitted:
-        tenants[envelope.tenant].append(_reference(envelope))
-    known = {tenant: await known_references(session, tenant, refs) for tenant, refs in tenants.items()}
+    known = await known_references_of(session, [(envelope.tenant, _reference(envelope)) for envelope, _ in admitted])
     staged = Staged()
     for envelope, signer in admitted:
-        raw = envelope.data.model_dump()
+        # The envelope's data is a bag of fields (FeedbackSubmittedV1 allows any): validated once, here.
+        raw = envelope.data.model_extra
         outcome = await submit_item(
             session,
             raw,
@@ -131,6 +129,27 @@ async def on_ingress_submissions(
                 correlation_id=envelope.correlation_id,
             )
     await staged.write(session)
+
+
+async def known_references_of(
+    session: AsyncSession, pairs: Sequence[tuple[str, str | None]]
+) -> defaultdict[str, dict[str, Submission]]:
+    """Every (submitter, client reference) of a poll already stored, in one query (a poll
+    carries many practices' records), as ``known_references`` gives for one submitter."""
+    wanted = {(tenant, reference) for tenant, reference in pairs if reference}
+    known: defaultdict[str, dict[str, Submission]] = defaultdict(dict)
+    if not wanted:
+        return known
+    found = await session.scalars(
+        select(FeedbackSubmission).where(
+            FeedbackSubmission.submitted_by.in_({tenant for tenant, _ in wanted}),
+            FeedbackSubmission.client_reference.in_({reference for _, reference in wanted}),
+        )
+    )
+    for submission in found.all():
+        if (submission.submitted_by, submission.client_reference) in wanted:
+            known[submission.submitted_by][submission.client_reference or ""] = submission
+    return known
 
 
 def _reference(envelope: Envelope) -> str | None:
