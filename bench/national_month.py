@@ -199,12 +199,28 @@ def cpu_seconds(hub: Hub) -> dict[str, float]:
     return used
 
 
+def top_statements(hub: Hub, limit: int = 15) -> list[tuple[str, float, int, str]]:
+    """(database, total ms, calls, statement) of what PostgreSQL spent most time executing."""
+    with psycopg.connect(hub.db_url("postgres"), autocommit=True) as conn:
+        rows = conn.execute(
+            "SELECT d.datname, s.total_exec_time, s.calls, s.query FROM pg_stat_statements s"
+            " JOIN pg_database d ON d.oid = s.dbid ORDER BY s.total_exec_time DESC LIMIT %s",
+            (limit,),
+        ).fetchall()
+    return [(db, ms, calls, " ".join(query.split())) for db, ms, calls, query in rows]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--responses", type=int, default=2_000_000)
     parser.add_argument("--timeout", type=float, default=3600, help="give up after this many seconds")
+    parser.add_argument(
+        "--pg-statements", action="store_true", help="also print the statements PostgreSQL spent most time on"
+    )
     args = parser.parse_args()
     n = args.responses
+    if args.pg_statements:
+        os.environ["PG_OPTIONS"] = "-c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=all"
     hub = start_hub("bench-national", {"HUB_LOG_LEVEL": "WARNING"})
     try:
         print(f"national month: building {n:,} ingress events", file=sys.stderr)
@@ -213,6 +229,10 @@ def main() -> None:
         idle_before, idle_started = cpu_seconds(hub), time.perf_counter()
         time.sleep(IDLE_SECONDS)
         cpu_before = cpu_seconds(hub)
+        if args.pg_statements:
+            with psycopg.connect(hub.db_url("postgres"), autocommit=True) as conn:
+                conn.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+                conn.execute("SELECT pg_stat_statements_reset()")
         idle_s = time.perf_counter() - idle_started
         idle_per_s = {k: (v - idle_before.get(k, 0.0)) / idle_s for k, v in cpu_before.items()}
         started = time.perf_counter()
@@ -230,6 +250,7 @@ def main() -> None:
         hub_s = time.perf_counter() - started
         peaks = peak_rss_mb(hub)
         cpu_after = cpu_seconds(hub)
+        statements = top_statements(hub) if args.pg_statements else []
         cpu = {name: used - cpu_before.get(name, 0.0) for name, used in cpu_after.items()}
         raw_produce_s = asyncio.run(produce(hub.bootstrap, "bench.raw", records))
         raw_copy_s = copy_seconds(hub.db_url("reporting"), n)
@@ -263,6 +284,10 @@ def main() -> None:
         )
     total = sum(cpu.values())
     print(f"  all: {total:.1f} CPU s = {1e6 * total / n:.0f} us/response on {os.cpu_count()} cores")
+    if statements:
+        print("  PostgreSQL's most expensive statements (total ms, calls, database):")
+        for db, ms, calls, query in statements:
+            print(f"    {ms:9.0f} ms {calls:7d}  {db:16s} {query[:110]}")
     out = REPO / "bench" / "results"
     out.mkdir(exist_ok=True)
     (out / "national_month.json").write_text(json.dumps(results, indent=2))
