@@ -2,11 +2,15 @@
 
 * the live consumer (the real `reporting consume` process, batched) and a replay, in
   events/s, against the raw limit: PostgreSQL COPY of the same fact rows, no Kafka;
-* the outbox relay (rows/s from a staged backlog to acknowledged Kafka records) against
-  a bare aiokafka producer sending the same records;
+* the outbox relay (the real `feedback-intake relay` process: rows/s from a staged
+  backlog to acknowledged Kafka records, each row deleted once acknowledged) against a
+  bare aiokafka batch producer sending the same records from memory with the relay's
+  producer settings (acks=all, idempotence, partitioner, batch size), medians of
+  --relay-rounds runs of each;
 * report query latency with a large number of feedback events loaded (default 1,000,000).
 
     .venv/bin/python bench/reporting_projections.py [--events 1000000] [--live-events 50000]
+    .venv/bin/python bench/reporting_projections.py --only relay [--relay-rows 50000]
 
 Starts its own Kafka broker (port 19492 or $BENCH_KAFKA_PORT, fresh state) and uses the
 project's PostgreSQL (port 5433 or $BENCH_PG_PORT) with fresh databases. Events are
@@ -217,14 +221,19 @@ async def time_bare_producer(topic: str, records: list[tuple[bytes, bytes, list[
         await producer.stop()
 
 
-def relay_rates(n: int) -> tuple[float, float]:
-    """The relay and the bare producer over the same n records, one after the other."""
+def relay_rates(n: int, rounds: int) -> tuple[float, float]:
+    """The relay and the bare producer over the same n records, one after the other, for
+    a few rounds (the machine's load changes from second to second): the median of each."""
     topics = (Topic("bench.relay", 6, "bench"), Topic("bench.relay.bare", 6, "bench"))
     asyncio.run(kafka_admin.create_topics(BOOTSTRAP, topics))
-    url = fresh_database("bench_relay", INTAKE_MIGRATIONS)
-    records = asyncio.run(stage_backlog(url, topics[0].name, n))
-    relay = time_relay(url, n)
-    return relay, asyncio.run(time_bare_producer(topics[1].name, records))
+    relay, bare = [], []
+    for _ in range(rounds):
+        url = fresh_database("bench_relay", INTAKE_MIGRATIONS)
+        records = asyncio.run(stage_backlog(url, topics[0].name, n))
+        relay.append(time_relay(url, n))
+        bare.append(asyncio.run(time_bare_producer(topics[1].name, records)))
+        print(f"  relay {relay[-1]:,.0f} rows/s, bare producer {bare[-1]:,.0f}", file=sys.stderr)
+    return statistics.median(relay), statistics.median(bare)
 
 
 async def produce(n: int, seed: int) -> float:
@@ -329,6 +338,7 @@ def main() -> None:
     parser.add_argument("--live-events", type=int, default=50_000, help="events for the live consumer run")
     parser.add_argument("--runs", type=int, default=30, help="runs per query")
     parser.add_argument("--relay-rows", type=int, default=50_000, help="outbox backlog for the relay run")
+    parser.add_argument("--relay-rounds", type=int, default=3, help="relay and bare producer runs (medians)")
     parser.add_argument("--only", choices=["relay"], help="run only this part (quick iterations)")
     args = parser.parse_args()
 
@@ -341,7 +351,7 @@ def main() -> None:
     )
     try:
         asyncio.run(kafka_admin.create_topics(BOOTSTRAP))
-        relay_rate, bare_producer_rate = relay_rates(args.relay_rows)
+        relay_rate, bare_producer_rate = relay_rates(args.relay_rows, args.relay_rounds)
         if args.only == "relay":
             print(f"\noutbox relay, rows/s: {relay_rate:,.0f} vs bare producer {bare_producer_rate:,.0f}", end="")
             print(f" ({relay_rate / bare_producer_rate:.2f}x; target >= 20,000 rows/s)")
