@@ -212,7 +212,11 @@ class OutboxRelay:
                     await self._reset_producer()
                     await self._sleep(backoff)
                     backoff = min(backoff * 2, self._max_backoff)
-            await self._drain()
+            try:  # the idempotent producer retries for ever; a stop waits at most a lease
+                async with asyncio.timeout(self._lease.total_seconds()):
+                    await self._drain()
+            except Exception as exc:
+                await self._settle(repr(exc))
         finally:
             await self._reset_producer()
             log.info("outbox relay stopped")
