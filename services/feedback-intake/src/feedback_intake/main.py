@@ -25,6 +25,7 @@ from hub_shared.events import (
     FftMonthlyReturnV1,
     MemberErasedV1,
 )
+from hub_shared.group_commit import GroupCommit
 from hub_shared.organisations import reference
 from hub_shared.ratelimit import RateLimit
 from hub_shared.runtime import ServiceDefinition
@@ -175,6 +176,7 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         body_limit_for=body_limit_for,
     )
     app.state.sessions = sessions
+    app.state.group_commit = GroupCommit(sessions)
     app.state.uploads = uploads
     app.state.rate_limit = RateLimit(settings.rate_limit, settings.rate_limit_storage)
     app.include_router(router)
