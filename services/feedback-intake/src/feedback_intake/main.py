@@ -157,8 +157,9 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     async def on_startup(_app: FastAPI) -> None:
         await uploads.resume_unfinished()
 
-    async def on_shutdown(_app: FastAPI) -> None:
+    async def on_shutdown(app: FastAPI) -> None:
         await uploads.stop()
+        await app.state.rate_limit.close()
 
     app = create_service_app(
         title="ICS Engagement Hub — feedback intake",
