@@ -18,6 +18,7 @@ import asyncio
 from collections.abc import Sequence
 from typing import Any
 
+import orjson
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub_shared.db import bulk_insert, transaction
@@ -84,11 +85,38 @@ class GroupCommit:
         by_model: dict[Any, list[dict[str, Any]]] = {}
         for writes in group:
             for model, rows in writes:
-                by_model.setdefault(model, []).extend(rows)
+                if rows:
+                    by_model.setdefault(model, []).extend(rows)
+        if not by_model:
+            return
         self.groups += 1
+        engine = self._sessions.kw["bind"]
+        if engine.dialect.name == "postgresql":
+            # One statement, committed on its own: one round trip for the whole group.
+            statement, parameters = one_statement(by_model)
+            async with engine.connect() as connection:
+                autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
+                await autocommit.exec_driver_sql(statement, parameters)
+            return
         async with transaction(self._sessions) as session:
             for model, rows in by_model.items():
                 await bulk_insert(session, model, rows)
+
+
+def one_statement(by_model: dict[Any, list[dict[str, Any]]]) -> tuple[str, tuple[str, ...]]:
+    """An INSERT per table, chained as data-modifying CTEs into one statement; each
+    table's rows travel as one JSON array (json_populate_recordset makes them rows of the
+    table's type), so the statement's text depends only on the tables and columns."""
+    inserts = []
+    for model, rows in by_model.items():
+        table = model.__table__.name
+        columns = ", ".join(f'"{c}"' for c in rows[0])
+        rows_of_table = f'json_populate_recordset(NULL::"{table}", %s::json)'
+        inserts.append(f'INSERT INTO "{table}" ({columns}) SELECT {columns} FROM {rows_of_table}')
+    *first, last = inserts
+    ctes = ", ".join(f"w{n} AS ({insert})" for n, insert in enumerate(first))
+    statement = f"WITH {ctes} {last}" if ctes else last
+    return statement, tuple(orjson.dumps(rows).decode() for rows in by_model.values())
 
 
 def _settle(done: asyncio.Future[None], error: BaseException | None) -> None:
