@@ -79,5 +79,7 @@ async def test_two_workers_share_one_organisations_limit(two_workers, keys) -> N
     statuses = await asyncio.gather(*(post() for _ in range(40)))
     assert sorted(statuses) == [201] * 20 + [429] * 20
     async with httpx.AsyncClient(base_url=two_workers) as client:
-        other = await client.post("/v1/feedback", json={**ITEM, "organisation_code": "P82001"}, headers=auth(keys, "02B"))
+        other = await client.post(
+            "/v1/feedback", json={**ITEM, "organisation_code": "P82001"}, headers=auth(keys, "02B")
+        )
     assert other.status_code == 201  # per organisation

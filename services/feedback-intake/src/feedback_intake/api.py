@@ -10,17 +10,17 @@ import orjson
 from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
 from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime, BaseModel
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from feedback_intake import idempotency
-from feedback_intake.fft_returns import FFT_CSV_COLUMNS, FFT_CSV_EXAMPLE, read_rows
+from feedback_intake.fft_returns import FFT_CSV_COLUMNS, FFT_CSV_EXAMPLE, CsvParts
 from feedback_intake.handlers import responses, reviews, submissions
 from feedback_intake.handlers.authority import AuthorityError
 from feedback_intake.handlers.submissions import FeedbackFilter, public
 from feedback_intake.idempotency import HEADER as IDEMPOTENCY_HEADER
-from feedback_intake.models import FeedbackResponse, FftUpload, IdempotencyRecord, IngressRejection
+from feedback_intake.models import FeedbackResponse, FftUpload, FftUploadPart, IdempotencyRecord, IngressRejection
 from feedback_intake.schemas import (
     BatchCreate,
     BatchItemResult,
@@ -439,18 +439,12 @@ async def upload_returns(
 ) -> JSONResponse:
     if request.headers.get("content-type", "").split(";")[0].strip() not in ("text/csv", "application/csv"):
         raise Problem(415, "Unsupported media type", "Send the file as the body with Content-Type: text/csv.")
-    try:
-        content = (await request.body()).decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise Problem(422, "Not UTF-8", "Save the CSV as UTF-8 and upload it again.") from exc
-    rows = read_rows(content)  # refuses a wrong header now, not in the background
     upload = FftUpload(
         id=uuid.uuid4(),
         submitted_by=principal.organisation,
         filename=filename,
         status="queued",
-        content=content,
-        total_rows=len(rows),
+        total_rows=0,
         processed_rows=0,
         accepted=0,
         rejected=0,
@@ -458,7 +452,20 @@ async def upload_returns(
         correlation_id=correlation.current(),
         created_at=datetime.now(UTC),
     )
+    # Streamed: each part of whole records is stored as it arrives, in the upload's one
+    # transaction (a wrong header or a broken body stores nothing), never the whole file.
+    parts = CsvParts()
     session.add(upload)
+    await session.flush()
+    stored = 0
+    async for chunk in request.stream():
+        for part in parts.feed(chunk):
+            await session.execute(insert(FftUploadPart).values(upload_id=upload.id, part=stored, content=part))
+            stored += 1
+    for part in parts.close():  # refuses a wrong header now, not in the background
+        await session.execute(insert(FftUploadPart).values(upload_id=upload.id, part=stored, content=part))
+        stored += 1
+    upload.total_rows = parts.rows
     await commit(session)
     request.app.state.uploads.start(upload.id)
     location = f"/v1/fft-returns/uploads/{upload.id}"
