@@ -5,8 +5,12 @@
 * batch throughput (items/s, 500-item batches with fresh client references) against the
   bare batch endpoint, as a ratio;
 * FFT CSV rows/s from upload to their feedback.fft_return events on Kafka;
+* the same single-POST throughput with the rate limit in PostgreSQL (shared by workers),
+  against the in-memory limit;
 * end-to-end latency from POST to the count visible in reporting's API (relay -> Kafka ->
-  reporting consumer -> PostgreSQL), p50/p99.
+  reporting consumer -> PostgreSQL), p50/p99, one sample at a time on an idle hub (the
+  baseline) and while an open loop posts at a fixed rate (--rate, default 500 req/s),
+  with the rate it achieved.
 
     make bench            (or: .venv/bin/python bench/intake.py --seconds 30)
 
@@ -66,6 +70,18 @@ def fresh_database(name: str) -> str:
     return f"postgresql+psycopg://postgres@127.0.0.1:{PG_PORT}/{name}"
 
 
+def wait_drained(database_url: str, timeout: float = 300) -> None:
+    """Until the relay has published every outbox row and a little after (the reporting
+    consumer), so one run's backlog does not weigh on the next run's figure."""
+    deadline = time.monotonic() + timeout
+    with psycopg.connect("postgresql://" + database_url.split("://", 1)[1], autocommit=True) as conn:
+        while conn.execute("SELECT count(*) FROM outbox WHERE published_at IS NULL").fetchone() != (0,):
+            if time.monotonic() > deadline:
+                raise SystemExit("the outbox did not drain")
+            time.sleep(0.5)
+    time.sleep(3)
+
+
 async def wait_ready(url: str, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     async with httpx.AsyncClient() as client:
@@ -79,8 +95,15 @@ async def wait_ready(url: str, timeout: float = 60) -> None:
     raise SystemExit(f"not ready: {url}")
 
 
-def throughput(url: str, headers: dict[str, str], seconds: int, connections: int) -> float:
-    """Requests/s from wrk (a C load generator: a Python client would be the bottleneck)."""
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU a process has used (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def throughput(url: str, headers: dict[str, str], seconds: int, connections: int, pid: int) -> tuple[float, float]:
+    """Requests/s from wrk (a C load generator: a Python client would be the bottleneck), and
+    the serving process's CPU ms per request (steadier than req/s on a shared machine)."""
     script = STATE / "post.lua"
     lines = ['wrk.method = "POST"', f"wrk.body = {json.dumps(json.dumps(BODY))}"]
     lines += [
@@ -88,6 +111,7 @@ def throughput(url: str, headers: dict[str, str], seconds: int, connections: int
         for k, v in {**headers, "Content-Type": "application/json"}.items()
     ]
     script.write_text("\n".join(lines) + "\n")
+    cpu = cpu_seconds(pid)
     out = subprocess.run(
         ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "-s", str(script), url],
         check=True,
@@ -96,7 +120,9 @@ def throughput(url: str, headers: dict[str, str], seconds: int, connections: int
     ).stdout
     if "Non-2xx" in out:
         raise SystemExit(f"{url} refused requests during the run:\n{out}")
-    return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    cpu = cpu_seconds(pid) - cpu
+    requests = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
+    return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)), 1000 * cpu / requests  # type: ignore[union-attr]
 
 
 async def end_to_end(headers: dict[str, str], samples: int, warm: bool = True) -> list[float]:
@@ -131,7 +157,7 @@ async def end_to_end(headers: dict[str, str], samples: int, warm: bool = True) -
 class OpenLoop:
     """POSTs at a fixed rate whatever the answers' latency (an open loop: a slow answer does
     not delay the next request), on raw keep-alive HTTP/1.1 connections so the generator
-    stays cheap; a new connection is opened when every open one is busy."""
+    stays cheap; a new connection is opened when every open one is busy, up to 64."""
 
     def __init__(self, port: int, path: str, headers: dict[str, str], body: dict[str, Any]) -> None:
         payload = json.dumps(body).encode()
@@ -139,15 +165,19 @@ class OpenLoop:
         lines += [f"{k}: {v}" for k, v in {**headers, "Content-Type": "application/json"}.items()]
         self.request = ("\r\n".join(lines) + "\r\n\r\n").encode() + payload
         self.port = port
-        self.idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
-        self.sent = self.answered = self.failed = self.late = 0
+        self.idle: asyncio.Queue[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = asyncio.Queue()
+        self.sent = self.answered = self.failed = self.late = self.waited = 0
         self.opened = 0
+        self.max_connections = 64
 
     async def _one(self) -> None:
-        connection = self.idle.pop() if self.idle else None
-        if connection is None:
-            connection = await asyncio.open_connection("127.0.0.1", self.port)
+        if self.idle.empty() and self.opened < self.max_connections:
             self.opened += 1
+            connection = await asyncio.open_connection("127.0.0.1", self.port)
+        else:
+            if self.idle.empty():
+                self.waited += 1  # every connection busy: this request waits for one
+            connection = await self.idle.get()
         reader, writer = connection
         writer.write(self.request)
         head = await reader.readuntil(b"\r\n\r\n")
@@ -157,7 +187,7 @@ class OpenLoop:
             self.answered += 1
         else:
             self.failed += 1
-        self.idle.append(connection)
+        self.idle.put_nowait(connection)
 
     async def run(self, rate: float, seconds: float) -> float:
         """Sends rate x seconds requests on schedule; returns the rate achieved (answered/s)."""
@@ -173,8 +203,8 @@ class OpenLoop:
             self.sent += 1
         await asyncio.gather(*tasks)
         elapsed = time.perf_counter() - started
-        for _, writer in self.idle:
-            writer.close()
+        while not self.idle.empty():
+            self.idle.get_nowait()[1].close()
         return self.answered / elapsed
 
 
@@ -311,18 +341,24 @@ def main() -> None:
         headers = {"Authorization": f"Bearer {token}"}
         bare_url = f"http://127.0.0.1:{PORTS['bare']}/v1/feedback"
         intake_url = f"http://127.0.0.1:{PORTS['intake']}/v1/feedback"
-        throughput(bare_url, headers, 2, args.connections)  # warm-up
-        throughput(intake_url, headers, 2, args.connections)
-        bare = throughput(bare_url, headers, args.seconds, args.connections)
-        intake = throughput(intake_url, headers, args.seconds, args.connections)
+        intake_pid, bare_pid, shared_pid = processes[0].pid, processes[4].pid, processes[5].pid
+        throughput(bare_url, headers, 2, args.connections, bare_pid)  # warm-up
+        throughput(intake_url, headers, 2, args.connections, intake_pid)
+        wait_drained(env["INTAKE_DATABASE_URL"])
+        bare, bare_cpu = throughput(bare_url, headers, args.seconds, args.connections, bare_pid)
+        intake, intake_cpu = throughput(intake_url, headers, args.seconds, args.connections, intake_pid)
         shared_url = f"http://127.0.0.1:{PORTS['intake_shared_limit']}/v1/feedback"
-        throughput(shared_url, headers, 2, args.connections)
-        intake_shared = throughput(shared_url, headers, args.seconds, args.connections)
+        throughput(shared_url, headers, 2, args.connections, shared_pid)
+        wait_drained(env["INTAKE_DATABASE_URL"])
+        intake_shared, shared_cpu = throughput(shared_url, headers, args.seconds, args.connections, shared_pid)
+        wait_drained(env["INTAKE_DATABASE_URL"])
         bare_batch = asyncio.run(batch_throughput(bare_url + "/batch", headers, args.batches, args.batch_size))
         intake_batch = asyncio.run(batch_throughput(intake_url + "/batch", headers, args.batches, args.batch_size))
+        wait_drained(env["INTAKE_DATABASE_URL"])
         csv_rate = asyncio.run(csv_rows_per_second(headers, args.csv_rows))
         asyncio.run(end_to_end(headers, 5))  # warm-up; also waits out the throughput run's backlog
         latencies = asyncio.run(end_to_end(headers, args.samples))
+        wait_drained(env["INTAKE_DATABASE_URL"])
         loaded, load, achieved = asyncio.run(end_to_end_under_load(headers, args.rate, args.load_seconds))
     finally:
         for p in processes:
@@ -340,6 +376,9 @@ def main() -> None:
         "bare_fastapi_posts_per_s": round(bare, 1),
         "intake_posts_per_s": round(intake, 1),
         "intake_to_bare_ratio": round(intake / bare, 3),
+        "bare_cpu_ms_per_post": round(bare_cpu, 3),
+        "intake_cpu_ms_per_post": round(intake_cpu, 3),
+        "intake_shared_rate_limit_cpu_ms_per_post": round(shared_cpu, 3),
         "intake_shared_rate_limit_posts_per_s": round(intake_shared, 1),
         "shared_rate_limit_to_memory_ratio": round(intake_shared / intake, 3),
         "batch_size": args.batch_size,
@@ -357,6 +396,7 @@ def main() -> None:
         "loaded_requests_failed": load.failed,
         "loaded_requests_sent_late": load.late,
         "loaded_connections_opened": load.opened,
+        "loaded_requests_waited_for_connection": load.waited,
         "loaded_end_to_end_samples": len(loaded),
         "loaded_end_to_end_p50_ms": round(loaded_p50, 1),
         "loaded_end_to_end_p99_ms": round(loaded_p99, 1),
@@ -364,7 +404,21 @@ def main() -> None:
     rows = [
         ("single POST req/s (wrk)", f"{intake:,.1f}", f"bare {bare:,.1f}", f"{intake / bare:.3f}x", ">= 0.40x"),
         (
-            "  with the limit in PostgreSQL",
+            "single POST CPU ms/request",
+            f"{intake_cpu:.3f}",
+            f"bare {bare_cpu:.3f}",
+            f"{bare_cpu / intake_cpu:.3f}x",
+            ">= 0.40x",
+        ),
+        (
+            "  CPU with the limit in PostgreSQL",
+            f"{shared_cpu:.3f}",
+            f"in memory {intake_cpu:.3f}",
+            f"{shared_cpu / intake_cpu:.3f}x",
+            "",
+        ),
+        (
+            "  req/s with the limit in PostgreSQL",
             f"{intake_shared:,.1f}",
             f"in memory {intake:,.1f}",
             f"{intake_shared / intake:.3f}x",
@@ -402,7 +456,8 @@ def main() -> None:
         print(f"{row[0]:40} {row[1]:>12} {row[2]:>22} {row[3]:>8} {row[4]:>9}")
     print(
         f"open loop: asked {args.rate:,.0f} req/s for {args.load_seconds:.0f} s, achieved {achieved:,.1f} req/s "
-        f"({load.failed} not 201, {load.late} sent late, {load.opened} connections); "
+        f"({load.failed} not 201, {load.late} sent late, {load.waited} waited for a connection, "
+        f"{load.opened} connections); "
         f"{len(loaded)} end-to-end samples under it, {len(latencies)} idle"
     )
     out = REPO / "bench" / "results"
