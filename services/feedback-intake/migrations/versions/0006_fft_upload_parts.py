@@ -1,16 +1,16 @@
 """FFT uploads stored as parts of whole CSV records (about 1 MiB each) as they stream in,
 instead of one text value: an upload of any size is never held whole in memory.
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0006
+Revises: 0005
 Create Date: 2026-11-26
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0005"
-down_revision = "0004"
+revision = "0006"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
