@@ -96,9 +96,12 @@ async def wait_ready(url: str, timeout: float = 60) -> None:
 
 
 def cpu_seconds(pid: int) -> float:
-    """User + system CPU a process has used (Linux /proc)."""
+    """User + system CPU a process and its children (uvicorn's workers) have used (Linux /proc)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    used = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        used += sum(cpu_seconds(int(child)) for child in (task / "children").read_text().split())
+    return used
 
 
 def throughput(url: str, headers: dict[str, str], seconds: int, connections: int, pid: int) -> tuple[float, float]:
@@ -287,6 +290,7 @@ def main() -> None:
     parser.add_argument("--csv-rows", type=int, default=5000)
     parser.add_argument("--rate", type=float, default=500, help="requests/s of the open loop under end-to-end samples")
     parser.add_argument("--load-seconds", type=float, default=20, help="length of that open loop")
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn workers of intake and the bare app")
     args = parser.parse_args()
 
     shutil.rmtree(STATE, ignore_errors=True)
@@ -303,6 +307,7 @@ def main() -> None:
         "INTAKE_DATABASE_URL": fresh_database("bench_intake"),
         "INTAKE_HTTP_PORT": str(PORTS["intake"]),
         "INTAKE_RATE_LIMIT": "100000000/minute",  # measure the work, not the limiter
+        "INTAKE_HTTP_WORKERS": str(args.workers),
         "REPORTING_DATABASE_URL": fresh_database("bench_reporting"),
         "REPORTING_HTTP_PORT": str(PORTS["reporting"]),
     }
@@ -316,12 +321,13 @@ def main() -> None:
         "INTAKE_HTTP_PORT": str(PORTS["intake_shared_limit"]),
         "INTAKE_RATE_LIMIT_STORAGE": env["INTAKE_DATABASE_URL"],
     }
+    quiet_workers = ["--log-level", "warning", "--no-access-log", "--workers", str(args.workers)]
     commands = [
         [str(BIN / "feedback-intake"), "api"],
         [str(BIN / "feedback-intake"), "relay"],
         [str(BIN / "reporting"), "api"],
         [str(BIN / "reporting"), "consume"],
-        [str(BIN / "uvicorn"), "bench.bare_app:app", "--port", str(PORTS["bare"]), "--log-level", "warning"],
+        [str(BIN / "uvicorn"), "bench.bare_app:app", "--port", str(PORTS["bare"]), *quiet_workers],
     ]
     log = (STATE / "processes.log").open("w")
     processes = [subprocess.Popen(c, env=env, cwd=REPO, stdout=log, stderr=log) for c in commands]
@@ -372,6 +378,7 @@ def main() -> None:
     results = {
         "load_average_at_end": os.getloadavg()[0],
         "seconds_per_run": args.seconds,
+        "uvicorn_workers": args.workers,
         "connections": args.connections,
         "bare_fastapi_posts_per_s": round(bare, 1),
         "intake_posts_per_s": round(intake, 1),
@@ -448,7 +455,8 @@ def main() -> None:
         ),
     ]
     print(
-        f"\nfeedback-intake, one uvicorn worker each; wrk {args.connections} connections x {args.seconds} s; "
+        f"\nfeedback-intake and the bare app with {args.workers} uvicorn worker(s) each; "
+        f"wrk {args.connections} connections x {args.seconds} s; "
         f"load average {os.getloadavg()[0]:.1f}"
     )
     print(f"{'path':40} {'figure':>12} {'baseline (same run)':>22} {'ratio':>8} {'target':>9}")
