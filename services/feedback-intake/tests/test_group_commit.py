@@ -151,3 +151,15 @@ async def test_a_row_the_database_refuses_fails_only_its_own_request(pg_app, pg_
     assert statuses[7] >= 400 and statuses[:7] + statuses[8:] == [201] * 19
     assert {r.json()["id"] for r in responses if r.status_code == 201} == await stored_ids(pg_app)
     assert await count(pg_app, OutboxMessage) == 19
+
+
+async def test_a_nul_character_fails_only_its_own_request(pg_app, pg_client, keys) -> None:  # type: ignore[no-untyped-def]
+    headers = auth(keys, "01A")
+    texts = [f"Comment {n}" for n in range(10)]
+    texts[3] = "before\u0000after"
+    responses = await asyncio.gather(
+        *(pg_client.post("/v1/feedback", json={**ITEM, "text": t}, headers=headers) for t in texts)
+    )
+    assert responses[3].status_code == 422 and responses[3].json()["errors"][0]["type"] == "nul_character"
+    assert [r.status_code for i, r in enumerate(responses) if i != 3] == [201] * 9
+    assert {r.json()["id"] for r in responses if r.status_code == 201} == await stored_ids(pg_app)

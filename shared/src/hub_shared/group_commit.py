@@ -92,12 +92,15 @@ class GroupCommit:
         self.groups += 1
         engine = self._sessions.kw["bind"]
         if engine.dialect.name == "postgresql":
-            # One statement, committed on its own: one round trip for the whole group.
             statement, parameters = one_statement(by_model)
-            async with engine.connect() as connection:
-                autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
-                await autocommit.exec_driver_sql(statement, parameters)
-            return
+            # JSON cannot carry a NUL into text: such a group goes the COPY way below, where
+            # the driver refuses the NUL as it does on every other path (a 422 at the API).
+            if not any("\\u0000" in p for p in parameters):
+                # One statement, committed on its own: one round trip for the whole group.
+                async with engine.connect() as connection:
+                    autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
+                    await autocommit.exec_driver_sql(statement, parameters)
+                return
         async with transaction(self._sessions) as session:
             for model, rows in by_model.items():
                 await bulk_insert(session, model, rows)
