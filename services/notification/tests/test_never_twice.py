@@ -133,7 +133,7 @@ async def test_a_worker_killed_mid_send_leaves_it_unknown_and_never_resends_it(
         async def settled() -> bool:
             return {r.status for r in await ledger(app)} == {"unknown", "delivered"}
 
-        await eventually(settled, timeout=30, what="the lost send to be marked unknown")
+        await eventually(settled, what="the lost send to be marked unknown")
         await asyncio.sleep(1.0)  # the new worker has had every chance to resend it
     finally:
         for process in (first, second):
