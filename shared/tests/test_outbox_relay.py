@@ -4,11 +4,12 @@ import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
 
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from sqlalchemy import select, update
 
 from hub_shared import kafka_admin
 from hub_shared.events import FeedbackReceivedV1, decode, new_envelope
-from hub_shared.outbox import OutboxRelay, add_event
+from hub_shared.outbox import OutboxRelay, add_event, add_tombstone
 from hub_shared.testing import KafkaUnderTest
 from hub_shared.topics import Topic
 
@@ -34,7 +35,7 @@ async def fresh_topic(kafka: KafkaUnderTest) -> str:
     return name
 
 
-async def test_relay_publishes_staged_events_in_order_and_marks_them(sessions, kafka: KafkaUnderTest) -> None:  # type: ignore[no-untyped-def]
+async def test_relay_publishes_staged_events_in_order_and_deletes_them(sessions, kafka: KafkaUnderTest) -> None:  # type: ignore[no-untyped-def]
     topic = await fresh_topic(kafka)
     staged = [event("P81001", "aggregate-1") for _ in range(5)]
     async with sessions() as session, session.begin():
@@ -49,8 +50,7 @@ async def test_relay_publishes_staged_events_in_order_and_marks_them(sessions, k
     records = await kafka_admin.read_all(kafka.bootstrap_servers, topic)
     assert [decode(r.value).id for r in records] == [e.id for e in staged]  # one key: one partition, in order
     async with sessions() as session:
-        rows = (await session.scalars(select(OutboxMessage))).all()
-    assert all(r.published_at is not None for r in rows)
+        assert (await session.scalars(select(OutboxMessage))).all() == []  # published: gone from the outbox
 
 
 async def test_a_rolled_back_transaction_publishes_nothing(sessions, kafka: KafkaUnderTest) -> None:  # type: ignore[no-untyped-def]
@@ -106,3 +106,98 @@ async def test_the_sweep_reclaims_rows_whose_lease_ran_out_but_not_live_claims(s
     await relay._reset_producer()
     records = await kafka_admin.read_all(kafka.bootstrap_servers, topic)
     assert [r.key for r in records] == [b"stuck"]
+
+
+async def outbox_rows(sessions) -> list[OutboxMessage]:  # type: ignore[no-untyped-def]
+    async with sessions() as session:
+        return list((await session.scalars(select(OutboxMessage).order_by(OutboxMessage.seq))).all())
+
+
+async def run_until_empty(relay: OutboxRelay, sessions, timeout: float = 60) -> None:  # type: ignore[no-untyped-def]
+    task = asyncio.create_task(relay.run())
+    try:
+        async with asyncio.timeout(timeout):
+            while await outbox_rows(sessions):
+                await asyncio.sleep(0.1)
+    finally:
+        relay.stop()
+        await task
+
+
+async def test_each_keys_events_stay_in_order_across_claims_in_flight(sessions, kafka: KafkaUnderTest) -> None:  # type: ignore[no-untyped-def]
+    # Small claims, so that many are in flight one after another; keys interleaved, so
+    # each claim carries several events of every key, spread over the topic's partitions.
+    topic = await fresh_topic(kafka)
+    keys = [f"aggregate-{k}" for k in range(8)]
+    staged = [event("P81001", keys[i % len(keys)]) for i in range(600)]
+    async with sessions() as session, session.begin():
+        for envelope in staged:
+            add_event(session, OutboxMessage, envelope, topic)
+
+    relay = OutboxRelay(sessions, OutboxMessage, kafka.bootstrap_servers, client_id="test", batch_size=25)
+    await run_until_empty(relay, sessions)
+
+    records = await kafka_admin.read_all(kafka.bootstrap_servers, topic)
+    assert sorted(decode(r.value).id for r in records) == sorted(e.id for e in staged)  # each once
+    for key in keys:
+        sent = [decode(r.value).id for r in records if r.key == key.encode()]
+        assert sent == [e.id for e in staged if e.subject == key]
+    assert len({r.partition for r in records}) > 1  # the keys really were spread
+
+
+async def test_a_tombstone_is_relayed_as_a_null_value_after_the_keys_earlier_events(
+    sessions, kafka: KafkaUnderTest
+) -> None:  # type: ignore[no-untyped-def]
+    topic = await fresh_topic(kafka)
+    first = event("P81001", "member-1")
+    async with sessions() as session, session.begin():
+        add_event(session, OutboxMessage, first, topic)
+        add_tombstone(session, OutboxMessage, topic, "member-1")
+
+    relay = OutboxRelay(sessions, OutboxMessage, kafka.bootstrap_servers, client_id="test")
+    assert await relay.publish_pending() == 2
+    await relay._reset_producer()
+
+    consumer = AIOKafkaConsumer(bootstrap_servers=kafka.bootstrap_servers, group_id=None)
+    await consumer.start()
+    try:
+        partitions = [TopicPartition(topic, p) for p in range(3)]
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        records = []
+        async with asyncio.timeout(10):
+            while len(records) < 2:
+                for batch in (await consumer.getmany(timeout_ms=500)).values():
+                    records += batch
+    finally:
+        await consumer.stop()
+    assert [r.key for r in records] == [b"member-1", b"member-1"]
+    assert decode(records[0].value).id == first.id and records[1].value is None
+
+
+async def test_a_graceful_stop_deletes_what_kafka_acknowledged_and_gives_back_the_rest(
+    sessions, kafka: KafkaUnderTest
+) -> None:  # type: ignore[no-untyped-def]
+    topic = await fresh_topic(kafka)
+    staged = [event("P81001", f"aggregate-{i % 5}") for i in range(2000)]
+    async with sessions() as session, session.begin():
+        for envelope in staged:
+            add_event(session, OutboxMessage, envelope, topic)
+
+    relay = OutboxRelay(sessions, OutboxMessage, kafka.bootstrap_servers, client_id="test", batch_size=20)
+    task = asyncio.create_task(relay.run())
+    async with asyncio.timeout(60):
+        while len(await outbox_rows(sessions)) == len(staged):
+            await asyncio.sleep(0.01)
+    relay.stop()  # as SIGTERM does
+    await task
+
+    left = await outbox_rows(sessions)
+    assert 0 < len(left) < len(staged)  # stopped part way
+    assert all(row.claimed_until is None for row in left)  # nothing held: another relay takes them at once
+    published = {decode(r.value).id for r in await kafka_admin.read_all(kafka.bootstrap_servers, topic)}
+    assert published == {e.id for e in staged} - {row.event_id for row in left}  # deleted means acknowledged
+
+    await run_until_empty(OutboxRelay(sessions, OutboxMessage, kafka.bootstrap_servers, client_id="test"), sessions)
+    records = await kafka_admin.read_all(kafka.bootstrap_servers, topic)
+    assert sorted(decode(r.value).id for r in records) == sorted(e.id for e in staged)  # each once, none lost
