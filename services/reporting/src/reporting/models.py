@@ -5,6 +5,7 @@ import uuid
 from datetime import date, datetime
 
 from sqlalchemy import JSON, Boolean, Date, Float, Index, Integer, String, Text, Uuid
+from sqlalchemy import text as sql
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from hub_shared.inbox import InboxMixin
@@ -20,7 +21,19 @@ class FeedbackFact(Base):
     """One row per submission, as reporting needs it: where it counts, when, what it said."""
 
     __tablename__ = "feedback_fact"
-    __table_args__ = (Index("ix_feedback_fact_org_month", "organisation_code", "month"),)
+    # Reports count from the rollups below; only the comments page reads facts (newest
+    # text first, all of an ICS or one practice's month), so its indexes hold only the
+    # rows with text: every index is written on every COPY of facts.
+    __table_args__ = (
+        Index("ix_feedback_fact_comments", "received_at", postgresql_where=sql("text IS NOT NULL")),
+        Index(
+            "ix_feedback_fact_org_comments",
+            "organisation_code",
+            "month",
+            "received_at",
+            postgresql_where=sql("text IS NOT NULL"),
+        ),
+    )
 
     submission_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
     organisation_code: Mapped[str] = mapped_column(String(10))  # counts_for: a merged practice's successor
@@ -52,6 +65,20 @@ class FftCount(Base):
     responses: Mapped[int] = mapped_column(Integer)
 
 
+class ChannelCount(Base):
+    """Individual submissions by channel, pre-aggregated for fast reports: all of them (the
+    scorecard's volume and channels) and those with an FFT answer (the FFT table's modes)."""
+
+    __tablename__ = "channel_count"
+
+    organisation_code: Mapped[str] = mapped_column(String(10), primary_key=True)
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)
+    service_area: Mapped[str] = mapped_column(String(40), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(40), primary_key=True)
+    submissions: Mapped[int] = mapped_column(Integer)
+    fft_answers: Mapped[int] = mapped_column(Integer)
+
+
 class FftReturnFact(Base):
     """A practice's monthly FFT return; a corrected return replaces the earlier one."""
 
@@ -62,6 +89,29 @@ class FftReturnFact(Base):
     month: Mapped[str] = mapped_column(String(7))
     answers: Mapped[dict[str, int]] = mapped_column(JSON)
     modes: Mapped[dict[str, int]] = mapped_column(JSON)
+
+
+class FftReturnCount(Base):
+    """Monthly returns' answers per practice and month, summed for fast reports; a corrected
+    return takes its earlier counts out as it adds its own."""
+
+    __tablename__ = "fft_return_count"
+
+    organisation_code: Mapped[str] = mapped_column(String(10), primary_key=True)
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)
+    answer: Mapped[str] = mapped_column(String(40), primary_key=True)
+    responses: Mapped[int] = mapped_column(Integer)
+
+
+class FftReturnModeCount(Base):
+    """Monthly returns' collection modes per practice and month, as ``FftReturnCount``."""
+
+    __tablename__ = "fft_return_mode_count"
+
+    organisation_code: Mapped[str] = mapped_column(String(10), primary_key=True)
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)
+    mode: Mapped[str] = mapped_column(String(20), primary_key=True)
+    responses: Mapped[int] = mapped_column(Integer)
 
 
 class ThemeCount(Base):
@@ -148,7 +198,10 @@ class OutboxMessage(OutboxMixin, Base):
 PROJECTIONS = (
     FeedbackFact,
     FftCount,
+    ChannelCount,
     FftReturnFact,
+    FftReturnCount,
+    FftReturnModeCount,
     ThemeCount,
     ResponseFact,
     MemberFact,

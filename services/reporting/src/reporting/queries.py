@@ -2,19 +2,26 @@
 under the rule set ``nhse-fft-v1`` (``reporting.publication``) and audited before anything
 leaves this module."""
 
-import statistics
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Date, Float, cast, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub_shared.organisations import Kind, Organisations
 from reporting.disclosure import SUPPRESSED
 from reporting.fft import ANSWERS, FORMULAE
 from reporting.membership_measures import membership_scorecard
-from reporting.models import FeedbackFact, FftCount, FftReturnFact, ResponseFact, ThemeCount
+from reporting.models import (
+    ChannelCount,
+    FeedbackFact,
+    FftCount,
+    FftReturnCount,
+    FftReturnModeCount,
+    ResponseFact,
+    ThemeCount,
+)
 from reporting.population import population
 from reporting.publication import (
     MODES,
@@ -57,31 +64,41 @@ async def fft_counts_by_org(session: AsyncSession, codes: list[str], filters: Ff
         .group_by(FftCount.organisation_code, FftCount.answer)
     )
     channels = (
-        select(FeedbackFact.organisation_code, FeedbackFact.channel, func.count())
-        .where(FeedbackFact.organisation_code.in_(codes), FeedbackFact.fft_answer.is_not(None))
-        .group_by(FeedbackFact.organisation_code, FeedbackFact.channel)
+        select(ChannelCount.organisation_code, ChannelCount.channel, func.sum(ChannelCount.fft_answers))
+        .where(ChannelCount.organisation_code.in_(codes))
+        .group_by(ChannelCount.organisation_code, ChannelCount.channel)
     )
     if filters.month:
         query = query.where(FftCount.month == filters.month)
-        channels = channels.where(FeedbackFact.month == filters.month)
+        channels = channels.where(ChannelCount.month == filters.month)
     if filters.service_area:
         query = query.where(FftCount.service_area == filters.service_area)
-        channels = channels.where(FeedbackFact.service_area == filters.service_area)
+        channels = channels.where(ChannelCount.service_area == filters.service_area)
     for code, answer, total in (await session.execute(query)).all():
         answers[code][answer] += int(total)
     for code, channel, n in (await session.execute(channels)).all():
         modes[code][CHANNEL_MODES.get(channel, "other")] += int(n)
     # Monthly returns are general practice FFT: they belong to that service area only.
     if filters.service_area in (None, "general_practice"):
-        returns = select(FftReturnFact).where(FftReturnFact.organisation_code.in_(codes))
+        returned = (
+            select(FftReturnCount.organisation_code, FftReturnCount.answer, func.sum(FftReturnCount.responses))
+            .where(FftReturnCount.organisation_code.in_(codes))
+            .group_by(FftReturnCount.organisation_code, FftReturnCount.answer)
+        )
+        returned_modes = (
+            select(
+                FftReturnModeCount.organisation_code, FftReturnModeCount.mode, func.sum(FftReturnModeCount.responses)
+            )
+            .where(FftReturnModeCount.organisation_code.in_(codes))
+            .group_by(FftReturnModeCount.organisation_code, FftReturnModeCount.mode)
+        )
         if filters.month:
-            returns = returns.where(FftReturnFact.month == filters.month)
-        for fact in (await session.scalars(returns)).all():
-            for answer, n in fact.answers.items():
-                answers[fact.organisation_code][answer] += int(n)
-            for mode, n in (fact.modes or {}).items():
-                if mode in MODES:
-                    modes[fact.organisation_code][mode] += int(n)
+            returned = returned.where(FftReturnCount.month == filters.month)
+            returned_modes = returned_modes.where(FftReturnModeCount.month == filters.month)
+        for code, answer, n in (await session.execute(returned)).all():
+            answers[code][answer] += int(n)
+        for code, mode, n in (await session.execute(returned_modes)).all():
+            modes[code][mode] += int(n)
     return OrgCounts(answers, modes)
 
 
@@ -148,9 +165,13 @@ async def answers_by_month(session: AsyncSession, organisations: Organisations, 
     )
     for month, answer, n in rows.all():
         by_month[month][answer] += int(n)
-    for fact in (await session.scalars(select(FftReturnFact).where(FftReturnFact.organisation_code.in_(codes)))).all():
-        for answer, n in fact.answers.items():
-            by_month[fact.month][answer] += int(n)
+    returned = await session.execute(
+        select(FftReturnCount.month, FftReturnCount.answer, func.sum(FftReturnCount.responses))
+        .where(FftReturnCount.organisation_code.in_(codes))
+        .group_by(FftReturnCount.month, FftReturnCount.answer)
+    )
+    for month, answer, n in returned.all():
+        by_month[month][answer] += int(n)
     return dict(by_month)
 
 
@@ -235,38 +256,52 @@ async def comments(
     ]
 
 
-def _median_days(pairs: list[tuple[Any, Any]]) -> float | None:
-    days = [(end - start).total_seconds() / 86400 for start, end in pairs if start is not None and end is not None]
-    return round(statistics.median(days), 1) if days else None
+def _median(days: Any) -> Any:
+    """The median of ``days`` over the rows where it is known (PostgreSQL's exact median)."""
+    return func.percentile_cont(0.5).within_group(days)
 
 
 async def scorecard(session: AsyncSession, organisations: Organisations, code: str) -> dict[str, Any]:
     """Involvement per organisation: volume, rate per 1,000 registered patients, channels,
     and 'you said, we did'. Measures from membership and notification slot in as those
-    services publish their events (``pending_measures``)."""
+    services publish their events (``pending_measures``). Counted in SQL from the rollups."""
     codes = organisations.descendants(code)
     practices = [c for c in codes if (o := organisations.get(c)) is not None and o.kind is Kind.PRACTICE]
-    volume = int(
+    channel_rows = await session.execute(
+        select(ChannelCount.channel, func.sum(ChannelCount.submissions))
+        .where(ChannelCount.organisation_code.in_(codes))
+        .group_by(ChannelCount.channel)
+    )
+    channel_counts = {c: int(n) for c, n in channel_rows.all() if n}
+    volume = sum(channel_counts.values())
+    return_responses = int(
         await session.scalar(
-            select(func.count()).select_from(FeedbackFact).where(FeedbackFact.organisation_code.in_(codes))
+            select(func.sum(FftReturnCount.responses)).where(FftReturnCount.organisation_code.in_(codes))
         )
         or 0
     )
-    returns = (await session.scalars(select(FftReturnFact).where(FftReturnFact.organisation_code.in_(codes)))).all()
-    return_responses = sum(sum(r.answers.values()) for r in returns)
-    channel_rows = await session.execute(
-        select(FeedbackFact.channel, func.count())
-        .where(FeedbackFact.organisation_code.in_(codes))
-        .group_by(FeedbackFact.channel)
-    )
-    channel_counts = {c: int(n) for c, n in channel_rows.all()}
     registered = population().registered(practices)
-    theme_rows = await session.execute(
-        select(ThemeCount.theme).where(ThemeCount.organisation_code.in_(codes)).distinct()
+    raised = select(ThemeCount.theme).where(ThemeCount.organisation_code.in_(codes)).distinct()
+    themes_raised = int(await session.scalar(select(func.count()).select_from(raised.subquery())) or 0)
+    of_codes = ResponseFact.organisation_code.in_(codes)
+    themes_answered = int(
+        await session.scalar(
+            select(func.count(ResponseFact.theme.distinct())).where(of_codes, ResponseFact.theme.in_(raised))
+        )
+        or 0
     )
-    themes_raised = {t for (t,) in theme_rows.all()}
-    responses = (await session.scalars(select(ResponseFact).where(ResponseFact.organisation_code.in_(codes)))).all()
-    themes_answered = {r.theme for r in responses if r.theme} & themes_raised
+    earliest = ResponseFact.earliest_feedback_at
+    responses, to_response, to_change = (
+        await session.execute(
+            select(
+                func.count(),
+                # Seconds as a double, then divided: timedelta's arithmetic. A change is
+                # counted in whole days from the feedback's date in UTC.
+                _median(cast(func.extract("epoch", ResponseFact.first_responded_at - earliest), Float) / 86400),
+                _median(cast(ResponseFact.changed_at - cast(func.timezone("UTC", earliest), Date), Float)),
+            ).where(of_codes)
+        )
+    ).one()
     total_volume = volume + return_responses
     counted, _, counts_audit = publish_scorecard_counts(channel_counts, volume, return_responses)
     channels = {c: counted[f"channel:{c}"] for c in channel_counts}
@@ -287,16 +322,12 @@ async def scorecard(session: AsyncSession, organisations: Organisations, code: s
             c for c in ("ppg_meeting", "coproduction_workshop") if channels.get(c) not in (None, 0)
         ),
         "you_said_we_did": {
-            "themes_raised": len(themes_raised),
-            "themes_with_published_response": len(themes_answered),
-            "share_of_themes_answered": round(len(themes_answered) / len(themes_raised), 3) if themes_raised else None,
-            "responses": len(responses),
-            "median_days_to_response": _median_days(
-                [(r.earliest_feedback_at, r.first_responded_at) for r in responses]
-            ),
-            "median_days_to_change": _median_days(
-                [(r.earliest_feedback_at.date() if r.earliest_feedback_at else None, r.changed_at) for r in responses]
-            ),
+            "themes_raised": themes_raised,
+            "themes_with_published_response": themes_answered,
+            "share_of_themes_answered": round(themes_answered / themes_raised, 3) if themes_raised else None,
+            "responses": responses,
+            "median_days_to_response": None if to_response is None else round(to_response, 1),
+            "median_days_to_change": None if to_change is None else round(to_change, 1),
         },
         "membership": await membership_scorecard(session, organisations, code),
         "pending_measures": {
