@@ -2,6 +2,7 @@
 transaction (with the inbox row), so each event counts exactly once. Increments commute,
 so a replay in any interleaving of partitions reproduces the same figures."""
 
+import uuid
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from functools import cache
@@ -47,6 +48,24 @@ async def increment_many(session: AsyncSession, model: Any, keys: tuple[str, ...
         await connection.execute(_upsert_unnested(model, keys, amounts), arrays)
         return
     await connection.execute(_upsert(connection.dialect.name, model, keys, amounts), rows)
+
+
+async def replace_many(session: AsyncSession, model: Any, key: str, rows: list[dict[str, Any]]) -> None:
+    """INSERT .. ON CONFLICT DO UPDATE setting every other column: the rows as they are now."""
+    if rows:
+        connection = await session.connection()
+        rows = sorted(rows, key=lambda row: row[key])  # one lock order for concurrent batches
+        await connection.execute(_replace(connection.dialect.name, model, key), rows)
+
+
+@cache
+def _replace(dialect_name: str, model: Any, key: str) -> Any:
+    dialect = postgresql if dialect_name == "postgresql" else sqlite
+    statement = dialect.insert(model)
+    columns = [c.name for c in model.__table__.columns if c.name != key]
+    return statement.on_conflict_do_update(
+        index_elements=[key], set_={c: getattr(statement.excluded, c) for c in columns}
+    )
 
 
 @cache
@@ -158,36 +177,56 @@ async def on_feedback_reviewed(session: AsyncSession, envelope: Envelope) -> Non
         fact.review_decision = data.decision.value
 
 
-async def on_fft_return(session: AsyncSession, envelope: Envelope) -> None:
-    data = envelope.data
-    assert isinstance(data, FftMonthlyReturnV1)
-    fact = await session.get(FftReturnFact, data.return_id)
+async def on_fft_returns(session: AsyncSession, envelopes: Sequence[Envelope]) -> None:
+    """Set-based, as feedback: one read of the returns already held, one upsert of the facts
+    and one per rollup for the batch. A corrected return takes its earlier counts out of the
+    rollups as it adds its own (in order, also when both are in this batch)."""
+    returns: list[FftMonthlyReturnV1] = []
+    for envelope in envelopes:
+        assert isinstance(envelope.data, FftMonthlyReturnV1)
+        returns.append(envelope.data)
+    held = await session.execute(
+        select(
+            FftReturnFact.return_id,
+            FftReturnFact.organisation_code,
+            FftReturnFact.month,
+            FftReturnFact.answers,
+            FftReturnFact.modes,
+        ).where(FftReturnFact.return_id.in_({data.return_id for data in returns}))
+    )
+    facts: dict[uuid.UUID, dict[str, Any]] = {
+        return_id: {"organisation_code": o, "month": m, "answers": a, "modes": x}
+        for return_id, o, m, a, x in held.all()
+    }
     answers: Counter[tuple[str, str, str]] = Counter()
     modes: Counter[tuple[str, str, str]] = Counter()
-    if fact is None:
-        fact = FftReturnFact(return_id=data.return_id)
-        session.add(fact)
-    else:  # a correction: its earlier counts come out of the rollups
-        for answer, n in fact.answers.items():
-            answers[(fact.organisation_code, fact.month, answer)] -= int(n)
-        for mode, n in (fact.modes or {}).items():
+
+    def count(fact: dict[str, Any], sign: int) -> None:
+        organisation, month = fact["organisation_code"], fact["month"]
+        for answer, n in fact["answers"].items():
+            answers[(organisation, month, answer)] += sign * int(n)
+        for mode, n in (fact["modes"] or {}).items():
             if mode in MODES:
-                modes[(fact.organisation_code, fact.month, mode)] -= int(n)
-    fact.organisation_code = data.counts_for
-    fact.month = data.period
-    fact.answers = {k.value if hasattr(k, "value") else str(k): v for k, v in data.answers.items()}
-    fact.modes = data.modes
-    for answer, n in fact.answers.items():
-        answers[(fact.organisation_code, fact.month, answer)] += int(n)
-    for mode, n in fact.modes.items():
-        if mode in MODES:
-            modes[(fact.organisation_code, fact.month, mode)] += int(n)
+                modes[(organisation, month, mode)] += sign * int(n)
+
+    for data in returns:
+        if (earlier := facts.get(data.return_id)) is not None:
+            count(earlier, -1)
+        fact = {
+            "organisation_code": data.counts_for,
+            "month": data.period,
+            "answers": {k.value if hasattr(k, "value") else str(k): v for k, v in data.answers.items()},
+            "modes": data.modes,
+        }
+        count(fact, 1)
+        facts[data.return_id] = fact
+    await replace_many(session, FftReturnFact, "return_id", [{"return_id": i, **f} for i, f in facts.items()])
     keys = ("organisation_code", "month")
-    if answers:
-        rows = [{"organisation_code": o, "month": m, "answer": a, "responses": n} for (o, m, a), n in answers.items()]
+    rows = [{"organisation_code": o, "month": m, "answer": a, "responses": n} for (o, m, a), n in answers.items()]
+    if rows:
         await increment_many(session, FftReturnCount, (*keys, "answer"), rows)
-    if modes:
-        rows = [{"organisation_code": o, "month": m, "mode": x, "responses": n} for (o, m, x), n in modes.items()]
+    rows = [{"organisation_code": o, "month": m, "mode": x, "responses": n} for (o, m, x), n in modes.items()]
+    if rows:
         await increment_many(session, FftReturnModeCount, (*keys, "mode"), rows)
 
 
