@@ -28,15 +28,15 @@ from hub_shared.topics import REPORTING_SNAPSHOTS
 from reporting import fft_csv, queries
 from reporting.consumers import consumers
 from reporting.disclosure_audit import audit
+from reporting.handlers import FFT_FIGURES
 from reporting.main import MIGRATIONS
 from reporting.models import (
     PROJECTIONS,
     ChannelCount,
+    FeedbackCount,
     FeedbackFact,
-    FftCount,
     FftReturnCount,
     FftReturnFact,
-    FftReturnModeCount,
     ResponseFact,
     ThemeCount,
 )
@@ -367,22 +367,19 @@ async def test_a_replay_into_empty_tables_reproduces_exactly_the_same_figures(hu
     assert replayed == live
 
 
+ROLLUPS = {  # table: (model, key columns, count columns)
+    "feedback_count": (FeedbackCount, ("organisation_code", "month", "service_area"), ("submissions", *FFT_FIGURES)),
+    "channel_count": (ChannelCount, ("organisation_code", "month", "channel"), ("submissions",)),
+    "theme_count": (ThemeCount, ("organisation_code", "month", "theme"), ("mentions", "sentiment_sum")),
+    "fft_return_count": (FftReturnCount, ("organisation_code", "month"), FFT_FIGURES),
+}
+
+
 async def rollups(sessions: Any) -> dict[str, dict[tuple[str, ...], Any]]:
-    """The rollup tables, without rows that sum to nothing (a corrected return leaves zeros)."""
-    tables = {
-        "fft_count": (FftCount, ("organisation_code", "month", "service_area", "answer"), ("responses",)),
-        "channel_count": (
-            ChannelCount,
-            ("organisation_code", "month", "service_area", "channel"),
-            ("submissions", "fft_answers"),
-        ),
-        "theme_count": (ThemeCount, ("organisation_code", "month", "theme"), ("mentions", "sentiment_sum")),
-        "fft_return_count": (FftReturnCount, ("organisation_code", "month", "answer"), ("responses",)),
-        "fft_return_mode_count": (FftReturnModeCount, ("organisation_code", "month", "mode"), ("responses",)),
-    }
+    """The rollup tables, without rows that count nothing (a corrected return can leave zeros)."""
     out: dict[str, dict[tuple[str, ...], Any]] = {}
     async with sessions() as session:
-        for name, (model, keys, amounts) in tables.items():
+        for name, (model, keys, amounts) in ROLLUPS.items():
             rows = (await session.execute(select(model))).scalars().all()
             out[name] = {
                 tuple(getattr(r, k) for k in keys): tuple(getattr(r, a) for a in amounts)
@@ -394,32 +391,30 @@ async def rollups(sessions: Any) -> dict[str, dict[tuple[str, ...], Any]]:
 
 async def recount(sessions: Any) -> dict[str, dict[tuple[str, ...], Any]]:
     """The same figures counted again, in Python, from the facts."""
-    fft: Counter[tuple[str, ...]] = Counter()
-    channels: dict[tuple[str, ...], list[int]] = defaultdict(lambda: [0, 0])
+    modes = {"fft_sms": "sms", "fft_online": "online", "fft_paper": "paper", "fft_telephone": "telephone"}
+    feedback: dict[tuple[str, ...], Counter[str]] = defaultdict(Counter)
+    channels: Counter[tuple[str, ...]] = Counter()
     themes: dict[tuple[str, ...], list[float]] = defaultdict(lambda: [0, 0.0])
-    answers: Counter[tuple[str, ...]] = Counter()
-    modes: Counter[tuple[str, ...]] = Counter()
+    returns: dict[tuple[str, ...], Counter[str]] = defaultdict(Counter)
     async with sessions() as session:
         for f in (await session.scalars(select(FeedbackFact))).all():
-            counted = channels[(f.organisation_code, f.month, f.service_area, f.channel)]
-            counted[0] += 1
+            counted = feedback[(f.organisation_code, f.month, f.service_area)]
+            counted["submissions"] += 1
             if f.fft_answer:
-                counted[1] += 1
-                fft[(f.organisation_code, f.month, f.service_area, f.fft_answer)] += 1
+                counted[f.fft_answer] += 1
+                counted[f"mode_{modes.get(f.channel, 'other')}"] += 1
+            channels[(f.organisation_code, f.month, f.channel)] += 1
             for theme in f.themes:
                 themes[(f.organisation_code, f.month, theme)][0] += 1
                 themes[(f.organisation_code, f.month, theme)][1] += f.sentiment or 0.0
         for r in (await session.scalars(select(FftReturnFact))).all():
-            for answer, n in r.answers.items():
-                answers[(r.organisation_code, r.month, answer)] += n
-            for mode, n in r.modes.items():
-                modes[(r.organisation_code, r.month, mode)] += n
+            returns[(r.organisation_code, r.month)].update(r.answers)
+            returns[(r.organisation_code, r.month)].update({f"mode_{m}": n for m, n in r.modes.items()})
     return {
-        "fft_count": {k: (n,) for k, n in fft.items()},
-        "channel_count": {k: tuple(v) for k, v in channels.items()},
+        "feedback_count": {k: tuple(c[a] for a in ROLLUPS["feedback_count"][2]) for k, c in feedback.items()},
+        "channel_count": {k: (n,) for k, n in channels.items()},
         "theme_count": {k: (int(v[0]), pytest.approx(v[1])) for k, v in themes.items()},
-        "fft_return_count": {k: (n,) for k, n in answers.items() if n},
-        "fft_return_mode_count": {k: (n,) for k, n in modes.items() if n},
+        "fft_return_count": {k: tuple(c[a] for a in FFT_FIGURES) for k, c in returns.items() if any(c.values())},
     }
 
 
@@ -477,8 +472,10 @@ async def test_after_a_replay_the_rollups_equal_a_recount_of_the_facts(hub: Hub)
     try:
         await replay(consumers(hub.reporting_settings, sessions)[0], hub.kafka.bootstrap_servers)
         assert await rollups(sessions) == await recount(sessions)
-        corrected = (await rollups(sessions))["fft_return_count"]
-        assert corrected[("P81008", "2025-08", "very_good")] == (2,) and ("P81008", "2025-08", "poor") not in corrected
+        corrected = dict(
+            zip(FFT_FIGURES, (await rollups(sessions))["fft_return_count"][("P81008", "2025-08")], strict=True)
+        )
+        assert (corrected["very_good"], corrected["poor"], corrected["mode_sms"]) == (2, 0, 4)
         # The scorecard's medians, worked out in SQL, are the medians of the facts.
         async with sessions() as session:
             facts = (

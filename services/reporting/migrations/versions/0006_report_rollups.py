@@ -1,5 +1,6 @@
-"""Rollups for reports at scale: submissions by channel, monthly returns' answers and modes;
-the fact table keeps only the indexes the comments page needs.
+"""Rollups for reports at scale: one row of FFT answers and modes per organisation, month and
+service area (replacing fft_count's row per answer), submissions by channel, monthly returns
+summed; the fact table keeps only the indexes the comments page needs.
 
 Revision ID: 0006
 Revises: 0005
@@ -16,47 +17,61 @@ depends_on = None
 
 ANSWERS = ("very_good", "good", "neither_good_nor_poor", "poor", "very_poor", "dont_know")
 MODES = ("sms", "online", "paper", "telephone", "other")
+CHANNEL_MODES = {"fft_sms": "sms", "fft_online": "online", "fft_paper": "paper", "fft_telephone": "telephone"}
 TEXT = sa.text("text IS NOT NULL")
+
+
+def fft_figures() -> list[sa.Column[int]]:
+    return [sa.Column(name, sa.Integer(), nullable=False) for name in (*ANSWERS, *(f"mode_{m}" for m in MODES))]
 
 
 def upgrade() -> None:
     op.create_table(
-        "channel_count",
+        "feedback_count",
         sa.Column("organisation_code", sa.String(10), primary_key=True),
         sa.Column("month", sa.String(7), primary_key=True),
         sa.Column("service_area", sa.String(40), primary_key=True),
+        sa.Column("submissions", sa.Integer(), nullable=False),
+        *fft_figures(),
+    )
+    op.create_table(
+        "channel_count",
+        sa.Column("organisation_code", sa.String(10), primary_key=True),
+        sa.Column("month", sa.String(7), primary_key=True),
         sa.Column("channel", sa.String(40), primary_key=True),
         sa.Column("submissions", sa.Integer(), nullable=False),
-        sa.Column("fft_answers", sa.Integer(), nullable=False),
     )
     op.create_table(
         "fft_return_count",
         sa.Column("organisation_code", sa.String(10), primary_key=True),
         sa.Column("month", sa.String(7), primary_key=True),
-        sa.Column("answer", sa.String(40), primary_key=True),
-        sa.Column("responses", sa.Integer(), nullable=False),
-    )
-    op.create_table(
-        "fft_return_mode_count",
-        sa.Column("organisation_code", sa.String(10), primary_key=True),
-        sa.Column("month", sa.String(7), primary_key=True),
-        sa.Column("mode", sa.String(20), primary_key=True),
-        sa.Column("responses", sa.Integer(), nullable=False),
+        *fft_figures(),
     )
     # What is already projected is counted once here; new events add to it.
+    answered = [f"count(*) FILTER (WHERE fft_answer = '{a}')" for a in ANSWERS]
+    fft_channels = ", ".join(f"'{c}'" for c in CHANNEL_MODES)
+    modes = [f"count(*) FILTER (WHERE fft_answer IS NOT NULL AND channel = '{c}')" for c in CHANNEL_MODES] + [
+        f"count(*) FILTER (WHERE fft_answer IS NOT NULL AND channel NOT IN ({fft_channels}))"
+    ]
+    figures = ", ".join((*ANSWERS, *(f"mode_{m}" for m in MODES)))
     op.execute(
-        "INSERT INTO channel_count (organisation_code, month, service_area, channel, submissions, fft_answers)"
-        " SELECT organisation_code, month, service_area, channel, count(*), count(fft_answer)"
-        " FROM feedback_fact GROUP BY organisation_code, month, service_area, channel"
+        f"INSERT INTO feedback_count (organisation_code, month, service_area, submissions, {figures})"
+        f" SELECT organisation_code, month, service_area, count(*), {', '.join(answered + modes)}"
+        " FROM feedback_fact GROUP BY organisation_code, month, service_area"
     )
-    for column, names, table in (("answers", ANSWERS, "fft_return_count"), ("modes", MODES, "fft_return_mode_count")):
-        key = "answer" if column == "answers" else "mode"
-        for name in names:
-            op.execute(
-                f"INSERT INTO {table} (organisation_code, month, {key}, responses)"
-                f" SELECT organisation_code, month, '{name}', sum(({column}->>'{name}')::int)"
-                f" FROM fft_return_fact WHERE {column}->>'{name}' IS NOT NULL GROUP BY organisation_code, month"
-            )
+    op.execute(
+        "INSERT INTO channel_count (organisation_code, month, channel, submissions)"
+        " SELECT organisation_code, month, channel, count(*) FROM feedback_fact"
+        " GROUP BY organisation_code, month, channel"
+    )
+    returned = [f"coalesce(sum((answers->>'{a}')::int), 0)" for a in ANSWERS]
+    returned += [f"coalesce(sum((modes->>'{m}')::int), 0)" for m in MODES]
+    op.execute(
+        f"INSERT INTO fft_return_count (organisation_code, month, {figures})"
+        f" SELECT organisation_code, month, {', '.join(returned)} FROM fft_return_fact"
+        " GROUP BY organisation_code, month"
+    )
+    op.drop_table("fft_count")
     op.drop_index("ix_feedback_fact_org_month", table_name="feedback_fact")
     op.create_index("ix_feedback_fact_comments", "feedback_fact", ["received_at"], postgresql_where=TEXT)
     op.create_index(
@@ -71,6 +86,20 @@ def downgrade() -> None:
     op.drop_index("ix_feedback_fact_org_comments", table_name="feedback_fact")
     op.drop_index("ix_feedback_fact_comments", table_name="feedback_fact")
     op.create_index("ix_feedback_fact_org_month", "feedback_fact", ["organisation_code", "month"])
-    op.drop_table("fft_return_mode_count")
+    op.create_table(
+        "fft_count",
+        sa.Column("organisation_code", sa.String(10), primary_key=True),
+        sa.Column("month", sa.String(7), primary_key=True),
+        sa.Column("service_area", sa.String(40), primary_key=True),
+        sa.Column("answer", sa.String(40), primary_key=True),
+        sa.Column("responses", sa.Integer(), nullable=False),
+    )
+    for answer in ANSWERS:
+        op.execute(
+            "INSERT INTO fft_count (organisation_code, month, service_area, answer, responses)"
+            f" SELECT organisation_code, month, service_area, '{answer}', {answer} FROM feedback_count"
+            f" WHERE {answer} > 0"
+        )
     op.drop_table("fft_return_count")
     op.drop_table("channel_count")
+    op.drop_table("feedback_count")

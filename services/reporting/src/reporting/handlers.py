@@ -3,7 +3,7 @@ transaction (with the inbox row), so each event counts exactly once. Increments 
 so a replay in any interleaving of partitions reproduces the same figures."""
 
 import uuid
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Sequence
 from functools import cache
 from typing import Any
@@ -21,33 +21,67 @@ from hub_shared.events import (
     FeedbackReviewedV1,
     FftMonthlyReturnV1,
 )
+from reporting.fft import ANSWERS
 from reporting.models import (
     ChannelCount,
+    FeedbackCount,
     FeedbackFact,
-    FftCount,
     FftReturnCount,
     FftReturnFact,
-    FftReturnModeCount,
     ResponseFact,
     ThemeCount,
 )
 from reporting.publication import MODES
 
+# The FFT figures' columns (FeedbackCount, FftReturnCount) and where each answer and mode sits.
+FFT_FIGURES = (*ANSWERS, *(f"mode_{m}" for m in MODES))
+AT = {name: i for i, name in enumerate((*ANSWERS, *MODES))}
+# An individual FFT answer's collection mode is its channel; other channels are Other.
+CHANNEL_MODES = {"fft_sms": "sms", "fft_online": "online", "fft_paper": "paper", "fft_telephone": "telephone"}
 
-async def increment_many(session: AsyncSession, model: Any, keys: tuple[str, ...], rows: list[dict[str, Any]]) -> None:
-    """INSERT .. ON CONFLICT DO UPDATE adding the non-key columns of each row, for many rows
-    in one statement. Each key must appear once in ``rows``."""
+
+async def increment_many(
+    session: AsyncSession, model: Any, columns: tuple[str, ...], keys: int, rows: list[tuple[Any, ...]]
+) -> None:
+    """INSERT .. ON CONFLICT DO UPDATE adding to each row's counts, for many rows in one
+    statement: ``rows`` are tuples of ``columns``, the first ``keys`` of them the key, each
+    key once."""
+    if not rows:
+        return
     connection = await session.connection()
-    amounts = tuple(column for column in rows[0] if column not in keys)
     # Rows in key order: concurrent batches then lock counter rows in one order (no deadlock).
-    rows = sorted(rows, key=lambda row: tuple(row[k] for k in keys))
+    rows = sorted(rows)
     if connection.dialect.name == "postgresql":
         # One array per column, unnested server-side: one statement and one round trip per
         # table and batch, where an executemany pays its per-row overhead a thousand times.
-        arrays = {column: [row[column] for row in rows] for column in (*keys, *amounts)}
-        await connection.execute(_upsert_unnested(model, keys, amounts), arrays)
+        arrays = dict(zip(columns, map(list, zip(*rows, strict=True)), strict=True))
+        await connection.execute(_upsert_unnested(model, columns, keys), arrays)
         return
-    await connection.execute(_upsert(connection.dialect.name, model, keys, amounts), rows)
+    statement = _upsert(connection.dialect.name, model, columns, keys)
+    await connection.execute(statement, [dict(zip(columns, row, strict=True)) for row in rows])
+
+
+@cache
+def _upsert_unnested(model: Any, columns: tuple[str, ...], keys: int) -> Any:
+    table = model.__table__
+    dialect = postgresql.dialect()
+    arrays = ", ".join(f"CAST(:{c} AS {table.c[c].type.compile(dialect=dialect)}[])" for c in columns)
+    added = ", ".join(f"{c} = {table.name}.{c} + excluded.{c}" for c in columns[keys:])
+    return sql(
+        f"INSERT INTO {table.name} ({', '.join(columns)}) SELECT * FROM unnest({arrays}) "
+        f"ON CONFLICT ({', '.join(columns[:keys])}) DO UPDATE SET {added}"
+    )
+
+
+@cache
+def _upsert(dialect_name: str, model: Any, columns: tuple[str, ...], keys: int) -> Any:
+    # Built once per shape: constructing statements per batch costs more than running them.
+    dialect = postgresql if dialect_name == "postgresql" else sqlite
+    statement = dialect.insert(model)
+    return statement.on_conflict_do_update(
+        index_elements=list(columns[:keys]),
+        set_={name: getattr(model, name) + getattr(statement.excluded, name) for name in columns[keys:]},
+    )
 
 
 async def replace_many(session: AsyncSession, model: Any, key: str, rows: list[dict[str, Any]]) -> None:
@@ -68,40 +102,20 @@ def _replace(dialect_name: str, model: Any, key: str) -> Any:
     )
 
 
-@cache
-def _upsert_unnested(model: Any, keys: tuple[str, ...], amounts: tuple[str, ...]) -> Any:
-    table = model.__table__
-    columns = (*keys, *amounts)
-    dialect = postgresql.dialect()
-    arrays = ", ".join(f"CAST(:{c} AS {table.c[c].type.compile(dialect=dialect)}[])" for c in columns)
-    added = ", ".join(f"{c} = {table.name}.{c} + excluded.{c}" for c in amounts)
-    return sql(
-        f"INSERT INTO {table.name} ({', '.join(columns)}) SELECT * FROM unnest({arrays}) "
-        f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {added}"
-    )
-
-
-@cache
-def _upsert(dialect_name: str, model: Any, keys: tuple[str, ...], amounts: tuple[str, ...]) -> Any:
-    # Built once per shape: constructing statements per event costs more than running them.
-    dialect = postgresql if dialect_name == "postgresql" else sqlite
-    statement = dialect.insert(model)
-    return statement.on_conflict_do_update(
-        index_elements=list(keys),
-        set_={name: getattr(model, name) + getattr(statement.excluded, name) for name in amounts},
-    )
+FEEDBACK_COUNT = ("organisation_code", "month", "service_area", "submissions", *FFT_FIGURES)
+CHANNEL_COUNT = ("organisation_code", "month", "channel", "submissions")
+THEME_COUNT = ("organisation_code", "month", "theme", "mentions", "sentiment_sum")
+FFT_RETURN_COUNT = ("organisation_code", "month", *FFT_FIGURES)
 
 
 async def on_feedback_received(session: AsyncSession, envelopes: Sequence[Envelope]) -> None:
     """Set-based: one COPY of the facts and one upsert per counter table for the whole batch
-    (counters summed here first, so each key is written once). Sentiment and themes were
+    (counted here first, so each counter row is written once). Sentiment and themes were
     worked out at intake and travel in the event."""
     facts: list[dict[str, Any]] = []
-    fft: Counter[tuple[str, str, str, str]] = Counter()
-    channels: Counter[tuple[str, str, str, str]] = Counter()
-    fft_channels: Counter[tuple[str, str, str, str]] = Counter()
-    mentions: Counter[tuple[str, str, str]] = Counter()
-    sentiment: defaultdict[tuple[str, str, str], float] = defaultdict(float)
+    fft: defaultdict[tuple[str, str, str], list[int]] = defaultdict(lambda: [0] * (1 + len(AT)))
+    channels: defaultdict[tuple[str, str, str], int] = defaultdict(int)
+    themes: defaultdict[tuple[str, str, str], list[float]] = defaultdict(lambda: [0, 0.0])
     for envelope in envelopes:
         data = envelope.data
         assert isinstance(data, FeedbackReceivedV1)
@@ -131,42 +145,20 @@ async def on_feedback_received(session: AsyncSession, envelopes: Sequence[Envelo
                 received_at=data.received_at,
             )
         )
-        channels[(organisation, month, area, channel)] += 1
+        counts = fft[(organisation, month, area)]
+        counts[0] += 1
         if answer:
-            fft[(organisation, month, area, answer)] += 1
-            fft_channels[(organisation, month, area, channel)] += 1
+            counts[1 + AT[answer]] += 1
+            counts[1 + AT[CHANNEL_MODES.get(channel, "other")]] += 1
+        channels[(organisation, month, channel)] += 1
         for theme in data.themes:
-            mentions[(organisation, month, theme)] += 1
-            sentiment[(organisation, month, theme)] += data.sentiment or 0.0
+            mentioned = themes[(organisation, month, theme)]
+            mentioned[0] += 1
+            mentioned[1] += data.sentiment or 0.0
     await bulk_insert(session, FeedbackFact, facts)
-    await increment_many(
-        session,
-        ChannelCount,
-        ("organisation_code", "month", "service_area", "channel"),
-        [
-            {
-                "organisation_code": o,
-                "month": m,
-                "service_area": a,
-                "channel": c,
-                "submissions": n,
-                "fft_answers": fft_channels[(o, m, a, c)],
-            }
-            for (o, m, a, c), n in channels.items()
-        ],
-    )
-    if fft:
-        rows = [
-            {"organisation_code": o, "month": m, "service_area": a, "answer": x, "responses": n}
-            for (o, m, a, x), n in fft.items()
-        ]
-        await increment_many(session, FftCount, ("organisation_code", "month", "service_area", "answer"), rows)
-    if mentions:
-        rows = [
-            {"organisation_code": o, "month": m, "theme": t, "mentions": n, "sentiment_sum": sentiment[(o, m, t)]}
-            for (o, m, t), n in mentions.items()
-        ]
-        await increment_many(session, ThemeCount, ("organisation_code", "month", "theme"), rows)
+    await increment_many(session, FeedbackCount, FEEDBACK_COUNT, 3, [(*k, *v) for k, v in fft.items()])
+    await increment_many(session, ChannelCount, CHANNEL_COUNT, 3, [(*k, n) for k, n in channels.items()])
+    await increment_many(session, ThemeCount, THEME_COUNT, 3, [(*k, *v) for k, v in themes.items()])
 
 
 async def on_feedback_reviewed(session: AsyncSession, envelope: Envelope) -> None:
@@ -179,8 +171,8 @@ async def on_feedback_reviewed(session: AsyncSession, envelope: Envelope) -> Non
 
 async def on_fft_returns(session: AsyncSession, envelopes: Sequence[Envelope]) -> None:
     """Set-based, as feedback: one read of the returns already held, one upsert of the facts
-    and one per rollup for the batch. A corrected return takes its earlier counts out of the
-    rollups as it adds its own (in order, also when both are in this batch)."""
+    and one of the rollup for the batch. A corrected return takes its earlier counts out of
+    the rollup as it adds its own (in order, also when both are in this batch)."""
     returns: list[FftMonthlyReturnV1] = []
     for envelope in envelopes:
         assert isinstance(envelope.data, FftMonthlyReturnV1)
@@ -198,16 +190,15 @@ async def on_fft_returns(session: AsyncSession, envelopes: Sequence[Envelope]) -
         return_id: {"organisation_code": o, "month": m, "answers": a, "modes": x}
         for return_id, o, m, a, x in held.all()
     }
-    answers: Counter[tuple[str, str, str]] = Counter()
-    modes: Counter[tuple[str, str, str]] = Counter()
+    counts: defaultdict[tuple[str, str], list[int]] = defaultdict(lambda: [0] * len(AT))
 
     def count(fact: dict[str, Any], sign: int) -> None:
-        organisation, month = fact["organisation_code"], fact["month"]
+        figures = counts[(fact["organisation_code"], fact["month"])]
         for answer, n in fact["answers"].items():
-            answers[(organisation, month, answer)] += sign * int(n)
+            figures[AT[answer]] += sign * int(n)
         for mode, n in (fact["modes"] or {}).items():
-            if mode in MODES:
-                modes[(organisation, month, mode)] += sign * int(n)
+            if mode in MODES:  # a return's modes are as returned; others count in no mode
+                figures[AT[mode]] += sign * int(n)
 
     for data in returns:
         if (earlier := facts.get(data.return_id)) is not None:
@@ -221,13 +212,7 @@ async def on_fft_returns(session: AsyncSession, envelopes: Sequence[Envelope]) -
         count(fact, 1)
         facts[data.return_id] = fact
     await replace_many(session, FftReturnFact, "return_id", [{"return_id": i, **f} for i, f in facts.items()])
-    keys = ("organisation_code", "month")
-    rows = [{"organisation_code": o, "month": m, "answer": a, "responses": n} for (o, m, a), n in answers.items()]
-    if rows:
-        await increment_many(session, FftReturnCount, (*keys, "answer"), rows)
-    rows = [{"organisation_code": o, "month": m, "mode": x, "responses": n} for (o, m, x), n in modes.items()]
-    if rows:
-        await increment_many(session, FftReturnModeCount, (*keys, "mode"), rows)
+    await increment_many(session, FftReturnCount, FFT_RETURN_COUNT, 2, [(*k, *v) for k, v in counts.items()])
 
 
 async def on_feedback_responded(session: AsyncSession, envelope: Envelope) -> None:
@@ -246,6 +231,6 @@ async def on_feedback_responded(session: AsyncSession, envelope: Envelope) -> No
 
 async def feedback_received(session: AsyncSession, organisation_codes: list[str]) -> int:
     total = await session.scalar(
-        select(func.sum(ChannelCount.submissions)).where(ChannelCount.organisation_code.in_(organisation_codes))
+        select(func.sum(FeedbackCount.submissions)).where(FeedbackCount.organisation_code.in_(organisation_codes))
     )
     return int(total or 0)

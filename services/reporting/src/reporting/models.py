@@ -53,30 +53,45 @@ class FeedbackFact(Base):
     received_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
-class FftCount(Base):
-    """FFT answers from individual submissions, pre-aggregated for fast reports."""
+class FftFigures:
+    """The FFT table's counts: each answer, and each collection mode."""
 
-    __tablename__ = "fft_count"
+    very_good: Mapped[int] = mapped_column(Integer)
+    good: Mapped[int] = mapped_column(Integer)
+    neither_good_nor_poor: Mapped[int] = mapped_column(Integer)
+    poor: Mapped[int] = mapped_column(Integer)
+    very_poor: Mapped[int] = mapped_column(Integer)
+    dont_know: Mapped[int] = mapped_column(Integer)
+    mode_sms: Mapped[int] = mapped_column(Integer)
+    mode_online: Mapped[int] = mapped_column(Integer)
+    mode_paper: Mapped[int] = mapped_column(Integer)
+    mode_telephone: Mapped[int] = mapped_column(Integer)
+    mode_other: Mapped[int] = mapped_column(Integer)
+
+
+class FeedbackCount(FftFigures, Base):
+    """Individual submissions per organisation, month and service area, pre-aggregated for
+    fast reports: one row holds every figure a report reads from them (a report sums a few
+    thousand rows, not a million facts) and a batch of events writes each row once. An
+    answer's mode is its channel (other channels: Other)."""
+
+    __tablename__ = "feedback_count"
 
     organisation_code: Mapped[str] = mapped_column(String(10), primary_key=True)
     month: Mapped[str] = mapped_column(String(7), primary_key=True)
     service_area: Mapped[str] = mapped_column(String(40), primary_key=True)
-    answer: Mapped[str] = mapped_column(String(40), primary_key=True)
-    responses: Mapped[int] = mapped_column(Integer)
+    submissions: Mapped[int] = mapped_column(Integer)
 
 
 class ChannelCount(Base):
-    """Individual submissions by channel, pre-aggregated for fast reports: all of them (the
-    scorecard's volume and channels) and those with an FFT answer (the FFT table's modes)."""
+    """Individual submissions by channel (the scorecard's channels), pre-aggregated."""
 
     __tablename__ = "channel_count"
 
     organisation_code: Mapped[str] = mapped_column(String(10), primary_key=True)
     month: Mapped[str] = mapped_column(String(7), primary_key=True)
-    service_area: Mapped[str] = mapped_column(String(40), primary_key=True)
     channel: Mapped[str] = mapped_column(String(40), primary_key=True)
     submissions: Mapped[int] = mapped_column(Integer)
-    fft_answers: Mapped[int] = mapped_column(Integer)
 
 
 class FftReturnFact(Base):
@@ -91,27 +106,14 @@ class FftReturnFact(Base):
     modes: Mapped[dict[str, int]] = mapped_column(JSON)
 
 
-class FftReturnCount(Base):
-    """Monthly returns' answers per practice and month, summed for fast reports; a corrected
-    return takes its earlier counts out as it adds its own."""
+class FftReturnCount(FftFigures, Base):
+    """Monthly returns summed per practice and month (general practice), for fast reports; a
+    corrected return takes its earlier counts out as it adds its own."""
 
     __tablename__ = "fft_return_count"
 
     organisation_code: Mapped[str] = mapped_column(String(10), primary_key=True)
     month: Mapped[str] = mapped_column(String(7), primary_key=True)
-    answer: Mapped[str] = mapped_column(String(40), primary_key=True)
-    responses: Mapped[int] = mapped_column(Integer)
-
-
-class FftReturnModeCount(Base):
-    """Monthly returns' collection modes per practice and month, as ``FftReturnCount``."""
-
-    __tablename__ = "fft_return_mode_count"
-
-    organisation_code: Mapped[str] = mapped_column(String(10), primary_key=True)
-    month: Mapped[str] = mapped_column(String(7), primary_key=True)
-    mode: Mapped[str] = mapped_column(String(20), primary_key=True)
-    responses: Mapped[int] = mapped_column(Integer)
 
 
 class ThemeCount(Base):
@@ -197,11 +199,10 @@ class OutboxMessage(OutboxMixin, Base):
 
 PROJECTIONS = (
     FeedbackFact,
-    FftCount,
+    FeedbackCount,
     ChannelCount,
     FftReturnFact,
     FftReturnCount,
-    FftReturnModeCount,
     ThemeCount,
     ResponseFact,
     MemberFact,

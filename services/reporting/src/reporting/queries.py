@@ -3,6 +3,7 @@ under the rule set ``nhse-fft-v1`` (``reporting.publication``) and audited befor
 leaves this module."""
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,16 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hub_shared.organisations import Kind, Organisations
 from reporting.disclosure import SUPPRESSED
 from reporting.fft import ANSWERS, FORMULAE
+from reporting.handlers import FFT_FIGURES
 from reporting.membership_measures import membership_scorecard
-from reporting.models import (
-    ChannelCount,
-    FeedbackFact,
-    FftCount,
-    FftReturnCount,
-    FftReturnModeCount,
-    ResponseFact,
-    ThemeCount,
-)
+from reporting.models import ChannelCount, FeedbackCount, FeedbackFact, FftReturnCount, ResponseFact, ThemeCount
 from reporting.population import population
 from reporting.publication import (
     MODES,
@@ -43,63 +37,52 @@ class FftFilter:
     service_area: str | None = None
 
 
-CHANNEL_MODES = {"fft_sms": "sms", "fft_online": "online", "fft_paper": "paper", "fft_telephone": "telephone"}
-
-
 @dataclass
 class OrgCounts:
     answers: dict[str, dict[str, int]]
     modes: dict[str, dict[str, int]]
 
 
+def _fft_sums(model: Any) -> list[Any]:
+    return [func.sum(getattr(model, name)) for name in FFT_FIGURES]
+
+
+def _add(counts: OrgCounts, code: str, sums: Sequence[Any]) -> None:
+    answers, modes = counts.answers[code], counts.modes[code]
+    for answer, n in zip(ANSWERS, sums[: len(ANSWERS)], strict=True):
+        answers[answer] += int(n or 0)
+    for mode, n in zip(MODES, sums[len(ANSWERS) :], strict=True):
+        modes[mode] += int(n or 0)
+
+
 async def fft_counts_by_org(session: AsyncSession, codes: list[str], filters: FftFilter) -> OrgCounts:
     """Answer and collection-mode counts per organisation code (as counted: merged practices
     already moved). An individual submission's mode is its channel (other channels: Other);
     a monthly return's modes are as returned (a return without them adds to no mode)."""
-    answers: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(ANSWERS, 0))
-    modes: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(MODES, 0))
+    counts = OrgCounts(defaultdict(lambda: dict.fromkeys(ANSWERS, 0)), defaultdict(lambda: dict.fromkeys(MODES, 0)))
     query = (
-        select(FftCount.organisation_code, FftCount.answer, func.sum(FftCount.responses))
-        .where(FftCount.organisation_code.in_(codes))
-        .group_by(FftCount.organisation_code, FftCount.answer)
-    )
-    channels = (
-        select(ChannelCount.organisation_code, ChannelCount.channel, func.sum(ChannelCount.fft_answers))
-        .where(ChannelCount.organisation_code.in_(codes))
-        .group_by(ChannelCount.organisation_code, ChannelCount.channel)
+        select(FeedbackCount.organisation_code, *_fft_sums(FeedbackCount))
+        .where(FeedbackCount.organisation_code.in_(codes))
+        .group_by(FeedbackCount.organisation_code)
     )
     if filters.month:
-        query = query.where(FftCount.month == filters.month)
-        channels = channels.where(ChannelCount.month == filters.month)
+        query = query.where(FeedbackCount.month == filters.month)
     if filters.service_area:
-        query = query.where(FftCount.service_area == filters.service_area)
-        channels = channels.where(ChannelCount.service_area == filters.service_area)
-    for code, answer, total in (await session.execute(query)).all():
-        answers[code][answer] += int(total)
-    for code, channel, n in (await session.execute(channels)).all():
-        modes[code][CHANNEL_MODES.get(channel, "other")] += int(n)
+        query = query.where(FeedbackCount.service_area == filters.service_area)
+    for code, *sums in (await session.execute(query)).all():
+        _add(counts, code, sums)
     # Monthly returns are general practice FFT: they belong to that service area only.
     if filters.service_area in (None, "general_practice"):
         returned = (
-            select(FftReturnCount.organisation_code, FftReturnCount.answer, func.sum(FftReturnCount.responses))
+            select(FftReturnCount.organisation_code, *_fft_sums(FftReturnCount))
             .where(FftReturnCount.organisation_code.in_(codes))
-            .group_by(FftReturnCount.organisation_code, FftReturnCount.answer)
-        )
-        returned_modes = (
-            select(
-                FftReturnModeCount.organisation_code, FftReturnModeCount.mode, func.sum(FftReturnModeCount.responses)
-            )
-            .where(FftReturnModeCount.organisation_code.in_(codes))
-            .group_by(FftReturnModeCount.organisation_code, FftReturnModeCount.mode)
+            .group_by(FftReturnCount.organisation_code)
         )
         if filters.month:
             returned = returned.where(FftReturnCount.month == filters.month)
-            returned_modes = returned_modes.where(FftReturnModeCount.month == filters.month)
-        for code, answer, n in (await session.execute(returned)).all():
-            answers[code][answer] += int(n)
-        for code, mode, n in (await session.execute(returned_modes)).all():
-            modes[code][mode] += int(n)
-    return OrgCounts(answers, modes)
+        for code, *sums in (await session.execute(returned)).all():
+            _add(counts, code, sums)
+    return counts
 
 
 def org_tree(organisations: Organisations, code: str, counts: OrgCounts) -> OrgFigures:
@@ -154,24 +137,31 @@ async def fft_report(
     return _report(await fft_table(session, organisations, code, filters), code, filters)
 
 
+def answered(model: Any) -> Any:
+    """The number of FFT answers in a rollup row."""
+    return sum((getattr(model, a) for a in ANSWERS[1:]), getattr(model, ANSWERS[0]))
+
+
 async def answers_by_month(session: AsyncSession, organisations: Organisations, code: str) -> dict[str, dict[str, int]]:
-    """The organisation's FFT answers (everything under it, every service area) by month."""
+    """The organisation's FFT answers (everything under it, every service area) by month:
+    the months with individual answers, and those with a monthly return."""
     codes = organisations.descendants(code)
     by_month: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(ANSWERS, 0))
-    rows = await session.execute(
-        select(FftCount.month, FftCount.answer, func.sum(FftCount.responses))
-        .where(FftCount.organisation_code.in_(codes))
-        .group_by(FftCount.month, FftCount.answer)
+    individual = (
+        select(FeedbackCount.month, *(func.sum(getattr(FeedbackCount, a)) for a in ANSWERS))
+        .where(FeedbackCount.organisation_code.in_(codes))
+        .group_by(FeedbackCount.month)
+        .having(func.sum(answered(FeedbackCount)) > 0)  # submissions without an answer count too
     )
-    for month, answer, n in rows.all():
-        by_month[month][answer] += int(n)
-    returned = await session.execute(
-        select(FftReturnCount.month, FftReturnCount.answer, func.sum(FftReturnCount.responses))
+    returned = (
+        select(FftReturnCount.month, *(func.sum(getattr(FftReturnCount, a)) for a in ANSWERS))
         .where(FftReturnCount.organisation_code.in_(codes))
-        .group_by(FftReturnCount.month, FftReturnCount.answer)
+        .group_by(FftReturnCount.month)
     )
-    for month, answer, n in returned.all():
-        by_month[month][answer] += int(n)
+    for query in (individual, returned):
+        for month, *sums in (await session.execute(query)).all():
+            for answer, n in zip(ANSWERS, sums, strict=True):
+                by_month[month][answer] += int(n)
     return dict(by_month)
 
 
@@ -276,7 +266,7 @@ async def scorecard(session: AsyncSession, organisations: Organisations, code: s
     volume = sum(channel_counts.values())
     return_responses = int(
         await session.scalar(
-            select(func.sum(FftReturnCount.responses)).where(FftReturnCount.organisation_code.in_(codes))
+            select(func.sum(answered(FftReturnCount))).where(FftReturnCount.organisation_code.in_(codes))
         )
         or 0
     )
