@@ -1,6 +1,6 @@
-"""Rollups for reports at scale: one row of FFT answers and modes per organisation, month and
-service area (replacing fft_count's row per answer), submissions by channel, monthly returns
-summed; the fact table keeps only the indexes the comments page needs.
+"""Rollups for reports at scale: one row of submissions by channel and FFT answers and modes
+per organisation, month and service area (replacing fft_count's row per answer), monthly
+returns summed alike; the fact table keeps only the indexes the comments page needs.
 
 Revision ID: 0006
 Revises: 0005
@@ -17,6 +17,15 @@ depends_on = None
 
 ANSWERS = ("very_good", "good", "neither_good_nor_poor", "poor", "very_poor", "dont_know")
 MODES = ("sms", "online", "paper", "telephone", "other")
+CHANNELS = (
+    "fft_sms",
+    "fft_online",
+    "fft_paper",
+    "fft_telephone",
+    "online_comment",
+    "ppg_meeting",
+    "coproduction_workshop",
+)
 CHANNEL_MODES = {"fft_sms": "sms", "fft_online": "online", "fft_paper": "paper", "fft_telephone": "telephone"}
 TEXT = sa.text("text IS NOT NULL")
 
@@ -32,14 +41,8 @@ def upgrade() -> None:
         sa.Column("month", sa.String(7), primary_key=True),
         sa.Column("service_area", sa.String(40), primary_key=True),
         sa.Column("submissions", sa.Integer(), nullable=False),
+        *(sa.Column(f"channel_{c}", sa.Integer(), nullable=False) for c in CHANNELS),
         *fft_figures(),
-    )
-    op.create_table(
-        "channel_count",
-        sa.Column("organisation_code", sa.String(10), primary_key=True),
-        sa.Column("month", sa.String(7), primary_key=True),
-        sa.Column("channel", sa.String(40), primary_key=True),
-        sa.Column("submissions", sa.Integer(), nullable=False),
     )
     op.create_table(
         "fft_return_count",
@@ -54,15 +57,12 @@ def upgrade() -> None:
         f"count(*) FILTER (WHERE fft_answer IS NOT NULL AND channel NOT IN ({fft_channels}))"
     ]
     figures = ", ".join((*ANSWERS, *(f"mode_{m}" for m in MODES)))
+    channels = ", ".join(f"channel_{c}" for c in CHANNELS)
+    by_channel = [f"count(*) FILTER (WHERE channel = '{c}')" for c in CHANNELS]
     op.execute(
-        f"INSERT INTO feedback_count (organisation_code, month, service_area, submissions, {figures})"
-        f" SELECT organisation_code, month, service_area, count(*), {', '.join(answered + modes)}"
+        f"INSERT INTO feedback_count (organisation_code, month, service_area, submissions, {channels}, {figures})"
+        f" SELECT organisation_code, month, service_area, count(*), {', '.join(by_channel + answered + modes)}"
         " FROM feedback_fact GROUP BY organisation_code, month, service_area"
-    )
-    op.execute(
-        "INSERT INTO channel_count (organisation_code, month, channel, submissions)"
-        " SELECT organisation_code, month, channel, count(*) FROM feedback_fact"
-        " GROUP BY organisation_code, month, channel"
     )
     returned = [f"coalesce(sum((answers->>'{a}')::int), 0)" for a in ANSWERS]
     returned += [f"coalesce(sum((modes->>'{m}')::int), 0)" for m in MODES]
@@ -101,5 +101,4 @@ def downgrade() -> None:
             f" WHERE {answer} > 0"
         )
     op.drop_table("fft_return_count")
-    op.drop_table("channel_count")
     op.drop_table("feedback_count")

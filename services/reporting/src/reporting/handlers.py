@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub_shared.db import bulk_insert
 from hub_shared.events import (
+    Channel,
     Envelope,
     FeedbackReceivedV1,
     FeedbackRespondedV1,
@@ -23,7 +24,6 @@ from hub_shared.events import (
 )
 from reporting.fft import ANSWERS
 from reporting.models import (
-    ChannelCount,
     FeedbackCount,
     FeedbackFact,
     FftReturnCount,
@@ -36,6 +36,8 @@ from reporting.publication import MODES
 # The FFT figures' columns (FeedbackCount, FftReturnCount) and where each answer and mode sits.
 FFT_FIGURES = (*ANSWERS, *(f"mode_{m}" for m in MODES))
 AT = {name: i for i, name in enumerate((*ANSWERS, *MODES))}
+CHANNELS = tuple(c.value for c in Channel)
+CHANNEL_AT = {c: i for i, c in enumerate(CHANNELS)}
 # An individual FFT answer's collection mode is its channel; other channels are Other.
 CHANNEL_MODES = {"fft_sms": "sms", "fft_online": "online", "fft_paper": "paper", "fft_telephone": "telephone"}
 
@@ -102,8 +104,14 @@ def _replace(dialect_name: str, model: Any, key: str) -> Any:
     )
 
 
-FEEDBACK_COUNT = ("organisation_code", "month", "service_area", "submissions", *FFT_FIGURES)
-CHANNEL_COUNT = ("organisation_code", "month", "channel", "submissions")
+FEEDBACK_COUNT = (
+    "organisation_code",
+    "month",
+    "service_area",
+    "submissions",
+    *(f"channel_{c}" for c in CHANNELS),
+    *FFT_FIGURES,
+)
 THEME_COUNT = ("organisation_code", "month", "theme", "mentions", "sentiment_sum")
 FFT_RETURN_COUNT = ("organisation_code", "month", *FFT_FIGURES)
 
@@ -113,8 +121,8 @@ async def on_feedback_received(session: AsyncSession, envelopes: Sequence[Envelo
     (counted here first, so each counter row is written once). Sentiment and themes were
     worked out at intake and travel in the event."""
     facts: list[dict[str, Any]] = []
-    fft: defaultdict[tuple[str, str, str], list[int]] = defaultdict(lambda: [0] * (1 + len(AT)))
-    channels: defaultdict[tuple[str, str, str], int] = defaultdict(int)
+    width = len(FEEDBACK_COUNT) - 3
+    counted: dict[tuple[str, str, str], list[int]] = {}
     themes: defaultdict[tuple[str, str, str], list[float]] = defaultdict(lambda: [0, 0.0])
     for envelope in envelopes:
         data = envelope.data
@@ -145,19 +153,19 @@ async def on_feedback_received(session: AsyncSession, envelopes: Sequence[Envelo
                 received_at=data.received_at,
             )
         )
-        counts = fft[(organisation, month, area)]
+        if (counts := counted.get((organisation, month, area))) is None:
+            counts = counted[(organisation, month, area)] = [0] * width
         counts[0] += 1
+        counts[1 + CHANNEL_AT[channel]] += 1
         if answer:
-            counts[1 + AT[answer]] += 1
-            counts[1 + AT[CHANNEL_MODES.get(channel, "other")]] += 1
-        channels[(organisation, month, channel)] += 1
+            counts[1 + len(CHANNELS) + AT[answer]] += 1
+            counts[1 + len(CHANNELS) + AT[CHANNEL_MODES.get(channel, "other")]] += 1
         for theme in data.themes:
             mentioned = themes[(organisation, month, theme)]
             mentioned[0] += 1
             mentioned[1] += data.sentiment or 0.0
     await bulk_insert(session, FeedbackFact, facts)
-    await increment_many(session, FeedbackCount, FEEDBACK_COUNT, 3, [(*k, *v) for k, v in fft.items()])
-    await increment_many(session, ChannelCount, CHANNEL_COUNT, 3, [(*k, n) for k, n in channels.items()])
+    await increment_many(session, FeedbackCount, FEEDBACK_COUNT, 3, [(*k, *v) for k, v in counted.items()])
     await increment_many(session, ThemeCount, THEME_COUNT, 3, [(*k, *v) for k, v in themes.items()])
 
 

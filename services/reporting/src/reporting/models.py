@@ -73,7 +73,8 @@ class FeedbackCount(FftFigures, Base):
     """Individual submissions per organisation, month and service area, pre-aggregated for
     fast reports: one row holds every figure a report reads from them (a report sums a few
     thousand rows, not a million facts) and a batch of events writes each row once. An
-    answer's mode is its channel (other channels: Other)."""
+    answer's mode is its channel (other channels: Other); the channels are the scorecard's
+    (every submission, with an FFT answer or not)."""
 
     __tablename__ = "feedback_count"
 
@@ -81,17 +82,13 @@ class FeedbackCount(FftFigures, Base):
     month: Mapped[str] = mapped_column(String(7), primary_key=True)
     service_area: Mapped[str] = mapped_column(String(40), primary_key=True)
     submissions: Mapped[int] = mapped_column(Integer)
-
-
-class ChannelCount(Base):
-    """Individual submissions by channel (the scorecard's channels), pre-aggregated."""
-
-    __tablename__ = "channel_count"
-
-    organisation_code: Mapped[str] = mapped_column(String(10), primary_key=True)
-    month: Mapped[str] = mapped_column(String(7), primary_key=True)
-    channel: Mapped[str] = mapped_column(String(40), primary_key=True)
-    submissions: Mapped[int] = mapped_column(Integer)
+    channel_fft_sms: Mapped[int] = mapped_column(Integer)
+    channel_fft_online: Mapped[int] = mapped_column(Integer)
+    channel_fft_paper: Mapped[int] = mapped_column(Integer)
+    channel_fft_telephone: Mapped[int] = mapped_column(Integer)
+    channel_online_comment: Mapped[int] = mapped_column(Integer)
+    channel_ppg_meeting: Mapped[int] = mapped_column(Integer)
+    channel_coproduction_workshop: Mapped[int] = mapped_column(Integer)
 
 
 class FftReturnFact(Base):
@@ -200,7 +197,6 @@ class OutboxMessage(OutboxMixin, Base):
 PROJECTIONS = (
     FeedbackFact,
     FeedbackCount,
-    ChannelCount,
     FftReturnFact,
     FftReturnCount,
     ThemeCount,

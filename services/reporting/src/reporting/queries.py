@@ -13,9 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hub_shared.organisations import Kind, Organisations
 from reporting.disclosure import SUPPRESSED
 from reporting.fft import ANSWERS, FORMULAE
-from reporting.handlers import FFT_FIGURES
+from reporting.handlers import CHANNELS, FFT_FIGURES
 from reporting.membership_measures import membership_scorecard
-from reporting.models import ChannelCount, FeedbackCount, FeedbackFact, FftReturnCount, ResponseFact, ThemeCount
+from reporting.models import FeedbackCount, FeedbackFact, FftReturnCount, ResponseFact, ThemeCount
 from reporting.population import population
 from reporting.publication import (
     MODES,
@@ -257,12 +257,14 @@ async def scorecard(session: AsyncSession, organisations: Organisations, code: s
     services publish their events (``pending_measures``). Counted in SQL from the rollups."""
     codes = organisations.descendants(code)
     practices = [c for c in codes if (o := organisations.get(c)) is not None and o.kind is Kind.PRACTICE]
-    channel_rows = await session.execute(
-        select(ChannelCount.channel, func.sum(ChannelCount.submissions))
-        .where(ChannelCount.organisation_code.in_(codes))
-        .group_by(ChannelCount.channel)
-    )
-    channel_counts = {c: int(n) for c, n in channel_rows.all() if n}
+    by_channel = (
+        await session.execute(
+            select(*(func.sum(getattr(FeedbackCount, f"channel_{c}")) for c in CHANNELS)).where(
+                FeedbackCount.organisation_code.in_(codes)
+            )
+        )
+    ).one()
+    channel_counts = {c: int(n) for c, n in zip(CHANNELS, by_channel, strict=True) if n}
     volume = sum(channel_counts.values())
     return_responses = int(
         await session.scalar(
