@@ -257,33 +257,24 @@ async def scorecard(session: AsyncSession, organisations: Organisations, code: s
     services publish their events (``pending_measures``). Counted in SQL from the rollups."""
     codes = organisations.descendants(code)
     practices = [c for c in codes if (o := organisations.get(c)) is not None and o.kind is Kind.PRACTICE]
-    by_channel = (
+    # Two statements: the counts of people, then "you said, we did".
+    returned = select(func.sum(answered(FftReturnCount))).where(FftReturnCount.organisation_code.in_(codes))
+    *by_channel, returns = (
         await session.execute(
-            select(*(func.sum(getattr(FeedbackCount, f"channel_{c}")) for c in CHANNELS)).where(
-                FeedbackCount.organisation_code.in_(codes)
-            )
+            select(
+                *(func.sum(getattr(FeedbackCount, f"channel_{c}")) for c in CHANNELS), returned.scalar_subquery()
+            ).where(FeedbackCount.organisation_code.in_(codes))
         )
     ).one()
     channel_counts = {c: int(n) for c, n in zip(CHANNELS, by_channel, strict=True) if n}
     volume = sum(channel_counts.values())
-    return_responses = int(
-        await session.scalar(
-            select(func.sum(answered(FftReturnCount))).where(FftReturnCount.organisation_code.in_(codes))
-        )
-        or 0
-    )
+    return_responses = int(returns or 0)
     registered = population().registered(practices)
     raised = select(ThemeCount.theme).where(ThemeCount.organisation_code.in_(codes)).distinct()
-    themes_raised = int(await session.scalar(select(func.count()).select_from(raised.subquery())) or 0)
     of_codes = ResponseFact.organisation_code.in_(codes)
-    themes_answered = int(
-        await session.scalar(
-            select(func.count(ResponseFact.theme.distinct())).where(of_codes, ResponseFact.theme.in_(raised))
-        )
-        or 0
-    )
+    answered_themes = select(func.count(ResponseFact.theme.distinct())).where(of_codes, ResponseFact.theme.in_(raised))
     earliest = ResponseFact.earliest_feedback_at
-    responses, to_response, to_change = (
+    responses, to_response, to_change, themes_raised, themes_answered = (
         await session.execute(
             select(
                 func.count(),
@@ -291,6 +282,8 @@ async def scorecard(session: AsyncSession, organisations: Organisations, code: s
                 # counted in whole days from the feedback's date in UTC.
                 _median(cast(func.extract("epoch", ResponseFact.first_responded_at - earliest), Float) / 86400),
                 _median(cast(ResponseFact.changed_at - cast(func.timezone("UTC", earliest), Date), Float)),
+                select(func.count()).select_from(raised.subquery()).scalar_subquery(),
+                answered_themes.scalar_subquery(),
             ).where(of_codes)
         )
     ).one()
