@@ -8,6 +8,7 @@
 # Environment:
 #   PG_PORT        port (default 5433)
 #   PG_STATE_DIR   cluster folder (default .state/postgres-$PG_PORT in the repo)
+#   PG_OPTIONS     more server options, e.g. "-c shared_preload_libraries=pg_stat_statements"
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -53,7 +54,7 @@ start() {
   fi
   if ! running; then
     as_owner "$bin/pg_ctl" -D "$state/data" -l "$state/postgres.log" -w -t 60 \
-      -o "-c listen_addresses=127.0.0.1 -p $port -k $state -c max_connections=200 -c fsync=off" start >/dev/null \
+      -o "-c listen_addresses=127.0.0.1 -p $port -k $state -c max_connections=200 -c fsync=off ${PG_OPTIONS:-}" start >/dev/null \
       || { tail -n 20 "$state/postgres.log" >&2; die "PostgreSQL did not start (log above)."; }
   fi
   for db in "${databases[@]}"; do

@@ -68,3 +68,19 @@ def test_keys_land_on_the_partitions_kafkas_default_partitioner_chooses() -> Non
         partitions = list(range(count))
         for key in [str(uuid.uuid4()).encode() for _ in range(500)] + [b"", b"P81001", "é".encode()]:
             assert partition_for(key, partitions, partitions) == DefaultPartitioner()(key, partitions, partitions)
+
+
+def test_an_unwanted_type_is_not_validated_but_a_wanted_or_unknown_one_is() -> None:
+    """A consumer skips the data of events it has no handler for; nothing else changes."""
+    from hub_shared.events import Unwanted, decode_wanted
+
+    body = json.loads(encode(envelope()).value)
+    bad_data = json.dumps({**body, "data": {**body["data"], "channel": "pigeon"}}).encode()
+    assert decode_wanted(bad_data, lambda t: t != "feedback.received.v1") == Unwanted("feedback.received.v1")
+    with pytest.raises(InvalidEvent, match="data is invalid"):
+        decode_wanted(bad_data, lambda t: t == "feedback.received.v1")
+    unknown = json.dumps({**body, "type": "feedback.exploded.v9"}).encode()
+    with pytest.raises(InvalidEvent, match="unknown event type"):
+        decode_wanted(unknown, lambda t: False)
+    good = encode(envelope()).value
+    assert decode_wanted(good, lambda t: True).data == decode(good).data  # type: ignore[union-attr]

@@ -2,6 +2,7 @@
 ingress and its rejected topic, erasure from membership, responses and FFT returns
 reaching Kafka, and de-identified text on the wire."""
 
+import json
 import tempfile
 import uuid
 from pathlib import Path
@@ -136,6 +137,19 @@ async def test_kafka_ingress_accepts_valid_submissions_and_rejects_the_rest_with
     assert len(received) == 1
     assert "[NHS number]" in received[0].data.text and "943" not in received[0].data.text
     assert received[0].data.redactions == {"nhs_number": 1}
+
+    # In a later poll, the stored reference is found in the database: a repeat is still a
+    # duplicate, and new content under it is refused, not stored.
+    changed = submitted("02B", **{**json.loads(good)["data"], "fft_answer": "very_good"})
+    await send(hub, FEEDBACK_SUBMISSIONS.name, reference, good, signed(hub, "02B"))
+    await send(hub, FEEDBACK_SUBMISSIONS.name, reference, changed, signed(hub, "02B"))
+
+    async def refused() -> bool:
+        return reference in await rejections(hub, "02B")
+
+    await eventually(refused, what="new content under a stored reference refused")
+    assert (await rejections(hub, "02B"))[reference]["errors"][0]["field"] == "client_reference"
+    assert await stored_once()
 
 
 async def test_an_ingress_record_cannot_claim_another_organisation(hub: Hub) -> None:

@@ -43,7 +43,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub_shared import correlation
-from hub_shared.events import Envelope, InvalidEvent, decode
+from hub_shared.events import Envelope, InvalidEvent, Unwanted, decode_wanted
 from hub_shared.failures import PermanentFailure, is_transient
 from hub_shared.inbox import InboxMixin, record_deliveries
 from hub_shared.logging import get_logger
@@ -70,6 +70,7 @@ class Item:
     envelope: Envelope | None = None
     reason: str | None = None  # why it is not a valid event, or why applying it failed
     outcome: str = ""
+    unwanted: str | None = None  # the type of a valid event this consumer has no handler for
 
     @property
     def position(self) -> str:
@@ -77,7 +78,7 @@ class Item:
 
     @property
     def event_type(self) -> str:
-        return self.envelope.type if self.envelope else INVALID
+        return self.envelope.type if self.envelope else self.unwanted or INVALID
 
 
 class _Transient(Exception):
@@ -163,7 +164,7 @@ class EventConsumer:
     async def process(self, records: Sequence[ConsumerRecord], broker: KafkaBroker) -> list[Item]:
         """Apply the records (no commit of offsets); returns each item's outcome. Raises
         ``_Transient`` with the items already done when a transient failure stops it."""
-        items = [read_record(record) for record in records]
+        items = [read_record(record, self.handles) for record in records]
         try:
             await self._apply_together(items)
         except Exception as exc:
@@ -220,6 +221,9 @@ class EventConsumer:
                 except Exception as exc:  # the broker is down: the item is not done
                     raise _Transient(exc, done) from exc
             done.append(item)
+
+    def handles(self, event_type: str) -> bool:
+        return event_type in self.batch_handlers or event_type in self.handlers
 
     def _dispatch(self, event_type: str) -> BatchHandler | None:
         if (batch := self.batch_handlers.get(event_type)) is not None:
@@ -302,12 +306,18 @@ class EventConsumer:
         log.warning("dead-lettered", reason=reason[:500], dlq=dead_letter(record.topic), position=item.position)
 
 
-def read_record(record: ConsumerRecord) -> Item:
+def read_record(record: ConsumerRecord, wanted: Callable[[str], bool] = lambda _: True) -> Item:
+    """Decode a record; an event of a type nobody here handles is not validated further."""
     item = Item(record)
     try:
-        item.envelope = decode(record.value, record.key, dict(record.headers or ()))
+        envelope = decode_wanted(record.value, wanted, dict(record.headers or ()))
     except InvalidEvent as exc:
         item.reason = str(exc)
+        return item
+    if isinstance(envelope, Unwanted):
+        item.unwanted = envelope.type
+    else:
+        item.envelope = envelope
     return item
 
 
@@ -348,7 +358,9 @@ async def apply_batch(
     the invalid handler), or dead_letter (invalid, for the caller to dead-letter)."""
     keyed: list[tuple[Item, str, str]] = []  # item, inbox key, inbox type
     for item in items:
-        if item.envelope is None:
+        if item.unwanted is not None:
+            item.outcome = "ignored"
+        elif item.envelope is None:
             if invalid_handler is None:
                 item.outcome = "dead_letter"
             else:

@@ -31,6 +31,11 @@ class Organisation:
 class Organisations:
     def __init__(self, organisations: list[Organisation]) -> None:
         self._by_code = {o.code: o for o in organisations}
+        # Reference data never changes in a process: answer the questions every event asks
+        # (who is above a code, which place, which code it counts for) from dictionaries.
+        self._ancestors = {code: self._walk_ancestors(code) for code in self._by_code}
+        self._counts_for = {code: self._walk_counts_for(code) for code in self._by_code}
+        self._place_of = {code: self._find_place(code) for code in self._by_code}
 
     @classmethod
     def from_csv(cls, path: Path) -> "Organisations":
@@ -56,12 +61,15 @@ class Organisations:
 
     def ancestors(self, code: str) -> list[str]:
         """The organisation's parents up to the ICB, nearest first."""
+        return list(self._ancestors.get(code.upper(), ()))
+
+    def _walk_ancestors(self, code: str) -> tuple[str, ...]:
         chain: list[str] = []
         org = self.get(code)
         while org is not None and org.parent:
             chain.append(org.parent)
             org = self.get(org.parent)
-        return chain
+        return tuple(chain)
 
     def descendants(self, code: str) -> list[str]:
         """The organisation itself and everything under it."""
@@ -73,6 +81,10 @@ class Organisations:
 
     def counts_for(self, code: str) -> str:
         """The organisation a code's figures belong to now: a merged practice's successor."""
+        upper = code.upper()
+        return self._counts_for.get(upper, upper)
+
+    def _walk_counts_for(self, code: str) -> str:
         org = self.get(code)
         seen = set()
         while org is not None and org.successor and org.code not in seen:
@@ -81,16 +93,19 @@ class Organisations:
         return org.code if org is not None else code.upper()
 
     def place_of(self, code: str) -> str | None:
+        return self._place_of.get(code.upper())
+
+    def _find_place(self, code: str) -> str | None:
         org = self.get(code)
         if org is None:
             return None
         if org.kind is Kind.PLACE:
             return org.code
-        return next((a for a in self.ancestors(code) if (p := self.get(a)) and p.kind is Kind.PLACE), None)
+        return next((a for a in self._walk_ancestors(code) if (p := self.get(a)) and p.kind is Kind.PLACE), None)
 
     def may_act_for(self, caller: str, target: str) -> bool:
         caller = caller.upper()
-        return caller == target.upper() or caller in self.ancestors(target)
+        return caller == target.upper() or caller in self._ancestors.get(target.upper(), ())
 
 
 @cache

@@ -5,7 +5,7 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, Uuid
+from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, Uuid, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from hub_shared.inbox import InboxMixin
@@ -22,6 +22,20 @@ class FeedbackSubmission(Base):
     __table_args__ = (
         UniqueConstraint("submitted_by", "client_reference", name="uq_submission_client_reference"),
         Index("ix_submission_listing", "received_at", "id"),
+        # Partial: most submissions have no member and need no review (migration 0005).
+        Index(
+            "ix_submission_member",
+            "member_id",
+            postgresql_where=text("member_id IS NOT NULL"),
+            sqlite_where=text("member_id IS NOT NULL"),
+        ),
+        Index(
+            "ix_submission_awaiting_review",
+            "received_at",
+            "id",
+            postgresql_where=text("review_status = 'pending'"),
+            sqlite_where=text("review_status = 'pending'"),
+        ),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
@@ -40,11 +54,11 @@ class FeedbackSubmission(Base):
     sex: Mapped[str | None] = mapped_column(String(30), nullable=True)
     ethnic_group: Mapped[str | None] = mapped_column(String(50), nullable=True)
     postcode_district: Mapped[str | None] = mapped_column(String(4), nullable=True)
-    member_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, nullable=True, index=True)
+    member_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, nullable=True)
     contact_token: Mapped[str | None] = mapped_column(String(200), nullable=True)
     redactions: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
     triage_flags: Mapped[list[str]] = mapped_column(JSON, default=list)
-    review_status: Mapped[str] = mapped_column(String(30), default="not_required", index=True)
+    review_status: Mapped[str] = mapped_column(String(30), default="not_required")
     reviewed_by: Mapped[str | None] = mapped_column(String(10), nullable=True)
     reviewed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
 

@@ -8,7 +8,9 @@ from hub_shared.events.envelope import (
     EVENT_TYPES,
     Envelope,
     InvalidEvent,
+    Unwanted,
     decode,
+    decode_wanted,
     encode,
     new_envelope,
 )
@@ -110,9 +112,11 @@ __all__ = [
     "Sex",
     "TriageFlag",
     "UnsubscribeReceivedV1",
+    "Unwanted",
     "UpdateDueV1",
     "YesNoUnsaid",
     "decode",
+    "decode_wanted",
     "encode",
     "new_envelope",
 ]
