@@ -56,11 +56,23 @@ async def increment_many(
     if connection.dialect.name == "postgresql":
         # One array per column, unnested server-side: one statement and one round trip per
         # table and batch, where an executemany pays its per-row overhead a thousand times.
-        arrays = dict(zip(columns, map(list, zip(*rows, strict=True)), strict=True))
+        arrays = {
+            column: _array_literal(values, quoted=i < keys)
+            for i, (column, values) in enumerate(zip(columns, zip(*rows, strict=True), strict=True))
+        }
         await connection.execute(_upsert_unnested(model, columns, keys), arrays)
         return
     statement = _upsert(connection.dialect.name, model, columns, keys)
     await connection.execute(statement, [dict(zip(columns, row, strict=True)) for row in rows])
+
+
+def _array_literal(values: Sequence[Any], quoted: bool) -> str:
+    """A PostgreSQL array literal of keys (text, every element quoted and escaped) or of
+    counts (numbers, which never need quoting). psycopg's list dumper tests each element
+    with a regular expression to decide its quoting: that was a third of this handler's CPU."""
+    if quoted:
+        return "{" + ",".join('"' + str(v).replace("\\", "\\\\").replace('"', '\\"') + '"' for v in values) + "}"
+    return "{" + ",".join(map(repr, values)) + "}"
 
 
 @cache
