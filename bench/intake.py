@@ -5,8 +5,12 @@
 * batch throughput (items/s, 500-item batches with fresh client references) against the
   bare batch endpoint, as a ratio;
 * FFT CSV rows/s from upload to their feedback.fft_return events on Kafka;
+* the same single-POST throughput with the rate limit in PostgreSQL (shared by workers),
+  against the in-memory limit;
 * end-to-end latency from POST to the count visible in reporting's API (relay -> Kafka ->
-  reporting consumer -> PostgreSQL), p50/p99.
+  reporting consumer -> PostgreSQL), p50/p99, one sample at a time on an idle hub (the
+  baseline) and while an open loop posts at a fixed rate (--rate, default 500 req/s),
+  with the rate it achieved.
 
     make bench            (or: .venv/bin/python bench/intake.py --seconds 30)
 
@@ -44,7 +48,7 @@ STATE = REPO / ".state" / "bench"
 # Ports can be moved (BENCH_KAFKA_PORT, BENCH_PG_PORT) to run beside another hub.
 KAFKA_PORT = int(os.environ.get("BENCH_KAFKA_PORT", "19592"))
 PG_PORT = int(os.environ.get("BENCH_PG_PORT", "5433"))
-PORTS = {"intake": 18001, "reporting": 18004, "bare": 18009}
+PORTS = {"intake": 18001, "intake_shared_limit": 18002, "reporting": 18004, "bare": 18009}
 BODY = {
     "organisation_code": "P81001",
     "service_area": "general_practice",
@@ -66,6 +70,18 @@ def fresh_database(name: str) -> str:
     return f"postgresql+psycopg://postgres@127.0.0.1:{PG_PORT}/{name}"
 
 
+def wait_drained(database_url: str, timeout: float = 300) -> None:
+    """Until the relay has published every outbox row and a little after (the reporting
+    consumer), so one run's backlog does not weigh on the next run's figure."""
+    deadline = time.monotonic() + timeout
+    with psycopg.connect("postgresql://" + database_url.split("://", 1)[1], autocommit=True) as conn:
+        while conn.execute("SELECT count(*) FROM outbox WHERE published_at IS NULL").fetchone() != (0,):
+            if time.monotonic() > deadline:
+                raise SystemExit("the outbox did not drain")
+            time.sleep(0.5)
+    time.sleep(3)
+
+
 async def wait_ready(url: str, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     async with httpx.AsyncClient() as client:
@@ -79,8 +95,18 @@ async def wait_ready(url: str, timeout: float = 60) -> None:
     raise SystemExit(f"not ready: {url}")
 
 
-def throughput(url: str, headers: dict[str, str], seconds: int, connections: int) -> float:
-    """Requests/s from wrk (a C load generator: a Python client would be the bottleneck)."""
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU a process and its children (uvicorn's workers) have used (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    used = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        used += sum(cpu_seconds(int(child)) for child in (task / "children").read_text().split())
+    return used
+
+
+def throughput(url: str, headers: dict[str, str], seconds: int, connections: int, pid: int) -> tuple[float, float]:
+    """Requests/s from wrk (a C load generator: a Python client would be the bottleneck), and
+    the serving process's CPU ms per request (steadier than req/s on a shared machine)."""
     script = STATE / "post.lua"
     lines = ['wrk.method = "POST"', f"wrk.body = {json.dumps(json.dumps(BODY))}"]
     lines += [
@@ -88,6 +114,7 @@ def throughput(url: str, headers: dict[str, str], seconds: int, connections: int
         for k, v in {**headers, "Content-Type": "application/json"}.items()
     ]
     script.write_text("\n".join(lines) + "\n")
+    cpu = cpu_seconds(pid)
     out = subprocess.run(
         ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "-s", str(script), url],
         check=True,
@@ -96,10 +123,12 @@ def throughput(url: str, headers: dict[str, str], seconds: int, connections: int
     ).stdout
     if "Non-2xx" in out:
         raise SystemExit(f"{url} refused requests during the run:\n{out}")
-    return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    cpu = cpu_seconds(pid) - cpu
+    requests = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
+    return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)), 1000 * cpu / requests  # type: ignore[union-attr]
 
 
-async def end_to_end(headers: dict[str, str], samples: int) -> list[float]:
+async def end_to_end(headers: dict[str, str], samples: int, warm: bool = True) -> list[float]:
     """POST one item at a time and time until reporting's count for the practice moves."""
     intake = f"http://127.0.0.1:{PORTS['intake']}/v1/feedback"
     volume = f"http://127.0.0.1:{PORTS['reporting']}/v1/reports/feedback-volume/P82001"
@@ -111,7 +140,7 @@ async def end_to_end(headers: dict[str, str], samples: int) -> list[float]:
             received = (await client.get(volume)).json()["received"]
             return 0 if received == "*" else int(received)  # 1 to 4 are disclosure-controlled
 
-        for _ in range(5):  # past the disclosure threshold, so every later count is shown
+        for _ in range(5 if warm else 0):  # past the disclosure threshold, so every later count is shown
             assert (await client.post(intake, json=body)).status_code == 201
         while await count() < 5:
             await asyncio.sleep(0.01)
@@ -126,6 +155,73 @@ async def end_to_end(headers: dict[str, str], samples: int) -> list[float]:
             latencies.append(time.perf_counter() - started)
             seen += 1
     return latencies
+
+
+class OpenLoop:
+    """POSTs at a fixed rate whatever the answers' latency (an open loop: a slow answer does
+    not delay the next request), on raw keep-alive HTTP/1.1 connections so the generator
+    stays cheap; a new connection is opened when every open one is busy, up to 64."""
+
+    def __init__(self, port: int, path: str, headers: dict[str, str], body: dict[str, Any]) -> None:
+        payload = json.dumps(body).encode()
+        lines = [f"POST {path} HTTP/1.1", "Host: 127.0.0.1", f"Content-Length: {len(payload)}"]
+        lines += [f"{k}: {v}" for k, v in {**headers, "Content-Type": "application/json"}.items()]
+        self.request = ("\r\n".join(lines) + "\r\n\r\n").encode() + payload
+        self.port = port
+        self.idle: asyncio.Queue[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = asyncio.Queue()
+        self.sent = self.answered = self.failed = self.late = self.waited = 0
+        self.opened = 0
+        self.max_connections = 64
+
+    async def _one(self) -> None:
+        if self.idle.empty() and self.opened < self.max_connections:
+            self.opened += 1
+            connection = await asyncio.open_connection("127.0.0.1", self.port)
+        else:
+            if self.idle.empty():
+                self.waited += 1  # every connection busy: this request waits for one
+            connection = await self.idle.get()
+        reader, writer = connection
+        writer.write(self.request)
+        head = await reader.readuntil(b"\r\n\r\n")
+        length = int(re.search(rb"(?i)content-length: *(\d+)", head).group(1))  # type: ignore[union-attr]
+        await reader.readexactly(length)
+        if head.startswith(b"HTTP/1.1 201"):
+            self.answered += 1
+        else:
+            self.failed += 1
+        self.idle.put_nowait(connection)
+
+    async def run(self, rate: float, seconds: float) -> float:
+        """Sends rate x seconds requests on schedule; returns the rate achieved (answered/s)."""
+        tasks = []
+        started = time.perf_counter()
+        for n in range(int(rate * seconds)):
+            delay = started + n / rate - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            elif delay < -0.01:
+                self.late += 1  # the generator itself fell behind
+            tasks.append(asyncio.create_task(self._one()))
+            self.sent += 1
+        await asyncio.gather(*tasks)
+        elapsed = time.perf_counter() - started
+        while not self.idle.empty():
+            self.idle.get_nowait()[1].close()
+        return self.answered / elapsed
+
+
+async def end_to_end_under_load(
+    headers: dict[str, str], rate: float, seconds: float
+) -> tuple[list[float], OpenLoop, float]:
+    """End-to-end latency samples taken one after another while an open loop posts at ``rate``."""
+    load = OpenLoop(PORTS["intake"], "/v1/feedback", headers, BODY)
+    loading = asyncio.create_task(load.run(rate, seconds))
+    samples: list[float] = []
+    await asyncio.sleep(1)  # let the load reach its rate first
+    while not loading.done():
+        samples += await end_to_end(headers, 5, warm=False)
+    return samples, load, await loading
 
 
 async def batch_throughput(url: str, headers: dict[str, str], batches: int, size: int) -> float:
@@ -192,6 +288,9 @@ def main() -> None:
     parser.add_argument("--batches", type=int, default=20, help="batches per batch-throughput run")
     parser.add_argument("--batch-size", type=int, default=500)
     parser.add_argument("--csv-rows", type=int, default=5000)
+    parser.add_argument("--rate", type=float, default=500, help="requests/s of the open loop under end-to-end samples")
+    parser.add_argument("--load-seconds", type=float, default=20, help="length of that open loop")
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn workers of intake and the bare app")
     args = parser.parse_args()
 
     shutil.rmtree(STATE, ignore_errors=True)
@@ -208,21 +307,33 @@ def main() -> None:
         "INTAKE_DATABASE_URL": fresh_database("bench_intake"),
         "INTAKE_HTTP_PORT": str(PORTS["intake"]),
         "INTAKE_RATE_LIMIT": "100000000/minute",  # measure the work, not the limiter
+        "INTAKE_HTTP_WORKERS": str(args.workers),
         "REPORTING_DATABASE_URL": fresh_database("bench_reporting"),
         "REPORTING_HTTP_PORT": str(PORTS["reporting"]),
     }
     sh(str(BIN / "hub"), "topics", "create", env=env)
     sh(str(BIN / "feedback-intake"), "migrate", env=env)
     sh(str(BIN / "reporting"), "migrate", env=env)
+    # The same API with its rate limit in PostgreSQL (what several workers share), to
+    # measure what the shared store costs a request.
+    shared_limit_env = {
+        **env,
+        "INTAKE_HTTP_PORT": str(PORTS["intake_shared_limit"]),
+        "INTAKE_RATE_LIMIT_STORAGE": env["INTAKE_DATABASE_URL"],
+    }
+    quiet_workers = ["--log-level", "warning", "--no-access-log", "--workers", str(args.workers)]
     commands = [
         [str(BIN / "feedback-intake"), "api"],
         [str(BIN / "feedback-intake"), "relay"],
         [str(BIN / "reporting"), "api"],
         [str(BIN / "reporting"), "consume"],
-        [str(BIN / "uvicorn"), "bench.bare_app:app", "--port", str(PORTS["bare"]), "--log-level", "warning"],
+        [str(BIN / "uvicorn"), "bench.bare_app:app", "--port", str(PORTS["bare"]), *quiet_workers],
     ]
     log = (STATE / "processes.log").open("w")
     processes = [subprocess.Popen(c, env=env, cwd=REPO, stdout=log, stderr=log) for c in commands]
+    processes.append(
+        subprocess.Popen(commands[0], env=shared_limit_env, cwd=REPO, stdout=log, stderr=log)  # type: ignore[arg-type]
+    )
     try:
         for name, port in PORTS.items():
             asyncio.run(wait_ready(f"http://127.0.0.1:{port}/{'docs' if name == 'bare' else 'readyz'}"))
@@ -236,15 +347,25 @@ def main() -> None:
         headers = {"Authorization": f"Bearer {token}"}
         bare_url = f"http://127.0.0.1:{PORTS['bare']}/v1/feedback"
         intake_url = f"http://127.0.0.1:{PORTS['intake']}/v1/feedback"
-        throughput(bare_url, headers, 2, args.connections)  # warm-up
-        throughput(intake_url, headers, 2, args.connections)
-        bare = throughput(bare_url, headers, args.seconds, args.connections)
-        intake = throughput(intake_url, headers, args.seconds, args.connections)
+        intake_pid, bare_pid, shared_pid = processes[0].pid, processes[4].pid, processes[5].pid
+        throughput(bare_url, headers, 2, args.connections, bare_pid)  # warm-up
+        throughput(intake_url, headers, 2, args.connections, intake_pid)
+        wait_drained(env["INTAKE_DATABASE_URL"])
+        bare, bare_cpu = throughput(bare_url, headers, args.seconds, args.connections, bare_pid)
+        intake, intake_cpu = throughput(intake_url, headers, args.seconds, args.connections, intake_pid)
+        shared_url = f"http://127.0.0.1:{PORTS['intake_shared_limit']}/v1/feedback"
+        throughput(shared_url, headers, 2, args.connections, shared_pid)
+        wait_drained(env["INTAKE_DATABASE_URL"])
+        intake_shared, shared_cpu = throughput(shared_url, headers, args.seconds, args.connections, shared_pid)
+        wait_drained(env["INTAKE_DATABASE_URL"])
         bare_batch = asyncio.run(batch_throughput(bare_url + "/batch", headers, args.batches, args.batch_size))
         intake_batch = asyncio.run(batch_throughput(intake_url + "/batch", headers, args.batches, args.batch_size))
+        wait_drained(env["INTAKE_DATABASE_URL"])
         csv_rate = asyncio.run(csv_rows_per_second(headers, args.csv_rows))
         asyncio.run(end_to_end(headers, 5))  # warm-up; also waits out the throughput run's backlog
         latencies = asyncio.run(end_to_end(headers, args.samples))
+        wait_drained(env["INTAKE_DATABASE_URL"])
+        loaded, load, achieved = asyncio.run(end_to_end_under_load(headers, args.rate, args.load_seconds))
     finally:
         for p in processes:
             p.terminate()
@@ -253,12 +374,20 @@ def main() -> None:
         sh(str(REPO / "deploy" / "kafka.sh"), "stop", env=kafka_env)
 
     p50, p99 = percentile(latencies, 50) * 1000, percentile(latencies, 99) * 1000
+    loaded_p50, loaded_p99 = percentile(loaded, 50) * 1000, percentile(loaded, 99) * 1000
     results = {
+        "load_average_at_end": os.getloadavg()[0],
         "seconds_per_run": args.seconds,
+        "uvicorn_workers": args.workers,
         "connections": args.connections,
         "bare_fastapi_posts_per_s": round(bare, 1),
         "intake_posts_per_s": round(intake, 1),
         "intake_to_bare_ratio": round(intake / bare, 3),
+        "bare_cpu_ms_per_post": round(bare_cpu, 3),
+        "intake_cpu_ms_per_post": round(intake_cpu, 3),
+        "intake_shared_rate_limit_cpu_ms_per_post": round(shared_cpu, 3),
+        "intake_shared_rate_limit_posts_per_s": round(intake_shared, 1),
+        "shared_rate_limit_to_memory_ratio": round(intake_shared / intake, 3),
         "batch_size": args.batch_size,
         "bare_batch_items_per_s": round(bare_batch, 1),
         "intake_batch_items_per_s": round(intake_batch, 1),
@@ -269,19 +398,76 @@ def main() -> None:
         "end_to_end_p50_ms": round(p50, 1),
         "end_to_end_p99_ms": round(p99, 1),
         "end_to_end_mean_ms": round(statistics.mean(latencies) * 1000, 1),
+        "loaded_rate_asked_per_s": args.rate,
+        "loaded_rate_achieved_per_s": round(achieved, 1),
+        "loaded_requests_failed": load.failed,
+        "loaded_requests_sent_late": load.late,
+        "loaded_connections_opened": load.opened,
+        "loaded_requests_waited_for_connection": load.waited,
+        "loaded_end_to_end_samples": len(loaded),
+        "loaded_end_to_end_p50_ms": round(loaded_p50, 1),
+        "loaded_end_to_end_p99_ms": round(loaded_p99, 1),
     }
-    print(f"\nIntake POST throughput (wrk, {args.connections} connections, {args.seconds} s, one uvicorn worker each)")
-    print(f"  bare FastAPI, same validation   {bare:8.1f} req/s")
-    print(f"  feedback-intake (auth+PG+outbox){intake:8.1f} req/s")
-    print(f"  ratio intake / bare             {intake / bare:8.3f}")
-    print(f"\nBatch throughput ({args.batches} batches of {args.batch_size}, two in flight)")
-    print(f"  bare FastAPI, same validation   {bare_batch:8.1f} items/s")
-    print(f"  feedback-intake                 {intake_batch:8.1f} items/s")
-    print(f"  ratio intake / bare             {intake_batch / bare_batch:8.3f}")
-    print(f"\nFFT CSV upload -> feedback.fft_return events on Kafka ({args.csv_rows} rows)")
-    print(f"  {csv_rate:8.1f} rows/s")
-    print(f"\nEnd to end, POST -> visible in reporting API ({len(latencies)} sequential samples)")
-    print(f"  p50 {p50:7.1f} ms   p99 {p99:7.1f} ms   mean {results['end_to_end_mean_ms']:7.1f} ms")
+    rows = [
+        ("single POST req/s (wrk)", f"{intake:,.1f}", f"bare {bare:,.1f}", f"{intake / bare:.3f}x", ">= 0.40x"),
+        (
+            "single POST CPU ms/request",
+            f"{intake_cpu:.3f}",
+            f"bare {bare_cpu:.3f}",
+            f"{bare_cpu / intake_cpu:.3f}x",
+            ">= 0.40x",
+        ),
+        (
+            "  CPU with the limit in PostgreSQL",
+            f"{shared_cpu:.3f}",
+            f"in memory {intake_cpu:.3f}",
+            f"{shared_cpu / intake_cpu:.3f}x",
+            "",
+        ),
+        (
+            "  req/s with the limit in PostgreSQL",
+            f"{intake_shared:,.1f}",
+            f"in memory {intake:,.1f}",
+            f"{intake_shared / intake:.3f}x",
+            "",
+        ),
+        (
+            f"batch items/s ({args.batch_size}/batch)",
+            f"{intake_batch:,.1f}",
+            f"bare {bare_batch:,.1f}",
+            f"{intake_batch / bare_batch:.3f}x",
+            ">= 0.15x",
+        ),
+        (f"FFT CSV rows/s to Kafka ({args.csv_rows})", f"{csv_rate:,.1f}", "", "", ""),
+        (
+            f"end to end p50 ms at {achieved:,.0f} req/s",
+            f"{loaded_p50:.1f}",
+            f"idle {p50:.1f}",
+            f"{loaded_p50 / p50:.2f}x",
+            "< 50",
+        ),
+        (
+            f"end to end p99 ms at {achieved:,.0f} req/s",
+            f"{loaded_p99:.1f}",
+            f"idle {p99:.1f}",
+            f"{loaded_p99 / p99:.2f}x",
+            "< 250",
+        ),
+    ]
+    print(
+        f"\nfeedback-intake and the bare app with {args.workers} uvicorn worker(s) each; "
+        f"wrk {args.connections} connections x {args.seconds} s; "
+        f"load average {os.getloadavg()[0]:.1f}"
+    )
+    print(f"{'path':40} {'figure':>12} {'baseline (same run)':>22} {'ratio':>8} {'target':>9}")
+    for row in rows:
+        print(f"{row[0]:40} {row[1]:>12} {row[2]:>22} {row[3]:>8} {row[4]:>9}")
+    print(
+        f"open loop: asked {args.rate:,.0f} req/s for {args.load_seconds:.0f} s, achieved {achieved:,.1f} req/s "
+        f"({load.failed} not 201, {load.late} sent late, {load.waited} waited for a connection, "
+        f"{load.opened} connections); "
+        f"{len(loaded)} end-to-end samples under it, {len(latencies)} idle"
+    )
     out = REPO / "bench" / "results"
     out.mkdir(exist_ok=True)
     (out / "intake.json").write_text(json.dumps(results, indent=2))

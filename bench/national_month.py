@@ -14,6 +14,7 @@ import asyncio
 import json
 import os
 import random
+import signal
 import sys
 import time
 import uuid
@@ -219,6 +220,8 @@ def main() -> None:
     )
     args = parser.parse_args()
     n = args.responses
+    # Stopped (SIGTERM) like interrupted: the hub's processes, broker and PostgreSQL go too.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     if args.pg_statements:
         os.environ["PG_OPTIONS"] = "-c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=all"
     hub = start_hub("bench-national", {"HUB_LOG_LEVEL": "WARNING"})

@@ -8,11 +8,15 @@ import csv
 import io
 import os
 import random
+import statistics
 import sys
 import time
+import uuid
+from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from hub_shared import kafka_admin, migrations
@@ -21,15 +25,24 @@ from hub_shared.demo import demo_feedback
 from hub_shared.events import decode
 from hub_shared.organisations import reference
 from hub_shared.topics import REPORTING_SNAPSHOTS
-from reporting import fft_csv
+from reporting import fft_csv, queries
 from reporting.consumers import consumers
 from reporting.disclosure_audit import audit
+from reporting.handlers import FEEDBACK_COUNT, FFT_FIGURES
 from reporting.main import MIGRATIONS
-from reporting.models import PROJECTIONS
+from reporting.models import (
+    PROJECTIONS,
+    FeedbackCount,
+    FeedbackFact,
+    FftReturnCount,
+    FftReturnFact,
+    ResponseFact,
+    ThemeCount,
+)
 from reporting.publication import published_fft
 from reporting.replay import replay
 
-from .conftest import Hub, eventually
+from .conftest import Hub, descendants, eventually
 
 MONTH = "2025-03"  # no other test posts feedback for this month
 WHEN = "2025-03-14T10:00:00Z"
@@ -351,3 +364,131 @@ async def test_a_replay_into_empty_tables_reproduces_exactly_the_same_figures(hu
         await engine.dispose()
     assert counts["applied"] > 0 and progress and progress == sorted(progress)
     assert replayed == live
+
+
+ROLLUPS = {  # table: (model, key columns, count columns)
+    "feedback_count": (FeedbackCount, ("organisation_code", "month", "service_area"), FEEDBACK_COUNT[3:]),
+    "theme_count": (ThemeCount, ("organisation_code", "month", "theme"), ("mentions", "sentiment_sum")),
+    "fft_return_count": (FftReturnCount, ("organisation_code", "month"), FFT_FIGURES),
+}
+
+
+async def rollups(sessions: Any) -> dict[str, dict[tuple[str, ...], Any]]:
+    """The rollup tables, without rows that count nothing (a corrected return can leave zeros)."""
+    out: dict[str, dict[tuple[str, ...], Any]] = {}
+    async with sessions() as session:
+        for name, (model, keys, amounts) in ROLLUPS.items():
+            rows = (await session.execute(select(model))).scalars().all()
+            out[name] = {
+                tuple(getattr(r, k) for k in keys): tuple(getattr(r, a) for a in amounts)
+                for r in rows
+                if any(getattr(r, a) for a in amounts)
+            }
+    return out
+
+
+async def recount(sessions: Any) -> dict[str, dict[tuple[str, ...], Any]]:
+    """The same figures counted again, in Python, from the facts."""
+    modes = {"fft_sms": "sms", "fft_online": "online", "fft_paper": "paper", "fft_telephone": "telephone"}
+    feedback: dict[tuple[str, ...], Counter[str]] = defaultdict(Counter)
+    themes: dict[tuple[str, ...], list[float]] = defaultdict(lambda: [0, 0.0])
+    returns: dict[tuple[str, ...], Counter[str]] = defaultdict(Counter)
+    async with sessions() as session:
+        for f in (await session.scalars(select(FeedbackFact))).all():
+            counted = feedback[(f.organisation_code, f.month, f.service_area)]
+            counted["submissions"] += 1
+            counted[f"channel_{f.channel}"] += 1
+            if f.fft_answer:
+                counted[f.fft_answer] += 1
+                counted[f"mode_{modes.get(f.channel, 'other')}"] += 1
+            for theme in f.themes:
+                themes[(f.organisation_code, f.month, theme)][0] += 1
+                themes[(f.organisation_code, f.month, theme)][1] += f.sentiment or 0.0
+        for r in (await session.scalars(select(FftReturnFact))).all():
+            returns[(r.organisation_code, r.month)].update(r.answers)
+            returns[(r.organisation_code, r.month)].update({f"mode_{m}": n for m, n in r.modes.items()})
+    return {
+        "feedback_count": {k: tuple(c[a] for a in ROLLUPS["feedback_count"][2]) for k, c in feedback.items()},
+        "theme_count": {k: (int(v[0]), pytest.approx(v[1])) for k, v in themes.items()},
+        "fft_return_count": {k: tuple(c[a] for a in FFT_FIGURES) for k, c in returns.items() if any(c.values())},
+    }
+
+
+async def test_after_a_replay_the_rollups_equal_a_recount_of_the_facts(hub: Hub) -> None:
+    ids = []
+    for channel, text in (("fft_sms", "Waited two hours for my appointment"), ("fft_paper", None)):
+        body = {"channel": channel, "fft_answer": "poor", "occurred_at": "2025-08-04T09:00:00Z"}
+        posted = await hub.post_feedback("P81008", **body, **({"text": text} if text else {}))
+        assert posted.status_code == 201, posted.text
+        ids.append(posted.json()["id"])
+    posted = await hub.post_feedback("P81008", channel="ppg_meeting", fft_answer=None, text="Kind nurse")
+    assert posted.status_code == 201, posted.text
+    header = "Practice Code,Period,Very Good,Good,Neither Good nor Poor,Poor,Very Poor,Don't Know,SMS,Paper\n"
+    # A return, then its correction (same practice and month): the correction replaces it.
+    for row in ("P81008,2025-08,5,4,1,1,0,2,8,5\n", "P81008,2025-08,2,2,0,0,1,1,4,2\n"):
+        upload = await hub.intake.post(
+            "/v1/fft-returns/uploads",
+            content=(header + row).encode(),
+            headers={**hub.token("01A"), "Content-Type": "text/csv"},
+        )
+        assert upload.status_code == 202, upload.text
+
+        async def returned(row: str = row) -> bool:
+            async with hub.reporting_sessions() as session:
+                facts = (
+                    await session.scalars(select(FftReturnFact).where(FftReturnFact.organisation_code == "P81008"))
+                ).all()
+            return [f.answers["very_good"] for f in facts] == [int(row.split(",")[2])]
+
+        await eventually(returned, what="the return in reporting")
+    response = await hub.intake.post(
+        "/v1/responses",
+        headers=hub.token("01A"),
+        json={
+            "organisation_code": "01A",
+            "submission_ids": ids,
+            "you_said": "Waits are long.",
+            "we_did": "More morning appointments.",
+            "status": "done",
+            "changed_at": "2025-10-01",
+        },
+    )
+    assert response.status_code == 201, response.text
+
+    async def responded() -> bool:
+        async with hub.reporting_sessions() as session:
+            return await session.get(ResponseFact, uuid.UUID(response.json()["id"])) is not None
+
+    await eventually(responded, what="the response in reporting")
+
+    url = hub.new_database("replayed_rollups")
+    migrations.upgrade(MIGRATIONS, url)
+    engine = create_engine(url)
+    sessions = session_factory(engine)
+    try:
+        await replay(consumers(hub.reporting_settings, sessions)[0], hub.kafka.bootstrap_servers)
+        assert await rollups(sessions) == await recount(sessions)
+        corrected = dict(
+            zip(FFT_FIGURES, (await rollups(sessions))["fft_return_count"][("P81008", "2025-08")], strict=True)
+        )
+        assert (corrected["very_good"], corrected["poor"], corrected["mode_sms"]) == (2, 0, 4)
+        # The scorecard's medians, worked out in SQL, are the medians of the facts.
+        async with sessions() as session:
+            facts = (
+                await session.scalars(
+                    select(ResponseFact).where(ResponseFact.organisation_code.in_(descendants("QZZ")))
+                )
+            ).all()
+            card = await queries.scorecard(session, reference(), "QZZ")
+    finally:
+        await engine.dispose()
+    said = card["you_said_we_did"]
+    to_response = [
+        (f.first_responded_at - f.earliest_feedback_at).total_seconds() / 86400 for f in facts if f.earliest_feedback_at
+    ]
+    to_change = [
+        (f.changed_at - f.earliest_feedback_at.date()).days for f in facts if f.changed_at and f.earliest_feedback_at
+    ]
+    assert to_change and said["responses"] == len(facts)
+    assert said["median_days_to_response"] == round(statistics.median(to_response), 1)
+    assert said["median_days_to_change"] == round(statistics.median(to_change), 1)

@@ -236,7 +236,9 @@ def counts(hub: Hub, run: str) -> dict[str, int]:
     with psycopg.connect(hub.db_url("reporting")) as conn:
         reported = conn.execute("select count(*) from feedback_fact where organisation_code = %s", (ORG,)).fetchone()[0]  # type: ignore[index]
         fft = conn.execute(
-            "select coalesce(sum(responses), 0) from fft_count where organisation_code = %s", (ORG,)
+            "select coalesce(sum(very_good + good + neither_good_nor_poor + poor + very_poor + dont_know), 0)"
+            " from feedback_count where organisation_code = %s",
+            (ORG,),
         ).fetchone()[0]  # type: ignore[index]
     return {"stored": stored, "doubled": doubled, "reported": reported, "fft_counted": int(fft)}
 

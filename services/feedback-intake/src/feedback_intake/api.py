@@ -6,20 +6,21 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Query, Request, status
+import orjson
+from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
 from fastapi.responses import JSONResponse
-from pydantic import AwareDatetime
-from sqlalchemy import select
+from pydantic import AwareDatetime, BaseModel
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from feedback_intake.fft_returns import FFT_CSV_COLUMNS, FFT_CSV_EXAMPLE, read_rows
+from feedback_intake import idempotency
+from feedback_intake.fft_returns import FFT_CSV_COLUMNS, FFT_CSV_EXAMPLE, CsvParts
 from feedback_intake.handlers import responses, reviews, submissions
 from feedback_intake.handlers.authority import AuthorityError
 from feedback_intake.handlers.submissions import FeedbackFilter, public
 from feedback_intake.idempotency import HEADER as IDEMPOTENCY_HEADER
-from feedback_intake.idempotency import idempotent
-from feedback_intake.models import FeedbackResponse, FftUpload, IngressRejection
+from feedback_intake.models import FeedbackResponse, FftUpload, FftUploadPart, IdempotencyRecord, IngressRejection
 from feedback_intake.schemas import (
     BatchCreate,
     BatchItemResult,
@@ -37,6 +38,7 @@ from feedback_intake.schemas import (
 from hub_shared import correlation
 from hub_shared.auth import Principal, require_scope
 from hub_shared.events import Channel, ServiceArea
+from hub_shared.group_commit import Writes
 from hub_shared.organisations import reference
 from hub_shared.problems import MEDIA_TYPE, Problem
 
@@ -119,51 +121,85 @@ def as_problem(exc: AuthorityError) -> Problem:
     summary="Post one feedback item",
 )
 async def post_feedback(
-    body: FeedbackCreate, principal: Writer, session: Session, idempotency_key: IdempotencyKey = None
-) -> JSONResponse:
-    async def produce() -> tuple[int, Any]:
+    body: FeedbackCreate, principal: Writer, request: Request, idempotency_key: IdempotencyKey = None
+) -> Response:
+    async def produce(session: AsyncSession | None) -> Produced:
         staged = submissions.Staged()
+        known = (
+            await submissions.known_references(session, principal.organisation, [body.client_reference])
+            if session is not None and body.client_reference
+            else {}
+        )
         try:
             submission, duplicate = await submissions.accept_submission(
-                session,
+                None,
                 body,
                 submitted_by=principal.organisation,
                 organisations=reference(),
                 correlation_id=correlation.current(),
                 staged=staged,
+                known=known,
             )
         except AuthorityError as exc:
             raise as_problem(exc) from exc
-        await staged.write(session)
-        return (200 if duplicate else 201), public(submission).model_dump(mode="json")
+        return (200 if duplicate else 201), public(submission).model_dump(mode="json"), staged.writes()
 
     return await respond_once(
-        session,
+        request,
         principal,
         idempotency_key,
-        body.model_dump(mode="json"),
+        body,
         produce,
+        reads=body.client_reference is not None,
         location=lambda content: f"/v1/feedback/{content['id']}",
     )
 
 
+# A write's (status, body, rows to insert).
+Produced = tuple[int, Any, Writes]
+
+
 async def respond_once(
-    session: AsyncSession,
+    request: Request,
     principal: Principal,
     key: str | None,
-    body: Any,
-    produce: Callable[[], Awaitable[tuple[int, Any]]],
+    body: BaseModel,
+    produce: Callable[[AsyncSession | None], Awaitable[Produced]],
+    *,
+    reads: bool,
     location: Callable[[Any], str] | None = None,
-) -> JSONResponse:
-    """Run a write once per Idempotency-Key, commit it, and answer (marking replays)."""
-    status_code, content, replayed = await idempotent(
-        session, organisation=principal.organisation, key=key, body=body, produce=produce
-    )
-    await commit(session)
-    headers = {"Location": location(content)} if location and status_code < 300 else {}
-    if replayed:
-        headers["Idempotent-Replayed"] = "true"
-    return JSONResponse(content, status_code=status_code, headers=headers)
+) -> Response:
+    """Run a write once per Idempotency-Key, commit its rows (with concurrent requests',
+    see ``GroupCommit``) and answer, marking replays. ``produce`` gets a session when it
+    ``reads`` or a key is given (the lookups), None otherwise: a plain post makes no round
+    trip of its own."""
+    headers: dict[str, str] = {}
+    if key is None and not reads:
+        status_code, content, writes = await produce(None)
+    else:
+        async with request.app.state.sessions() as session:
+            once, replay = (
+                await idempotency.first_result(
+                    session, organisation=principal.organisation, key=key, body=body.model_dump(mode="json")
+                )
+                if key is not None
+                else (None, None)
+            )
+            if replay is not None:
+                status_code, content, writes = *replay, []
+                headers["Idempotent-Replayed"] = "true"
+            else:
+                status_code, content, writes = await produce(session)
+                if once is not None:
+                    writes = [*writes, (IdempotencyRecord, [once.record(status_code, content)])]
+    try:
+        if writes:
+            await request.app.state.group_commit.write(writes)
+    except IntegrityError as exc:
+        raise Problem(409, "Conflict", "A concurrent request changed the same data; retry the request.") from exc
+    if location and status_code < 300:
+        headers["Location"] = location(content)
+    return Response(orjson.dumps(content), status_code=status_code, headers=headers, media_type="application/json")
 
 
 @router.post(
@@ -174,10 +210,11 @@ async def respond_once(
     summary="Post up to 1,000 items; each gets its own result",
 )
 async def post_batch(
-    body: BatchCreate, principal: Writer, session: Session, idempotency_key: IdempotencyKey = None
-) -> JSONResponse:
-    async def produce() -> tuple[int, Any]:
-        outcomes = await submissions.submit_batch(
+    body: BatchCreate, principal: Writer, request: Request, idempotency_key: IdempotencyKey = None
+) -> Response:
+    async def produce(session: AsyncSession | None) -> Produced:
+        assert session is not None
+        outcomes, staged = await submissions.submit_batch(
             session,
             body.items,
             submitted_by=principal.organisation,
@@ -198,9 +235,9 @@ async def post_batch(
         result = BatchResult(
             accepted=counts["accepted"], duplicates=counts["duplicate"], rejected=counts["rejected"], items=items
         )
-        return 200, result.model_dump(mode="json")
+        return 200, result.model_dump(mode="json"), staged.writes()
 
-    return await respond_once(session, principal, idempotency_key, body.model_dump(mode="json"), produce)
+    return await respond_once(request, principal, idempotency_key, body, produce, reads=True)
 
 
 @router.get("/feedback", responses=ERRORS, tags=["feedback"], summary="List feedback, newest first")
@@ -402,18 +439,12 @@ async def upload_returns(
 ) -> JSONResponse:
     if request.headers.get("content-type", "").split(";")[0].strip() not in ("text/csv", "application/csv"):
         raise Problem(415, "Unsupported media type", "Send the file as the body with Content-Type: text/csv.")
-    try:
-        content = (await request.body()).decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise Problem(422, "Not UTF-8", "Save the CSV as UTF-8 and upload it again.") from exc
-    rows = read_rows(content)  # refuses a wrong header now, not in the background
     upload = FftUpload(
         id=uuid.uuid4(),
         submitted_by=principal.organisation,
         filename=filename,
         status="queued",
-        content=content,
-        total_rows=len(rows),
+        total_rows=0,
         processed_rows=0,
         accepted=0,
         rejected=0,
@@ -421,7 +452,20 @@ async def upload_returns(
         correlation_id=correlation.current(),
         created_at=datetime.now(UTC),
     )
+    # Streamed: each part of whole records is stored as it arrives, in the upload's one
+    # transaction (a wrong header or a broken body stores nothing), never the whole file.
+    parts = CsvParts()
     session.add(upload)
+    await session.flush()
+    stored = 0
+    async for chunk in request.stream():
+        for part in parts.feed(chunk):
+            await session.execute(insert(FftUploadPart).values(upload_id=upload.id, part=stored, content=part))
+            stored += 1
+    for part in parts.close():  # refuses a wrong header now, not in the background
+        await session.execute(insert(FftUploadPart).values(upload_id=upload.id, part=stored, content=part))
+        stored += 1
+    upload.total_rows = parts.rows
     await commit(session)
     request.app.state.uploads.start(upload.id)
     location = f"/v1/fft-returns/uploads/{upload.id}"

@@ -10,21 +10,23 @@ Other columns (Practice Name, ...) are ignored. Each row becomes one aggregate r
 per practice and month; a later upload for the same practice and month replaces it."""
 
 import asyncio
+import codecs
 import csv
 import io
+import itertools
 import re
 import uuid
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any, Self
 
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlalchemy.orm import undefer
 
 from feedback_intake import SERVICE_NAME
 from feedback_intake.handlers.authority import AuthorityError, check_authority
-from feedback_intake.models import FftReturn, FftUpload, OutboxMessage
+from feedback_intake.models import FftReturn, FftUpload, FftUploadPart, OutboxMessage
 from hub_shared.db import bulk_insert
 from hub_shared.events import FftAnswer, FftMonthlyReturnV1, new_envelope
 from hub_shared.logging import get_logger
@@ -148,24 +150,30 @@ class FftReturnRow(BaseModel):
 def read_rows(content: str) -> list[dict[str, str]]:
     """Rows keyed by canonical column names; refuses a file whose header lacks a column,
     or that is not CSV at all (422, never a 500)."""
-    try:
-        return _read_rows(content)
-    except csv.Error as exc:
-        raise Problem(
-            422,
-            "Not a CSV file",
-            f"The file could not be read as CSV: {exc}.",
-            errors=[{"field": "(body)", "message": str(exc), "type": "csv"}],
-        ) from exc
+    records = _records(content.lstrip("\ufeff"))
+    return _rows(_columns(next(records, None)), records)
 
 
-def _read_rows(content: str) -> list[dict[str, str]]:
+def _records(text: str) -> Iterator[list[str]]:
     # newline="": the csv module's own line handling (a bare \r is a line end, as in Excel's files).
-    reader = csv.reader(io.StringIO(content.lstrip("\ufeff"), newline=""))
-    try:
-        header = next(reader)
-    except StopIteration:
-        raise Problem(422, "Empty file", "The CSV has no header row.") from None
+    reader = csv.reader(io.StringIO(text, newline=""))
+    while True:
+        try:
+            yield next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise Problem(
+                422,
+                "Not a CSV file",
+                f"The file could not be read as CSV: {exc}.",
+                errors=[{"field": "(body)", "message": str(exc), "type": "csv"}],
+            ) from exc
+
+
+def _columns(header: list[str] | None) -> list[str | None]:
+    if header is None:
+        raise Problem(422, "Empty file", "The CSV has no header row.")
     columns = [HEADER_ALIASES.get(re.sub(r"[^a-z0-9]", "", h.lower())) for h in header]
     missing = sorted(REQUIRED - {c for c in columns if c})
     if missing:
@@ -175,58 +183,152 @@ def _read_rows(content: str) -> list[dict[str, str]]:
             f"The CSV lacks: {', '.join(missing)}.",
             errors=[{"field": m, "message": "column missing", "type": "missing"} for m in missing],
         )
+    return columns
+
+
+def _rows(columns: list[str | None], records: Iterable[list[str]]) -> list[dict[str, str]]:
     rows = []
-    for values in reader:
+    for values in records:
         if not any(v.strip() for v in values):
             continue
         rows.append({c: v.strip() for c, v in zip(columns, values, strict=False) if c and v.strip() != ""})
     return rows
 
 
+PART_CHARS = 1 << 20  # an upload is stored, and read back, in parts of about this size
+
+
+class CsvParts:
+    """A CSV body arriving in chunks, cut into parts of whole records (about ``PART_CHARS``
+    each) as it comes: the header is checked in the first part, rows are counted, and
+    only a part and the unfinished record after it are ever in memory. A cut is made only
+    at a line end outside quotes (an even number of quote characters before it), so a
+    part can be read on its own, after the first part's header."""
+
+    def __init__(self) -> None:
+        self._decoder = codecs.getincrementaldecoder("utf-8-sig")()
+        self._pending = ""
+        self.columns: list[str | None] | None = None
+        self.rows = 0
+
+    def feed(self, chunk: bytes) -> list[str]:
+        """The parts this chunk completes (raises 422 for text that is not UTF-8 or a bad header)."""
+        self._pending += self._decode(chunk, final=False)
+        parts = []
+        while len(self._pending) >= PART_CHARS:
+            cut = _record_end(self._pending[: PART_CHARS * 2])
+            if cut == 0:
+                break  # one record longer than a part: wait for its end
+            part, self._pending = self._pending[:cut], self._pending[cut:]
+            parts.append(self._checked(part))
+        return parts
+
+    def close(self) -> list[str]:
+        part, self._pending = self._pending + self._decode(b"", final=True), ""
+        return [self._checked(part)] if part or self.columns is None else []
+
+    def _decode(self, chunk: bytes, *, final: bool) -> str:
+        try:
+            return str(self._decoder.decode(chunk, final))
+        except UnicodeDecodeError as exc:
+            raise Problem(422, "Not UTF-8", "Save the CSV as UTF-8 and upload it again.") from exc
+
+    def _checked(self, part: str) -> str:
+        records = _records(part)
+        if self.columns is None:
+            self.columns = _columns(next(records, None))
+        self.rows += len(_rows(self.columns, records))
+        return part
+
+
+def _record_end(text: str) -> int:
+    """Where the last whole record of ``text`` ends (0 if none does yet)."""
+    for newline in ("\n", "\r"):
+        end = text.rfind(newline, 0, len(text) - 1)  # a final \r may be the first half of \r\n
+        while end >= 0:
+            if text.count('"', 0, end) % 2 == 0:
+                return end + 1
+            end = text.rfind(newline, 0, end)
+    return 0
+
+
+def part_rows(part: str, columns: list[str | None] | None) -> tuple[list[str | None], list[dict[str, str]]]:
+    """A stored part's rows; the first part (``columns`` None) starts with the header."""
+    records = _records(part)
+    if columns is None:
+        columns = _columns(next(records, None))
+    return columns, _rows(columns, records)
+
+
 async def process_upload(
     sessions: async_sessionmaker[AsyncSession], upload_id: uuid.UUID, organisations: Organisations
 ) -> None:
-    """Work through an upload in chunks, each chunk one transaction with its events and the
-    job's progress, so a restart resumes after the last committed chunk."""
+    """Work through an upload part by part and in chunks, each chunk one transaction with
+    its events and the job's progress, so a restart resumes after the last committed chunk."""
     async with sessions() as session, session.begin():
-        upload = await session.get(FftUpload, upload_id, options=[undefer(FftUpload.content)])
+        upload = await session.get(FftUpload, upload_id)
         if upload is None or upload.status in ("done", "failed"):
             return
         upload.status = "running"
-        content, start, submitted_by, correlation_id = (
-            upload.content,  # read once; each chunk works from these rows
-            upload.processed_rows,
-            upload.submitted_by,
-            upload.correlation_id,
-        )
-    rows = read_rows(content)
-    for offset in range(start, len(rows), CHUNK):
-        async with sessions() as session, session.begin():
-            upload = await session.get(FftUpload, upload_id, with_for_update=True)
-            assert upload is not None
-            errors = list(upload.errors)
-            chunk = rows[offset : offset + CHUNK]
-            existing = await _existing_returns(session, chunk)
-            events: list[dict[str, Any]] = []
-            for number, raw in enumerate(chunk, start=offset + 2):  # +2: header is line 1
-                problems = _apply_row(
-                    session, raw, submitted_by, organisations, upload_id, correlation_id, existing, events
-                )
-                if problems:
-                    upload.rejected += 1
-                    errors.append({"row": number, "errors": problems})
-                else:
-                    upload.accepted += 1
-            await bulk_insert(session, OutboxMessage, events)
-            upload.errors = errors
-            upload.processed_rows = min(offset + CHUNK, len(rows))
-        await asyncio.sleep(0)  # let requests (progress polls) in between chunks
+        start, submitted_by, correlation_id = upload.processed_rows, upload.submitted_by, upload.correlation_id
+    columns: list[str | None] | None = None
+    first = 0  # the index in the file of the part's first row
+    for number in itertools.count():
+        async with sessions() as session:
+            part = await session.scalar(
+                select(FftUploadPart.content).where(FftUploadPart.upload_id == upload_id, FftUploadPart.part == number)
+            )
+        if part is None:
+            break
+        columns, rows = part_rows(part, columns)
+        del part
+        for offset in range(max(start - first, 0), len(rows), CHUNK):
+            await _process_chunk(
+                sessions,
+                upload_id,
+                rows[offset : offset + CHUNK],
+                first + offset,
+                submitted_by,
+                organisations,
+                correlation_id,
+            )
+            await asyncio.sleep(0)  # let requests (progress polls) in between chunks
+        first += len(rows)
     async with sessions() as session, session.begin():
         upload = await session.get(FftUpload, upload_id)
         assert upload is not None
         upload.status = "done"
         upload.finished_at = datetime.now(UTC)
-    log.info("FFT upload processed", upload_id=str(upload_id), rows=len(rows))
+    log.info("FFT upload processed", upload_id=str(upload_id), rows=first)
+
+
+async def _process_chunk(
+    sessions: async_sessionmaker[AsyncSession],
+    upload_id: uuid.UUID,
+    chunk: list[dict[str, str]],
+    offset: int,
+    submitted_by: str,
+    organisations: Organisations,
+    correlation_id: str,
+) -> None:
+    async with sessions() as session, session.begin():
+        upload = await session.get(FftUpload, upload_id, with_for_update=True)
+        assert upload is not None
+        errors = list(upload.errors)
+        existing = await _existing_returns(session, chunk)
+        events: list[dict[str, Any]] = []
+        for number, raw in enumerate(chunk, start=offset + 2):  # +2: header is line 1
+            problems = _apply_row(
+                session, raw, submitted_by, organisations, upload_id, correlation_id, existing, events
+            )
+            if problems:
+                upload.rejected += 1
+                errors.append({"row": number, "errors": problems})
+            else:
+                upload.accepted += 1
+        await bulk_insert(session, OutboxMessage, events)
+        upload.errors = errors
+        upload.processed_rows = offset + len(chunk)
 
 
 async def _existing_returns(session: AsyncSession, chunk: list[dict[str, str]]) -> dict[tuple[str, str], FftReturn]:

@@ -1,9 +1,11 @@
 """Safe retries with the Idempotency-Key header, per organisation: a retry returns the
-first result; the same key with a different body is refused (422)."""
+first result; the same key with a different body is refused (422). The result is stored
+with the request's own rows, in the same transaction (a row of ``IdempotencyRecord``);
+a concurrent first use of one key loses on the primary key (409)."""
 
 import hashlib
 import json
-from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -19,19 +21,31 @@ def fingerprint(body: Any) -> str:
     return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
 
 
-async def idempotent(
-    session: AsyncSession,
-    *,
-    organisation: str,
-    key: str | None,
-    body: Any,
-    produce: Callable[[], Awaitable[tuple[int, Any]]],
-) -> tuple[int, Any, bool]:
-    """Run ``produce`` once per (organisation, key); store its result in the same transaction.
-    Returns (status, body, replayed)."""
-    if key is None:
-        status, content = await produce()
-        return status, content, False
+@dataclass(frozen=True)
+class Once:
+    """A request made with an Idempotency-Key, not seen before."""
+
+    organisation: str
+    key: str
+    digest: str
+
+    def record(self, status: int, content: Any) -> dict[str, Any]:
+        """The row that makes a retry of this request answer ``status`` and ``content``."""
+        return dict(
+            organisation_code=self.organisation,
+            key=self.key,
+            request_hash=self.digest,
+            status_code=status,
+            body=content,
+            created_at=datetime.now(UTC),
+        )
+
+
+async def first_result(
+    session: AsyncSession, *, organisation: str, key: str, body: Any
+) -> tuple[Once, tuple[int, Any] | None]:
+    """The stored (status, body) of an earlier request with this key, if any; raises 422
+    if that request had a different body."""
     if not 1 <= len(key) <= 200:
         raise Problem(
             422,
@@ -39,26 +53,15 @@ async def idempotent(
             "Use 1 to 200 characters, e.g. a UUID.",
             errors=[{"field": HEADER, "message": "1 to 200 characters", "type": "string_length"}],
         )
-    digest = fingerprint(body)
+    once = Once(organisation, key, fingerprint(body))
     stored = await session.get(IdempotencyRecord, (organisation, key))
-    if stored is not None:
-        if stored.request_hash != digest:
-            raise Problem(
-                422,
-                "Idempotency-Key reused",
-                "This key was used with a different request body.",
-                errors=[{"field": HEADER, "message": "already used for another request", "type": "conflict"}],
-            )
-        return stored.status_code, stored.body, True
-    status, content = await produce()
-    session.add(
-        IdempotencyRecord(
-            organisation_code=organisation,
-            key=key,
-            request_hash=digest,
-            status_code=status,
-            body=content,
-            created_at=datetime.now(UTC),
+    if stored is None:
+        return once, None
+    if stored.request_hash != once.digest:
+        raise Problem(
+            422,
+            "Idempotency-Key reused",
+            "This key was used with a different request body.",
+            errors=[{"field": HEADER, "message": "already used for another request", "type": "conflict"}],
         )
-    )
-    return status, content, False
+    return once, (stored.status_code, stored.body)

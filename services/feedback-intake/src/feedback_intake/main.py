@@ -25,6 +25,7 @@ from hub_shared.events import (
     FftMonthlyReturnV1,
     MemberErasedV1,
 )
+from hub_shared.group_commit import GroupCommit
 from hub_shared.organisations import reference
 from hub_shared.ratelimit import RateLimit
 from hub_shared.runtime import ServiceDefinition
@@ -156,8 +157,9 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     async def on_startup(_app: FastAPI) -> None:
         await uploads.resume_unfinished()
 
-    async def on_shutdown(_app: FastAPI) -> None:
+    async def on_shutdown(app: FastAPI) -> None:
         await uploads.stop()
+        await app.state.rate_limit.close()
 
     app = create_service_app(
         title="ICS Engagement Hub — feedback intake",
@@ -175,6 +177,7 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         body_limit_for=body_limit_for,
     )
     app.state.sessions = sessions
+    app.state.group_commit = GroupCommit(sessions)
     app.state.uploads = uploads
     app.state.rate_limit = RateLimit(settings.rate_limit, settings.rate_limit_storage)
     app.include_router(router)

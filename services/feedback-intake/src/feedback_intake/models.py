@@ -87,8 +87,6 @@ class FftUpload(Base):
     submitted_by: Mapped[str] = mapped_column(String(10), index=True)
     filename: Mapped[str | None] = mapped_column(String(200), nullable=True)
     status: Mapped[str] = mapped_column(String(20), default="queued")  # queued, running, done, failed
-    # Deferred: progress updates and polls load the job, never the whole file again.
-    content: Mapped[str] = mapped_column(Text, deferred=True)
     total_rows: Mapped[int] = mapped_column(Integer, default=0)
     processed_rows: Mapped[int] = mapped_column(Integer, default=0)
     accepted: Mapped[int] = mapped_column(Integer, default=0)
@@ -97,6 +95,17 @@ class FftUpload(Base):
     correlation_id: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+
+
+class FftUploadPart(Base):
+    """A piece of an upload's CSV, whole records only (the first holds the header), stored
+    as the body streams in and read back one at a time by the job."""
+
+    __tablename__ = "fft_upload_part"
+
+    upload_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("fft_upload.id"), primary_key=True)
+    part: Mapped[int] = mapped_column(Integer, primary_key=True)
+    content: Mapped[str] = mapped_column(Text)
 
 
 class FeedbackResponse(Base):

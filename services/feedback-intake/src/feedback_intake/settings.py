@@ -14,4 +14,4 @@ class IntakeSettings(ServiceSettings):
     rate_limit_storage: str = "memory://"
     max_body_bytes: int = 64 * 1024
     max_batch_bytes: int = 8 * 1024 * 1024
-    max_upload_bytes: int = 20 * 1024 * 1024
+    max_upload_bytes: int = 512 * 1024 * 1024  # streamed in parts: never held whole in memory

@@ -56,10 +56,10 @@ async def csv_reader(
     """A download is read with the bearer token, or from the dashboard with its sign-in cookie
     (HttpOnly, SameSite=Strict, so another site cannot make the browser use it)."""
     if credentials is None and cookie is None:
-        return await require_scope("reports:read")(request, await authenticate(request, None))
+        return await require_scope("reports:read").admit(request, await authenticate(request, None))
     token = credentials.credentials if credentials is not None else str(cookie)
     verifier: TokenVerifier = request.app.state.token_verifier
-    return await require_scope("reports:read")(request, verifier.verify(token))
+    return await require_scope("reports:read").admit(request, verifier.verify(token))
 
 
 CsvReader = Annotated[Principal, Depends(csv_reader)]

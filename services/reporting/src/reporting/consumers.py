@@ -10,10 +10,12 @@ from reporting import handlers, membership_measures, notification_measures
 from reporting.models import InboxMessage
 
 GROUP = "reporting.projections"
-BATCH_HANDLERS: dict[str, BatchHandler] = {FeedbackReceivedV1.event_type: handlers.on_feedback_received}
+BATCH_HANDLERS: dict[str, BatchHandler] = {
+    FeedbackReceivedV1.event_type: handlers.on_feedback_received,
+    FftMonthlyReturnV1.event_type: handlers.on_fft_returns,
+}
 HANDLERS: dict[str, EventHandler] = {
     FeedbackReviewedV1.event_type: handlers.on_feedback_reviewed,
-    FftMonthlyReturnV1.event_type: handlers.on_fft_return,
     FeedbackRespondedV1.event_type: handlers.on_feedback_responded,
     **membership_measures.HANDLERS,
 }

@@ -6,6 +6,7 @@ Projection handlers keep one row per member, group membership and invitation, up
 by their ids (one member's events share a partition, so they arrive in order). Every
 figure leaves through the same disclosure control as the rest of reporting."""
 
+from collections import Counter, defaultdict
 from typing import Any
 
 from sqlalchemy import delete, func, select
@@ -158,13 +159,23 @@ def _practices(organisations: Organisations, code: str) -> list[str]:
     return [c for c in organisations.descendants(code) if (o := organisations.get(c)) and o.kind is Kind.PRACTICE]
 
 
-async def _active_by_band(session: AsyncSession, practices: list[str]) -> dict[tuple[str, str], int]:
+async def _active_by_practice_and_band(
+    session: AsyncSession, practices: list[str]
+) -> dict[str, Counter[tuple[str, str]]]:
+    """Active members per practice by age band and sex: one query, summed per place after."""
     rows = await session.execute(
-        select(MemberFact.age_band, MemberFact.sex, func.count())
+        select(MemberFact.practice_code, MemberFact.age_band, MemberFact.sex, func.count())
         .where(MemberFact.status == "active", MemberFact.practice_code.in_(practices))
-        .group_by(MemberFact.age_band, MemberFact.sex)
+        .group_by(MemberFact.practice_code, MemberFact.age_band, MemberFact.sex)
     )
-    return {(a or "not_stated", s or "not_stated"): int(n) for a, s, n in rows.all()}
+    found: dict[str, Counter[tuple[str, str]]] = defaultdict(Counter)
+    for practice, a, s, n in rows.all():
+        found[str(practice)][(a or "not_stated", s or "not_stated")] += int(n)
+    return found
+
+
+def _by_band(found: dict[str, Counter[tuple[str, str]]], practices: list[str]) -> dict[tuple[str, str], int]:
+    return dict(sum((found[p] for p in practices if p in found), Counter()))
 
 
 def representation(counts: dict[tuple[str, str], int], registered: dict[tuple[str, str], int]) -> dict[str, Any]:
@@ -198,7 +209,8 @@ def representation(counts: dict[tuple[str, str], int], registered: dict[tuple[st
 async def membership_scorecard(session: AsyncSession, organisations: Organisations, code: str) -> dict[str, Any]:
     practices = _practices(organisations, code)
     registered_total = population().registered(practices)
-    by_band = await _active_by_band(session, practices)
+    found = await _active_by_practice_and_band(session, practices)
+    by_band = _by_band(found, practices)
     members = sum(by_band.values())
     shown_members = shown_count(members)
     not_stated = sum(n for (a, s), n in by_band.items() if "not_stated" in (a, s) or "prefer_not_to_say" in (a, s))
@@ -207,7 +219,7 @@ async def membership_scorecard(session: AsyncSession, organisations: Organisatio
     for place in places:
         place_practices = _practices(organisations, place)
         by_place[place] = representation(
-            await _active_by_band(session, place_practices), population().by_band_and_sex(place_practices)
+            _by_band(found, place_practices), population().by_band_and_sex(place_practices)
         )
     ppg_rows = await session.execute(
         select(GroupMemberFact.organisation_code, func.count())
@@ -217,12 +229,13 @@ async def membership_scorecard(session: AsyncSession, organisations: Organisatio
         .group_by(GroupMemberFact.organisation_code)
     )
     ppg_sizes = {p: int(n) for p, n in ppg_rows.all()}
-    invitations = (
-        await session.scalars(
-            select(InvitationFact).where(InvitationFact.organisation_code.in_(organisations.descendants(code)))
-        )
-    ).all()
-    replies = {a: sum(1 for i in invitations if i.answer == a) for a in ("yes", "no", "maybe")}
+    answered = await session.execute(
+        select(InvitationFact.answer, func.count(), func.count().filter(InvitationFact.attended.is_(True)))
+        .where(InvitationFact.organisation_code.in_(organisations.descendants(code)))
+        .group_by(InvitationFact.answer)
+    )
+    by_answer = {a: (int(n), int(came)) for a, n, came in answered.all()}
+    replies = {a: by_answer.get(a, (0, 0))[0] for a in ("yes", "no", "maybe")}
     return {
         "formulae": FORMULAE,
         "members": shown_members,
@@ -244,10 +257,9 @@ async def membership_scorecard(session: AsyncSession, organisations: Organisatio
         },
         "invitations": {
             **protect_counts(
-                {"replied_" + a: n for a, n in replies.items()}
-                | {"no_reply": sum(1 for i in invitations if i.answer is None)},
+                {"replied_" + a: n for a, n in replies.items()} | {"no_reply": by_answer.get(None, (0, 0))[0]},
                 total_key="invited",
             ),
-            "attended": shown_count(sum(1 for i in invitations if i.attended)),
+            "attended": shown_count(sum(came for _, came in by_answer.values())),
         },
     }

@@ -5,6 +5,7 @@ import uuid
 from datetime import date, datetime
 
 from sqlalchemy import JSON, Boolean, Date, Float, Index, Integer, String, Text, Uuid
+from sqlalchemy import text as sql
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from hub_shared.inbox import InboxMixin
@@ -20,7 +21,19 @@ class FeedbackFact(Base):
     """One row per submission, as reporting needs it: where it counts, when, what it said."""
 
     __tablename__ = "feedback_fact"
-    __table_args__ = (Index("ix_feedback_fact_org_month", "organisation_code", "month"),)
+    # Reports count from the rollups below; only the comments page reads facts (newest
+    # text first, all of an ICS or one practice's month), so its indexes hold only the
+    # rows with text: every index is written on every COPY of facts.
+    __table_args__ = (
+        Index("ix_feedback_fact_comments", "received_at", postgresql_where=sql("text IS NOT NULL")),
+        Index(
+            "ix_feedback_fact_org_comments",
+            "organisation_code",
+            "month",
+            "received_at",
+            postgresql_where=sql("text IS NOT NULL"),
+        ),
+    )
 
     submission_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
     organisation_code: Mapped[str] = mapped_column(String(10))  # counts_for: a merged practice's successor
@@ -40,16 +53,42 @@ class FeedbackFact(Base):
     received_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
-class FftCount(Base):
-    """FFT answers from individual submissions, pre-aggregated for fast reports."""
+class FftFigures:
+    """The FFT table's counts: each answer, and each collection mode."""
 
-    __tablename__ = "fft_count"
+    very_good: Mapped[int] = mapped_column(Integer)
+    good: Mapped[int] = mapped_column(Integer)
+    neither_good_nor_poor: Mapped[int] = mapped_column(Integer)
+    poor: Mapped[int] = mapped_column(Integer)
+    very_poor: Mapped[int] = mapped_column(Integer)
+    dont_know: Mapped[int] = mapped_column(Integer)
+    mode_sms: Mapped[int] = mapped_column(Integer)
+    mode_online: Mapped[int] = mapped_column(Integer)
+    mode_paper: Mapped[int] = mapped_column(Integer)
+    mode_telephone: Mapped[int] = mapped_column(Integer)
+    mode_other: Mapped[int] = mapped_column(Integer)
+
+
+class FeedbackCount(FftFigures, Base):
+    """Individual submissions per organisation, month and service area, pre-aggregated for
+    fast reports: one row holds every figure a report reads from them (a report sums a few
+    thousand rows, not a million facts) and a batch of events writes each row once. An
+    answer's mode is its channel (other channels: Other); the channels are the scorecard's
+    (every submission, with an FFT answer or not)."""
+
+    __tablename__ = "feedback_count"
 
     organisation_code: Mapped[str] = mapped_column(String(10), primary_key=True)
     month: Mapped[str] = mapped_column(String(7), primary_key=True)
     service_area: Mapped[str] = mapped_column(String(40), primary_key=True)
-    answer: Mapped[str] = mapped_column(String(40), primary_key=True)
-    responses: Mapped[int] = mapped_column(Integer)
+    submissions: Mapped[int] = mapped_column(Integer)
+    channel_fft_sms: Mapped[int] = mapped_column(Integer)
+    channel_fft_online: Mapped[int] = mapped_column(Integer)
+    channel_fft_paper: Mapped[int] = mapped_column(Integer)
+    channel_fft_telephone: Mapped[int] = mapped_column(Integer)
+    channel_online_comment: Mapped[int] = mapped_column(Integer)
+    channel_ppg_meeting: Mapped[int] = mapped_column(Integer)
+    channel_coproduction_workshop: Mapped[int] = mapped_column(Integer)
 
 
 class FftReturnFact(Base):
@@ -62,6 +101,16 @@ class FftReturnFact(Base):
     month: Mapped[str] = mapped_column(String(7))
     answers: Mapped[dict[str, int]] = mapped_column(JSON)
     modes: Mapped[dict[str, int]] = mapped_column(JSON)
+
+
+class FftReturnCount(FftFigures, Base):
+    """Monthly returns summed per practice and month (general practice), for fast reports; a
+    corrected return takes its earlier counts out as it adds its own."""
+
+    __tablename__ = "fft_return_count"
+
+    organisation_code: Mapped[str] = mapped_column(String(10), primary_key=True)
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)
 
 
 class ThemeCount(Base):
@@ -147,8 +196,9 @@ class OutboxMessage(OutboxMixin, Base):
 
 PROJECTIONS = (
     FeedbackFact,
-    FftCount,
+    FeedbackCount,
     FftReturnFact,
+    FftReturnCount,
     ThemeCount,
     ResponseFact,
     MemberFact,

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hub_shared.organisations import Organisations
 from reporting import fft_csv, queries
 from reporting.disclosure_audit import Finding, audit
-from reporting.models import FftCount
+from reporting.models import FeedbackCount
 from reporting.publication import publish_themes, published_fft
 
 
@@ -29,7 +29,16 @@ class OutputAudit:
 
 async def audit_month(session: AsyncSession, organisations: Organisations, month: str) -> list[OutputAudit]:
     areas = sorted(
-        {a for (a,) in (await session.execute(select(FftCount.service_area).where(FftCount.month == month))).all()}
+        {
+            a
+            for (a,) in (
+                await session.execute(
+                    select(FeedbackCount.service_area).where(
+                        FeedbackCount.month == month, queries.answered(FeedbackCount) > 0
+                    )
+                )
+            ).all()
+        }
     )
     results: list[OutputAudit] = []
     for org in organisations:

@@ -2,19 +2,20 @@
 under the rule set ``nhse-fft-v1`` (``reporting.publication``) and audited before anything
 leaves this module."""
 
-import statistics
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Date, Float, cast, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub_shared.organisations import Kind, Organisations
 from reporting.disclosure import SUPPRESSED
 from reporting.fft import ANSWERS, FORMULAE
+from reporting.handlers import CHANNELS, FFT_FIGURES
 from reporting.membership_measures import membership_scorecard
-from reporting.models import FeedbackFact, FftCount, FftReturnFact, ResponseFact, ThemeCount
+from reporting.models import FeedbackCount, FeedbackFact, FftReturnCount, ResponseFact, ThemeCount
 from reporting.population import population
 from reporting.publication import (
     MODES,
@@ -36,53 +37,52 @@ class FftFilter:
     service_area: str | None = None
 
 
-CHANNEL_MODES = {"fft_sms": "sms", "fft_online": "online", "fft_paper": "paper", "fft_telephone": "telephone"}
-
-
 @dataclass
 class OrgCounts:
     answers: dict[str, dict[str, int]]
     modes: dict[str, dict[str, int]]
 
 
+def _fft_sums(model: Any) -> list[Any]:
+    return [func.sum(getattr(model, name)) for name in FFT_FIGURES]
+
+
+def _add(counts: OrgCounts, code: str, sums: Sequence[Any]) -> None:
+    answers, modes = counts.answers[code], counts.modes[code]
+    for answer, n in zip(ANSWERS, sums[: len(ANSWERS)], strict=True):
+        answers[answer] += int(n or 0)
+    for mode, n in zip(MODES, sums[len(ANSWERS) :], strict=True):
+        modes[mode] += int(n or 0)
+
+
 async def fft_counts_by_org(session: AsyncSession, codes: list[str], filters: FftFilter) -> OrgCounts:
     """Answer and collection-mode counts per organisation code (as counted: merged practices
     already moved). An individual submission's mode is its channel (other channels: Other);
     a monthly return's modes are as returned (a return without them adds to no mode)."""
-    answers: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(ANSWERS, 0))
-    modes: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(MODES, 0))
+    counts = OrgCounts(defaultdict(lambda: dict.fromkeys(ANSWERS, 0)), defaultdict(lambda: dict.fromkeys(MODES, 0)))
     query = (
-        select(FftCount.organisation_code, FftCount.answer, func.sum(FftCount.responses))
-        .where(FftCount.organisation_code.in_(codes))
-        .group_by(FftCount.organisation_code, FftCount.answer)
-    )
-    channels = (
-        select(FeedbackFact.organisation_code, FeedbackFact.channel, func.count())
-        .where(FeedbackFact.organisation_code.in_(codes), FeedbackFact.fft_answer.is_not(None))
-        .group_by(FeedbackFact.organisation_code, FeedbackFact.channel)
+        select(FeedbackCount.organisation_code, *_fft_sums(FeedbackCount))
+        .where(FeedbackCount.organisation_code.in_(codes))
+        .group_by(FeedbackCount.organisation_code)
     )
     if filters.month:
-        query = query.where(FftCount.month == filters.month)
-        channels = channels.where(FeedbackFact.month == filters.month)
+        query = query.where(FeedbackCount.month == filters.month)
     if filters.service_area:
-        query = query.where(FftCount.service_area == filters.service_area)
-        channels = channels.where(FeedbackFact.service_area == filters.service_area)
-    for code, answer, total in (await session.execute(query)).all():
-        answers[code][answer] += int(total)
-    for code, channel, n in (await session.execute(channels)).all():
-        modes[code][CHANNEL_MODES.get(channel, "other")] += int(n)
+        query = query.where(FeedbackCount.service_area == filters.service_area)
+    for code, *sums in (await session.execute(query)).all():
+        _add(counts, code, sums)
     # Monthly returns are general practice FFT: they belong to that service area only.
     if filters.service_area in (None, "general_practice"):
-        returns = select(FftReturnFact).where(FftReturnFact.organisation_code.in_(codes))
+        returned = (
+            select(FftReturnCount.organisation_code, *_fft_sums(FftReturnCount))
+            .where(FftReturnCount.organisation_code.in_(codes))
+            .group_by(FftReturnCount.organisation_code)
+        )
         if filters.month:
-            returns = returns.where(FftReturnFact.month == filters.month)
-        for fact in (await session.scalars(returns)).all():
-            for answer, n in fact.answers.items():
-                answers[fact.organisation_code][answer] += int(n)
-            for mode, n in (fact.modes or {}).items():
-                if mode in MODES:
-                    modes[fact.organisation_code][mode] += int(n)
-    return OrgCounts(answers, modes)
+            returned = returned.where(FftReturnCount.month == filters.month)
+        for code, *sums in (await session.execute(returned)).all():
+            _add(counts, code, sums)
+    return counts
 
 
 def org_tree(organisations: Organisations, code: str, counts: OrgCounts) -> OrgFigures:
@@ -137,20 +137,31 @@ async def fft_report(
     return _report(await fft_table(session, organisations, code, filters), code, filters)
 
 
+def answered(model: Any) -> Any:
+    """The number of FFT answers in a rollup row."""
+    return sum((getattr(model, a) for a in ANSWERS[1:]), getattr(model, ANSWERS[0]))
+
+
 async def answers_by_month(session: AsyncSession, organisations: Organisations, code: str) -> dict[str, dict[str, int]]:
-    """The organisation's FFT answers (everything under it, every service area) by month."""
+    """The organisation's FFT answers (everything under it, every service area) by month:
+    the months with individual answers, and those with a monthly return."""
     codes = organisations.descendants(code)
     by_month: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(ANSWERS, 0))
-    rows = await session.execute(
-        select(FftCount.month, FftCount.answer, func.sum(FftCount.responses))
-        .where(FftCount.organisation_code.in_(codes))
-        .group_by(FftCount.month, FftCount.answer)
+    individual = (
+        select(FeedbackCount.month, *(func.sum(getattr(FeedbackCount, a)) for a in ANSWERS))
+        .where(FeedbackCount.organisation_code.in_(codes))
+        .group_by(FeedbackCount.month)
+        .having(func.sum(answered(FeedbackCount)) > 0)  # submissions without an answer count too
     )
-    for month, answer, n in rows.all():
-        by_month[month][answer] += int(n)
-    for fact in (await session.scalars(select(FftReturnFact).where(FftReturnFact.organisation_code.in_(codes)))).all():
-        for answer, n in fact.answers.items():
-            by_month[fact.month][answer] += int(n)
+    returned = (
+        select(FftReturnCount.month, *(func.sum(getattr(FftReturnCount, a)) for a in ANSWERS))
+        .where(FftReturnCount.organisation_code.in_(codes))
+        .group_by(FftReturnCount.month)
+    )
+    for query in (individual, returned):
+        for month, *sums in (await session.execute(query)).all():
+            for answer, n in zip(ANSWERS, sums, strict=True):
+                by_month[month][answer] += int(n)
     return dict(by_month)
 
 
@@ -235,38 +246,47 @@ async def comments(
     ]
 
 
-def _median_days(pairs: list[tuple[Any, Any]]) -> float | None:
-    days = [(end - start).total_seconds() / 86400 for start, end in pairs if start is not None and end is not None]
-    return round(statistics.median(days), 1) if days else None
+def _median(days: Any) -> Any:
+    """The median of ``days`` over the rows where it is known (PostgreSQL's exact median)."""
+    return func.percentile_cont(0.5).within_group(days)
 
 
 async def scorecard(session: AsyncSession, organisations: Organisations, code: str) -> dict[str, Any]:
     """Involvement per organisation: volume, rate per 1,000 registered patients, channels,
     and 'you said, we did'. Measures from membership and notification slot in as those
-    services publish their events (``pending_measures``)."""
+    services publish their events (``pending_measures``). Counted in SQL from the rollups."""
     codes = organisations.descendants(code)
     practices = [c for c in codes if (o := organisations.get(c)) is not None and o.kind is Kind.PRACTICE]
-    volume = int(
-        await session.scalar(
-            select(func.count()).select_from(FeedbackFact).where(FeedbackFact.organisation_code.in_(codes))
+    # Two statements: the counts of people, then "you said, we did".
+    returned = select(func.sum(answered(FftReturnCount))).where(FftReturnCount.organisation_code.in_(codes))
+    *by_channel, returns = (
+        await session.execute(
+            select(
+                *(func.sum(getattr(FeedbackCount, f"channel_{c}")) for c in CHANNELS), returned.scalar_subquery()
+            ).where(FeedbackCount.organisation_code.in_(codes))
         )
-        or 0
-    )
-    returns = (await session.scalars(select(FftReturnFact).where(FftReturnFact.organisation_code.in_(codes)))).all()
-    return_responses = sum(sum(r.answers.values()) for r in returns)
-    channel_rows = await session.execute(
-        select(FeedbackFact.channel, func.count())
-        .where(FeedbackFact.organisation_code.in_(codes))
-        .group_by(FeedbackFact.channel)
-    )
-    channel_counts = {c: int(n) for c, n in channel_rows.all()}
+    ).one()
+    channel_counts = {c: int(n) for c, n in zip(CHANNELS, by_channel, strict=True) if n}
+    volume = sum(channel_counts.values())
+    return_responses = int(returns or 0)
     registered = population().registered(practices)
-    theme_rows = await session.execute(
-        select(ThemeCount.theme).where(ThemeCount.organisation_code.in_(codes)).distinct()
-    )
-    themes_raised = {t for (t,) in theme_rows.all()}
-    responses = (await session.scalars(select(ResponseFact).where(ResponseFact.organisation_code.in_(codes)))).all()
-    themes_answered = {r.theme for r in responses if r.theme} & themes_raised
+    raised = select(ThemeCount.theme).where(ThemeCount.organisation_code.in_(codes)).distinct()
+    of_codes = ResponseFact.organisation_code.in_(codes)
+    answered_themes = select(func.count(ResponseFact.theme.distinct())).where(of_codes, ResponseFact.theme.in_(raised))
+    earliest = ResponseFact.earliest_feedback_at
+    responses, to_response, to_change, themes_raised, themes_answered = (
+        await session.execute(
+            select(
+                func.count(),
+                # Seconds as a double, then divided: timedelta's arithmetic. A change is
+                # counted in whole days from the feedback's date in UTC.
+                _median(cast(func.extract("epoch", ResponseFact.first_responded_at - earliest), Float) / 86400),
+                _median(cast(ResponseFact.changed_at - cast(func.timezone("UTC", earliest), Date), Float)),
+                select(func.count()).select_from(raised.subquery()).scalar_subquery(),
+                answered_themes.scalar_subquery(),
+            ).where(of_codes)
+        )
+    ).one()
     total_volume = volume + return_responses
     counted, _, counts_audit = publish_scorecard_counts(channel_counts, volume, return_responses)
     channels = {c: counted[f"channel:{c}"] for c in channel_counts}
@@ -287,16 +307,12 @@ async def scorecard(session: AsyncSession, organisations: Organisations, code: s
             c for c in ("ppg_meeting", "coproduction_workshop") if channels.get(c) not in (None, 0)
         ),
         "you_said_we_did": {
-            "themes_raised": len(themes_raised),
-            "themes_with_published_response": len(themes_answered),
-            "share_of_themes_answered": round(len(themes_answered) / len(themes_raised), 3) if themes_raised else None,
-            "responses": len(responses),
-            "median_days_to_response": _median_days(
-                [(r.earliest_feedback_at, r.first_responded_at) for r in responses]
-            ),
-            "median_days_to_change": _median_days(
-                [(r.earliest_feedback_at.date() if r.earliest_feedback_at else None, r.changed_at) for r in responses]
-            ),
+            "themes_raised": themes_raised,
+            "themes_with_published_response": themes_answered,
+            "share_of_themes_answered": round(themes_answered / themes_raised, 3) if themes_raised else None,
+            "responses": responses,
+            "median_days_to_response": None if to_response is None else round(to_response, 1),
+            "median_days_to_change": None if to_change is None else round(to_change, 1),
         },
         "membership": await membership_scorecard(session, organisations, code),
         "pending_measures": {

@@ -48,7 +48,7 @@ async def replay(
         done = 0
         while remaining:
             batch = await reader.getmany(*remaining, timeout_ms=1000, max_records=batch_size)
-            items = [read_record(r) for tp, rs in batch.items() for r in rs if r.offset < ends[tp]]
+            items = [read_record(r, consumer.handles) for tp, rs in batch.items() for r in rs if r.offset < ends[tp]]
             # The live consumer's one way of applying: same handlers, same inbox, one
             # transaction per batch.
             async with sessions() as session, session.begin():

@@ -27,6 +27,7 @@ from hub_shared.events import (
     FeedbackReceivedV1,
     new_envelope,
 )
+from hub_shared.group_commit import Writes
 from hub_shared.organisations import Organisations
 from hub_shared.outbox import add_event, outbox_row
 from hub_shared.problems import Problem, field_errors
@@ -81,7 +82,7 @@ async def find_by_client_reference(
 
 
 async def accept_submission(
-    session: AsyncSession,
+    session: AsyncSession | None,
     command: FeedbackCreate,
     *,
     submitted_by: str,
@@ -92,13 +93,15 @@ async def accept_submission(
 ) -> tuple[Submission, bool]:
     """Store one submission, scrubbed and triaged, and stage its feedback.received event in
     the same transaction. Returns (submission, True) if the client reference was seen before.
-    ``known``: the caller's own index of this submitter's references (a batch prefetches it).
+    ``known``: the caller's own index of this submitter's references (a batch prefetches it;
+    without it, ``session`` looks the reference up).
     ``staged``: where the rows go; the caller writes them (``Staged.write``) before committing."""
     check_authority(organisations, submitted_by, command.organisation_code)
     if command.client_reference:
         if known is not None:
             existing = known.get(command.client_reference)
         else:
+            assert session is not None, "a session or the known references"
             existing = await find_by_client_reference(session, submitted_by, command.client_reference)
         if existing is not None:
             if not same_content(existing, command):
@@ -217,6 +220,10 @@ class Staged:
     submissions: list[dict[str, Any]] = field(default_factory=list)
     events: list[dict[str, Any]] = field(default_factory=list)
 
+    def writes(self) -> Writes:
+        """The rows, for a ``GroupCommit``."""
+        return [(FeedbackSubmission, self.submissions), (OutboxMessage, self.events)]
+
     async def write(self, session: AsyncSession) -> None:
         await bulk_insert(session, FeedbackSubmission, self.submissions)
         await bulk_insert(session, OutboxMessage, self.events)
@@ -298,7 +305,8 @@ async def known_references(
 
 async def submit_batch(
     session: AsyncSession, items: Sequence[Any], *, submitted_by: str, organisations: Organisations, correlation_id: str
-) -> list[ItemOutcome]:
+) -> tuple[list[ItemOutcome], Staged]:
+    """Each item's outcome, and the rows of those accepted, for the caller to write."""
     known = await known_references(
         session, submitted_by, [i.get("client_reference") for i in items if isinstance(i, dict)]
     )
@@ -316,8 +324,7 @@ async def submit_batch(
         )
         for raw in items
     ]
-    await staged.write(session)
-    return outcomes
+    return outcomes, staged
 
 
 async def get_feedback(

@@ -1,7 +1,7 @@
 """Room on each outbox page for the relay's claim (a heap-only update).
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0007
+Revises: 0006
 Create Date: 2026-11-26
 """
 
@@ -9,8 +9,8 @@ from alembic import op
 
 from hub_shared.migrations import leave_room_for_outbox_claims
 
-revision = "0006"
-down_revision = "0005"
+revision = "0007"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
