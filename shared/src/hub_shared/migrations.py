@@ -107,3 +107,11 @@ def leave_room_for_outbox_claims() -> None:
 
     if op.get_bind().dialect.name == "postgresql":
         op.execute("ALTER TABLE outbox SET (fillfactor = 50)")
+
+
+def drop_outbox_published_index() -> None:
+    """The relay deletes a row once Kafka acknowledged it, so ``published_at`` is never set:
+    its index only cost a write for every event staged."""
+    from alembic import op
+
+    op.drop_index("ix_outbox_published_at", table_name="outbox")

@@ -66,7 +66,7 @@ class OutboxMixin:
     claimed_until: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
-    published_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True, index=True)
+    published_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
 
 
 def outbox_row(envelope: Envelope, topic: str) -> dict[str, Any]:

@@ -64,8 +64,8 @@ def upgrade() -> None:
         f" SELECT organisation_code, month, service_area, count(*), {', '.join(by_channel + answered + modes)}"
         " FROM feedback_fact GROUP BY organisation_code, month, service_area"
     )
-    returned = [f"coalesce(sum((answers->>'{a}')::int), 0)" for a in ANSWERS]
-    returned += [f"coalesce(sum((modes->>'{m}')::int), 0)" for m in MODES]
+    returned = [f"coalesce(sum(CAST(answers->>'{a}' AS INTEGER)), 0)" for a in ANSWERS]
+    returned += [f"coalesce(sum(CAST(modes->>'{m}' AS INTEGER)), 0)" for m in MODES]
     op.execute(
         f"INSERT INTO fft_return_count (organisation_code, month, {figures})"
         f" SELECT organisation_code, month, {', '.join(returned)} FROM fft_return_fact"

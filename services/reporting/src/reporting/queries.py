@@ -2,12 +2,13 @@
 under the rule set ``nhse-fft-v1`` (``reporting.publication``) and audited before anything
 leaves this module."""
 
+import statistics
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Date, Float, cast, func, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub_shared.organisations import Kind, Organisations
@@ -246,9 +247,9 @@ async def comments(
     ]
 
 
-def _median(days: Any) -> Any:
-    """The median of ``days`` over the rows where it is known (PostgreSQL's exact median)."""
-    return func.percentile_cont(0.5).within_group(days)
+def _median_days(pairs: list[tuple[Any, Any]]) -> float | None:
+    days = [(end - start).total_seconds() / 86400 for start, end in pairs if start is not None and end is not None]
+    return round(statistics.median(days), 1) if days else None
 
 
 async def scorecard(session: AsyncSession, organisations: Organisations, code: str) -> dict[str, Any]:
@@ -273,20 +274,25 @@ async def scorecard(session: AsyncSession, organisations: Organisations, code: s
     raised = select(ThemeCount.theme).where(ThemeCount.organisation_code.in_(codes)).distinct()
     of_codes = ResponseFact.organisation_code.in_(codes)
     answered_themes = select(func.count(ResponseFact.theme.distinct())).where(of_codes, ResponseFact.theme.in_(raised))
-    earliest = ResponseFact.earliest_feedback_at
-    responses, to_response, to_change, themes_raised, themes_answered = (
+    themes_raised, themes_answered = (
         await session.execute(
             select(
-                func.count(),
-                # Seconds as a double, then divided: timedelta's arithmetic. A change is
-                # counted in whole days from the feedback's date in UTC.
-                _median(cast(func.extract("epoch", ResponseFact.first_responded_at - earliest), Float) / 86400),
-                _median(cast(ResponseFact.changed_at - cast(func.timezone("UTC", earliest), Date), Float)),
-                select(func.count()).select_from(raised.subquery()).scalar_subquery(),
-                answered_themes.scalar_subquery(),
-            ).where(of_codes)
+                select(func.count()).select_from(raised.subquery()).scalar_subquery(), answered_themes.scalar_subquery()
+            )
         )
     ).one()
+    # Responses are a few per theme and month, not one per feedback: their times come back
+    # as rows and the medians are taken here, the same on PostgreSQL and SQLite.
+    times = (
+        await session.execute(
+            select(ResponseFact.earliest_feedback_at, ResponseFact.first_responded_at, ResponseFact.changed_at).where(
+                of_codes
+            )
+        )
+    ).all()
+    responses = len(times)
+    to_response = _median_days([(earliest, responded) for earliest, responded, _ in times])
+    to_change = _median_days([(earliest.date() if earliest else None, changed) for earliest, _, changed in times])
     total_volume = volume + return_responses
     counted, _, counts_audit = publish_scorecard_counts(channel_counts, volume, return_responses)
     channels = {c: counted[f"channel:{c}"] for c in channel_counts}
@@ -311,8 +317,8 @@ async def scorecard(session: AsyncSession, organisations: Organisations, code: s
             "themes_with_published_response": themes_answered,
             "share_of_themes_answered": round(themes_answered / themes_raised, 3) if themes_raised else None,
             "responses": responses,
-            "median_days_to_response": None if to_response is None else round(to_response, 1),
-            "median_days_to_change": None if to_change is None else round(to_change, 1),
+            "median_days_to_response": to_response,
+            "median_days_to_change": to_change,
         },
         "membership": await membership_scorecard(session, organisations, code),
         "pending_measures": {
