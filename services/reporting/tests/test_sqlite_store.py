@@ -1,0 +1,80 @@
+"""Reporting on SQLite, the store `make run` uses when no database URL is given: every
+report query answers from the rollups there as on PostgreSQL."""
+
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+from hub_shared import migrations
+from hub_shared.db import create_engine, session_factory
+from hub_shared.events import FeedbackReceivedV1, FeedbackRespondedV1, new_envelope
+from hub_shared.organisations import reference
+from reporting import queries
+from reporting.consumers import BATCH_HANDLERS, HANDLERS
+from reporting.main import MIGRATIONS
+
+
+def received(i: int) -> FeedbackReceivedV1:
+    return FeedbackReceivedV1(
+        submission_id=uuid.uuid4(),
+        organisation_code="P81001",
+        counts_for="P81001",
+        place_code="01A",
+        submitted_by="P81001",
+        service_area="general_practice",
+        channel="fft_sms",
+        fft_answer="very_good" if i % 3 else "poor",
+        text="Long wait for an appointment." if i % 2 else None,
+        occurred_at=datetime(2026, 10, 1 + i % 28, tzinfo=UTC),
+        received_at=datetime(2026, 10, 1 + i % 28, 12, tzinfo=UTC),
+        sentiment=-0.4 if i % 2 else None,
+        themes=["access"] if i % 2 else [],
+        themes_version="themes-v1" if i % 2 else None,
+    )
+
+
+async def test_every_report_answers_on_sqlite(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'reporting.db'}"
+    migrations.upgrade(MIGRATIONS, url)
+    engine = create_engine(url)
+    sessions = session_factory(engine)
+    envelopes = [
+        new_envelope(received(i), source="feedback-intake", subject=str(i), tenant="P81001", correlation_id="t")
+        for i in range(30)
+    ]
+    responded = FeedbackRespondedV1.model_validate(
+        {
+            "response_id": uuid.uuid4(),
+            "organisation_code": "P81001",
+            "theme": "access",
+            "you_said": "Hard to get through at 8am.",
+            "we_did": "More phone lines in the morning.",
+            "status": "done",
+            "earliest_feedback_at": "2026-10-01T12:00:00Z",
+            "responded_at": "2026-10-11T12:00:00Z",
+            "changed_at": "2026-10-21",
+            "submission_ids": [],
+        }
+    )
+    try:
+        async with sessions() as session, session.begin():
+            await BATCH_HANDLERS["feedback.received.v1"](session, envelopes)
+            response = new_envelope(
+                responded, source="feedback-intake", subject="r", tenant="P81001", correlation_id="t"
+            )
+            await HANDLERS["feedback.responded.v1"](session, response)
+        organisations = reference()
+        async with sessions() as session:
+            fft = await queries.fft_report(session, organisations, "01A", queries.FftFilter())
+            trend = await queries.fft_trend(session, organisations, "01A")
+            themes = await queries.theme_report(session, organisations, "01A", None)
+            comments = await queries.comments(session, organisations, "01A", None, 50)
+            card = await queries.scorecard(session, organisations, "01A")
+    finally:
+        await engine.dispose()
+    assert fft and trend and themes
+    assert len(comments) == 15
+    assert card["individual_submissions"] == 30
+    assert card["you_said_we_did"]["responses"] == 1
+    assert card["you_said_we_did"]["median_days_to_response"] == 10.0
+    assert card["you_said_we_did"]["median_days_to_change"] == 20.0
