@@ -54,7 +54,7 @@ start() {
   fi
   if ! running; then
     as_owner "$bin/pg_ctl" -D "$state/data" -l "$state/postgres.log" -w -t 60 \
-      -o "-c listen_addresses=127.0.0.1 -p $port -k $state -c max_connections=200 -c fsync=off ${PG_OPTIONS:-}" start >/dev/null \
+      -o "-c listen_addresses=127.0.0.1 -p $port -k $state -c max_connections=200 -c fsync=off -c jit=off ${PG_OPTIONS:-}" start >/dev/null \
       || { tail -n 20 "$state/postgres.log" >&2; die "PostgreSQL did not start (log above)."; }
   fi
   for db in "${databases[@]}"; do

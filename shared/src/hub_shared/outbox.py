@@ -33,6 +33,7 @@ from sqlalchemy import (
     bindparam,
     cast,
     delete,
+    func,
     select,
     update,
 )
@@ -330,13 +331,21 @@ class OutboxRelay:
             .limit(self._batch_size)
             .with_for_update(skip_locked=True)
         )
-        claim = (
-            update(m.__table__)  # type: ignore[attr-defined]
-            .where(m.seq.in_(candidates.scalar_subquery()))
-            .values(claimed_until=now + self._lease, attempts=m.attempts + 1)
-            .returning(m.seq, m.topic, m.key, cast(m.headers, Text).label("headers"), m.payload)
-        )
         async with self._autocommit() as conn:
+            if conn.dialect.name == "postgresql":
+                # seq = ANY(ARRAY(...)): the selection runs once and the rows are found by
+                # primary key, whatever the plan. As "seq IN (...)", a generic plan made
+                # while the table was small hash-joined a sequential scan of the whole
+                # backlog: minutes per claim at half a million rows.
+                chosen: ColumnElement[bool] = m.seq == any_(func.array(candidates.scalar_subquery()))
+            else:
+                chosen = m.seq.in_(candidates.scalar_subquery())
+            claim = (
+                update(m.__table__)  # type: ignore[attr-defined]
+                .where(chosen)
+                .values(claimed_until=now + self._lease, attempts=m.attempts + 1)
+                .returning(m.seq, m.topic, m.key, cast(m.headers, Text).label("headers"), m.payload)
+            )
             rows = (await conn.execute(claim)).all()
         return sorted(rows, key=lambda row: row[0])  # by seq
 
