@@ -87,7 +87,7 @@ bench: install
 bench-quick: install
 	deploy/prerequisites.sh bench
 	$(BIN)/python bench/intake.py --seconds 5 --samples 50 --batches 5 --csv-rows 1000
-	$(BIN)/python bench/reporting_projections.py --events 60000 --live-events 20000 --relay-rows 20000 --runs 5
+	$(BIN)/python bench/reporting_projections.py --events 60000 --live-events 20000 --relay-rows 20000 --fft-returns 10000 --runs 5
 	$(BIN)/python -m bench.national_month --responses 50000
 	$(BIN)/python -m bench.summary
 
