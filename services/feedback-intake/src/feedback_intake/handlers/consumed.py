@@ -1,17 +1,15 @@
 """Events intake consumes: raw submissions on the ingress topic, and member erasures."""
 
 import uuid
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 from aiokafka.structs import ConsumerRecord
-from sqlalchemy import select, text, tuple_, update
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from feedback_intake.handlers.submissions import Staged, Submission, publish, submit_item
+from feedback_intake.handlers.submissions import Staged, known_references_of, publish, submit_item
 from feedback_intake.models import FeedbackSubmission, IngressRejection
 from hub_shared.auth import TokenVerifier
 from hub_shared.events import (
@@ -130,35 +128,6 @@ async def on_ingress_submissions(
                 correlation_id=envelope.correlation_id,
             )
     await staged.write(session)
-
-
-async def known_references_of(
-    session: AsyncSession, pairs: Sequence[tuple[str, str | None]]
-) -> defaultdict[str, dict[str, Submission]]:
-    """Every (submitter, client reference) of a poll already stored, in one query (a poll
-    carries many practices' records), as ``known_references`` gives for one submitter."""
-    wanted = {(tenant, reference) for tenant, reference in pairs if reference}
-    known: defaultdict[str, dict[str, Submission]] = defaultdict(dict)
-    if not wanted:
-        return known
-    pairs = sorted(wanted)
-    if session.get_bind().dialect.name == "postgresql":
-        # Joined to the pairs as two arrays: planning a row-IN list of a thousand pairs costs
-        # more than running it.
-        query: Any = select(FeedbackSubmission).from_statement(
-            text(
-                "SELECT s.* FROM feedback_submission s"
-                " JOIN unnest(CAST(:tenants AS text[]), CAST(:refs AS text[])) AS w(tenant, ref)"
-                " ON s.submitted_by = w.tenant AND s.client_reference = w.ref"
-            ).bindparams(tenants=[t for t, _ in pairs], refs=[r for _, r in pairs])
-        )
-    else:
-        query = select(FeedbackSubmission).where(
-            tuple_(FeedbackSubmission.submitted_by, FeedbackSubmission.client_reference).in_(pairs)
-        )
-    for submission in (await session.scalars(query)).all():
-        known[submission.submitted_by][submission.client_reference or ""] = submission
-    return known
 
 
 def _reference(envelope: Envelope) -> str | None:
