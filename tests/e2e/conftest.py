@@ -4,8 +4,7 @@ API and pages, relay, consumer and sending worker, against a real SMTP server (a
 the fixture starts; reporting's consumer, relay and API. Only HTTP transport is in-process."""
 
 import asyncio
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -93,15 +92,6 @@ class Hub:
             **overrides,
         }
         return await self.intake.post("/v1/feedback", json=body, headers=self.token(org))
-
-
-async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 30.0, what: str = "condition") -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if await check():
-            return
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
 @pytest_asyncio.fixture(scope="session")

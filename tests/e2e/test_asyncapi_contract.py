@@ -23,12 +23,13 @@ from feedback_intake.models import InboxMessage as IntakeInbox
 from feedback_intake.models import IngressRejection
 from hub_shared import kafka_admin
 from hub_shared.events import decode
+from hub_shared.testing import eventually
 from hub_shared.topics import dead_letter
 from membership.models import InboxMessage as MembershipInbox
 from reporting.models import InboxMessage as ReportingInbox
 from tests.contracts.services import SERVICES
 
-from .conftest import Hub, eventually
+from .conftest import Hub
 from .test_feedback_intake import send
 
 FORMATS = FormatChecker()

@@ -18,9 +18,10 @@ from urllib.parse import urlparse
 import pytest
 import uvicorn
 
+from hub_shared.testing import eventually
 from reporting.main import create_app
 
-from .conftest import Hub, eventually
+from .conftest import Hub
 
 REPO = Path(__file__).resolve().parents[2]
 AXE = REPO / "services" / "reporting" / "web" / "node_modules" / "axe-core" / "axe.min.js"

@@ -13,9 +13,10 @@ from aiokafka import AIOKafkaProducer
 from hub_shared import kafka_admin
 from hub_shared.auth import DevKeys
 from hub_shared.events import FeedbackSubmittedV1, InvalidEvent, MemberErasedV1, decode, encode, new_envelope
+from hub_shared.testing import eventually
 from hub_shared.topics import FEEDBACK_EVENTS, FEEDBACK_REJECTED, FEEDBACK_SUBMISSIONS, MEMBERSHIP_EVENTS
 
-from .conftest import Hub, eventually
+from .conftest import Hub
 
 
 async def send(hub: Hub, topic: str, key: str, value: bytes, headers: dict[str, bytes] | None = None) -> None:

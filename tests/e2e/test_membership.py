@@ -12,9 +12,10 @@ from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
 from hub_shared import kafka_admin
 from hub_shared.migrations import sync_url
+from hub_shared.testing import eventually
 from hub_shared.topics import MEMBERSHIP_CONTACTS, MEMBERSHIP_EVENTS
 
-from .conftest import Hub, eventually
+from .conftest import Hub
 
 
 def token_of(url: str) -> str:

@@ -15,12 +15,13 @@ from sqlalchemy import func, select
 
 from hub_shared import kafka_admin
 from hub_shared.migrations import sync_url
+from hub_shared.testing import eventually
 from hub_shared.topics import FEEDBACK_EVENTS, MEMBERSHIP_CONTACTS
 from membership.models import HearBackContact
 from membership.models import OutboxMessage as MembershipOutbox
 from reporting.notification_models import NotificationFact
 
-from .conftest import Hub, eventually
+from .conftest import Hub
 
 
 def token_of(url: str) -> str:

@@ -10,10 +10,10 @@ import httpx
 import feedback_intake.main as intake_main
 from hub_shared import kafka_admin, migrations
 from hub_shared.events import encode
-from hub_shared.testing import TcpProxy
+from hub_shared.testing import TcpProxy, eventually
 from hub_shared.topics import FEEDBACK_EVENTS, dead_letter
 
-from .conftest import Hub, eventually
+from .conftest import Hub
 from .test_walking_skeleton import publish, received_event
 
 

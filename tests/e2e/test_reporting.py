@@ -24,6 +24,7 @@ from hub_shared.db import create_engine, session_factory
 from hub_shared.demo import demo_feedback
 from hub_shared.events import decode
 from hub_shared.organisations import reference
+from hub_shared.testing import eventually
 from hub_shared.topics import REPORTING_SNAPSHOTS
 from reporting import fft_csv, queries
 from reporting.consumers import consumers
@@ -42,7 +43,7 @@ from reporting.models import (
 from reporting.publication import published_fft
 from reporting.replay import replay
 
-from .conftest import Hub, descendants, eventually
+from .conftest import Hub, descendants
 
 MONTH = "2025-03"  # no other test posts feedback for this month
 WHEN = "2025-03-14T10:00:00Z"

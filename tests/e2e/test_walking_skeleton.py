@@ -9,9 +9,10 @@ from aiokafka import AIOKafkaProducer
 
 from hub_shared import kafka_admin
 from hub_shared.events import FeedbackReceivedV1, encode, new_envelope
+from hub_shared.testing import eventually
 from hub_shared.topics import FEEDBACK_EVENTS, dead_letter
 
-from .conftest import Hub, eventually
+from .conftest import Hub
 
 
 def received_event(org: str, subject: str | None = None):  # type: ignore[no-untyped-def]

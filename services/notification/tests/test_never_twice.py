@@ -7,9 +7,7 @@ import asyncio
 import os
 import signal
 import threading
-import time
 import uuid
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +18,7 @@ from hub_shared import kafka_admin
 from hub_shared.auth import DevKeys
 from hub_shared.consumer import new_broker
 from hub_shared.events import MessageKind, encode
-from hub_shared.testing import KafkaUnderTest, SmtpSink
+from hub_shared.testing import KafkaUnderTest, SmtpSink, eventually
 from hub_shared.topics import MEMBERSHIP_CONTACTS
 from notification.consumers import consumers
 from notification.worker import Worker
@@ -28,15 +26,6 @@ from notification.worker import Worker
 from .conftest import auth, card, contacts, deliver, ledger
 
 BIN = Path(__file__).resolve().parents[3] / ".venv" / "bin"
-
-
-async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 60, what: str = "condition") -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if await check():
-            return
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 async def test_every_event_published_again_and_the_consumer_restarted_sends_nothing_more(
@@ -79,7 +68,7 @@ async def test_every_event_published_again_and_the_consumer_restarted_sends_noth
         async def all_sent() -> bool:
             return len(mine()) >= 20
 
-        await eventually(all_sent, what="20 emails")
+        await eventually(all_sent, timeout=60, what="20 emails")
         await broker.stop()  # a restarted consumer...
         await publish_all()  # ...and every event published again
         broker = await start_consumer()
@@ -87,7 +76,7 @@ async def test_every_event_published_again_and_the_consumer_restarted_sends_noth
         async def caught_up() -> bool:
             return await kafka_admin.group_lag(kafka.bootstrap_servers, group, MEMBERSHIP_CONTACTS.name) == 0
 
-        await eventually(caught_up, what="the consumer to read everything again")
+        await eventually(caught_up, timeout=60, what="the consumer to read everything again")
         await asyncio.sleep(1.5)  # the worker has had every chance to send a second copy
         await broker.stop()
     finally:
@@ -121,7 +110,7 @@ async def test_a_worker_killed_mid_send_leaves_it_unknown_and_never_resends_it(
         async def handed_over() -> bool:
             return smtp_sink.arrived.is_set()
 
-        await eventually(handed_over, what="the worker to hand the email to the relay")
+        await eventually(handed_over, timeout=60, what="the worker to hand the email to the relay")
         [row] = await ledger(app)
         assert row.status == "sending"
         first.send_signal(signal.SIGKILL)  # in the window: accepted by the relay, not recorded
@@ -133,7 +122,7 @@ async def test_a_worker_killed_mid_send_leaves_it_unknown_and_never_resends_it(
         async def settled() -> bool:
             return {r.status for r in await ledger(app)} == {"unknown", "delivered"}
 
-        await eventually(settled, what="the lost send to be marked unknown")
+        await eventually(settled, timeout=60, what="the lost send to be marked unknown")
         await asyncio.sleep(1.0)  # the new worker has had every chance to resend it
     finally:
         for process in (first, second):
