@@ -202,7 +202,7 @@ async def test_an_ingress_record_cannot_claim_another_organisation(hub: Hub) -> 
     await eventually(signer_sees_both, what="P81001's rejections")
     mine = await rejections(hub, "P81001")
     assert mine[spoof]["tenant"] == "QZZ" and mine[spoof]["errors"][0]["type"] == "forbidden"
-    assert "may not send for QZZ" in mine[spoof]["errors"][0]["message"]
+    assert "may not act for QZZ" in mine[spoof]["errors"][0]["message"]
     assert mine[sideways]["errors"][0]["type"] == "forbidden"
     assert "feedback:write" in mine[read_only]["errors"][0]["message"]
     # Unsigned and forged records are attributed to no one: not even to the practice they name.

@@ -1,14 +1,21 @@
-"""Database sessions. Each service owns its own database; this only builds the engine."""
+"""Database sessions, and the statements every service writes the same way. Each service
+owns its own database: this builds the engine, gives a request its session (``Session``)
+and commits it (``commit``), and upserts on PostgreSQL or SQLite alike (``upsert``)."""
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from functools import cache
+from typing import Annotated, Any
 
 import orjson
 import psycopg
+from fastapi import Depends, Request
 from sqlalchemy import JSON, event, insert, text
 from sqlalchemy import exc as sa_exc
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+from hub_shared.problems import Problem
 
 
 def create_engine(url: str) -> AsyncEngine:
@@ -39,6 +46,52 @@ async def transaction(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterat
     """One unit of work: commits on success, rolls back on any error."""
     async with sessions() as session, session.begin():
         yield session
+
+
+async def open_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """A request's session (``app.state.sessions``); what it did not commit is rolled back
+    when the session closes."""
+    async with request.app.state.sessions() as session:
+        yield session
+
+
+Session = Annotated[AsyncSession, Depends(open_session)]
+
+
+async def commit(session: AsyncSession) -> None:
+    """Commit a request's work; a unique key taken meanwhile by a concurrent request is a
+    409 the client may retry, not a 500."""
+    try:
+        await session.commit()
+    except sa_exc.IntegrityError as exc:
+        await session.rollback()
+        raise Problem(409, "Conflict", "A concurrent request changed the same data; retry the request.") from exc
+
+
+@cache
+def upsert(
+    dialect_name: str,
+    model: Any,
+    keys: tuple[str, ...],
+    *,
+    update: tuple[str, ...] = (),
+    add: tuple[str, ...] = (),
+    unless_newer: str | None = None,
+) -> Any:
+    """An INSERT of ``model`` that, on a conflict of ``keys``, does nothing (neither
+    ``update`` nor ``add``), or sets the ``update`` columns to the inserted values and adds
+    the inserted values to the ``add`` columns (counters); with ``unless_newer``, a stored
+    row whose column is later than the inserted one is left as it is (an event that arrived
+    late). Same syntax on PostgreSQL and SQLite; built once per shape (building statements
+    per batch costs more than running them)."""
+    dialect: Any = postgresql if dialect_name == "postgresql" else sqlite
+    statement = dialect.insert(model)
+    values: dict[str, Any] = {column: statement.excluded[column] for column in update}
+    values.update({column: getattr(model, column) + statement.excluded[column] for column in add})
+    if not values:
+        return statement.on_conflict_do_nothing(index_elements=list(keys))
+    where = getattr(model, unless_newer) <= statement.excluded[unless_newer] if unless_newer else None
+    return statement.on_conflict_do_update(index_elements=list(keys), set_=values, where=where)
 
 
 async def ping(engine: AsyncEngine) -> None:

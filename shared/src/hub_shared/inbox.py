@@ -6,10 +6,10 @@ from functools import cache
 from typing import Any, cast
 
 from sqlalchemy import String, text
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
+from hub_shared.db import upsert
 from hub_shared.timestamps import UtcDateTime
 
 
@@ -68,6 +68,4 @@ def _record_unnested(table: str) -> Any:
 @cache
 def _record_once(dialect_name: str, model: Any) -> Any:
     # Built once: constructing statements per batch costs more than running them.
-    dialect = postgresql if dialect_name == "postgresql" else sqlite
-    statement = dialect.insert(model).on_conflict_do_nothing(index_elements=["consumer", "event_id"])
-    return statement.returning(model.event_id)
+    return upsert(dialect_name, model, ("consumer", "event_id")).returning(model.event_id)

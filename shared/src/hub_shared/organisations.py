@@ -103,6 +103,28 @@ class Organisations:
             return org.code
         return next((a for a in self._walk_ancestors(code) if (p := self.get(a)) and p.kind is Kind.PLACE), None)
 
+    def icb_of(self, code: str | None = None) -> str:
+        """The ICB above ``code`` (or the ICB itself); without a code, this deployment's one
+        ICB (for what belongs to no practice, such as a hear-back contact)."""
+        if code is not None:
+            org = self.get(code)
+            if org is None:
+                raise KeyError(f"'{code}' is not an organisation of this ICS")
+            if org.kind is Kind.ICB:
+                return org.code
+            found = next((a for a in self._ancestors[org.code] if (o := self.get(a)) and o.kind is Kind.ICB), None)
+            if found is None:
+                raise KeyError(f"'{code}' has no ICB above it in the reference data")
+            return found
+        icbs = [o.code for o in self._by_code.values() if o.kind is Kind.ICB]
+        if len(icbs) != 1:
+            raise LookupError(f"the reference data has {len(icbs)} ICBs; name the organisation whose ICB is meant")
+        return icbs[0]
+
+    def practices_under(self, code: str) -> list[str]:
+        """The practices an organisation covers: a practice itself, a place's, all the ICB's."""
+        return [c for c in self.descendants(code) if (o := self.get(c)) and o.kind is Kind.PRACTICE]
+
     def may_act_for(self, caller: str, target: str) -> bool:
         caller = caller.upper()
         return caller == target.upper() or caller in self._ancestors.get(target.upper(), ())

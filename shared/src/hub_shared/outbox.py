@@ -22,6 +22,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
+from pydantic import BaseModel
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -41,7 +42,8 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Mapped, mapped_column
 
-from hub_shared.events import Envelope, encode
+from hub_shared import correlation
+from hub_shared.events import Envelope, encode, new_envelope
 from hub_shared.logging import get_logger
 from hub_shared.metrics import OUTBOX_PUBLISH_FAILURES, OUTBOX_PUBLISHED
 from hub_shared.partitioner import partition_for
@@ -89,6 +91,54 @@ def add_event(session: AsyncSession, model: type[OutboxMixin], envelope: Envelop
     """Stage an event in the caller's transaction; it is published only if that commits."""
     row_type: Any = model  # a mapped subclass of the mixin
     session.add(row_type(**outbox_row(envelope, topic)))
+
+
+@dataclass(frozen=True)
+class Publisher:
+    """How a service's events reach Kafka: staged in its outbox, in the caller's
+    transaction, by one publisher per service (``publishing.py``)::
+
+        publisher = Publisher(source=SERVICE_NAME, outbox=OutboxMessage, topic=FEEDBACK_EVENTS.name)
+        publisher.emit(session, FeedbackRespondedV1(...), subject=str(response.id), tenant=code)
+    """
+
+    source: str
+    outbox: type["OutboxMixin"]
+    topic: str  # where events go unless ``emit`` names another of the service's topics
+
+    def envelope(self, data: BaseModel, *, subject: str, tenant: str, correlation_id: str | None = None) -> Envelope:
+        return new_envelope(
+            data,
+            source=self.source,
+            subject=subject,
+            tenant=tenant,
+            correlation_id=correlation_id or correlation.current(),
+        )
+
+    def emit(
+        self,
+        session: AsyncSession,
+        data: BaseModel,
+        *,
+        subject: str,
+        tenant: str,
+        correlation_id: str | None = None,
+        topic: str | None = None,
+    ) -> Envelope:
+        """Stage ``data`` as an event; it is published only if the caller's transaction commits."""
+        envelope = self.envelope(data, subject=subject, tenant=tenant, correlation_id=correlation_id)
+        add_event(session, self.outbox, envelope, topic or self.topic)
+        return envelope
+
+    def row(
+        self, data: BaseModel, *, subject: str, tenant: str, correlation_id: str | None = None, topic: str | None = None
+    ) -> dict[str, Any]:
+        """The outbox row of an event, for a writer that inserts many rows at once (group commit)."""
+        envelope = self.envelope(data, subject=subject, tenant=tenant, correlation_id=correlation_id)
+        return outbox_row(envelope, topic or self.topic)
+
+    def tombstone(self, session: AsyncSession, key: str, *, topic: str | None = None) -> None:
+        add_tombstone(session, self.outbox, topic or self.topic, key)
 
 
 def add_tombstone(session: AsyncSession, model: type[OutboxMixin], topic: str, key: str) -> None:

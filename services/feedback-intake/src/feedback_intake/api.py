@@ -2,7 +2,7 @@
 explicitly before it answers, so a 2xx always means the data and its events are stored."""
 
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -17,7 +17,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from feedback_intake import idempotency
 from feedback_intake.fft_returns import FFT_CSV_COLUMNS, FFT_CSV_EXAMPLE, CsvParts
 from feedback_intake.handlers import responses, reviews, submissions
-from feedback_intake.handlers.authority import AuthorityError
 from feedback_intake.handlers.submissions import FeedbackFilter, public
 from feedback_intake.idempotency import HEADER as IDEMPOTENCY_HEADER
 from feedback_intake.models import FeedbackResponse, FftUpload, FftUploadPart, IdempotencyRecord, IngressRejection
@@ -37,6 +36,8 @@ from feedback_intake.schemas import (
 )
 from hub_shared import correlation
 from hub_shared.auth import Principal, require_scope
+from hub_shared.authorisation import may_see
+from hub_shared.db import Session, commit
 from hub_shared.events import Channel, ServiceArea
 from hub_shared.group_commit import Writes
 from hub_shared.organisations import reference
@@ -65,20 +66,6 @@ BODY_ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-async def open_session(request: Request) -> AsyncIterator[AsyncSession]:
-    async with request.app.state.sessions() as session:
-        yield session  # uncommitted work is rolled back when the session closes
-
-
-async def commit(session: AsyncSession) -> None:
-    try:
-        await session.commit()
-    except IntegrityError as exc:
-        await session.rollback()
-        raise Problem(409, "Conflict", "A concurrent request changed the same data; retry the request.") from exc
-
-
-Session = Annotated[AsyncSession, Depends(open_session)]
 Writer = Annotated[Principal, Depends(require_scope("feedback:write", rate_limited=True))]
 Reader = Annotated[Principal, Depends(require_scope("feedback:read"))]
 Reviewer = Annotated[Principal, Depends(require_scope("feedback:review", rate_limited=True))]
@@ -93,10 +80,6 @@ IdempotencyKey = Annotated[
         "The same key with a different body is refused with 422.",
     ),
 ]
-
-
-def as_problem(exc: AuthorityError) -> Problem:
-    return exc.problem()
 
 
 # ---- submissions ----
@@ -130,18 +113,15 @@ async def post_feedback(
             if session is not None and body.client_reference
             else {}
         )
-        try:
-            submission, duplicate = await submissions.accept_submission(
-                None,
-                body,
-                submitted_by=principal.organisation,
-                organisations=reference(),
-                correlation_id=correlation.current(),
-                staged=staged,
-                known=known,
-            )
-        except AuthorityError as exc:
-            raise as_problem(exc) from exc
+        submission, duplicate = await submissions.accept_submission(
+            None,
+            body,
+            submitted_by=principal.organisation,
+            organisations=reference(),
+            correlation_id=correlation.current(),
+            staged=staged,
+            known=known,
+        )
         return (200 if duplicate else 201), public(submission).model_dump(mode="json"), staged.writes()
 
     return await respond_once(
@@ -259,12 +239,9 @@ async def list_feedback(
         occurred_from=occurred_from,
         occurred_to=occurred_to,
     )
-    try:
-        rows, next_cursor = await submissions.list_feedback(
-            session, filters, principal=principal, organisations=reference(), limit=limit, cursor=cursor
-        )
-    except AuthorityError as exc:
-        raise as_problem(exc) from exc
+    rows, next_cursor = await submissions.list_feedback(
+        session, filters, principal=principal, organisations=reference(), limit=limit, cursor=cursor
+    )
     return FeedbackPage(items=[public(r) for r in rows], next_cursor=next_cursor)
 
 
@@ -326,12 +303,9 @@ def response_public(response: FeedbackResponse) -> ResponsePublic:
     summary="Publish what changed because of feedback",
 )
 async def post_response(body: ResponseCreate, principal: Responder, session: Session) -> ResponsePublic:
-    try:
-        response = await responses.create_response(
-            session, body, principal=principal, organisations=reference(), correlation_id=correlation.current()
-        )
-    except AuthorityError as exc:
-        raise as_problem(exc) from exc
+    response = await responses.create_response(
+        session, body, principal=principal, organisations=reference(), correlation_id=correlation.current()
+    )
     await commit(session)
     return response_public(response)
 
@@ -480,6 +454,6 @@ async def upload_returns(
 )
 async def upload_status(upload_id: uuid.UUID, principal: Reader, session: Session) -> UploadPublic:
     upload = await session.get(FftUpload, upload_id)
-    if upload is None or not reference().may_act_for(principal.organisation, upload.submitted_by):
+    if upload is None or not may_see(principal, upload.submitted_by):
         raise Problem(404, "Not found", f"No upload {upload_id} that you may see.")
     return upload_public(upload)

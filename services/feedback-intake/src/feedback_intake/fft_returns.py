@@ -24,16 +24,14 @@ from pydantic import BaseModel, Field, ValidationError, field_validator, model_v
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from feedback_intake import SERVICE_NAME
-from feedback_intake.handlers.authority import AuthorityError, check_authority
 from feedback_intake.models import FftReturn, FftUpload, FftUploadPart, OutboxMessage
+from feedback_intake.publishing import publisher
+from hub_shared.authorisation import NotAuthorised, authorise
 from hub_shared.db import bulk_insert
-from hub_shared.events import FftAnswer, FftMonthlyReturnV1, new_envelope
+from hub_shared.events import FftAnswer, FftMonthlyReturnV1
 from hub_shared.logging import get_logger
 from hub_shared.organisations import Organisations
-from hub_shared.outbox import outbox_row
 from hub_shared.problems import Problem, field_errors
-from hub_shared.topics import FEEDBACK_EVENTS
 
 log = get_logger(__name__)
 CHUNK = 1000  # rows per transaction: one progress update, one lookup, one bulk write each
@@ -352,10 +350,10 @@ def _apply_row(
 ) -> list[dict[str, str]]:
     try:
         row = FftReturnRow.model_validate(raw)
-        check_authority(organisations, submitted_by, row.practice_code, field="practice_code")
+        authorise(submitted_by, row.practice_code, field="practice_code", organisations=organisations)
     except ValidationError as exc:
         return field_errors(exc.errors())
-    except AuthorityError as exc:
+    except NotAuthorised as exc:
         return exc.errors
     now = datetime.now(UTC)
     record = existing.get((row.practice_code, row.period))
@@ -374,10 +372,7 @@ def _apply_row(
         modes=row.modes,
         received_at=now,
     )
-    envelope = new_envelope(
-        event, source=SERVICE_NAME, subject=str(record.id), tenant=row.practice_code, correlation_id=correlation_id
-    )
-    events.append(outbox_row(envelope, FEEDBACK_EVENTS.name))
+    events.append(publisher.row(event, subject=str(record.id), tenant=row.practice_code, correlation_id=correlation_id))
     return []
 
 

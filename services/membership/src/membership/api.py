@@ -17,11 +17,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub_shared import correlation
 from hub_shared.auth import Principal, require_scope
+from hub_shared.authorisation import may_see
+from hub_shared.db import Session, commit
 from hub_shared.events import ConsentSource
+from hub_shared.links import LinkProblem
+from hub_shared.organisations import reference
 from hub_shared.problems import MEDIA_TYPE, Problem
 from membership.handlers import groups, members, opportunities
-from membership.handlers.authority import practices_under
-from membership.links import LinkProblem, Links
+from membership.links import Links
 from membership.models import Group, GroupMembership, Member, Opportunity
 from membership.schemas import (
     AttendanceCreate,
@@ -45,19 +48,6 @@ CHECK_EMAIL = {
     "status": "check_your_email",
     "detail": "If the address can be used, an email with a link is on its way.",
 }
-
-
-async def open_session(request: Request) -> AsyncIterator[AsyncSession]:
-    async with request.app.state.sessions() as session:
-        yield session
-
-
-async def commit(session: AsyncSession) -> None:
-    try:
-        await session.commit()
-    except IntegrityError as exc:
-        await session.rollback()
-        raise Problem(409, "Conflict", "A concurrent request changed the same data; retry the request.") from exc
 
 
 async def public_limit(request: Request) -> None:
@@ -90,7 +80,6 @@ def link_problem(exc: LinkProblem) -> Problem:
     return Problem(410, title, "Ask for a fresh link by email: POST /v1/links.", reason=exc.reason)
 
 
-Session = Annotated[AsyncSession, Depends(open_session)]
 Public = Annotated[None, Depends(public_limit)]
 Reader = Annotated[Principal, Depends(require_scope("members:read"))]
 Manager = Annotated[Principal, Depends(require_scope("members:manage", rate_limited=True))]
@@ -257,7 +246,7 @@ async def list_members(
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> list[MemberPublic]:
-    area = practices_under(principal.organisation)
+    area = reference().practices_under(principal.organisation)
     if practice_code:
         if practice_code.upper() not in area:
             raise Problem(403, "Not your organisation", f"{principal.organisation} may not see {practice_code}")
@@ -355,14 +344,9 @@ async def publish(body: OpportunityCreate, request: Request, principal: Publishe
 
 @router.get("/opportunities", responses=ERRORS, tags=["opportunities"], summary="Opportunities you can see")
 async def list_opportunities(principal: Reader, session: Session) -> list[dict[str, Any]]:
-    from hub_shared.organisations import reference
 
     rows = (await session.scalars(select(Opportunity).order_by(Opportunity.starts_at))).all()
-    return [
-        await opportunities.summary(session, o)
-        for o in rows
-        if reference().may_act_for(principal.organisation, o.organisation_code)
-    ]
+    return [await opportunities.summary(session, o) for o in rows if may_see(principal, o.organisation_code)]
 
 
 @router.get("/opportunities/{opportunity_id}", responses=ERRORS, tags=["opportunities"], summary="Replies and places")

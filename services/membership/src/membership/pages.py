@@ -25,11 +25,12 @@ from hub_shared.events import (
     Sex,
     YesNoUnsaid,
 )
+from hub_shared.links import LinkProblem
 from hub_shared.organisations import Kind, reference
 from hub_shared.problems import Problem
 from membership.api import steady_timing
 from membership.handlers import members, opportunities
-from membership.links import LinkProblem, Links, Purpose
+from membership.links import Links, Purpose
 from membership.models import Group
 from membership.schemas import EmailOnly, JoinRequest, PreferencesUpdate
 

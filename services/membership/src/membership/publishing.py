@@ -3,22 +3,19 @@
 
 from typing import Any
 
-from pydantic import BaseModel
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub_shared.events import Bands, ContactMessage, MemberContactV1, MessageKind, new_envelope
-from hub_shared.organisations import Kind, reference
-from hub_shared.outbox import add_event, add_tombstone
+from hub_shared.events import Bands, ContactMessage, MemberContactV1, MessageKind
+from hub_shared.organisations import reference
+from hub_shared.outbox import Publisher
 from hub_shared.topics import MEMBERSHIP_CONTACTS, MEMBERSHIP_EVENTS
 from membership import SERVICE_NAME
 from membership.links import Links, Purpose
 from membership.models import HearBackContact, Member, OutboxMessage
 
-
-def emit(session: AsyncSession, data: BaseModel, *, subject: str, tenant: str, correlation_id: str) -> None:
-    envelope = new_envelope(data, source=SERVICE_NAME, subject=subject, tenant=tenant, correlation_id=correlation_id)
-    add_event(session, OutboxMessage, envelope, MEMBERSHIP_EVENTS.name)
+# Ordinary events (ids and bands) on membership.events; contact cards name their topic.
+publisher = Publisher(source=SERVICE_NAME, outbox=OutboxMessage, topic=MEMBERSHIP_EVENTS.name)
 
 
 def bands(member: Member) -> Bands:
@@ -45,11 +42,6 @@ def facts(member: Member) -> dict[str, Any]:
 
 def tenant_of(member: Member) -> str:
     return member.practice_code
-
-
-def icb_code() -> str:
-    """The tenant of what belongs to no practice (hear-back contacts): the ICB."""
-    return next(o.code for o in reference() if o.kind is Kind.ICB)
 
 
 def place_of(practice_code: str) -> str | None:
@@ -84,10 +76,14 @@ def contact_card(
         contactable=member.status == "active" and member.frequency != "never",
         message=message,
     )
-    envelope = new_envelope(
-        card, source=SERVICE_NAME, subject=str(member.id), tenant=tenant_of(member), correlation_id=correlation_id
+    publisher.emit(
+        session,
+        card,
+        subject=str(member.id),
+        tenant=tenant_of(member),
+        correlation_id=correlation_id,
+        topic=MEMBERSHIP_CONTACTS.name,
     )
-    add_event(session, OutboxMessage, envelope, MEMBERSHIP_CONTACTS.name)
 
 
 def hear_back_card(
@@ -105,10 +101,14 @@ def hear_back_card(
         contactable=contact.confirmed_at is not None,
         message=ContactMessage(kind=kind, reference=reference_id, links=links or {}) if kind else None,
     )
-    envelope = new_envelope(
-        card, source=SERVICE_NAME, subject=contact.token, tenant=icb_code(), correlation_id=correlation_id
+    publisher.emit(
+        session,
+        card,
+        subject=contact.token,
+        tenant=reference().icb_of(),
+        correlation_id=correlation_id,
+        topic=MEMBERSHIP_CONTACTS.name,
     )
-    add_event(session, OutboxMessage, envelope, MEMBERSHIP_CONTACTS.name)
 
 
 async def forget_contact_cards(session: AsyncSession, key: str) -> None:
@@ -117,4 +117,4 @@ async def forget_contact_cards(session: AsyncSession, key: str) -> None:
     await session.execute(
         delete(OutboxMessage).where(OutboxMessage.topic == MEMBERSHIP_CONTACTS.name).where(OutboxMessage.key == key)
     )
-    add_tombstone(session, OutboxMessage, MEMBERSHIP_CONTACTS.name, key)
+    publisher.tombstone(session, key, topic=MEMBERSHIP_CONTACTS.name)

@@ -5,7 +5,6 @@ an organisation sees itself and those under it, the ICB sees all."""
 import base64
 import uuid
 from collections import defaultdict
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -14,6 +13,8 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub_shared.auth import Principal, require_scope
+from hub_shared.authorisation import authorise, may_see
+from hub_shared.db import Session
 from hub_shared.events import DeliveryStatus
 from hub_shared.organisations import reference
 from hub_shared.problems import MEDIA_TYPE, Problem
@@ -28,28 +29,14 @@ PROBLEM: dict[str, Any] = {"content": {MEDIA_TYPE: {}}, "description": "RFC 9457
 ERRORS: dict[int | str, dict[str, Any]] = {s: PROBLEM for s in (400, 401, 403, 404, 422)}
 
 
-async def open_session(request: Request) -> AsyncIterator[AsyncSession]:
-    async with request.app.state.sessions() as session:
-        yield session
-
-
-Session = Annotated[AsyncSession, Depends(open_session)]
 Reader = Annotated[Principal, Depends(require_scope("notifications:read"))]
 Manager = Annotated[Principal, Depends(require_scope("notifications:manage"))]
 
 
 def authority(principal: Principal, organisation_code: str | None) -> list[str]:
-    code = (organisation_code or principal.organisation).upper()
-    if reference().get(code) is None:
-        raise Problem(
-            422,
-            "Invalid request",
-            "1 field(s) failed validation",
-            errors=[{"field": "organisation_code", "message": f"unknown organisation {code}", "type": "value_error"}],
-        )
-    if not reference().may_act_for(principal.organisation, code):
-        raise Problem(403, "Not your organisation", f"{principal.organisation} cannot see {code}'s emails.")
-    return reference().descendants(code)
+    """The organisations whose emails the caller asked for: the one named (default its own)
+    and everything under it."""
+    return reference().descendants(authorise(principal, organisation_code or principal.organisation))
 
 
 def _cursor(row: Notification) -> str:
@@ -136,7 +123,7 @@ async def summary(principal: Reader, session: Session, organisation_code: str | 
 @router.get("/notifications/{notification_id}", responses=ERRORS, tags=["ledger"], summary="One email")
 async def get_notification(notification_id: uuid.UUID, principal: Reader, session: Session) -> NotificationPublic:
     row = await session.get(Notification, notification_id)
-    if row is None or not reference().may_act_for(principal.organisation, row.organisation_code):
+    if row is None or not may_see(principal, row.organisation_code):
         raise Problem(404, "Not found", "No such email for your organisation.")
     return NotificationPublic.model_validate(row)
 

@@ -26,6 +26,7 @@ from hub_shared.events import (
     Place,
 )
 from hub_shared.logging import get_logger
+from hub_shared.organisations import reference
 from hub_shared.topics import MEMBERSHIP_CONTACTS
 from notification import kinds, ledger
 from notification.models import InvitationRef, Notification, Opportunity, Recipient, ResponseContent
@@ -136,7 +137,7 @@ async def farewell(session: AsyncSession, recipient: Recipient, kind: str, setti
         recipient_key=recipient.key,
         recipient_kind=recipient.kind,
         member_id=recipient.member_id,
-        organisation_code=recipient.organisation_code or "QZZ",
+        organisation_code=recipient.organisation_code or reference().icb_of(),
         farewell_address=recipient.email,
         due_at=datetime.now(UTC) + timedelta(seconds=settings.farewell_grace_seconds),
     )

@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hub_shared.db import upsert
 from hub_shared.events import DeliveryStatus
 from notification import kinds
 from notification.models import Notification, Recipient
@@ -66,10 +66,8 @@ async def queue(
         "updated_at": now,
     }
     connection = await session.connection()
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-    statement = (
-        dialect.insert(Notification).values(**values).on_conflict_do_nothing(index_elements=["dedupe_key"])
-    ).returning(Notification.id)
+    statement = upsert(connection.dialect.name, Notification, ("dedupe_key",)).values(**values)
+    statement = statement.returning(Notification.id)
     inserted = (await session.execute(statement)).scalar_one_or_none()
     if inserted is None:
         return None

@@ -13,10 +13,12 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from hub_shared.links import LinkProblem
+from hub_shared.organisations import reference
 from hub_shared.problems import MEDIA_TYPE, Problem
 from notification import kinds
 from notification.api import preview_of
-from notification.links import BadLink, UnsubscribeLinks
+from notification.links import UnsubscribeLinks
 from notification.unsubscribe import unsubscribe
 
 router = APIRouter(include_in_schema=True, tags=["pages"])
@@ -50,7 +52,7 @@ def _links(request: Request) -> UnsubscribeLinks:
 async def unsubscribe_page(request: Request, token: str = Query(max_length=2000)) -> HTMLResponse:
     try:
         _links(request).load(token)
-    except BadLink:
+    except LinkProblem:
         return page(request, "unsubscribe", 400, title="Link not valid", state="invalid")
     return page(request, "unsubscribe", title="Unsubscribe", state="confirm", action=str(request.url))
 
@@ -64,7 +66,7 @@ async def unsubscribe_page(request: Request, token: str = Query(max_length=2000)
 async def unsubscribe_now(request: Request, token: str = Query(max_length=2000)) -> HTMLResponse:
     try:
         claims = _links(request).load(token)
-    except BadLink:
+    except LinkProblem:
         return page(request, "unsubscribe", 400, title="Link not valid", state="invalid")
     async with request.app.state.sessions() as session, session.begin():
         await unsubscribe(session, claims)
@@ -72,14 +74,16 @@ async def unsubscribe_now(request: Request, token: str = Query(max_length=2000))
 
 
 @router.get("/templates", response_class=HTMLResponse, summary="Every template, to preview")
-async def templates_page(request: Request, organisation_code: str = "QZZ") -> HTMLResponse:
+async def templates_page(request: Request, organisation_code: str | None = None) -> HTMLResponse:
+    organisation_code = organisation_code or reference().icb_of()
     return page(request, "templates", title="Email templates", kinds=kinds.ALL, organisation_code=organisation_code)
 
 
 @router.get(
     "/templates/{kind}", response_class=HTMLResponse, responses=NOT_FOUND, summary="A template with sample data"
 )
-async def preview_page(request: Request, kind: str, organisation_code: str = "QZZ") -> HTMLResponse:
+async def preview_page(request: Request, kind: str, organisation_code: str | None = None) -> HTMLResponse:
+    organisation_code = organisation_code or reference().icb_of()
     async with request.app.state.sessions() as session:
         preview = await preview_of(request, session, kind, organisation_code)
     return page(

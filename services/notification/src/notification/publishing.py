@@ -2,28 +2,15 @@
 
 from datetime import UTC, datetime
 
-from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub_shared import correlation
-from hub_shared.events import DeliveryStatus, NotificationStatusChangedV1, new_envelope
-from hub_shared.outbox import add_event
+from hub_shared.events import DeliveryStatus, NotificationStatusChangedV1
+from hub_shared.outbox import Publisher
 from hub_shared.topics import NOTIFICATION_EVENTS
 from notification import SERVICE_NAME
 from notification.models import Notification, OutboxMessage
 
-
-def emit(
-    session: AsyncSession, data: BaseModel, *, subject: str, tenant: str, correlation_id: str | None = None
-) -> None:
-    envelope = new_envelope(
-        data,
-        source=SERVICE_NAME,
-        subject=subject,
-        tenant=tenant,
-        correlation_id=correlation_id or correlation.current(),
-    )
-    add_event(session, OutboxMessage, envelope, NOTIFICATION_EVENTS.name)
+publisher = Publisher(source=SERVICE_NAME, outbox=OutboxMessage, topic=NOTIFICATION_EVENTS.name)
 
 
 def move(
@@ -41,7 +28,7 @@ def move(
     row.updated_at = now
     if status.value in FINAL:
         row.farewell_address = None
-    emit(
+    publisher.emit(
         session,
         NotificationStatusChangedV1(
             notification_id=row.id,

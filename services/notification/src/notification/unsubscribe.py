@@ -7,9 +7,10 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub_shared.events import UnsubscribeReceivedV1
+from hub_shared.organisations import reference
 from notification import kinds, ledger
 from notification.models import Recipient
-from notification.publishing import emit
+from notification.publishing import publisher
 
 
 async def unsubscribe(session: AsyncSession, claims: dict[str, Any]) -> bool:
@@ -22,7 +23,7 @@ async def unsubscribe(session: AsyncSession, claims: dict[str, Any]) -> bool:
     recipient.unsubscribed_at = now
     await ledger.withhold_pending(session, key, "unsubscribed", only_kinds=kinds.NON_TRANSACTIONAL)
     notification_id = claims.get("n")
-    emit(
+    publisher.emit(
         session,
         UnsubscribeReceivedV1(
             member_id=recipient.member_id,
@@ -31,6 +32,6 @@ async def unsubscribe(session: AsyncSession, claims: dict[str, Any]) -> bool:
             unsubscribed_at=now,
         ),
         subject=key,
-        tenant=recipient.organisation_code or "QZZ",
+        tenant=recipient.organisation_code or reference().icb_of(),
     )
     return True

@@ -30,13 +30,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from hub_shared.events import DeliveryStatus, RecipientSuppressedV1
 from hub_shared.failures import is_transient
 from hub_shared.logging import get_logger
-from hub_shared.organisations import Kind, reference
+from hub_shared.organisations import reference
 from notification import consent, kinds, ledger
 from notification.compose import Missing, context_for
 from notification.links import unsubscribe_links
 from notification.metrics import DELIVERY_OUTCOMES
 from notification.models import Notification, Recipient
-from notification.publishing import emit, move
+from notification.publishing import move, publisher
 from notification.relay import Outcome, Relay, RelayUnavailable
 from notification.render import message, render
 from notification.settings import NotificationSettings
@@ -52,10 +52,6 @@ class Claimed:
     email: EmailMessage
     to: str
     kind: str
-
-
-def icb_code() -> str:
-    return next((o.code for o in reference() if o.kind == Kind.ICB), "QZZ")
 
 
 class Worker:
@@ -292,7 +288,7 @@ class Worker:
         recipient.suppressed_at = now
         recipient.suppression_reason = reply[:2000]
         await ledger.withhold_pending(session, recipient.key, "suppressed")
-        emit(
+        publisher.emit(
             session,
             RecipientSuppressedV1(
                 member_id=recipient.member_id,
@@ -364,7 +360,7 @@ class Worker:
                     recipient_key=key,
                     recipient_kind=recipient.kind,
                     member_id=recipient.member_id,
-                    organisation_code=icb_code(),
+                    organisation_code=reference().icb_of(),
                 )
                 if digest is None:
                     continue

@@ -2,20 +2,20 @@
 published under the rule set nhse-fft-v1 and passes the disclosure audit (counts of 1 to
 4 people, and whatever would reveal them, are "*")."""
 
-from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
 from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub_shared import correlation
 from hub_shared.auth import Principal, TokenVerifier, authenticate, require_scope
+from hub_shared.authorisation import authorise
+from hub_shared.db import Session
 from hub_shared.events import ServiceArea
 from hub_shared.organisations import reference
-from hub_shared.problems import MEDIA_TYPE, Problem
+from hub_shared.problems import MEDIA_TYPE
 from reporting import fft_csv as fft_csv_layout
 from reporting import handlers, queries, snapshots
 from reporting.disclosure import shown_count
@@ -38,12 +38,6 @@ ODS = r"^[A-Za-z0-9]{3,6}$"
 MONTH = r"^\d{4}-(0[1-9]|1[0-2])$"
 
 
-async def read_session(request: Request) -> AsyncIterator[AsyncSession]:
-    async with request.app.state.sessions() as session:
-        yield session
-
-
-Session = Annotated[AsyncSession, Depends(read_session)]
 Reader = Annotated[Principal, Depends(require_scope("reports:read"))]
 _cookie = APIKeyCookie(name=COOKIE, auto_error=False, description="The dashboard's sign-in cookie")
 
@@ -67,16 +61,6 @@ Org = Annotated[str, Path(pattern=ODS, description="ODS code: a practice, a plac
 Month = Annotated[str | None, Query(pattern=MONTH, description="YYYY-MM; default all months")]
 
 
-def authorised(principal: Principal, code: str) -> str:
-    organisations = reference()
-    code = code.upper()
-    if organisations.get(code) is None:
-        raise Problem(404, "Unknown organisation", f"'{code}' is not an organisation of this ICS.")
-    if not organisations.may_act_for(principal.organisation, code):
-        raise Problem(403, "Not your organisation", f"{principal.organisation} may not read reports for {code}.")
-    return code
-
-
 class FeedbackVolumePublic(BaseModel):
     organisation_code: str
     received: int | str
@@ -89,7 +73,7 @@ class FeedbackVolumePublic(BaseModel):
     summary="Individual feedback received for an organisation and everything under it",
 )
 async def feedback_volume(organisation_code: Org, principal: Reader, session: Session) -> FeedbackVolumePublic:
-    code = authorised(principal, organisation_code)
+    code = authorise(principal, organisation_code)
     included = reference().descendants(code)
     received = await handlers.feedback_received(session, included)
     return FeedbackVolumePublic(organisation_code=code, received=shown_count(received), organisations_included=included)
@@ -113,7 +97,7 @@ async def fft_csv(
     month: Month = None,
     service_area: ServiceArea | None = None,
 ) -> Response:
-    code = authorised(principal, organisation_code)
+    code = authorise(principal, organisation_code)
     filters = queries.FftFilter(month=month, service_area=service_area.value if service_area else None)
     report = await queries.fft_report(session, reference(), code, filters)
     filename = f"fft-{code}-{month or 'all'}{'-' + service_area.value if service_area else ''}.csv"
@@ -136,20 +120,20 @@ async def fft(
     month: Month = None,
     service_area: ServiceArea | None = None,
 ) -> FftReportPublic:
-    code = authorised(principal, organisation_code)
+    code = authorise(principal, organisation_code)
     filters = queries.FftFilter(month=month, service_area=service_area.value if service_area else None)
     return FftReportPublic.model_validate(await queries.fft_report(session, reference(), code, filters))
 
 
 @router.get("/fft/{organisation_code}/trend", responses=ERRORS, summary="% positive by month (NHS England formula)")
 async def fft_trend(organisation_code: Org, principal: Reader, session: Session) -> list[TrendPointPublic]:
-    trend = await queries.fft_trend(session, reference(), authorised(principal, organisation_code))
+    trend = await queries.fft_trend(session, reference(), authorise(principal, organisation_code))
     return [TrendPointPublic.model_validate(t) for t in trend]
 
 
 @router.get("/themes/{organisation_code}", responses=ERRORS, summary="Themes and sentiment of free text, with trends")
 async def themes(organisation_code: Org, principal: Reader, session: Session, month: Month = None) -> ThemeReportPublic:
-    report = await queries.theme_report(session, reference(), authorised(principal, organisation_code), month)
+    report = await queries.theme_report(session, reference(), authorise(principal, organisation_code), month)
     return ThemeReportPublic.model_validate(report)
 
 
@@ -165,13 +149,13 @@ async def comments(
     month: Month = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> list[CommentPublic]:
-    found = await queries.comments(session, reference(), authorised(principal, organisation_code), month, limit)
+    found = await queries.comments(session, reference(), authorise(principal, organisation_code), month, limit)
     return [CommentPublic.model_validate(c) for c in found]
 
 
 @router.get("/scorecard/{organisation_code}", responses=ERRORS, summary="The involvement scorecard")
 async def scorecard(organisation_code: Org, principal: Reader, session: Session) -> ScorecardPublic:
-    found = await queries.scorecard(session, reference(), authorised(principal, organisation_code))
+    found = await queries.scorecard(session, reference(), authorise(principal, organisation_code))
     return ScorecardPublic.model_validate(found)
 
 
@@ -190,7 +174,7 @@ async def publish_snapshot(
     principal: Annotated[Principal, Depends(require_scope("reports:publish"))],
     session: Session,
 ) -> SnapshotPublic:
-    icb = authorised(principal, next(o.code for o in reference() if o.parent is None))
+    icb = authorise(principal, reference().icb_of())
     event = await snapshots.publish_snapshot(session, reference(), body.month, correlation_id=correlation.current())
     await session.commit()
     return SnapshotPublic(

@@ -19,8 +19,9 @@ from jinja2 import ChainableUndefined, ChoiceLoader, Environment, FileSystemLoad
 from markupsafe import Markup
 
 from hub_shared.auth import Principal, TokenVerifier
+from hub_shared.authorisation import may_see
 from hub_shared.events import ServiceArea
-from hub_shared.organisations import Kind, reference
+from hub_shared.organisations import reference
 from hub_shared.problems import Problem
 from reporting import queries
 from reporting.api import COOKIE
@@ -226,7 +227,7 @@ async def dashboard(
     errors = []
     code_in, ok = _choice(organisation, ODS)
     code = (code_in or principal.organisation).upper()
-    if not ok or organisations.get(code) is None or not organisations.may_act_for(principal.organisation, code):
+    if not ok or organisations.get(code) is None or not may_see(principal, code, organisations):
         if organisation:
             errors.append(
                 {"text": f"You cannot see '{organisation}': showing {principal.organisation}", "href": "#organisation"}
@@ -242,7 +243,7 @@ async def dashboard(
         errors.append({"text": f"'{month}' is not a month (YYYY-MM): showing all months", "href": "#month"})
     sort = sort if sort in SORTS else "name"
     descending = order == "desc"
-    icb = next(o.code for o in organisations if o.kind is Kind.ICB)
+    icb = organisations.icb_of(code)
     filters = queries.FftFilter(month=chosen_month, service_area=area)
     async with request.app.state.sessions() as session:
         by_month = await queries.answers_by_month(session, organisations, code)

@@ -10,10 +10,10 @@ from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy import text as sql
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub_shared.db import bulk_insert
+from hub_shared.db import bulk_insert, upsert
 from hub_shared.events import (
     Channel,
     Envelope,
@@ -62,7 +62,7 @@ async def increment_many(
         }
         await connection.execute(_upsert_unnested(model, columns, keys), arrays)
         return
-    statement = _upsert(connection.dialect.name, model, columns, keys)
+    statement = upsert(connection.dialect.name, model, columns[:keys], add=columns[keys:])
     await connection.execute(statement, [dict(zip(columns, row, strict=True)) for row in rows])
 
 
@@ -87,33 +87,13 @@ def _upsert_unnested(model: Any, columns: tuple[str, ...], keys: int) -> Any:
     )
 
 
-@cache
-def _upsert(dialect_name: str, model: Any, columns: tuple[str, ...], keys: int) -> Any:
-    # Built once per shape: constructing statements per batch costs more than running them.
-    dialect = postgresql if dialect_name == "postgresql" else sqlite
-    statement = dialect.insert(model)
-    return statement.on_conflict_do_update(
-        index_elements=list(columns[:keys]),
-        set_={name: getattr(model, name) + getattr(statement.excluded, name) for name in columns[keys:]},
-    )
-
-
 async def replace_many(session: AsyncSession, model: Any, key: str, rows: list[dict[str, Any]]) -> None:
     """INSERT .. ON CONFLICT DO UPDATE setting every other column: the rows as they are now."""
     if rows:
         connection = await session.connection()
         rows = sorted(rows, key=lambda row: row[key])  # one lock order for concurrent batches
-        await connection.execute(_replace(connection.dialect.name, model, key), rows)
-
-
-@cache
-def _replace(dialect_name: str, model: Any, key: str) -> Any:
-    dialect = postgresql if dialect_name == "postgresql" else sqlite
-    statement = dialect.insert(model)
-    columns = [c.name for c in model.__table__.columns if c.name != key]
-    return statement.on_conflict_do_update(
-        index_elements=[key], set_={c: getattr(statement.excluded, c) for c in columns}
-    )
+        others = tuple(c.name for c in model.__table__.columns if c.name != key)
+        await connection.execute(upsert(connection.dialect.name, model, (key,), update=others), rows)
 
 
 FEEDBACK_COUNT = (

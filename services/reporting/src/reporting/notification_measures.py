@@ -10,12 +10,13 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel
 from sqlalchemy import func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hub_shared.authorisation import authorise
+from hub_shared.db import upsert
 from hub_shared.events import Envelope, NotificationStatusChangedV1
 from hub_shared.organisations import reference
-from reporting.api import ERRORS, Org, Reader, Session, authorised
+from reporting.api import ERRORS, Org, Reader, Session
 from reporting.disclosure import protect_counts, shown_count
 from reporting.notification_models import NotificationFact
 
@@ -46,14 +47,14 @@ async def on_notification_status_changed(session: AsyncSession, envelope: Envelo
         "changed_at": data.changed_at,
     }
     connection = await session.connection()
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(NotificationFact).values(**values)
-    statement = statement.on_conflict_do_update(
-        index_elements=["notification_id"],
-        set_={k: statement.excluded[k] for k in values if k != "notification_id"},
-        where=NotificationFact.changed_at <= statement.excluded.changed_at,
+    statement = upsert(
+        connection.dialect.name,
+        NotificationFact,
+        ("notification_id",),
+        update=tuple(k for k in values if k != "notification_id"),
+        unless_newer="changed_at",
     )
-    await session.execute(statement)
+    await session.execute(statement, values)
 
 
 HANDLERS = {NotificationStatusChangedV1.event_type: on_notification_status_changed}
@@ -142,4 +143,4 @@ class NotificationMeasuresPublic(BaseModel):
     summary="Invitations and updates sent, delivered, failed",
 )
 async def notifications(organisation_code: Org, principal: Reader, session: Session) -> dict[str, Any]:
-    return await notification_measures(session, authorised(principal, organisation_code))
+    return await notification_measures(session, authorise(principal, organisation_code))

@@ -8,15 +8,13 @@ from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub_shared.events import ReportPublishedV1, new_envelope
-from hub_shared.organisations import Kind, Organisations
-from hub_shared.outbox import add_event
+from hub_shared.events import ReportPublishedV1
+from hub_shared.organisations import Organisations
 from hub_shared.problems import Problem
-from hub_shared.topics import REPORTING_SNAPSHOTS
-from reporting import SERVICE_NAME
 from reporting.fft import FORMULAE
-from reporting.models import OutboxMessage, PublishedSnapshot
+from reporting.models import PublishedSnapshot
 from reporting.publication import RULE_SET, RULE_SET_SUMMARY
+from reporting.publishing import publisher
 from reporting.queries import FftFilter, fft_report, theme_report
 
 
@@ -32,7 +30,7 @@ async def publish_snapshot(
         raise Problem(409, "Month not closed", f"{month} has not ended yet; snapshots are of closed months.")
     if await session.get(PublishedSnapshot, month) is not None:
         raise Problem(409, "Already published", f"The snapshot for {month} was already published.")
-    icb = next(o.code for o in organisations if o.kind is Kind.ICB)
+    icb = organisations.icb_of()
     fft = await fft_report(session, organisations, icb, FftFilter(month=month))
     themes = await theme_report(session, organisations, icb, month)
     now = datetime.now(UTC)
@@ -44,10 +42,5 @@ async def publish_snapshot(
         themes=themes["themes"],
     )
     session.add(PublishedSnapshot(month=month, published_at=now))
-    add_event(
-        session,
-        OutboxMessage,
-        new_envelope(event, source=SERVICE_NAME, subject=month, tenant=icb, correlation_id=correlation_id),
-        REPORTING_SNAPSHOTS.name,
-    )
+    publisher.emit(session, event, subject=month, tenant=icb, correlation_id=correlation_id)
     return event

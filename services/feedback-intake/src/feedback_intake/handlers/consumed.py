@@ -9,9 +9,11 @@ from aiokafka.structs import ConsumerRecord
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from feedback_intake.handlers.submissions import Staged, known_references_of, publish, submit_item
+from feedback_intake.handlers.submissions import Staged, known_references_of, submit_item
 from feedback_intake.models import FeedbackSubmission, IngressRejection
+from feedback_intake.publishing import publisher
 from hub_shared.auth import TokenVerifier
+from hub_shared.authorisation import NotAuthorised, authorise
 from hub_shared.events import (
     AUTHORIZATION_HEADER,
     Envelope,
@@ -84,12 +86,11 @@ async def on_ingress_submissions(
     for envelope in envelopes:
         sender = authenticate(verifier, envelope.authorization)
         refusal = sender.refusal
-        if refusal is None and organisations.get(envelope.tenant) is None:
-            refusal = _error(
-                "tenant", f"'{envelope.tenant}' is not an organisation of this ICS", "unknown_organisation"
-            )
-        elif refusal is None and not organisations.may_act_for(sender.organisation or "", envelope.tenant):
-            refusal = _error("tenant", f"{sender.organisation}'s token may not send for {envelope.tenant}", "forbidden")
+        if refusal is None:
+            try:
+                authorise(sender.organisation or "", envelope.tenant, field="tenant", organisations=organisations)
+            except NotAuthorised as exc:
+                refusal = exc.errors[0]
         if refusal is not None:
             reject(
                 session,
@@ -169,7 +170,7 @@ def reject(
         errors=errors,
         rejected_at=now,
     )
-    publish(
+    publisher.emit(
         session,
         event,
         subject=client_reference or source_event_id or str(uuid.uuid4()),

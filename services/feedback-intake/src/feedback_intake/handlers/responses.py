@@ -6,11 +6,11 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from feedback_intake.handlers.authority import check_authority
-from feedback_intake.handlers.submissions import publish
 from feedback_intake.models import FeedbackResponse, FeedbackSubmission
+from feedback_intake.publishing import publisher
 from feedback_intake.schemas import ResponseCreate, ResponseUpdate
 from hub_shared.auth import Principal
+from hub_shared.authorisation import authorise, may_see
 from hub_shared.events import FeedbackRespondedV1, ServiceArea
 from hub_shared.organisations import Organisations
 from hub_shared.problems import Problem
@@ -50,7 +50,7 @@ async def create_response(
     organisations: Organisations,
     correlation_id: str,
 ) -> FeedbackResponse:
-    check_authority(organisations, principal.organisation, command.organisation_code)
+    authorise(principal, command.organisation_code, organisations=organisations)
     if command.submission_ids:
         found = (
             await session.scalars(select(FeedbackSubmission).where(FeedbackSubmission.id.in_(command.submission_ids)))
@@ -85,7 +85,7 @@ async def create_response(
     )
     session.add(response)
     await session.flush()
-    publish(
+    publisher.emit(
         session,
         await _responded_event(session, response),
         subject=str(response.id),
@@ -99,7 +99,7 @@ async def get_response(
     session: AsyncSession, response_id: uuid.UUID, *, principal: Principal, organisations: Organisations
 ) -> FeedbackResponse:
     response = await session.get(FeedbackResponse, response_id)
-    if response is None or not organisations.may_act_for(principal.organisation, response.organisation_code):
+    if response is None or not may_see(principal, response.organisation_code, organisations):
         raise Problem(404, "Not found", f"No response {response_id} that you may see.")
     return response
 
@@ -134,7 +134,7 @@ async def update_response(
             errors=[{"field": "changed_at", "message": "required for done", "type": "missing"}],
         )
     response.updated_at = datetime.now(UTC)
-    publish(
+    publisher.emit(
         session,
         await _responded_event(session, response),
         subject=str(response.id),

@@ -5,8 +5,9 @@ from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from feedback_intake.handlers.submissions import PENDING_REVIEW, get_feedback, publish
+from feedback_intake.handlers.submissions import PENDING_REVIEW, get_feedback
 from feedback_intake.models import FeedbackSubmission
+from feedback_intake.publishing import publisher
 from hub_shared.auth import Principal
 from hub_shared.events import (
     FeedbackReviewedV1,
@@ -38,7 +39,7 @@ async def record_review(
         reviewed_by=principal.organisation,
         reviewed_at=submission.reviewed_at,
     )
-    publish(
+    publisher.emit(
         session, event, subject=str(submission.id), tenant=submission.organisation_code, correlation_id=correlation_id
     )
     return submission

@@ -15,24 +15,22 @@ from pydantic import ValidationError
 from sqlalchemy import and_, or_, select, text, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from feedback_intake import SERVICE_NAME, themes
+from feedback_intake import themes
 from feedback_intake.deidentify import scrub
-from feedback_intake.handlers.authority import AuthorityError, check_authority
 from feedback_intake.models import FeedbackSubmission, OutboxMessage
+from feedback_intake.publishing import publisher
 from feedback_intake.schemas import FeedbackCreate, FeedbackPublic
 from feedback_intake.triage import flags_for
 from hub_shared.auth import Principal
+from hub_shared.authorisation import NotAuthorised, authorise, may_see
 from hub_shared.db import bulk_insert
 from hub_shared.events import (
     Demographics,
     FeedbackReceivedV1,
-    new_envelope,
 )
 from hub_shared.group_commit import Writes
 from hub_shared.organisations import Organisations
-from hub_shared.outbox import add_event, outbox_row
 from hub_shared.problems import Problem, field_errors
-from hub_shared.topics import FEEDBACK_EVENTS
 
 PENDING_REVIEW = "pending"
 
@@ -97,7 +95,7 @@ async def accept_submission(
     ``known``: the caller's own index of this submitter's references (a batch prefetches it;
     without it, ``session`` looks the reference up).
     ``staged``: where the rows go; the caller writes them (``Staged.write``) before committing."""
-    check_authority(organisations, submitted_by, command.organisation_code)
+    authorise(submitted_by, command.organisation_code, organisations=organisations)
     if command.client_reference:
         if known is not None:
             existing = known.get(command.client_reference)
@@ -158,31 +156,22 @@ async def accept_submission(
         themes=themes.themes(submission.text) if submission.text else [],
         themes_version=themes.TAXONOMY_VERSION if submission.text else None,
     )
-    envelope = new_envelope(
-        event,
-        source=SERVICE_NAME,
-        subject=str(submission.id),
-        tenant=submission.organisation_code,
-        correlation_id=correlation_id,
+    staged.events.append(
+        publisher.row(
+            event, subject=str(submission.id), tenant=submission.organisation_code, correlation_id=correlation_id
+        )
     )
-    staged.events.append(outbox_row(envelope, FEEDBACK_EVENTS.name))
     return submission, False
 
 
-class ReferenceReused(AuthorityError):
+class ReferenceReused(Problem):
     """A client_reference the submitter used before, for different content."""
 
     def __init__(self, reference: str) -> None:
         self.reference = reference
-        self.status = 422
-        self.errors = [
-            {
-                "field": "client_reference",
-                "message": f"{reference!r} was already used for a different submission; use a new reference",
-                "type": "conflict",
-            }
-        ]
-        Exception.__init__(self, self.errors[0]["message"])
+        message = f"{reference!r} was already used for a different submission; use a new reference"
+        self.errors = [{"field": "client_reference", "message": message, "type": "conflict"}]
+        super().__init__(422, "Invalid request", message, errors=self.errors)
 
     def problem(self) -> Problem:
         return Problem(
@@ -232,23 +221,6 @@ class Staged:
         self.events.clear()
 
 
-def publish(
-    session: AsyncSession,
-    data: Any,
-    *,
-    subject: str,
-    tenant: str,
-    correlation_id: str,
-    topic: str = FEEDBACK_EVENTS.name,
-) -> None:
-    add_event(
-        session,
-        OutboxMessage,
-        new_envelope(data, source=SERVICE_NAME, subject=subject, tenant=tenant, correlation_id=correlation_id),
-        topic,
-    )
-
-
 @dataclass
 class ItemOutcome:
     status: str  # accepted, duplicate, rejected
@@ -284,7 +256,7 @@ async def submit_item(
             known=known,
             staged=staged,
         )
-    except AuthorityError as exc:
+    except (NotAuthorised, ReferenceReused) as exc:
         return ItemOutcome("rejected", errors=exc.errors)
     return ItemOutcome("duplicate" if duplicate else "accepted", submission)
 
@@ -354,7 +326,7 @@ async def get_feedback(
 ) -> FeedbackSubmission:
     submission = await session.get(FeedbackSubmission, submission_id)
     # Another organisation's submission is indistinguishable from a missing one.
-    if submission is None or not organisations.may_act_for(principal.organisation, submission.organisation_code):
+    if submission is None or not may_see(principal, submission.organisation_code, organisations):
         raise Problem(404, "Not found", f"No feedback submission {submission_id} that you may see.")
     return submission
 
@@ -399,7 +371,7 @@ async def list_feedback(
     """Newest first, keyset-paginated on (received_at, id), within the caller's authority."""
     scope_root = filters.organisation_code or principal.organisation
     if filters.organisation_code:
-        check_authority(organisations, principal.organisation, filters.organisation_code)
+        authorise(principal, filters.organisation_code, organisations=organisations)
     query = select(FeedbackSubmission).where(
         FeedbackSubmission.organisation_code.in_(organisations.descendants(scope_root))
     )

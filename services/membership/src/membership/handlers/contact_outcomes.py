@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hub_shared.events import Envelope, MemberPreferencesChangedV1, RecipientSuppressedV1, UnsubscribeReceivedV1
 from membership.links import Links
 from membership.models import HearBackContact, Member
-from membership.publishing import contact_card, emit, facts, forget_contact_cards, tenant_of
+from membership.publishing import contact_card, facts, forget_contact_cards, publisher, tenant_of
 
 
 async def on_unsubscribed(session: AsyncSession, envelope: Envelope, links: Links) -> None:
@@ -41,7 +41,7 @@ async def _stop_contact(
     if member is None or member.status != "active" or member.frequency == "never":
         return  # erased, left, or already silent: nothing more to stop
     member.frequency = "never"
-    emit(
+    publisher.emit(
         session,
         MemberPreferencesChangedV1(
             **facts(member),

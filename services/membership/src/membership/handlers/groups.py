@@ -13,10 +13,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub_shared.auth import Principal
+from hub_shared.authorisation import authorise, may_see
 from hub_shared.events import ConsentSource, GroupKind, MessageKind
 from hub_shared.organisations import reference
 from hub_shared.problems import Problem, field_errors
-from membership.handlers.authority import check_may_act_for, sees_practice
 from membership.handlers.members import add_to_group, group_event, join
 from membership.links import Links
 from membership.models import Group, GroupMembership, Member
@@ -42,7 +42,7 @@ def group_public(group: Group, members: int | None = None) -> dict[str, Any]:
 
 
 async def create_group(session: AsyncSession, principal: Principal, command: GroupCreate) -> Group:
-    check_may_act_for(principal, command.organisation_code)
+    authorise(principal, command.organisation_code)
     if command.kind is GroupKind.PPG:
         existing = await session.scalar(
             select(Group).where(Group.kind == GroupKind.PPG.value, Group.organisation_code == command.organisation_code)
@@ -69,7 +69,7 @@ async def visible_groups(session: AsyncSession, principal: Principal) -> list[Gr
     return [
         g
         for g in rows
-        if organisations.may_act_for(principal.organisation, g.organisation_code)
+        if may_see(principal, g.organisation_code, organisations)
         or organisations.may_act_for(g.organisation_code, principal.organisation)
     ]
 
@@ -78,7 +78,7 @@ async def managed_group(session: AsyncSession, principal: Principal, group_id: u
     group = await session.get(Group, group_id)
     if group is None or group not in await visible_groups(session, principal):
         raise Problem(404, "No such group", f"No group {group_id} that you can see.")
-    if not reference().may_act_for(principal.organisation, group.organisation_code):
+    if not may_see(principal, group.organisation_code):
         raise Problem(403, "Not your group", f"{group.organisation_code} manages this group.")
     return group
 
@@ -94,7 +94,7 @@ async def add_member(
 ) -> GroupMembership:
     group = await managed_group(session, principal, group_id)
     member = await session.get(Member, command.member_id)
-    if member is None or member.status == "left" or not sees_practice(principal, member.practice_code):
+    if member is None or member.status == "left" or not may_see(principal, member.practice_code):
         raise Problem(404, "No such member", f"No member {command.member_id} that you can see.")
     if not _may_belong(group, member):
         raise Problem(422, "Not in this group's area", "The member is registered outside the group's area.")
@@ -161,8 +161,7 @@ async def group_members(session: AsyncSession, principal: Principal, group_id: u
             "left_on": gm.left_on.isoformat() if gm.left_on else None,
         }
         for gm, m in rows.all()
-        if sees_practice(principal, m.practice_code)
-        or reference().may_act_for(principal.organisation, group.organisation_code)
+        if may_see(principal, m.practice_code) or may_see(principal, group.organisation_code)
     ]
 
 

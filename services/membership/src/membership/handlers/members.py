@@ -22,16 +22,17 @@ from hub_shared.events import (
     MemberPreferencesChangedV1,
     MessageKind,
 )
+from hub_shared.links import LinkProblem
 from hub_shared.problems import Problem
-from membership.links import LinkProblem, Links, Purpose
+from membership.links import Links, Purpose
 from membership.models import Group, GroupMembership, HearBackContact, Invitation, Member, UsedLink
 from membership.publishing import (
     contact_card,
-    emit,
     facts,
     forget_contact_cards,
     hear_back_card,
     place_of,
+    publisher,
     tenant_of,
 )
 from membership.schemas import JoinRequest, MemberPreferences, PreferencesUpdate
@@ -86,7 +87,7 @@ def add_to_group(
 def group_event(
     session: AsyncSession, member: Member, group: Group, membership: GroupMembership, correlation_id: str
 ) -> None:
-    emit(
+    publisher.emit(
         session,
         GroupMembershipChangedV1(
             **facts(member),
@@ -165,7 +166,7 @@ async def join(
     )
     session.add(member)
     await session.flush()
-    emit(
+    publisher.emit(
         session,
         MemberJoinedV1(
             **facts(member),
@@ -203,7 +204,7 @@ async def confirm(session: AsyncSession, token: str, *, links: Links, correlatio
     if member.status == "pending":
         member.status = "active"
         member.confirmed_at = datetime.now(UTC)
-        emit(
+        publisher.emit(
             session,
             MemberConfirmedV1(**facts(member), confirmed_at=member.confirmed_at),
             subject=str(member.id),
@@ -306,7 +307,7 @@ async def update_preferences(
         for group_id, group in wanted.items():
             if group_id not in held:
                 add_to_group(session, member, group, "member", correlation_id)
-    emit(
+    publisher.emit(
         session,
         MemberPreferencesChangedV1(
             **facts(member),
@@ -340,7 +341,7 @@ async def leave(session: AsyncSession, member: Member, *, links: Links, correlat
     member.left_at = datetime.now(UTC)
     member.email = member.name = member.phone = member.postcode = None
     member.frequency = "never"
-    emit(
+    publisher.emit(
         session,
         MemberLeftV1(**facts(member), left_at=member.left_at),
         subject=str(member.id),
@@ -364,7 +365,7 @@ async def erase(session: AsyncSession, member: Member, *, links: Links, correlat
     await session.execute(delete(GroupMembership).where(GroupMembership.member_id == member_id))
     await session.delete(member)
     await forget_contact_cards(session, str(member_id))
-    emit(
+    publisher.emit(
         session,
         MemberErasedV1(member_id=member_id, erased_at=datetime.now(UTC)),
         subject=str(member_id),

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub_shared.auth import Principal
+from hub_shared.authorisation import authorise, may_see
 from hub_shared.events import (
     Answer,
     AttendanceRecordedV1,
@@ -21,13 +22,13 @@ from hub_shared.events import (
     Place,
 )
 from hub_shared.events import OpportunityKind as Kind
+from hub_shared.links import LinkProblem
 from hub_shared.organisations import reference
 from hub_shared.problems import Problem
-from membership.handlers.authority import check_may_act_for, practices_under, sees_practice
 from membership.handlers.groups import visible_groups
-from membership.links import LinkProblem, Links, Purpose
+from membership.links import Links, Purpose
 from membership.models import GroupMembership, Invitation, Member, Opportunity
-from membership.publishing import bands, contact_card, emit, facts, place_of, tenant_of
+from membership.publishing import bands, contact_card, facts, place_of, publisher, tenant_of
 from membership.schemas import AttendanceCreate, OpportunityCreate, Targeting
 
 UNSTATED = {None, "prefer_not_to_say"}
@@ -46,7 +47,7 @@ def under_represented(members: list[Member]) -> set[str]:
 async def resolve_recipients(session: AsyncSession, organisation_code: str, targeting: Targeting) -> list[Member]:
     """Confirmed members who consented and still want to hear, registered in the
     publisher's area, matching any target; each once."""
-    area = practices_under(organisation_code)
+    area = reference().practices_under(organisation_code)
     members = (
         await session.scalars(
             select(Member)
@@ -66,7 +67,7 @@ async def resolve_recipients(session: AsyncSession, organisation_code: str, targ
                 )
             ).all()
         )
-    practices = {p for code in targeting.organisation_codes for p in practices_under(code)}
+    practices = {p for code in targeting.organisation_codes for p in reference().practices_under(code)}
     interests = {i.value for i in targeting.interests}
     age_bands = {a.value for a in targeting.age_bands}
     sexes = {s.value for s in targeting.sexes}
@@ -88,7 +89,7 @@ async def resolve_recipients(session: AsyncSession, organisation_code: str, targ
 async def publish(
     session: AsyncSession, principal: Principal, command: OpportunityCreate, *, links: Links, correlation_id: str
 ) -> tuple[Opportunity, int]:
-    check_may_act_for(principal, command.organisation_code)
+    authorise(principal, command.organisation_code)
     for code in command.targeting.organisation_codes:
         if not reference().may_act_for(command.organisation_code, code):
             raise Problem(
@@ -130,7 +131,7 @@ async def publish(
             id=uuid.uuid4(), opportunity_id=opportunity.id, member_id=member.id, issued_at=now, attended=False
         )
         session.add(invitation)
-        emit(
+        publisher.emit(
             session,
             InvitationIssuedV1(
                 **facts(member),
@@ -152,7 +153,7 @@ async def publish(
             reference_id=str(opportunity.id),
             extra_links={"reply": links.url(Purpose.REPLY, i=str(invitation.id))},
         )
-    emit(
+    publisher.emit(
         session,
         OpportunityPublishedV1(
             opportunity_id=opportunity.id,
@@ -191,7 +192,7 @@ async def invitation_from_link(
 def _answered(
     session: AsyncSession, invitation: Invitation, opportunity: Opportunity, member: Member, correlation_id: str
 ) -> None:
-    emit(
+    publisher.emit(
         session,
         InvitationAnsweredV1(
             **facts(member),
@@ -293,7 +294,7 @@ async def release_places(session: AsyncSession, member_id: uuid.UUID, *, links: 
 
 async def managed_opportunity(session: AsyncSession, principal: Principal, opportunity_id: uuid.UUID) -> Opportunity:
     opportunity = await session.get(Opportunity, opportunity_id)
-    if opportunity is None or not reference().may_act_for(principal.organisation, opportunity.organisation_code):
+    if opportunity is None or not may_see(principal, opportunity.organisation_code):
         raise Problem(404, "No such opportunity", f"No opportunity {opportunity_id} that you can see.")
     return opportunity
 
@@ -325,7 +326,7 @@ async def record_attendance(
     correlation_id: str,
 ) -> int:
     opportunity = await managed_opportunity(session, principal, opportunity_id)
-    check_may_act_for(principal, opportunity.organisation_code)
+    authorise(principal, opportunity.organisation_code)
     on = command.attended_on or date.today()
     invitations = {
         i.member_id: i
@@ -341,7 +342,7 @@ async def record_attendance(
     unknown = [
         str(i)
         for i in command.member_ids
-        if i not in invitations or i not in members or not sees_practice(principal, members[i].practice_code)
+        if i not in invitations or i not in members or not may_see(principal, members[i].practice_code)
     ]
     if unknown:
         raise Problem(
@@ -358,7 +359,7 @@ async def record_attendance(
         snapshot = bands(member)
         invitation.attended = True
         invitation.attendance_bands = snapshot.model_dump(mode="json")
-        emit(
+        publisher.emit(
             session,
             AttendanceRecordedV1(
                 **facts(member),

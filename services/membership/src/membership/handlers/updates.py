@@ -12,7 +12,7 @@ from hub_shared.events import Envelope, FeedbackRespondedV1, GroupKind, MessageK
 from hub_shared.organisations import reference
 from membership.links import Links, Purpose
 from membership.models import Group, GroupMembership, HearBackContact, Member
-from membership.publishing import contact_card, emit, hear_back_card, tenant_of
+from membership.publishing import contact_card, hear_back_card, publisher, tenant_of
 
 
 async def on_feedback_responded(session: AsyncSession, envelope: Envelope, links: Links) -> None:
@@ -55,7 +55,7 @@ async def on_feedback_responded(session: AsyncSession, envelope: Envelope, links
         for member in sorted(members, key=lambda m: str(m.id)):
             if member.status != "active" or member.frequency == "never" or not member.consent_given:
                 continue
-            emit(
+            publisher.emit(
                 session,
                 UpdateDueV1(
                     response_id=data.response_id,
@@ -85,7 +85,7 @@ async def on_feedback_responded(session: AsyncSession, envelope: Envelope, links
         for contact in contacts:
             if contact.confirmed_at is None:
                 continue
-            emit(
+            publisher.emit(
                 session,
                 UpdateDueV1(
                     response_id=data.response_id,
