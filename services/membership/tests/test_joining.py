@@ -89,7 +89,7 @@ async def test_expired_link_is_refused(client, app) -> None:
     from membership.links import Links, Purpose
 
     member_id, _token = await join_and_confirm(client, app)
-    expired_links = Links(app.state.links.secret, "http://x", {p: timedelta(seconds=-1) for p in Purpose})
+    expired_links = Links(app.state.links.signed, {p: timedelta(seconds=-1) for p in Purpose})
     token = expired_links.token(Purpose.PREFERENCES, m=member_id)
     app.state.links, saved = expired_links, app.state.links
     try:
