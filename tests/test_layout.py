@@ -31,6 +31,7 @@ ALLOWED = {
     "api",
     "handlers",
     "projections",
+    "queries",
     "pages",
     "rules",
     "workers",
