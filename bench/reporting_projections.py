@@ -61,11 +61,15 @@ from hub_shared.organisations import reference
 from hub_shared.outbox import kafka_producer, outbox_row
 from hub_shared.partitioner import partition_for
 from hub_shared.topics import FEEDBACK_EVENTS, Topic
-from reporting import handlers, queries
 from reporting.consumers import consumers
 from reporting.main import MIGRATIONS
-from reporting.replay import replay
+from reporting.queries.comments import comments
+from reporting.queries.feedback_volume import feedback_received
+from reporting.queries.fft import FftFilter, fft_report, fft_trend
+from reporting.queries.scorecard import scorecard
+from reporting.queries.themes import theme_report
 from reporting.settings import ReportingSettings
+from reporting.workers.replay import replay
 
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -358,20 +362,20 @@ async def query_latencies(url: str, runs: int) -> dict[str, dict[str, float]]:
     orgs = reference()
     # One case per report endpoint (and its widest and narrowest scope): the query each runs.
     cases = {
-        "fft ICS, all months": lambda s: queries.fft_report(s, orgs, "QZZ", queries.FftFilter()),
-        "fft place, one month": lambda s: queries.fft_report(s, orgs, "01A", queries.FftFilter(month="2025-06")),
-        "fft practice, one month+area": lambda s: queries.fft_report(
-            s, orgs, "P81001", queries.FftFilter(month="2025-06", service_area="dermatology")
+        "fft ICS, all months": lambda s: fft_report(s, orgs, "QZZ", FftFilter()),
+        "fft place, one month": lambda s: fft_report(s, orgs, "01A", FftFilter(month="2025-06")),
+        "fft practice, one month+area": lambda s: fft_report(
+            s, orgs, "P81001", FftFilter(month="2025-06", service_area="dermatology")
         ),
-        "trend ICS": lambda s: queries.fft_trend(s, orgs, "QZZ"),
-        "themes ICS, all months": lambda s: queries.theme_report(s, orgs, "QZZ", None),
-        "themes place": lambda s: queries.theme_report(s, orgs, "02B", None),
-        "themes practice, one month": lambda s: queries.theme_report(s, orgs, "P81001", "2025-06"),
-        "comments ICS": lambda s: queries.comments(s, orgs, "QZZ", None, 50),
-        "comments practice, one month": lambda s: queries.comments(s, orgs, "P81001", "2025-06", 50),
-        "scorecard ICS": lambda s: queries.scorecard(s, orgs, "QZZ"),
-        "scorecard place": lambda s: queries.scorecard(s, orgs, "03C"),
-        "feedback volume ICS": lambda s: handlers.feedback_received(s, orgs.descendants("QZZ")),
+        "trend ICS": lambda s: fft_trend(s, orgs, "QZZ"),
+        "themes ICS, all months": lambda s: theme_report(s, orgs, "QZZ", None),
+        "themes place": lambda s: theme_report(s, orgs, "02B", None),
+        "themes practice, one month": lambda s: theme_report(s, orgs, "P81001", "2025-06"),
+        "comments ICS": lambda s: comments(s, orgs, "QZZ", None, 50),
+        "comments practice, one month": lambda s: comments(s, orgs, "P81001", "2025-06", 50),
+        "scorecard ICS": lambda s: scorecard(s, orgs, "QZZ"),
+        "scorecard place": lambda s: scorecard(s, orgs, "03C"),
+        "feedback volume ICS": lambda s: feedback_received(s, orgs.descendants("QZZ")),
     }
     out = {}
     try:

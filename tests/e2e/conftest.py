@@ -35,6 +35,7 @@ from notification.settings import NotificationSettings
 from notification.worker import Worker
 from reporting.consumers import consumers as reporting_consumers
 from reporting.models import OutboxMessage as ReportingOutbox
+from reporting.queries.feedback_volume import feedback_received
 from reporting.settings import ReportingSettings
 
 ALL_SCOPES = list(SCOPES)
@@ -77,8 +78,6 @@ class Hub:
 
     async def applied(self, org: str) -> int:
         """Submissions reporting has applied for an organisation and those under it (its store)."""
-        from reporting.handlers import feedback_received
-
         async with self.reporting_sessions() as session:
             return await feedback_received(session, descendants(org))
 

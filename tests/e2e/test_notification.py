@@ -19,7 +19,7 @@ from hub_shared.testing import eventually
 from hub_shared.topics import FEEDBACK_EVENTS, MEMBERSHIP_CONTACTS
 from membership.models import HearBackContact
 from membership.models import OutboxMessage as MembershipOutbox
-from reporting.notification_models import NotificationFact
+from reporting.models import NotificationFact
 
 from .conftest import Hub
 

@@ -26,12 +26,10 @@ from hub_shared.events import decode
 from hub_shared.organisations import reference
 from hub_shared.testing import eventually
 from hub_shared.topics import REPORTING_SNAPSHOTS
-from reporting import fft_csv, queries
 from reporting.consumers import consumers
-from reporting.disclosure_audit import audit
-from reporting.handlers import FEEDBACK_COUNT, FFT_FIGURES
 from reporting.main import MIGRATIONS
 from reporting.models import (
+    FFT_FIGURES,
     PROJECTIONS,
     FeedbackCount,
     FeedbackFact,
@@ -40,8 +38,12 @@ from reporting.models import (
     ResponseFact,
     ThemeCount,
 )
-from reporting.publication import published_fft
-from reporting.replay import replay
+from reporting.projections.feedback import FEEDBACK_COUNT
+from reporting.queries.scorecard import scorecard
+from reporting.rules import fft_csv
+from reporting.rules.disclosure_audit import audit
+from reporting.rules.publication import published_fft
+from reporting.workers.replay import replay
 
 from .conftest import Hub, descendants
 
@@ -480,7 +482,7 @@ async def test_after_a_replay_the_rollups_equal_a_recount_of_the_facts(hub: Hub)
                     select(ResponseFact).where(ResponseFact.organisation_code.in_(descendants("QZZ")))
                 )
             ).all()
-            card = await queries.scorecard(session, reference(), "QZZ")
+            card = await scorecard(session, reference(), "QZZ")
     finally:
         await engine.dispose()
     said = card["you_said_we_did"]

@@ -1,6 +1,6 @@
 """Disclosure control on hand-worked hierarchies."""
 
-from reporting.disclosure import Cell, protect, protect_counts
+from reporting.rules.disclosure import Cell, protect, protect_counts
 
 
 def shown(cell: Cell) -> dict[str, object]:

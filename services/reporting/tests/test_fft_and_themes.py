@@ -1,4 +1,4 @@
-from reporting.fft import scores
+from reporting.rules.fft import scores
 
 
 def test_nhs_england_formula_and_the_variant_without_dont_know() -> None:

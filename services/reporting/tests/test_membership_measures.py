@@ -29,7 +29,8 @@ from hub_shared.events import (
 from hub_shared.organisations import reference
 from reporting.consumers import HANDLERS
 from reporting.main import MIGRATIONS
-from reporting.membership_measures import membership_scorecard, representation
+from reporting.queries.membership import membership_scorecard
+from reporting.rules.representation import representation
 
 NOW = datetime(2026, 11, 20, tzinfo=UTC)
 

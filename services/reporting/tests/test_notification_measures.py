@@ -12,7 +12,7 @@ from hub_shared import migrations
 from hub_shared.auth import DevKeys
 from hub_shared.events import DeliveryStatus, NotificationStatusChangedV1, new_envelope
 from reporting.main import MIGRATIONS, create_app
-from reporting.notification_measures import on_notification_status_changed
+from reporting.projections.notifications import on_notification_status_changed
 from reporting.settings import ReportingSettings
 
 

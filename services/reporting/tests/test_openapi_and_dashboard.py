@@ -5,8 +5,8 @@ from pathlib import Path
 from typing import Any
 
 from hub_shared.auth import DevKeys
-from reporting.dashboard import line_chart, nested_rows
 from reporting.main import create_app
+from reporting.pages.dashboard import line_chart, nested_rows
 from reporting.settings import ReportingSettings
 
 

@@ -3,13 +3,16 @@ percentages, and the disclosure audit finding nothing recoverable in what is pub
 (the JSON rows and the CSV read back), while it does name what NHS England's rules alone
 would leave recoverable."""
 
+import random
+
 import pytest
 
 from hub_shared.organisations import Kind, Organisation, Organisations
-from reporting import fft_csv
-from reporting.disclosure_audit import audit
-from reporting.fft import ANSWERS, percentage, scores
-from reporting.publication import (
+from reporting.rules import fft_csv
+from reporting.rules.disclosure_audit import audit
+from reporting.rules.fft import ANSWERS, MODES, percentage, scores
+from reporting.rules.publication import (
+    OrgFigures,
     nhse_publication,
     publish_fft,
     publish_scorecard_counts,
@@ -17,7 +20,63 @@ from reporting.publication import (
     published_fft,
     trend_input,
 )
-from reporting.testing import generated_ics, organisations, parent, practice
+
+# Generated ICS hierarchies for tests of the publication rules and the disclosure audit:
+# many small counts, ties, places and an ICS that may themselves be suppressed.
+
+
+def practice(code: str, answers: list[int], modes: list[int] | None = None) -> OrgFigures:
+    total = sum(answers)
+    return OrgFigures(
+        code,
+        dict(zip(ANSWERS, answers, strict=True)),
+        dict(zip(MODES, modes if modes is not None else [total, 0, 0, 0, 0], strict=True)),
+    )
+
+
+def parent(code: str, children: list[OrgFigures], own: list[int] | None = None) -> OrgFigures:
+    answers = {a: sum(c.answers[a] for c in children) for a in ANSWERS}
+    modes = {m: sum(c.modes[m] for c in children) for m in MODES}
+    for a, n in zip(ANSWERS, own or [0] * 6, strict=True):
+        answers[a] += n
+        modes["other"] += n
+    return OrgFigures(code, answers, modes, children)
+
+
+def organisations(root: OrgFigures) -> Organisations:
+    found: list[Organisation] = []
+
+    def walk(node: OrgFigures, up: str | None, depth: int) -> None:
+        kind = [Kind.ICB, Kind.PLACE, Kind.PRACTICE][min(depth, 2)]
+        found.append(Organisation(node.code, f"Organisation {node.code}", kind, up, None))
+        for child in node.children:
+            walk(child, node.code, depth + 1)
+
+    walk(root, None, 0)
+    return Organisations(found)
+
+
+def generated_ics(seed: int, places: int = 3, practices: int = 6, scale: int = 6) -> OrgFigures:
+    """An ICS of small practices: answers drawn from the national shape, a few totals of 1 to
+    4, some equal totals (ties), some practices with nothing, modes spread over channels."""
+    rng = random.Random(seed)
+    weights = [55, 25, 7, 5, 5, 3]
+    place_nodes = []
+    for p in range(places):
+        kids = []
+        for q in range(practices):
+            size = rng.choice([0, 1, 2, 3, 4, 5, 6, 8, scale, scale, 2 * scale, 3 * scale])
+            answers = [0] * 6
+            for _ in range(size):
+                answers[rng.choices(range(6), weights)[0]] += 1
+            modes = [0] * 5
+            for _ in range(size):
+                modes[rng.randrange(5)] += 1
+            kids.append(practice(f"P{p}{q:02d}", answers, modes))
+        if rng.random() < 0.3 and len(kids) > 1:  # a tie in totals
+            kids[1] = practice(kids[1].code, list(kids[0].answers.values()), list(kids[0].modes.values()))
+        place_nodes.append(parent(f"{p:02d}X", kids))
+    return parent("QZZ", place_nodes)
 
 
 def rows_by_code(rows: list[dict]) -> dict[str, dict]:  # type: ignore[type-arg]

@@ -10,9 +10,10 @@ from sqlalchemy import select
 
 from hub_shared import migrations
 from hub_shared.db import create_engine, session_factory
-from reporting.handlers import THEME_COUNT, increment_many
 from reporting.main import MIGRATIONS
 from reporting.models import FeedbackCount, FftReturnCount, ThemeCount
+from reporting.projections.feedback import THEME_COUNT
+from reporting.projections.rollups import increment_many
 
 AWKWARD = ['quote " inside', "back\\slash", "comma, brace { } and space ", "NULL", "é", ""]
 

@@ -9,9 +9,12 @@ from hub_shared import migrations
 from hub_shared.db import create_engine, session_factory
 from hub_shared.events import FeedbackReceivedV1, FeedbackRespondedV1, new_envelope
 from hub_shared.organisations import reference
-from reporting import queries
 from reporting.consumers import BATCH_HANDLERS, HANDLERS
 from reporting.main import MIGRATIONS
+from reporting.queries.comments import comments
+from reporting.queries.fft import FftFilter, fft_report, fft_trend
+from reporting.queries.scorecard import scorecard
+from reporting.queries.themes import theme_report
 
 
 def received(i: int) -> FeedbackReceivedV1:
@@ -65,15 +68,15 @@ async def test_every_report_answers_on_sqlite(tmp_path: Path) -> None:
             await HANDLERS["feedback.responded.v1"](session, response)
         organisations = reference()
         async with sessions() as session:
-            fft = await queries.fft_report(session, organisations, "01A", queries.FftFilter())
-            trend = await queries.fft_trend(session, organisations, "01A")
-            themes = await queries.theme_report(session, organisations, "01A", None)
-            comments = await queries.comments(session, organisations, "01A", None, 50)
-            card = await queries.scorecard(session, organisations, "01A")
+            fft = await fft_report(session, organisations, "01A", FftFilter())
+            trend = await fft_trend(session, organisations, "01A")
+            themes = await theme_report(session, organisations, "01A", None)
+            found = await comments(session, organisations, "01A", None, 50)
+            card = await scorecard(session, organisations, "01A")
     finally:
         await engine.dispose()
     assert fft and trend and themes
-    assert len(comments) == 15
+    assert len(found) == 15
     assert card["individual_submissions"] == 30
     assert card["you_said_we_did"]["responses"] == 1
     assert card["you_said_we_did"]["median_days_to_response"] == 10.0

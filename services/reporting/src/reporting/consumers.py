@@ -1,26 +1,56 @@
-"""Subscriptions: which events reporting applies, from which topics."""
+"""Subscriptions: which events reporting applies, from which topics, and the projection
+that applies each (the live consumer and ``reporting replay`` use the same map)."""
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub_shared.consumer import BatchHandler, EventConsumer, EventHandler
-from hub_shared.events import FeedbackReceivedV1, FeedbackRespondedV1, FeedbackReviewedV1, FftMonthlyReturnV1
+from hub_shared.events import (
+    AttendanceRecordedV1,
+    FeedbackReceivedV1,
+    FeedbackRespondedV1,
+    FeedbackReviewedV1,
+    FftMonthlyReturnV1,
+    GroupMembershipChangedV1,
+    InvitationAnsweredV1,
+    InvitationIssuedV1,
+    MemberConfirmedV1,
+    MemberErasedV1,
+    MemberJoinedV1,
+    MemberLeftV1,
+    MemberPreferencesChangedV1,
+    NotificationStatusChangedV1,
+)
 from hub_shared.settings import ServiceSettings
 from hub_shared.topics import FEEDBACK_EVENTS, MEMBERSHIP_EVENTS, NOTIFICATION_EVENTS
-from reporting import handlers, membership_measures, notification_measures
 from reporting.models import InboxMessage
+from reporting.projections import feedback, fft_returns, membership, notifications, responses
 
 GROUP = "reporting.projections"
 BATCH_HANDLERS: dict[str, BatchHandler] = {
-    FeedbackReceivedV1.event_type: handlers.on_feedback_received,
-    FftMonthlyReturnV1.event_type: handlers.on_fft_returns,
+    FeedbackReceivedV1.event_type: feedback.on_feedback_received,
+    FftMonthlyReturnV1.event_type: fft_returns.on_fft_returns,
+}
+MEMBERSHIP_HANDLERS: dict[str, EventHandler] = {
+    MemberJoinedV1.event_type: membership.on_member_joined,
+    MemberConfirmedV1.event_type: membership.on_member_confirmed,
+    MemberPreferencesChangedV1.event_type: membership.on_member_preferences_changed,
+    MemberLeftV1.event_type: membership.on_member_left,
+    MemberErasedV1.event_type: membership.on_member_erased,
+    GroupMembershipChangedV1.event_type: membership.on_group_membership_changed,
+    InvitationIssuedV1.event_type: membership.on_invitation_issued,
+    InvitationAnsweredV1.event_type: membership.on_invitation_answered,
+    AttendanceRecordedV1.event_type: membership.on_attendance_recorded,
 }
 HANDLERS: dict[str, EventHandler] = {
-    FeedbackReviewedV1.event_type: handlers.on_feedback_reviewed,
-    FeedbackRespondedV1.event_type: handlers.on_feedback_responded,
-    **membership_measures.HANDLERS,
+    FeedbackReviewedV1.event_type: feedback.on_feedback_reviewed,
+    FeedbackRespondedV1.event_type: responses.on_feedback_responded,
+    **MEMBERSHIP_HANDLERS,
 }
 TOPICS = [FEEDBACK_EVENTS.name, MEMBERSHIP_EVENTS.name]
 NOTIFICATION_GROUP = "reporting.notifications"
+NOTIFICATION_HANDLERS: dict[str, EventHandler] = {
+    NotificationStatusChangedV1.event_type: notifications.on_notification_status_changed,
+}
 
 
 def consumers(settings: ServiceSettings, sessions: async_sessionmaker[AsyncSession]) -> list[EventConsumer]:
@@ -38,7 +68,7 @@ def consumers(settings: ServiceSettings, sessions: async_sessionmaker[AsyncSessi
         EventConsumer(
             group=NOTIFICATION_GROUP,
             topics=[NOTIFICATION_EVENTS.name],
-            handlers=notification_measures.HANDLERS,
+            handlers=NOTIFICATION_HANDLERS,
             sessions=sessions,
             inbox_model=InboxMessage,
             max_attempts=settings.consumer_max_attempts,

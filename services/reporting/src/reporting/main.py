@@ -23,14 +23,16 @@ from hub_shared.runtime import cli as service_cli
 from hub_shared.settings import ServiceSettings
 from hub_shared.topics import REPORTING_SNAPSHOTS
 from hub_shared.web import create_service_app
-from reporting import SERVICE_NAME, assets, dashboard, notification_measures, snapshots
+from reporting import SERVICE_NAME
 from reporting.api import router
 from reporting.consumers import consumers
 from reporting.models import OutboxMessage
-from reporting.monthly_audit import OutputAudit, audit_month
-from reporting.publication import RULE_SET
-from reporting.replay import replay
+from reporting.pages import assets, dashboard
+from reporting.publishing import publish_snapshot
+from reporting.queries.monthly_audit import OutputAudit, audit_month
+from reporting.rules.publication import RULE_SET
 from reporting.settings import ReportingSettings
+from reporting.workers.replay import replay
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 
@@ -65,7 +67,6 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     )
     app.state.sessions = sessions
     app.include_router(router)
-    app.include_router(notification_measures.router)
     app.include_router(dashboard.router)
     assets.mount(app)
     return app
@@ -117,7 +118,7 @@ def publish_snapshot_command(month: Annotated[str, typer.Argument(help="A closed
         engine = create_engine(settings.database_url)
         try:
             async with session_factory(engine)() as session, session.begin():
-                await snapshots.publish_snapshot(session, reference(), month, correlation_id=correlation.current())
+                await publish_snapshot(session, reference(), month, correlation_id=correlation.current())
         finally:
             await engine.dispose()
 

@@ -8,9 +8,16 @@ from sqlalchemy import JSON, Boolean, Date, Float, Index, Integer, String, Text,
 from sqlalchemy import text as sql
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from hub_shared.events import Channel
 from hub_shared.inbox import InboxMixin
 from hub_shared.outbox import OutboxMixin
 from hub_shared.timestamps import UtcDateTime
+from reporting.rules.fft import ANSWERS, MODES
+
+# The FFT figures' columns (FftFigures: FeedbackCount, FftReturnCount), each answer then each
+# mode, and the channels FeedbackCount counts (``channel_<channel>``).
+FFT_FIGURES = (*ANSWERS, *(f"mode_{m}" for m in MODES))
+CHANNELS = tuple(c.value for c in Channel)
 
 
 class Base(DeclarativeBase):
@@ -184,6 +191,23 @@ class InvitationFact(Base):
     attended: Mapped[bool] = mapped_column(Boolean, default=False)
     age_band: Mapped[str | None] = mapped_column(String(30), nullable=True)
     sex: Mapped[str | None] = mapped_column(String(30), nullable=True)
+
+
+class NotificationFact(Base):
+    """Reporting's read model of notification's ledger: the latest state of each email, from
+    ``notification.status_changed.v1``. Ids and kinds only; nothing about the person."""
+
+    __tablename__ = "notification_fact"
+    __table_args__ = (Index("ix_notification_fact_org_kind", "organisation_code", "kind"),)
+
+    notification_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    organisation_code: Mapped[str] = mapped_column(String(10))
+    kind: Mapped[str] = mapped_column(String(40))
+    reference: Mapped[str | None] = mapped_column(String(100), nullable=True, index=True)
+    recipient_kind: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(30))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    changed_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class InboxMessage(InboxMixin, Base):

@@ -1,6 +1,6 @@
-"""Response models of reporting's API: what each endpoint returns, for the OpenAPI document
-(and clients generated from it). A count is a whole number or "*" (withheld); a
-percentage a whole number, "*" or null (no responses)."""
+"""Request and response models of reporting's API: what each endpoint takes and returns, for
+the OpenAPI document (and clients generated from it). A count is a whole number or "*"
+(withheld); a percentage a whole number, "*" or null (no responses)."""
 
 from datetime import datetime
 from typing import Literal
@@ -10,6 +10,8 @@ from pydantic import BaseModel, ConfigDict, Field
 Star = Literal["*"]
 Count = int | Star
 Percent = int | Star | None
+ODS = r"^[A-Za-z0-9]{3,6}$"
+MONTH = r"^\d{4}-(0[1-9]|1[0-2])$"
 
 
 class AuditSummary(BaseModel):
@@ -132,3 +134,43 @@ class SnapshotPublic(BaseModel):
     organisation_code: str
     rows: int
     rule_set: str
+
+
+class FeedbackVolumePublic(BaseModel):
+    organisation_code: str
+    received: int | str
+    organisations_included: list[str]
+
+
+class SnapshotCreate(BaseModel):
+    month: str = Field(pattern=MONTH, description="A closed month, YYYY-MM")
+
+
+Shown = int | str  # a count, or "*" where disclosure control withholds it
+
+
+class Outcomes(BaseModel):
+    sent: Shown
+    delivered: Shown
+    failed: Shown
+    unknown: Shown
+
+
+class OpportunityOutcomes(Outcomes):
+    opportunity_id: str
+
+
+class ResponseReach(BaseModel):
+    response_id: str
+    reached: Shown
+
+
+class NotificationMeasuresPublic(BaseModel):
+    """Emails sent for an organisation and those under it, disclosure-controlled."""
+
+    organisation_code: str
+    invitations: Outcomes
+    invitations_by_opportunity: list[OpportunityOutcomes]
+    updates_reached_contributors: Shown
+    updates_by_response: list[ResponseReach]
+    definitions: dict[str, str]

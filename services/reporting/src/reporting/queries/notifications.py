@@ -7,20 +7,12 @@ them, are "*")."""
 from collections import defaultdict
 from typing import Any
 
-from fastapi import APIRouter
-from pydantic import BaseModel
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub_shared.authorisation import authorise
-from hub_shared.db import upsert
-from hub_shared.events import Envelope, NotificationStatusChangedV1
 from hub_shared.organisations import reference
-from reporting.api import ERRORS, Org, Reader, Session
-from reporting.disclosure import protect_counts, shown_count
-from reporting.notification_models import NotificationFact
-
-router = APIRouter(prefix="/v1/reports", tags=["reports"])
+from reporting.models import NotificationFact
+from reporting.rules.disclosure import protect_counts, shown_count
 
 # Final states, as the scorecard groups them. An email not yet final is not counted.
 OUTCOME = {
@@ -29,35 +21,6 @@ OUTCOME = {
     "technical-failure": "failed",
     "unknown": "unknown",
 }
-
-
-async def on_notification_status_changed(session: AsyncSession, envelope: Envelope) -> None:
-    """Keep the latest state per email (events of one email arrive in order; an older one
-    arriving late never overwrites a newer one)."""
-    data = envelope.data
-    assert isinstance(data, NotificationStatusChangedV1)
-    values = {
-        "notification_id": data.notification_id,
-        "organisation_code": data.organisation_code,
-        "kind": data.kind,
-        "reference": data.reference,
-        "recipient_kind": data.recipient_kind,
-        "status": data.status.value,
-        "attempts": data.attempts,
-        "changed_at": data.changed_at,
-    }
-    connection = await session.connection()
-    statement = upsert(
-        connection.dialect.name,
-        NotificationFact,
-        ("notification_id",),
-        update=tuple(k for k in values if k != "notification_id"),
-        unless_newer="changed_at",
-    )
-    await session.execute(statement, values)
-
-
-HANDLERS = {NotificationStatusChangedV1.event_type: on_notification_status_changed}
 
 
 async def notification_measures(session: AsyncSession, code: str) -> dict[str, Any]:
@@ -104,43 +67,3 @@ async def notification_measures(session: AsyncSession, code: str) -> dict[str, A
             "updates_reached_contributors": "'you said, we did' emails delivered to people who gave the feedback",
         },
     }
-
-
-Shown = int | str  # a count, or "*" where disclosure control withholds it
-
-
-class Outcomes(BaseModel):
-    sent: Shown
-    delivered: Shown
-    failed: Shown
-    unknown: Shown
-
-
-class OpportunityOutcomes(Outcomes):
-    opportunity_id: str
-
-
-class ResponseReach(BaseModel):
-    response_id: str
-    reached: Shown
-
-
-class NotificationMeasuresPublic(BaseModel):
-    """Emails sent for an organisation and those under it, disclosure-controlled."""
-
-    organisation_code: str
-    invitations: Outcomes
-    invitations_by_opportunity: list[OpportunityOutcomes]
-    updates_reached_contributors: Shown
-    updates_by_response: list[ResponseReach]
-    definitions: dict[str, str]
-
-
-@router.get(
-    "/notifications/{organisation_code}",
-    responses=ERRORS,
-    response_model=NotificationMeasuresPublic,
-    summary="Invitations and updates sent, delivered, failed",
-)
-async def notifications(organisation_code: Org, principal: Reader, session: Session) -> dict[str, Any]:
-    return await notification_measures(session, authorise(principal, organisation_code))

@@ -23,10 +23,13 @@ from hub_shared.authorisation import may_see
 from hub_shared.events import ServiceArea
 from hub_shared.organisations import reference
 from hub_shared.problems import Problem
-from reporting import queries
-from reporting.api import COOKIE
-from reporting.disclosure_audit import SUPPRESSED
-from reporting.publication import RULE_SET, RULE_SET_SUMMARY, trend_rows
+from reporting.api.deps import COOKIE
+from reporting.queries import scorecard as scorecard_queries
+from reporting.queries.fft import FftFilter, answers_by_month, fft_table
+from reporting.queries.themes import theme_report
+from reporting.rules.disclosure import SUPPRESSED
+from reporting.rules.publication import RULE_SET, RULE_SET_SUMMARY, trend_rows
+from reporting.schemas import MONTH, ODS
 
 HERE = Path(__file__).resolve().parent
 
@@ -47,14 +50,12 @@ TEMPLATES = Jinja2Templates(
     )
 )
 # NHS.UK frontend and Swagger UI, installed by `make install` (npm) next to the service.
-NODE_MODULES = HERE.parents[1] / "web" / "node_modules"
+NODE_MODULES = HERE.parents[2] / "web" / "node_modules"
 NHSUK = NODE_MODULES / "nhsuk-frontend" / "dist" / "nhsuk"
 SWAGGER_UI = NODE_MODULES / "swagger-ui-dist"
 TEMPLATES.env.filters["pct"] = percent_text
 TEMPLATES.env.filters["count"] = count_text
 router = APIRouter(include_in_schema=False)
-ODS = r"^[A-Za-z0-9]{3,6}$"
-MONTH = r"^\d{4}-(0[1-9]|1[0-2])$"
 SORTS = {"name": "Organisation", "total": "Total", "pct_positive": "% positive"}
 NAME_CELL = '<span class="hub-depth hub-depth--{}">{} <span class="nhsuk-u-secondary-text-colour">{}</span></span>'
 ANSWER_HEADINGS = {
@@ -244,13 +245,13 @@ async def dashboard(
     sort = sort if sort in SORTS else "name"
     descending = order == "desc"
     icb = organisations.icb_of(code)
-    filters = queries.FftFilter(month=chosen_month, service_area=area)
+    filters = FftFilter(month=chosen_month, service_area=area)
     async with request.app.state.sessions() as session:
-        by_month = await queries.answers_by_month(session, organisations, code)
-        table = await queries.fft_table(session, organisations, code, filters, trend=by_month)
-        icb_months = await queries.answers_by_month(session, organisations, icb)
-        themes = await queries.theme_report(session, organisations, code, chosen_month)
-        scorecard = await queries.scorecard(session, organisations, code)
+        by_month = await answers_by_month(session, organisations, code)
+        table = await fft_table(session, organisations, code, filters, trend=by_month)
+        icb_months = await answers_by_month(session, organisations, icb)
+        themes = await theme_report(session, organisations, code, chosen_month)
+        scorecard = await scorecard_queries.scorecard(session, organisations, code)
     trend = trend_rows(by_month)
     icb_trend = trend_rows(icb_months)
     months = sorted({t["month"] for t in icb_trend} | {t["month"] for t in trend})

@@ -3,7 +3,7 @@ export, dashboard, snapshot events), decided here and nowhere else.
 
 It matches NHS England's official FFT pipeline (``nhsengland/fft_pipeline``):
 
-* Which rows are suppressed: ``reporting.disclosure.protect`` on the organisation tree's
+* Which rows are suppressed: ``reporting.rules.disclosure.protect`` on the organisation tree's
   Total Responses, as ``src/fft/suppression.py`` (first level 1-4 responses, second level
   on the rank-2 sibling, cascade to the two smallest children of a suppressed parent;
   ties by ODS code).
@@ -20,7 +20,7 @@ It matches NHS England's official FFT pipeline (``nhsengland/fft_pipeline``):
 The hub's own "excluding don't know" percentages are not in NHS England's files; in a
 suppressed row they are always ``*``.
 
-Every output is then audited (``reporting.disclosure_audit``): where these rules leave a
+Every output is then audited (``reporting.rules.disclosure_audit``): where these rules leave a
 starred cell exactly recoverable (a shown zero or percentages that leave no room), the
 least extra suppression found by the audit's search is added, listed per row
 (``extra_suppression``) and labelled on every output."""
@@ -29,9 +29,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hub_shared.organisations import Organisations
-from reporting.disclosure import Cell, protect
-from reporting.disclosure_audit import SUPPRESSED, Fact, Figure, Key, Publication, Report, close
-from reporting.fft import ANSWERS, NEGATIVE, POSITIVE, percentage
+from reporting.rules.disclosure import SUPPRESSED, Cell, protect
+from reporting.rules.disclosure_audit import Report, close
+from reporting.rules.fft import ANSWERS, MODES, NEGATIVE, POSITIVE, percentage
+from reporting.rules.figures import Fact, Figure, Key, Publication
 
 RULE_SET = "nhse-fft-v1"
 RULE_SET_SUMMARY = (
@@ -40,7 +41,6 @@ RULE_SET_SUMMARY = (
     "every answer and mode count; its percentages are * only if it had 1-4 responses; percentages "
     "rounded half away from zero; cells the disclosure audit found recoverable are also * (extra)."
 )
-MODES = ("sms", "online", "paper", "telephone", "other")
 PERCENTAGES = ("pct_positive", "pct_negative", "pct_positive_excl_dont_know", "pct_negative_excl_dont_know")
 
 
@@ -224,7 +224,7 @@ def _trend_facts(
 @dataclass
 class Counts:
     """A flat set of counts of people under their total (themes, channels), published by the
-    selection rules of ``reporting.disclosure`` and audited with whatever else binds them."""
+    selection rules of ``reporting.rules.disclosure`` and audited with whatever else binds them."""
 
     shown: dict[Key, int | str]
     publication: Publication

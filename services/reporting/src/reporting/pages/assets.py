@@ -13,7 +13,7 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import FileResponse, HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from reporting.dashboard import HERE, NHSUK, SWAGGER_UI
+from reporting.pages.dashboard import HERE, NHSUK, SWAGGER_UI
 
 router = APIRouter(include_in_schema=False)
 FONT_FACE = re.compile(r"@font-face\s*\{[^}]*\}")

@@ -13,10 +13,13 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub_shared.organisations import Organisations
-from reporting import fft_csv, queries
-from reporting.disclosure_audit import Finding, audit
 from reporting.models import FeedbackCount
-from reporting.publication import publish_themes, published_fft
+from reporting.queries.fft import FftFilter, answered, fft_report
+from reporting.queries.scorecard import scorecard
+from reporting.queries.themes import theme_counts
+from reporting.rules import fft_csv
+from reporting.rules.disclosure_audit import Finding, audit
+from reporting.rules.publication import publish_themes, published_fft
 
 
 @dataclass
@@ -33,9 +36,7 @@ async def audit_month(session: AsyncSession, organisations: Organisations, month
             a
             for (a,) in (
                 await session.execute(
-                    select(FeedbackCount.service_area).where(
-                        FeedbackCount.month == month, queries.answered(FeedbackCount) > 0
-                    )
+                    select(FeedbackCount.service_area).where(FeedbackCount.month == month, answered(FeedbackCount) > 0)
                 )
             ).all()
         }
@@ -45,19 +46,19 @@ async def audit_month(session: AsyncSession, organisations: Organisations, month
         if org.successor is not None:
             continue
         for area in [None, *areas]:
-            filters = queries.FftFilter(month=month, service_area=area)
-            report = await queries.fft_report(session, organisations, org.code, filters)
+            filters = FftFilter(month=month, service_area=area)
+            report = await fft_report(session, organisations, org.code, filters)
             shown = audit(published_fft(report["rows"]), intervals=True)
             name = f"fft {org.code} {area or 'all services'}"
             results.append(OutputAudit(name, shown.checked, len(report["extra_suppression"]), shown.findings))
             back = fft_csv.read(fft_csv.write(report["rows"], organisations, month))
             csv_audit = audit(published_fft(back), intervals=True)
             results.append(OutputAudit(f"csv {name[4:]}", csv_audit.checked, 0, csv_audit.findings))
-        totals, by_month = await queries.theme_counts(session, organisations, org.code, month)
+        totals, by_month = await theme_counts(session, organisations, org.code, month)
         _, _, pub, _ = publish_themes({t: m for t, (m, _) in totals.items()}, by_month, month)
         themes = audit(pub, intervals=True)
         results.append(OutputAudit(f"themes {org.code}", themes.checked, len(pub.extra), themes.findings))
-        card = await queries.scorecard(session, organisations, org.code)
+        card = await scorecard(session, organisations, org.code)
         results.append(OutputAudit(f"scorecard {org.code}", card["audit"]["starred_counts"], 0, []))
         if card["audit"]["recoverable"]:
             results[-1].findings.append(Finding((org.code, "scorecard"), 0, "recoverable exactly"))

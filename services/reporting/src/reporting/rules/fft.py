@@ -10,6 +10,8 @@ rounds half away from zero: 1/8 shows 13, 5/8 shows 63 (Python's ``round`` would
 from dataclasses import dataclass
 
 ANSWERS = ("very_good", "good", "neither_good_nor_poor", "poor", "very_poor", "dont_know")
+# How an answer was collected (the GP collection modes; an individual answer's is its channel).
+MODES = ("sms", "online", "paper", "telephone", "other")
 POSITIVE = ("very_good", "good")
 NEGATIVE = ("poor", "very_poor")
 FORMULAE = {

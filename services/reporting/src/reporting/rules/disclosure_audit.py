@@ -1,10 +1,10 @@
 """The disclosure audit: can anyone work out a starred figure from what an output shows?
 
 An output (the FFT table, a theme report, a scorecard, a snapshot) is described as a
-``Publication``: every figure it carries, shown or starred, with its true value, and the
-linear facts that bind the figures together and that a reader knows (a parent is the sum
-of its children, the answers add up to the total, a percentage as shown bounds its
-numerator, a theme's mentions over the months add up to its overall mentions...).
+``Publication`` (``reporting.rules.figures``): every figure it carries, shown or starred, with
+its true value, and the linear facts that bind the figures together and that a reader knows
+(a parent is the sum of its children, the answers add up to the total, a percentage as shown
+bounds its numerator, a theme's mentions over the months add up to its overall mentions...).
 
 For each starred count the audit computes, exactly, the interval of whole numbers its
 true value can take given every shown figure and every fact: it minimises and maximises
@@ -28,14 +28,13 @@ import itertools
 import os
 import sys
 from collections import defaultdict
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cache
 
 import highspy
 import numpy as np
 
-Key = tuple[str, str]  # (row, column) of an output
+from reporting.rules.figures import Fact, Key, Publication
 
 
 @cache
@@ -51,34 +50,6 @@ def _quiet_highs() -> None:
     finally:
         os.dup2(saved, 1)
         os.close(saved)
-
-
-SUPPRESSED = "*"
-
-
-@dataclass
-class Figure:
-    """One cell of an output: its true value, whether it is shown, and what a reader knows of
-    it when it is starred (``floor``: 1 where the rule never stars a zero)."""
-
-    value: int
-    shown: bool = True
-    floor: int = 0
-    audited: bool = True  # False for helper unknowns that are not published cells (a month's positive count)
-    percentage: bool = False  # a derived percentage: starring it drops its facts instead of adding an unknown
-    star_with: tuple[Key, ...] = ()  # a percentage starred as soon as one of these counts is
-    fixed: bool = False  # always shown by the rule set (NHS England's Total Responses): never starred as extra
-
-
-@dataclass
-class Fact:
-    """sum(coef * figure) + constant lies in [lo, hi] (None: no bound)."""
-
-    terms: list[tuple[Key, int]]
-    lo: int | None
-    hi: int | None
-    constant: int = 0
-    while_shown: tuple[Key, ...] = ()  # a percentage's facts hold only while it is shown
 
 
 @dataclass
@@ -97,71 +68,6 @@ class Report:
     @property
     def clean(self) -> bool:
         return not self.findings
-
-
-@dataclass
-class Publication:
-    """The figures of one output and the facts that bind them, as a reader sees them."""
-
-    name: str
-    figures: dict[Key, Figure] = field(default_factory=dict)
-    facts: list[Fact] = field(default_factory=list)
-    extra: list[Key] = field(default_factory=list)
-
-    def add(
-        self, key: Key, value: int, *, shown: bool = True, floor: int = 0, audited: bool = True, fixed: bool = False
-    ) -> Key:
-        self.figures[key] = Figure(value, shown, floor, audited, fixed=fixed)
-        return key
-
-    def add_percentage(
-        self,
-        key: Key,
-        numerator: list[Key],
-        denominator: list[tuple[Key, int]],
-        shown: bool,
-        star_with: tuple[Key, ...] = (),
-    ) -> None:
-        """A whole percentage of sum(numerator) / sum(coef * denominator), rounded half away from zero.
-        Where the denominator is a figure always shown and the percentage leaves room for one
-        numerator only, that sum is recorded as a fact of its own (it follows from the two)."""
-        num = sum(self.figures[k].value for k in numerator)
-        den = sum(self.figures[k].value * c for k, c in denominator)
-        if den <= 0:
-            # An empty denominator is shown as NA; it tells the reader the denominator is 0.
-            self.figures[key] = Figure(0, shown, percentage=True, audited=False, star_with=star_with)
-            self.facts.append(Fact(list(denominator), 0, 0, while_shown=(key,)))
-            return
-        p = int((200 * num + den) // (2 * den))  # half away from zero, exactly, for num >= 0
-        self.figures[key] = Figure(p, shown, percentage=True, audited=False, star_with=star_with)
-        self.percentage_facts(key, numerator, denominator)
-
-    def percentage_facts(self, key: Key, numerator: list[Key], denominator: list[tuple[Key, int]]) -> None:
-        """What a shown whole percentage p of N / D says: (2p - 1) D <= 200 N <= (2p + 1) D - 1."""
-        p = self.figures[key].value
-        lower = [(k, 200) for k in numerator] + [(k, -(2 * p - 1) * c) for k, c in denominator]
-        upper = [(k, 200) for k in numerator] + [(k, -(2 * p + 1) * c) for k, c in denominator]
-        self.facts.append(Fact(lower, 0, None, while_shown=(key,)))
-        self.facts.append(Fact(upper, None, -1, while_shown=(key,)))
-        if all(self.figures[k].fixed and self.figures[k].shown for k, _ in denominator):
-            den = sum(self.figures[k].value * c for k, c in denominator)
-            least, most = -(-(2 * p - 1) * den // 200), ((2 * p + 1) * den - 1) // 200
-            if least == most:
-                self.facts.append(Fact([(k, 1) for k in numerator], least, least, while_shown=(key,)))
-
-    def sums_to(self, total: Key, parts: Iterable[Key], offset: int = 0) -> None:
-        """figure ``total`` = sum(parts) + offset (offset: what the total holds that no part shows)."""
-        self.facts.append(Fact([(total, 1), *[(p, -1) for p in parts]], offset, offset))
-
-    def at_most(self, total: Key, parts: Iterable[Key]) -> None:
-        self.facts.append(Fact([(total, 1), *[(p, -1) for p in parts]], 0, None))
-
-    def star(self, key: Key) -> None:
-        self.figures[key].shown = False
-
-    def shown(self, key: Key) -> int | str:
-        figure = self.figures[key]
-        return figure.value if figure.shown else SUPPRESSED
 
 
 def _active(pub: Publication) -> list[Fact]:

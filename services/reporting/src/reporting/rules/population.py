@@ -1,14 +1,10 @@
 """Registered population per practice by age band and sex: the denominator for rates per
 1,000 patients and for whether members reflect the population. The demo ICS's figures
 ship as data (synthetic, in the shape of NHS Digital's "Patients Registered at a GP
-Practice" publication); a deployment points REPORTING_POPULATION_CSV at the real file."""
+Practice" publication); a deployment points REPORTING_POPULATION_CSV at the real file
+(read by ``reporting.queries.population``)."""
 
-import csv
-import os
 from collections import defaultdict
-from functools import cache
-from importlib import resources
-from pathlib import Path
 
 
 class Population:
@@ -36,16 +32,3 @@ class Population:
             if practice in wanted:
                 out[(band, sex)] += patients
         return dict(out)
-
-
-@cache
-def population() -> Population:
-    configured = os.environ.get("REPORTING_POPULATION_CSV")
-    ref = resources.files("reporting") / "reference" / "registered_population.csv"
-    with resources.as_file(ref) as default:
-        path = Path(configured) if configured else default
-        with path.open(newline="") as f:
-            rows = [
-                (r["practice_code"], r["age_band"], r["sex"], int(r["registered_patients"])) for r in csv.DictReader(f)
-            ]
-    return Population(rows)

@@ -16,7 +16,7 @@ ODS code is rank 1. NHS England ranks with ``rank(method="dense")`` and breaks t
 its sort order (names); ours is the same rule with a documented, stable order.
 
 What a suppressed row then *shows* is the publication rule set's business
-(``reporting.publication``), and the disclosure audit (``reporting.disclosure_audit``)
+(``reporting.rules.publication``), and the disclosure audit (``reporting.rules.disclosure_audit``)
 proves nothing starred can be worked back.
 
 A tree is any nesting of ``Cell``: the ICS total over places over practices, or a total

@@ -18,9 +18,9 @@ import io
 from typing import Any
 
 from hub_shared.organisations import Kind, Organisations
-from reporting.disclosure_audit import SUPPRESSED
-from reporting.fft import ANSWERS
-from reporting.publication import RULE_SET
+from reporting.rules.disclosure import SUPPRESSED
+from reporting.rules.fft import ANSWERS
+from reporting.rules.publication import RULE_SET
 
 LIKERT = dict(
     zip(

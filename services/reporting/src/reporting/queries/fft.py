@@ -1,0 +1,163 @@
+"""FFT figures for an organisation and the organisations under it, from the rollups,
+published under the rule set ``nhse-fft-v1`` (``reporting.rules.publication``) and audited
+before anything leaves this module: the table, the report and the trend by month."""
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hub_shared.organisations import Organisations
+from reporting.models import FFT_FIGURES, FeedbackCount, FftReturnCount
+from reporting.rules.fft import ANSWERS, FORMULAE, MODES
+from reporting.rules.publication import (
+    RULE_SET,
+    RULE_SET_SUMMARY,
+    FftTable,
+    OrgFigures,
+    publish_fft,
+    trend_input,
+    trend_rows,
+)
+
+
+@dataclass
+class FftFilter:
+    month: str | None = None
+    service_area: str | None = None
+
+
+@dataclass
+class OrgCounts:
+    answers: dict[str, dict[str, int]]
+    modes: dict[str, dict[str, int]]
+
+
+def _fft_sums(model: Any) -> list[Any]:
+    return [func.sum(getattr(model, name)) for name in FFT_FIGURES]
+
+
+def _add(counts: OrgCounts, code: str, sums: Sequence[Any]) -> None:
+    answers, modes = counts.answers[code], counts.modes[code]
+    for answer, n in zip(ANSWERS, sums[: len(ANSWERS)], strict=True):
+        answers[answer] += int(n or 0)
+    for mode, n in zip(MODES, sums[len(ANSWERS) :], strict=True):
+        modes[mode] += int(n or 0)
+
+
+async def fft_counts_by_org(session: AsyncSession, codes: list[str], filters: FftFilter) -> OrgCounts:
+    """Answer and collection-mode counts per organisation code (as counted: merged practices
+    already moved). An individual submission's mode is its channel (other channels: Other);
+    a monthly return's modes are as returned (a return without them adds to no mode)."""
+    counts = OrgCounts(defaultdict(lambda: dict.fromkeys(ANSWERS, 0)), defaultdict(lambda: dict.fromkeys(MODES, 0)))
+    query = (
+        select(FeedbackCount.organisation_code, *_fft_sums(FeedbackCount))
+        .where(FeedbackCount.organisation_code.in_(codes))
+        .group_by(FeedbackCount.organisation_code)
+    )
+    if filters.month:
+        query = query.where(FeedbackCount.month == filters.month)
+    if filters.service_area:
+        query = query.where(FeedbackCount.service_area == filters.service_area)
+    for code, *sums in (await session.execute(query)).all():
+        _add(counts, code, sums)
+    # Monthly returns are general practice FFT: they belong to that service area only.
+    if filters.service_area in (None, "general_practice"):
+        returned = (
+            select(FftReturnCount.organisation_code, *_fft_sums(FftReturnCount))
+            .where(FftReturnCount.organisation_code.in_(codes))
+            .group_by(FftReturnCount.organisation_code)
+        )
+        if filters.month:
+            returned = returned.where(FftReturnCount.month == filters.month)
+        for code, *sums in (await session.execute(returned)).all():
+            _add(counts, code, sums)
+    return counts
+
+
+def org_tree(organisations: Organisations, code: str, counts: OrgCounts) -> OrgFigures:
+    """The organisation's figures, everything under it included, over its children's."""
+
+    def build(node: str) -> OrgFigures:
+        children = [build(c.code) for c in organisations if c.parent == node and c.successor is None]
+        answers = dict(counts.answers.get(node, dict.fromkeys(ANSWERS, 0)))
+        modes = dict(counts.modes.get(node, dict.fromkeys(MODES, 0)))
+        for child in children:
+            for a in ANSWERS:
+                answers[a] += child.answers[a]
+            for m in MODES:
+                modes[m] += child.modes[m]
+        return OrgFigures(node, answers, modes, children)
+
+    return build(code)
+
+
+def _report(table: FftTable, code: str, filters: FftFilter) -> dict[str, Any]:
+    return {
+        "organisation_code": code,
+        "month": filters.month,
+        "service_area": filters.service_area,
+        "rule_set": RULE_SET,
+        "suppression": RULE_SET_SUMMARY,
+        "formulae": FORMULAE,
+        "extra_suppression": table.extra_suppression,
+        "audit": {"starred_counts": table.audit.checked, "recoverable": len(table.audit.findings)},
+        "rows": table.rows,
+    }
+
+
+async def fft_table(
+    session: AsyncSession,
+    organisations: Organisations,
+    code: str,
+    filters: FftFilter,
+    trend: dict[str, dict[str, int]] | None = None,
+) -> FftTable:
+    """The table under nhse-fft-v1; with ``trend`` (the organisation's answers by month, as the
+    dashboard shows beside it) audited together with that trend."""
+    counts = await fft_counts_by_org(session, organisations.descendants(code), filters)
+    root = org_tree(organisations, code, counts)
+    link = None if filters.service_area else (filters.month or "all")
+    return publish_fft(organisations, root, trend_input(code, trend, link) if trend is not None else None)
+
+
+async def fft_report(
+    session: AsyncSession, organisations: Organisations, code: str, filters: FftFilter
+) -> dict[str, Any]:
+    return _report(await fft_table(session, organisations, code, filters), code, filters)
+
+
+def answered(model: Any) -> Any:
+    """The number of FFT answers in a rollup row."""
+    return sum((getattr(model, a) for a in ANSWERS[1:]), getattr(model, ANSWERS[0]))
+
+
+async def answers_by_month(session: AsyncSession, organisations: Organisations, code: str) -> dict[str, dict[str, int]]:
+    """The organisation's FFT answers (everything under it, every service area) by month:
+    the months with individual answers, and those with a monthly return."""
+    codes = organisations.descendants(code)
+    by_month: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(ANSWERS, 0))
+    individual = (
+        select(FeedbackCount.month, *(func.sum(getattr(FeedbackCount, a)) for a in ANSWERS))
+        .where(FeedbackCount.organisation_code.in_(codes))
+        .group_by(FeedbackCount.month)
+        .having(func.sum(answered(FeedbackCount)) > 0)  # submissions without an answer count too
+    )
+    returned = (
+        select(FftReturnCount.month, *(func.sum(getattr(FftReturnCount, a)) for a in ANSWERS))
+        .where(FftReturnCount.organisation_code.in_(codes))
+        .group_by(FftReturnCount.month)
+    )
+    for query in (individual, returned):
+        for month, *sums in (await session.execute(query)).all():
+            for answer, n in zip(ANSWERS, sums, strict=True):
+                by_month[month][answer] += int(n)
+    return dict(by_month)
+
+
+async def fft_trend(session: AsyncSession, organisations: Organisations, code: str) -> list[dict[str, Any]]:
+    """% positive by month for the organisation (nhse-v1 under nhse-fft-v1)."""
+    return trend_rows(await answers_by_month(session, organisations, code))

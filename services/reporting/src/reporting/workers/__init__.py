@@ -1,0 +1,2 @@
+"""Long-running work besides the API, the consumer and the relay: rebuilding every
+projection from the topics (``replay``)."""
