@@ -4,6 +4,7 @@ responses the OpenAPI document lists. Every figure is published under the rule s
 nhse-fft-v1 and passes the disclosure audit (counts of 1 to 4 people, and whatever would
 reveal them, are "*")."""
 
+from enum import Enum
 from typing import Annotated, Any
 
 from fastapi import Depends, Path, Query, Request
@@ -15,7 +16,7 @@ from reporting.schemas import MONTH, ODS
 
 COOKIE = "hub_token"
 PREFIX = "/v1/reports"
-TAGS: list[str | Any] = ["reports"]
+TAGS: list[str | Enum] = ["reports"]
 PROBLEM: dict[str, Any] = {"content": {MEDIA_TYPE: {}}, "description": "RFC 9457 problem details"}
 ERRORS: dict[int | str, dict[str, Any]] = {s: PROBLEM for s in (401, 403, 404, 409, 422)}
 
