@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter
 
-from hub_shared.db import Session
+from hub_shared.db import Session, commit
 from notification.api.deps import ERRORS, Manager, Reader, authority
 from notification.handlers.branding import branding, rebrand
 from notification.schemas import BrandingPublic, BrandingUpdate
@@ -29,5 +29,5 @@ async def put_branding(
     authority(principal, organisation_code)
     code = organisation_code.upper()
     await rebrand(session, code, body)
-    await session.commit()
+    await commit(session)
     return BrandingPublic(organisation_code=code, **body.model_dump())

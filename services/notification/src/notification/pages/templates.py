@@ -4,6 +4,7 @@
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
+from hub_shared.db import Session
 from hub_shared.organisations import reference
 from notification.handlers.branding import preview_of
 from notification.pages.html import NOT_FOUND, page
@@ -21,10 +22,11 @@ async def templates_page(request: Request, organisation_code: str | None = None)
 @router.get(
     "/templates/{kind}", response_class=HTMLResponse, responses=NOT_FOUND, summary="A template with sample data"
 )
-async def preview_page(request: Request, kind: str, organisation_code: str | None = None) -> HTMLResponse:
+async def preview_page(
+    request: Request, kind: str, session: Session, organisation_code: str | None = None
+) -> HTMLResponse:
     organisation_code = organisation_code or reference().icb_of()
-    async with request.app.state.sessions() as session:
-        preview = await preview_of(session, request.app.state.settings, kind, organisation_code)
+    preview = await preview_of(session, request.app.state.settings, kind, organisation_code)
     return page(
         request,
         "preview",

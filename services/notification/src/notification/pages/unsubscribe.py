@@ -6,6 +6,7 @@ from typing import Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
+from hub_shared.db import Session, commit
 from hub_shared.links import LinkProblem
 from notification.handlers.unsubscribes import unsubscribe
 from notification.links import UnsubscribeLinks
@@ -41,11 +42,11 @@ async def unsubscribe_page(request: Request, token: str = Query(max_length=2000)
     responses=INVALID_LINK,
     summary="Unsubscribe at once (RFC 8058 one-click)",
 )
-async def unsubscribe_now(request: Request, token: str = Query(max_length=2000)) -> HTMLResponse:
+async def unsubscribe_now(request: Request, session: Session, token: str = Query(max_length=2000)) -> HTMLResponse:
     try:
         claims = _links(request).load(token)
     except LinkProblem:
         return page(request, "unsubscribe", 400, title="Link not valid", state="invalid")
-    async with request.app.state.sessions() as session, session.begin():
-        await unsubscribe(session, claims)
+    await unsubscribe(session, claims)
+    await commit(session)
     return page(request, "unsubscribe", title="You have unsubscribed", state="done")
