@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hub_shared.authorisation import authorise
 from hub_shared.organisations import reference
 from hub_shared.problems import Problem
 from notification.models import Branding
@@ -44,12 +45,8 @@ async def preview_of(
     """A template filled with sample data and the organisation's branding."""
     if kind not in kinds.ALL:
         raise Problem(404, "No such template", f"Templates: {', '.join(kinds.ALL)}")
-    code = organisation_code.upper()
-    if reference().get(code) is None:
-        raise Problem(
-            422,
-            "Invalid request",
-            errors=[{"field": "organisation_code", "message": f"unknown organisation {code}", "type": "value_error"}],
-        )
+    # Any organisation of the ICS may be previewed, as the ICB may act for every one of
+    # them; a code that is none gets the one answer (422 unknown_organisation).
+    code = authorise(reference().icb_of(), organisation_code)
     rendered = render(kind, sample_context(kind, code, await branding(session, code), settings))
     return Preview(kind=kind, subject=rendered.subject, text=rendered.text, html=rendered.html)
