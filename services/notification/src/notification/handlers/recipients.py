@@ -85,7 +85,7 @@ async def _sender(session: AsyncSession, kind: str, reference: str | None, fallb
         ref = uuid.UUID(reference) if reference else None
     except ValueError:
         ref = None
-    if ref is not None and kind in (kinds.INVITATION, kinds.PLACE_OFFERED, kinds.REMINDER, kinds.REPLY_RECEIVED):
+    if ref is not None and kind in kinds.ABOUT_OPPORTUNITY:
         opportunity = await session.get(Opportunity, ref)
         if opportunity is not None:
             return opportunity.organisation_code

@@ -30,7 +30,7 @@ def _uuid(value: str | None) -> uuid.UUID | None:
 
 async def _about(session: AsyncSession, kind: str, reference: str | None, links: dict[str, str]) -> dict[str, Any]:
     ref = _uuid(reference)
-    if kind in (kinds.INVITATION, kinds.PLACE_OFFERED, kinds.REMINDER, kinds.REPLY_RECEIVED):
+    if kind in kinds.ABOUT_OPPORTUNITY:
         opportunity = await session.get(Opportunity, ref) if ref else None
         if opportunity is None:
             raise Missing(f"opportunity {reference}")
