@@ -32,7 +32,7 @@ from membership.settings import MembershipSettings
 from notification.consumers import consumers as notification_consumers
 from notification.models import OutboxMessage as NotificationOutbox
 from notification.settings import NotificationSettings
-from notification.worker import Worker
+from notification.workers.delivery import Worker
 from reporting.consumers import consumers as reporting_consumers
 from reporting.models import OutboxMessage as ReportingOutbox
 from reporting.queries.feedback_volume import feedback_received

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 import uvicorn
 
-from notification import kinds
 from notification.links import unsubscribe_links
 from notification.main import create_app
+from notification.rules import kinds
 
 from .conftest import Hub
 from .test_dashboard import AXE, CHROMIUM, FLAGS, free_port

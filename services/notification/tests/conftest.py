@@ -33,7 +33,7 @@ from notification.consumers import consumers
 from notification.main import MIGRATIONS, create_app
 from notification.models import Notification, OutboxMessage
 from notification.settings import NotificationSettings
-from notification.worker import Worker
+from notification.workers.delivery import Worker
 
 _offsets = itertools.count()
 LINKS = {

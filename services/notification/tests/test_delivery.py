@@ -5,12 +5,14 @@ import uuid
 from typing import Any
 
 import httpx
+import pytest
 
 from hub_shared.auth import DevKeys
 from hub_shared.events import MemberConfirmedV1, MemberLeftV1, MessageKind
 from hub_shared.testing import SmtpSink
 from notification.models import Recipient
-from notification.worker import Worker
+from notification.workers.delivery import Worker
+from notification.workers.smtp import RelayUnavailable
 
 from .conftest import auth, card, contacts, deliver, drain, ledger, membership_event, published
 
@@ -160,11 +162,6 @@ async def test_a_permanent_failure_suppresses_the_address_and_tells_membership(
 
 
 async def test_when_the_relay_is_down_work_waits_and_resumes_without_loss(app: Any, settings: Any) -> None:
-    import pytest
-
-    from hub_shared.testing import SmtpSink
-    from notification.relay import RelayUnavailable
-
     sink = SmtpSink()
     sink.start()
     port = sink.port

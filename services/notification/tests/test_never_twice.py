@@ -21,7 +21,7 @@ from hub_shared.events import MessageKind, encode
 from hub_shared.testing import KafkaUnderTest, SmtpSink, eventually
 from hub_shared.topics import MEMBERSHIP_CONTACTS
 from notification.consumers import consumers
-from notification.worker import Worker
+from notification.workers.delivery import Worker
 
 from .conftest import auth, card, contacts, deliver, ledger
 

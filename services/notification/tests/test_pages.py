@@ -12,7 +12,7 @@ import pytest
 from hub_shared.events import MessageKind
 from hub_shared.testing import SmtpSink
 from notification.main import create_app
-from notification.worker import Worker
+from notification.workers.delivery import Worker
 
 from .conftest import card, contacts, deliver, drain
 

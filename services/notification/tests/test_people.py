@@ -23,10 +23,11 @@ from hub_shared.events import (
 from hub_shared.migrations import sync_url
 from hub_shared.testing import SmtpSink
 from hub_shared.topics import FEEDBACK_EVENTS, MEMBERSHIP_CONTACTS
-from notification import kinds
 from notification.models import Notification, Recipient
-from notification.schedule import next_digest
-from notification.worker import Worker
+from notification.rules import kinds
+from notification.rules.render import render
+from notification.rules.schedule import next_digest
+from notification.workers.delivery import Worker
 
 from .conftest import auth, card, contacts, deliver, drain, ledger, membership_event, published, record
 
@@ -183,8 +184,6 @@ async def test_every_template_previews_with_branding_escaped_and_inlined(
         assert page.status_code == 200 and "<iframe" in page.text
     assert (await client.get("/v1/templates/nope/preview", headers=auth(keys, "01A"))).status_code == 404
     assert (await client.get("/templates")).status_code == 200
-
-    from notification.render import render
 
     context = {
         "ics_name": "ICS",

@@ -16,8 +16,8 @@ from cryptography.x509.oid import NameOID
 
 from hub_shared.events import MessageKind
 from hub_shared.testing import SmtpSink
-from notification.relay import RelayUnavailable
-from notification.worker import Worker
+from notification.workers.delivery import Worker
+from notification.workers.smtp import RelayUnavailable
 
 from .conftest import card, contacts, deliver, drain, ledger
 

@@ -18,7 +18,7 @@ from hub_shared.events import (
 )
 from hub_shared.settings import ServiceSettings
 from hub_shared.topics import FEEDBACK_EVENTS, MEMBERSHIP_CONTACTS, MEMBERSHIP_EVENTS
-from notification import consumed
+from notification.handlers import notifications, recipients
 from notification.models import InboxMessage
 from notification.settings import NotificationSettings
 
@@ -28,14 +28,14 @@ TOPICS = [MEMBERSHIP_CONTACTS.name, MEMBERSHIP_EVENTS.name, FEEDBACK_EVENTS.name
 
 def handlers(settings: NotificationSettings) -> dict[str, EventHandler]:
     return {
-        MemberContactV1.event_type: partial(consumed.on_contact_card, settings=settings),
-        MemberConfirmedV1.event_type: consumed.on_member_confirmed,
-        MemberLeftV1.event_type: partial(consumed.on_member_left, settings=settings),
-        MemberErasedV1.event_type: partial(consumed.on_member_erased, settings=settings),
-        OpportunityPublishedV1.event_type: consumed.on_opportunity_published,
-        InvitationIssuedV1.event_type: consumed.on_invitation_issued,
-        InvitationAnsweredV1.event_type: partial(consumed.on_invitation_answered, settings=settings),
-        FeedbackRespondedV1.event_type: consumed.on_feedback_responded,
+        MemberContactV1.event_type: partial(recipients.on_contact_card, settings=settings),
+        MemberConfirmedV1.event_type: recipients.on_member_confirmed,
+        MemberLeftV1.event_type: partial(recipients.on_member_left, settings=settings),
+        MemberErasedV1.event_type: partial(recipients.on_member_erased, settings=settings),
+        OpportunityPublishedV1.event_type: notifications.on_opportunity_published,
+        InvitationIssuedV1.event_type: notifications.on_invitation_issued,
+        InvitationAnsweredV1.event_type: partial(notifications.on_invitation_answered, settings=settings),
+        FeedbackRespondedV1.event_type: notifications.on_feedback_responded,
     }
 
 
@@ -49,7 +49,7 @@ def consumers(settings: ServiceSettings, sessions: async_sessionmaker[AsyncSessi
             sessions=sessions,
             inbox_model=InboxMessage,
             # A null value on the contacts topic is an erasure (tombstone), not a bad event.
-            invalid_handler=partial(consumed.on_contact_tombstone, settings=settings),
+            invalid_handler=partial(recipients.on_contact_tombstone, settings=settings),
             max_attempts=settings.consumer_max_attempts,
             backoff_seconds=settings.consumer_backoff_seconds,
         )

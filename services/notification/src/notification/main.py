@@ -24,7 +24,7 @@ from notification.consumers import consumers
 from notification.links import unsubscribe_links
 from notification.models import OutboxMessage
 from notification.settings import NotificationSettings
-from notification.worker import Worker
+from notification.workers.delivery import Worker
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 ENVELOPE = "CloudEvents 1.0, structured JSON; extensions tenant (ODS code) and correlationid."

@@ -14,10 +14,10 @@ import css_inline
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from hub_shared.organisations import reference
-from notification import kinds
-from notification.schedule import LONDON
+from notification.rules import kinds
+from notification.rules.schedule import LONDON
 
-TEMPLATES = Path(__file__).resolve().parent / "templates"
+TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
 ENV = Environment(
     loader=FileSystemLoader(TEMPLATES),
     autoescape=select_autoescape(["html"]),

@@ -24,24 +24,31 @@ from email.message import EmailMessage
 from itertools import groupby
 
 from limits import parse, storage, strategies
+from prometheus_client import Counter
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from hub_shared.events import DeliveryStatus, RecipientSuppressedV1
+from hub_shared.events import DeliveryStatus
 from hub_shared.failures import is_transient
 from hub_shared.logging import get_logger
 from hub_shared.organisations import reference
-from notification import consent, kinds, ledger
-from notification.compose import Missing, context_for
+from notification.handlers import notifications as ledger
+from notification.handlers.recipients import suppress
 from notification.links import unsubscribe_links
-from notification.metrics import DELIVERY_OUTCOMES
 from notification.models import Notification, Recipient
-from notification.publishing import move, publisher
-from notification.relay import Outcome, Relay, RelayUnavailable
-from notification.render import message, render
+from notification.publishing import move
+from notification.rules import consent, kinds
+from notification.rules.render import message, render
 from notification.settings import NotificationSettings
+from notification.workers.compose import Missing, context_for
+from notification.workers.smtp import Outcome, RelayUnavailable, SmtpRelay
 
 log = get_logger(__name__)
+DELIVERY_OUTCOMES = Counter(
+    "hub_notification_outcomes_total",
+    "Emails by kind and what became of them (delivered, temporary, permanent, unknown, withheld)",
+    ["kind", "result"],
+)
 SENDABLE = (DeliveryStatus.CREATED.value, DeliveryStatus.TEMPORARY_FAILURE.value)
 
 
@@ -59,12 +66,12 @@ class Worker:
         self,
         settings: NotificationSettings,
         sessions: async_sessionmaker[AsyncSession],
-        relay: Relay | None = None,
+        relay: SmtpRelay | None = None,
         name: str | None = None,
     ) -> None:
         self.settings = settings
         self.sessions = sessions
-        self.relay = relay or Relay(settings)
+        self.relay = relay or SmtpRelay(settings)
         self.name = name or f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
         self.links = unsubscribe_links(settings)
         self._limiter = strategies.MovingWindowRateLimiter(storage.MemoryStorage())
@@ -275,30 +282,9 @@ class Worker:
                     move(session, row, DeliveryStatus.TEMPORARY_FAILURE, outcome.reply, now=now)
             elif outcome.result == "permanent":
                 move(session, row, DeliveryStatus.PERMANENT_FAILURE, outcome.reply, now=now)
-                await self._suppress(session, row, outcome.reply, now)
+                await suppress(session, row, outcome.reply, now)
             else:
                 move(session, row, DeliveryStatus.UNKNOWN, outcome.reply, now=now)
-
-    async def _suppress(self, session: AsyncSession, row: Notification, reply: str, now: datetime) -> None:
-        if not row.recipient_key:
-            return
-        recipient = await session.get(Recipient, row.recipient_key, with_for_update=True)
-        if recipient is None or recipient.suppressed_at is not None:
-            return
-        recipient.suppressed_at = now
-        recipient.suppression_reason = reply[:2000]
-        await ledger.withhold_pending(session, recipient.key, "suppressed")
-        publisher.emit(
-            session,
-            RecipientSuppressedV1(
-                member_id=recipient.member_id,
-                contact_token=recipient.key if recipient.kind == "hear_back" else None,
-                reason=reply[:500],
-                suppressed_at=now,
-            ),
-            subject=recipient.key,
-            tenant=recipient.organisation_code or row.organisation_code,
-        )
 
     async def _digest_items_delivered(self, session: AsyncSession, digest: Notification, now: datetime) -> None:
         items = (

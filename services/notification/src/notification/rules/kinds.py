@@ -59,3 +59,5 @@ NON_TRANSACTIONAL = frozenset(ALL) - TRANSACTIONAL
 # What a daily or weekly digest gathers; the rest goes as it happens.
 DIGESTIBLE = frozenset({INVITATION, UPDATE})
 DIGESTS = frozenset({DIGEST_DAILY, DIGEST_WEEKLY})
+# About an opportunity: their reference is its id (an update's is a response's).
+ABOUT_OPPORTUNITY = frozenset({INVITATION, PLACE_OFFERED, REMINDER, REPLY_RECEIVED})

@@ -1,8 +1,8 @@
 """Consent at send time: whether this email may go to this recipient now. Checked by the
 worker as it claims each email, not only when it was queued."""
 
-from notification import kinds
 from notification.models import Recipient
+from notification.rules import kinds
 
 
 def refusal(recipient: Recipient | None, kind: str, *, has_farewell_address: bool = False) -> str | None:

@@ -1,7 +1,7 @@
-"""Applying what membership and feedback-intake publish: the contact cards (notification's
-own copy of recipients, and the emails membership asks it to send), erasure, what
-invitations and updates are about, and replies (which get an acknowledgement and, for a
-booked place, a reminder before the event)."""
+"""Recipients: notification's own copy of the people it writes to, from membership's
+contact cards (and the emails membership asks it to send with them); confirmation,
+leaving and erasure (a tombstone or ``member.erased.v1``), each with one goodbye; and
+suppression of an address the relay refused for good."""
 
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -12,25 +12,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub_shared.consumer import PermanentFailure
 from hub_shared.events import (
-    Answer,
-    DeliveryStatus,
     Envelope,
-    FeedbackRespondedV1,
-    InvitationAnsweredV1,
-    InvitationIssuedV1,
     MemberConfirmedV1,
     MemberContactV1,
     MemberErasedV1,
     MemberLeftV1,
-    OpportunityPublishedV1,
-    Place,
+    RecipientSuppressedV1,
 )
 from hub_shared.logging import get_logger
 from hub_shared.organisations import reference
 from hub_shared.topics import MEMBERSHIP_CONTACTS
-from notification import kinds, ledger
+from notification.handlers import notifications as ledger
 from notification.models import InvitationRef, Notification, Opportunity, Recipient, ResponseContent
-from notification.publishing import PENDING, move
+from notification.publishing import PENDING, publisher
+from notification.rules import kinds
 from notification.settings import NotificationSettings
 
 log = get_logger(__name__)
@@ -90,7 +85,7 @@ async def _sender(session: AsyncSession, kind: str, reference: str | None, fallb
         ref = uuid.UUID(reference) if reference else None
     except ValueError:
         ref = None
-    if ref is not None and kind in (kinds.INVITATION, kinds.PLACE_OFFERED, kinds.REMINDER, kinds.REPLY_RECEIVED):
+    if ref is not None and kind in kinds.ABOUT_OPPORTUNITY:
         opportunity = await session.get(Opportunity, ref)
         if opportunity is not None:
             return opportunity.organisation_code
@@ -193,92 +188,25 @@ async def on_member_erased(session: AsyncSession, envelope: Envelope, settings: 
     await erase_recipient(session, key, "erased")
 
 
-async def on_opportunity_published(session: AsyncSession, envelope: Envelope) -> None:
-    data = envelope.data
-    assert isinstance(data, OpportunityPublishedV1)
-    opportunity = await session.get(Opportunity, data.opportunity_id)
-    if opportunity is None:
-        opportunity = Opportunity(id=data.opportunity_id)
-        session.add(opportunity)
-    opportunity.organisation_code = data.organisation_code
-    opportunity.kind = data.kind.value
-    opportunity.title = data.title
-    opportunity.starts_at = data.starts_at
-    opportunity.online = data.online
-    opportunity.closes_at = data.closes_at
-
-
-async def on_invitation_issued(session: AsyncSession, envelope: Envelope) -> None:
-    data = envelope.data
-    assert isinstance(data, InvitationIssuedV1)
-    if await session.get(InvitationRef, data.invitation_id) is None:
-        session.add(
-            InvitationRef(
-                id=data.invitation_id,
-                opportunity_id=data.opportunity_id,
-                member_id=data.member_id,
-                organisation_code=data.organisation_code,
-            )
-        )
-
-
-async def on_invitation_answered(session: AsyncSession, envelope: Envelope, settings: NotificationSettings) -> None:
-    """A reply gets an acknowledgement; a booked place gets a reminder before the event, and
-    a change of mind withdraws the reminder."""
-    data = envelope.data
-    assert isinstance(data, InvitationAnsweredV1)
-    key = str(data.member_id)
-    recipient = await session.get(Recipient, key)
-    reference = str(data.opportunity_id)
-    common = {
-        "recipient": recipient,
-        "recipient_key": key,
-        "recipient_kind": "member",
-        "member_id": data.member_id,
-        "organisation_code": data.organisation_code,
-        "reference": reference,
-    }
-    await ledger.queue(
+async def suppress(session: AsyncSession, row: Notification, reply: str, now: datetime) -> None:
+    """The relay refused this email's address for good (5xx): nothing more goes to it until
+    membership sends a new address, and membership is told."""
+    if not row.recipient_key:
+        return
+    recipient = await session.get(Recipient, row.recipient_key, with_for_update=True)
+    if recipient is None or recipient.suppressed_at is not None:
+        return
+    recipient.suppressed_at = now
+    recipient.suppression_reason = reply[:2000]
+    await ledger.withhold_pending(session, recipient.key, "suppressed")
+    publisher.emit(
         session,
-        settings,
-        dedupe_key=f"{envelope.id}:{key}:{kinds.REPLY_RECEIVED}",
-        kind=kinds.REPLY_RECEIVED,
-        links={"answer": data.answer.value, "place": data.place.value if data.place else ""},
-        **common,  # type: ignore[arg-type]
+        RecipientSuppressedV1(
+            member_id=recipient.member_id,
+            contact_token=recipient.key if recipient.kind == "hear_back" else None,
+            reason=reply[:500],
+            suppressed_at=now,
+        ),
+        subject=recipient.key,
+        tenant=recipient.organisation_code or row.organisation_code,
     )
-    earlier = (
-        await session.scalars(
-            select(Notification)
-            .where(Notification.recipient_key == key, Notification.kind == kinds.REMINDER)
-            .where(Notification.reference == reference, Notification.status.in_(PENDING))
-            .with_for_update()
-        )
-    ).all()
-    for row in earlier:
-        move(session, row, DeliveryStatus.WITHHELD, "reply changed")
-    opportunity = await session.get(Opportunity, data.opportunity_id)
-    if data.answer == Answer.YES and data.place == Place.BOOKED and opportunity is not None:
-        remind_at = opportunity.starts_at - timedelta(hours=settings.reminder_hours_before)
-        if opportunity.starts_at > datetime.now(UTC):
-            await ledger.queue(
-                session,
-                settings,
-                dedupe_key=f"{envelope.id}:{key}:{kinds.REMINDER}",
-                kind=kinds.REMINDER,
-                due_at=max(remind_at, datetime.now(UTC)),
-                **common,  # type: ignore[arg-type]
-            )
-
-
-async def on_feedback_responded(session: AsyncSession, envelope: Envelope) -> None:
-    data = envelope.data
-    assert isinstance(data, FeedbackRespondedV1)
-    response = await session.get(ResponseContent, data.response_id)
-    if response is None:
-        response = ResponseContent(id=data.response_id)
-        session.add(response)
-    response.organisation_code = data.organisation_code
-    response.you_said = data.you_said
-    response.we_did = data.we_did
-    response.status = data.status.value
-    response.evidence_url = data.evidence_url

@@ -1,5 +1,5 @@
-"""The SMTP relay, spoken to step by step (aiosmtplib) so that each failure is classified
-by when it happened:
+"""Sending email over SMTP: the relay, spoken to step by step (aiosmtplib) so that each
+failure is classified by when it happened:
 
 * the relay cannot be reached, or refuses our login: ``RelayUnavailable``; the email was
   never handed over and does not count an attempt (the worker waits, then resumes);
@@ -31,7 +31,7 @@ class Outcome:
     reply: str
 
 
-class Relay:
+class SmtpRelay:
     def __init__(self, settings: NotificationSettings) -> None:
         self._settings = settings
         self._client: aiosmtplib.SMTP | None = None

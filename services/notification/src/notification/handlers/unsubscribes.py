@@ -8,9 +8,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub_shared.events import UnsubscribeReceivedV1
 from hub_shared.organisations import reference
-from notification import kinds, ledger
+from notification.handlers import notifications as ledger
 from notification.models import Recipient
 from notification.publishing import publisher
+from notification.rules import kinds
 
 
 async def unsubscribe(session: AsyncSession, claims: dict[str, Any]) -> bool:
