@@ -5,7 +5,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 from hub_shared.events import FeedbackRespondedV1, ResponseStatus, new_envelope
-from membership.handlers.updates import on_feedback_responded
+from membership.handlers.hear_back import on_feedback_responded
 
 from .conftest import auth, events_of, join_and_confirm, last_card, outbox, token_of
 
