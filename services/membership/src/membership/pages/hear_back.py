@@ -9,7 +9,7 @@ from hub_shared import correlation
 from hub_shared.links import LinkProblem
 from membership.handlers import hear_back as hearing_back
 from membership.links import Purpose, links_of
-from membership.pages.rendering import form_errors, link_page, render, sessions, too_many_requests
+from membership.pages.rendering import form_errors, link_landing, link_page, render, sessions, too_many_requests
 from membership.schemas import EmailOnly
 
 router = APIRouter(include_in_schema=False)
@@ -39,11 +39,7 @@ async def hear_back_submit(request: Request) -> Response:
 
 @router.get("/hear-back/confirm", response_class=HTMLResponse)
 async def hear_back_confirm_page(request: Request, token: str = "") -> HTMLResponse:
-    try:
-        links_of(request).load(Purpose.HEAR_BACK, token)
-    except LinkProblem as exc:
-        return link_page(request, exc.reason)
-    return render(request, "confirm.html", token=token, action="/hear-back/confirm")
+    return link_landing(request, Purpose.HEAR_BACK, token, "confirm.html", action="/hear-back/confirm")
 
 
 @router.post("/hear-back/confirm", response_class=HTMLResponse)
@@ -62,11 +58,7 @@ async def hear_back_confirm_submit(request: Request) -> Response:
 
 @router.get("/hear-back/stop", response_class=HTMLResponse)
 async def hear_back_stop_page(request: Request, token: str = "") -> HTMLResponse:
-    try:
-        links_of(request).load(Purpose.HEAR_BACK_STOP, token)
-    except LinkProblem as exc:
-        return link_page(request, exc.reason)
-    return render(request, "hear_back_stop.html", token=token)
+    return link_landing(request, Purpose.HEAR_BACK_STOP, token, "hear_back_stop.html")
 
 
 @router.post("/hear-back/stop", response_class=HTMLResponse)

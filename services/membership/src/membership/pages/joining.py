@@ -21,6 +21,7 @@ from membership.links import Purpose, links_of, steady_timing
 from membership.models import Group
 from membership.pages.rendering import (
     form_errors,
+    link_landing,
     link_page,
     options,
     problem_errors,
@@ -134,12 +135,7 @@ async def check_email(request: Request) -> HTMLResponse:
 
 @router.get("/confirm", response_class=HTMLResponse)
 async def confirm_page(request: Request, token: str = "") -> HTMLResponse:
-    # Following the link only shows a button: mail scanners that fetch links confirm nothing.
-    try:
-        links_of(request).load(Purpose.CONFIRM, token)
-    except LinkProblem as exc:
-        return link_page(request, exc.reason)
-    return render(request, "confirm.html", token=token, action="/confirm")
+    return link_landing(request, Purpose.CONFIRM, token, "confirm.html", action="/confirm")
 
 
 @router.post("/confirm", response_class=HTMLResponse)

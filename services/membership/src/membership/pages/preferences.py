@@ -14,7 +14,7 @@ from hub_shared.problems import Problem
 from membership.handlers import members
 from membership.handlers.group_memberships import joinable_groups
 from membership.links import Purpose, links_of
-from membership.pages.rendering import form_errors, link_page, problem_errors, render, sessions
+from membership.pages.rendering import form_errors, link_landing, link_page, problem_errors, render, sessions
 from membership.schemas import PreferencesUpdate
 
 router = APIRouter(include_in_schema=False)
@@ -90,11 +90,7 @@ async def preferences_submit(request: Request) -> Response:
 
 @router.get("/email/confirm", response_class=HTMLResponse)
 async def new_email_page(request: Request, token: str = "") -> HTMLResponse:
-    try:
-        links_of(request).load(Purpose.NEW_EMAIL, token)
-    except LinkProblem as exc:
-        return link_page(request, exc.reason)
-    return render(request, "confirm.html", token=token, action="/email/confirm")
+    return link_landing(request, Purpose.NEW_EMAIL, token, "confirm.html", action="/email/confirm")
 
 
 @router.post("/email/confirm", response_class=HTMLResponse)

@@ -12,8 +12,9 @@ from jinja2 import ChainableUndefined, ChoiceLoader, Environment, FileSystemLoad
 from pydantic import ValidationError
 
 from hub_shared.events import Frequency, ServiceArea
+from hub_shared.links import LinkProblem
 from hub_shared.problems import Problem
-from membership.links import public_limit
+from membership.links import Purpose, links_of, public_limit
 
 PACKAGE = Path(__file__).resolve().parents[1]
 STATIC = PACKAGE.parents[1] / "web" / "node_modules" / "nhsuk-frontend" / "dist" / "nhsuk"
@@ -101,6 +102,16 @@ def sessions(request: Request) -> Any:
 
 def link_page(request: Request, reason: str) -> HTMLResponse:
     return render(request, "link_problem.html", status_code=410 if reason != "invalid" else 400, reason=reason)
+
+
+def link_landing(request: Request, purpose: Purpose, token: str, template: str, **context: Any) -> HTMLResponse:
+    """The page an emailed link opens: only a button, so mail scanners that fetch links
+    change nothing; or the page for a link that expired or was tampered with."""
+    try:
+        links_of(request).load(purpose, token)
+    except LinkProblem as exc:
+        return link_page(request, exc.reason)
+    return render(request, template, token=token, **context)
 
 
 async def too_many_requests(request: Request) -> HTMLResponse | None:
