@@ -14,6 +14,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub_shared.auth import Principal
+from hub_shared.authorisation import authorise
 from hub_shared.events import (
     ConsentSource,
     Envelope,
@@ -333,9 +334,7 @@ async def members_in_area(
     contact details."""
     area = reference().practices_under(principal.organisation)
     if practice_code:
-        if practice_code.upper() not in area:
-            raise Problem(403, "Not your organisation", f"{principal.organisation} may not see {practice_code}")
-        area = [practice_code.upper()]
+        area = [authorise(principal, practice_code, field="practice_code")]
     query = select(Member).where(Member.practice_code.in_(area)).order_by(Member.joined_at, Member.id)
     if status:
         query = query.where(Member.status == status)
