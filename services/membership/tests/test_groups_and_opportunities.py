@@ -5,7 +5,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 from hub_shared.events import FeedbackRespondedV1, ResponseStatus, new_envelope
-from membership.handlers.updates import on_feedback_responded
+from membership.handlers.hear_back import on_feedback_responded
 
 from .conftest import auth, events_of, join_and_confirm, last_card, outbox, token_of
 
@@ -44,6 +44,13 @@ async def test_practices_manage_their_ppg_and_places_their_groups(client, app, k
     assert [m["id"] for m in members] == [member_id]
     assert "email" not in members[0] and "name" not in members[0] and "phone" not in members[0]
     assert (await client.get("/v1/members", headers=auth(keys, "02B"))).json() == []
+    # The one authorisation answer: a practice of another place is 403, no practice at all 422.
+    mine = await client.get("/v1/members", params={"practice_code": "p81001"}, headers=auth(keys, "01A"))
+    assert [m["id"] for m in mine.json()] == [member_id]
+    theirs = await client.get("/v1/members", params={"practice_code": "P81001"}, headers=auth(keys, "02B"))
+    assert theirs.status_code == 403 and theirs.json()["errors"][0]["type"] == "forbidden"
+    unknown = await client.get("/v1/members", params={"practice_code": "ZZZ999"}, headers=auth(keys, "01A"))
+    assert unknown.status_code == 422 and unknown.json()["errors"][0]["field"] == "practice_code"
     changes = await events_of(app, "member.group_membership_changed.v1")
     assert [c["data"]["role"] for c in changes] == ["member", "member", "chair"]
     left = await client.patch(

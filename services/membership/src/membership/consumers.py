@@ -9,7 +9,7 @@ from hub_shared.consumer import EventConsumer
 from hub_shared.events import FeedbackRespondedV1, RecipientSuppressedV1, UnsubscribeReceivedV1
 from hub_shared.settings import ServiceSettings
 from hub_shared.topics import FEEDBACK_EVENTS, NOTIFICATION_EVENTS
-from membership.handlers import contact_outcomes, updates
+from membership.handlers import hear_back, members
 from membership.links import links_from
 from membership.models import InboxMessage
 from membership.settings import MembershipSettings
@@ -25,7 +25,7 @@ def consumers(settings: ServiceSettings, sessions: async_sessionmaker[AsyncSessi
             group=GROUP,
             topics=[FEEDBACK_EVENTS.name],
             handlers={
-                FeedbackRespondedV1.event_type: partial(updates.on_feedback_responded, links=links_from(settings))
+                FeedbackRespondedV1.event_type: partial(hear_back.on_feedback_responded, links=links_from(settings))
             },
             sessions=sessions,
             inbox_model=InboxMessage,
@@ -36,10 +36,8 @@ def consumers(settings: ServiceSettings, sessions: async_sessionmaker[AsyncSessi
             group=CONTACT_OUTCOMES_GROUP,
             topics=[NOTIFICATION_EVENTS.name],
             handlers={
-                UnsubscribeReceivedV1.event_type: partial(contact_outcomes.on_unsubscribed, links=links_from(settings)),
-                RecipientSuppressedV1.event_type: partial(
-                    contact_outcomes.on_recipient_suppressed, links=links_from(settings)
-                ),
+                UnsubscribeReceivedV1.event_type: partial(members.on_unsubscribed, links=links_from(settings)),
+                RecipientSuppressedV1.event_type: partial(members.on_recipient_suppressed, links=links_from(settings)),
             },
             sessions=sessions,
             inbox_model=InboxMessage,

@@ -17,7 +17,8 @@ from hub_shared.authorisation import authorise, may_see
 from hub_shared.events import ConsentSource, GroupKind, MessageKind
 from hub_shared.organisations import reference
 from hub_shared.problems import Problem, field_errors
-from membership.handlers.members import add_to_group, group_event, join
+from membership.handlers.group_memberships import add_to_group, group_event
+from membership.handlers.members import join
 from membership.links import Links
 from membership.models import Group, GroupMembership, Member
 from membership.publishing import place_of

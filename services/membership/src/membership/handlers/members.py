@@ -1,107 +1,52 @@
-"""Joining, confirming, fresh links, the preference centre, leaving and erasure.
+"""Members: joining, confirming, fresh links, the preference centre, leaving and erasure;
+the members a team may see; and what notification tells membership about a member's
+email (they unsubscribed, or their address was refused for good).
 
 No answer differs by whether an email is already registered: joining again, or asking
 for a fresh link, always says "check your email", and the email says what applies."""
 
-import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hub_shared.auth import Principal
+from hub_shared.authorisation import authorise
 from hub_shared.events import (
     ConsentSource,
-    GroupKind,
-    GroupMembershipChangedV1,
+    Envelope,
     MemberConfirmedV1,
     MemberErasedV1,
     MemberJoinedV1,
     MemberLeftV1,
     MemberPreferencesChangedV1,
     MessageKind,
+    RecipientSuppressedV1,
+    UnsubscribeReceivedV1,
 )
 from hub_shared.links import LinkProblem
+from hub_shared.organisations import reference
 from hub_shared.problems import Problem
-from membership.links import Links, Purpose
-from membership.models import Group, GroupMembership, HearBackContact, Invitation, Member, UsedLink
+from membership.handlers.group_memberships import active_groups, add_to_group, check_groups, group_event
+from membership.handlers.invitations import release_places
+from membership.links import Links, Purpose, use_once
+from membership.models import Group, GroupMembership, HearBackContact, Invitation, Member
 from membership.publishing import (
     contact_card,
     facts,
     forget_contact_cards,
-    hear_back_card,
     place_of,
     publisher,
     tenant_of,
 )
-from membership.schemas import JoinRequest, MemberPreferences, PreferencesUpdate
-
-
-def field_problem(field: str, message: str, type_: str = "value_error") -> Problem:
-    return Problem(
-        422,
-        "Invalid request",
-        "1 field(s) failed validation",
-        errors=[{"field": field, "message": message, "type": type_}],
-    )
-
-
-async def joinable_groups(session: AsyncSession, practice_code: str) -> list[Group]:
-    """Groups a person may join themselves: their practice's PPG, their place's
-    co-production groups, and the ICS's Patient Partners scheme."""
-    place = place_of(practice_code)
-    rows = await session.scalars(select(Group).order_by(Group.kind, Group.name))
-    return [
-        g
-        for g in rows.all()
-        if (g.kind == GroupKind.PPG and g.organisation_code == practice_code)
-        or (g.kind == GroupKind.COPRODUCTION and g.organisation_code == place)
-        or g.kind == GroupKind.PATIENT_PARTNERS
-    ]
-
-
-async def _check_groups(session: AsyncSession, practice_code: str, group_ids: list[uuid.UUID]) -> list[Group]:
-    allowed = {g.id: g for g in await joinable_groups(session, practice_code)}
-    unknown = [str(i) for i in group_ids if i not in allowed]
-    if unknown:
-        raise field_problem("group_ids", f"not a group you can join: {', '.join(unknown)}")
-    return [allowed[i] for i in dict.fromkeys(group_ids)]
+from membership.schemas import JoinRequest, MemberPreferences, MemberPublic, PreferencesUpdate
 
 
 async def member_by_email(session: AsyncSession, email: str) -> Member | None:
     return await session.scalar(select(Member).where(Member.email == email))
-
-
-def add_to_group(
-    session: AsyncSession, member: Member, group: Group, role: str, correlation_id: str, on: date | None = None
-) -> GroupMembership:
-    membership = GroupMembership(
-        id=uuid.uuid4(), group_id=group.id, member_id=member.id, role=role, joined_on=on or date.today()
-    )
-    session.add(membership)
-    group_event(session, member, group, membership, correlation_id)
-    return membership
-
-
-def group_event(
-    session: AsyncSession, member: Member, group: Group, membership: GroupMembership, correlation_id: str
-) -> None:
-    publisher.emit(
-        session,
-        GroupMembershipChangedV1(
-            **facts(member),
-            group_id=group.id,
-            group_kind=GroupKind(group.kind),
-            group_organisation_code=group.organisation_code,
-            role=membership.role,  # type: ignore[arg-type]
-            joined_on=membership.joined_on,
-            left_on=membership.left_on,
-        ),
-        subject=str(member.id),
-        tenant=tenant_of(member),
-        correlation_id=correlation_id,
-    )
 
 
 @dataclass
@@ -123,7 +68,7 @@ async def join(
 ) -> JoinOutcome:
     """A new member is pending and gets a confirmation link; someone already known gets
     the email that applies to them, and nothing else changes. The caller cannot tell."""
-    groups = await _check_groups(session, request.practice_code, request.group_ids)
+    groups = await check_groups(session, request.practice_code, request.group_ids)
     existing = await member_by_email(session, request.email)
     if existing is not None:
         if existing.status == "pending":
@@ -188,13 +133,6 @@ async def join(
     return JoinOutcome(member, created=True)
 
 
-async def use_once(session: AsyncSession, claims: dict[str, object]) -> None:
-    link_id = str(claims.get("j", ""))
-    if not link_id or await session.get(UsedLink, link_id) is not None:
-        raise LinkProblem("used")
-    session.add(UsedLink(link_id=link_id, used_at=datetime.now(UTC)))
-
-
 async def confirm(session: AsyncSession, token: str, *, links: Links, correlation_id: str) -> Member:
     claims = links.load(Purpose.CONFIRM, token)
     member = await session.get(Member, uuid.UUID(str(claims["m"])), with_for_update=True)
@@ -238,17 +176,6 @@ async def member_from_link(session: AsyncSession, token: str, links: Links, *, l
     if member is None:
         raise LinkProblem("invalid")
     return member
-
-
-async def active_groups(session: AsyncSession, member: Member) -> list[tuple[GroupMembership, Group]]:
-    rows = await session.execute(
-        select(GroupMembership, Group)
-        .join(Group, Group.id == GroupMembership.group_id)
-        .where(GroupMembership.member_id == member.id)
-        .where(GroupMembership.left_on.is_(None))
-        .order_by(Group.name)
-    )
-    return [(m, g) for m, g in rows.all()]
 
 
 async def preferences(session: AsyncSession, member: Member) -> MemberPreferences:
@@ -297,7 +224,7 @@ async def update_preferences(
         contact_changed = contact_changed or member.frequency != update.frequency.value
         member.frequency = update.frequency.value
     if update.group_ids is not None:
-        wanted = {g.id: g for g in await _check_groups(session, member.practice_code, update.group_ids)}
+        wanted = {g.id: g for g in await check_groups(session, member.practice_code, update.group_ids)}
         current = await active_groups(session, member)
         for membership, group in current:
             if group.id not in wanted and membership.role == "member":
@@ -307,6 +234,13 @@ async def update_preferences(
         for group_id, group in wanted.items():
             if group_id not in held:
                 add_to_group(session, member, group, "member", correlation_id)
+    preferences_changed(session, member, correlation_id)
+    if contact_changed:
+        contact_card(session, member, links, correlation_id=correlation_id)
+    return member
+
+
+def preferences_changed(session: AsyncSession, member: Member, correlation_id: str) -> None:
     publisher.emit(
         session,
         MemberPreferencesChangedV1(
@@ -319,17 +253,12 @@ async def update_preferences(
         tenant=tenant_of(member),
         correlation_id=correlation_id,
     )
-    if contact_changed:
-        contact_card(session, member, links, correlation_id=correlation_id)
-    return member
 
 
 async def leave(session: AsyncSession, member: Member, *, links: Links, correlation_id: str) -> Member:
     """All contact stops at once: contact details are dropped (here and, by tombstone, on
     the contacts topic); the bands and practice stay as anonymous statistics. Booked
     places go to whoever waits longest."""
-    from membership.handlers.opportunities import release_places  # opportunities builds on members
-
     if member.status == "left":
         return member
     await release_places(session, member.id, links=links, correlation_id=correlation_id)
@@ -355,8 +284,6 @@ async def leave(session: AsyncSession, member: Member, *, links: Links, correlat
 async def erase(session: AsyncSession, member: Member, *, links: Links, correlation_id: str) -> None:
     """Forget the person: their rows here, their cards on the contacts topic (tombstone),
     and, by ``member.erased.v1``, every other service's links to them."""
-    from membership.handlers.opportunities import release_places
-
     member_id = member.id
     await release_places(session, member_id, links=links, correlation_id=correlation_id)
     await session.flush()
@@ -374,45 +301,6 @@ async def erase(session: AsyncSession, member: Member, *, links: Links, correlat
     )
 
 
-# ---- hearing back without joining ----
-
-
-async def request_hear_back(session: AsyncSession, email: str, *, links: Links, correlation_id: str) -> str:
-    """Issue a pseudonymous contact token for feedback (``hear_back.contact_token``). Nothing
-    is sent to it until the address's owner confirms (double opt-in); each request gets its
-    own token, so the answer says nothing about earlier ones."""
-    contact = HearBackContact(token=secrets.token_urlsafe(24), email=email, created_at=datetime.now(UTC))
-    session.add(contact)
-    url = links.url(Purpose.HEAR_BACK, t=contact.token)
-    hear_back_card(
-        session, contact, correlation_id=correlation_id, kind=MessageKind.CONFIRM_HEAR_BACK, links={"confirm": url}
-    )
-    return contact.token
-
-
-async def confirm_hear_back(session: AsyncSession, token: str, *, links: Links, correlation_id: str) -> HearBackContact:
-    claims = links.load(Purpose.HEAR_BACK, token)
-    contact = await session.get(HearBackContact, str(claims["t"]), with_for_update=True)
-    if contact is None:
-        raise LinkProblem("invalid")
-    await use_once(session, claims)
-    if contact.confirmed_at is None:
-        contact.confirmed_at = datetime.now(UTC)
-        hear_back_card(session, contact, correlation_id=correlation_id)
-    return contact
-
-
-async def stop_hearing_back(session: AsyncSession, token: str, *, links: Links) -> None:
-    """Forget a hear-back address: the row here and, by tombstone, its card on the topic.
-    Feedback keeps the token, which now leads nowhere."""
-    claims = links.load(Purpose.HEAR_BACK_STOP, token)
-    contact = await session.get(HearBackContact, str(claims["t"]), with_for_update=True)
-    if contact is None:
-        return  # already forgotten
-    await session.delete(contact)
-    await forget_contact_cards(session, contact.token)
-
-
 async def confirm_new_email(session: AsyncSession, token: str, *, links: Links, correlation_id: str) -> Member:
     """The new address was confirmed from that address: it replaces the old one."""
     claims = links.load(Purpose.NEW_EMAIL, token)
@@ -428,3 +316,76 @@ async def confirm_new_email(session: AsyncSession, token: str, *, links: Links, 
     member.email = new_email
     contact_card(session, member, links, correlation_id=correlation_id)
     return member
+
+
+# ---- what a team sees ----
+
+
+async def members_in_area(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    practice_code: str | None,
+    status: str | None,
+    limit: int,
+    offset: int,
+) -> list[MemberPublic]:
+    """Members registered at practices the caller acts for, with the groups they hold; no
+    contact details."""
+    area = reference().practices_under(principal.organisation)
+    if practice_code:
+        area = [authorise(principal, practice_code, field="practice_code")]
+    query = select(Member).where(Member.practice_code.in_(area)).order_by(Member.joined_at, Member.id)
+    if status:
+        query = query.where(Member.status == status)
+    rows = (await session.scalars(query.limit(limit).offset(offset))).all()
+    held = await session.execute(
+        select(GroupMembership.member_id, Group.id, Group.name, GroupMembership.role)
+        .join(Group, Group.id == GroupMembership.group_id)
+        .where(GroupMembership.member_id.in_([m.id for m in rows]), GroupMembership.left_on.is_(None))
+    )
+    by_member: dict[uuid.UUID, list[dict[str, Any]]] = {}
+    for member_id, group_id, name, role in held.all():
+        by_member.setdefault(member_id, []).append({"id": str(group_id), "name": name, "role": role})
+    return [
+        MemberPublic.model_validate(m, from_attributes=True).model_copy(update={"groups": by_member.get(m.id, [])})
+        for m in rows
+    ]
+
+
+# ---- what notification tells us: all contact stops ----
+
+
+async def on_unsubscribed(session: AsyncSession, envelope: Envelope, links: Links) -> None:
+    """They unsubscribed with the one-click link (RFC 8058)."""
+    data = envelope.data
+    assert isinstance(data, UnsubscribeReceivedV1)
+    await _stop_contact(session, data.member_id, data.contact_token, links, envelope.correlation_id)
+
+
+async def on_recipient_suppressed(session: AsyncSession, envelope: Envelope, links: Links) -> None:
+    """The relay refused their address for good."""
+    data = envelope.data
+    assert isinstance(data, RecipientSuppressedV1)
+    await _stop_contact(session, data.member_id, data.contact_token, links, envelope.correlation_id)
+
+
+async def _stop_contact(
+    session: AsyncSession, member_id: uuid.UUID | None, contact_token: str | None, links: Links, correlation_id: str
+) -> None:
+    """Every non-transactional contact stops at once: a member's frequency becomes "never"
+    (which invitations and "you said, we did" updates already respect) and their contact
+    card says they are not contactable; a hear-back address is forgotten."""
+    if contact_token is not None:
+        contact = await session.get(HearBackContact, contact_token, with_for_update=True)
+        if contact is not None:
+            await session.delete(contact)
+            await forget_contact_cards(session, contact.token)
+    if member_id is None:
+        return
+    member = await session.get(Member, member_id, with_for_update=True)
+    if member is None or member.status != "active" or member.frequency == "never":
+        return  # erased, left, or already silent: nothing more to stop
+    member.frequency = "never"
+    preferences_changed(session, member, correlation_id)
+    contact_card(session, member, links, correlation_id=correlation_id)

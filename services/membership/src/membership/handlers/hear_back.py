@@ -1,7 +1,10 @@
-"""Closing the loop: a published "you said, we did" response reaches the people who
+"""Hearing back: someone who left feedback gives an address to hear what changed because of
+it, without joining (a pseudonymous contact token, double opt-in, forgotten on request);
+and closing the loop: a published "you said, we did" response reaches the people who
 contributed (member ids, hear-back contact tokens) and the members of the matching PPG or
 co-production group who asked to hear about that service area; one event each."""
 
+import secrets
 import uuid
 from datetime import UTC, datetime
 
@@ -9,10 +12,47 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub_shared.events import Envelope, FeedbackRespondedV1, GroupKind, MessageKind, UpdateDueV1
+from hub_shared.links import LinkProblem
 from hub_shared.organisations import reference
-from membership.links import Links, Purpose
+from membership.links import Links, Purpose, use_once
 from membership.models import Group, GroupMembership, HearBackContact, Member
-from membership.publishing import contact_card, hear_back_card, publisher, tenant_of
+from membership.publishing import contact_card, forget_contact_cards, hear_back_card, publisher, tenant_of
+
+
+async def request_hear_back(session: AsyncSession, email: str, *, links: Links, correlation_id: str) -> str:
+    """Issue a pseudonymous contact token for feedback (``hear_back.contact_token``). Nothing
+    is sent to it until the address's owner confirms (double opt-in); each request gets its
+    own token, so the answer says nothing about earlier ones."""
+    contact = HearBackContact(token=secrets.token_urlsafe(24), email=email, created_at=datetime.now(UTC))
+    session.add(contact)
+    url = links.url(Purpose.HEAR_BACK, t=contact.token)
+    hear_back_card(
+        session, contact, correlation_id=correlation_id, kind=MessageKind.CONFIRM_HEAR_BACK, links={"confirm": url}
+    )
+    return contact.token
+
+
+async def confirm_hear_back(session: AsyncSession, token: str, *, links: Links, correlation_id: str) -> HearBackContact:
+    claims = links.load(Purpose.HEAR_BACK, token)
+    contact = await session.get(HearBackContact, str(claims["t"]), with_for_update=True)
+    if contact is None:
+        raise LinkProblem("invalid")
+    await use_once(session, claims)
+    if contact.confirmed_at is None:
+        contact.confirmed_at = datetime.now(UTC)
+        hear_back_card(session, contact, correlation_id=correlation_id)
+    return contact
+
+
+async def stop_hearing_back(session: AsyncSession, token: str, *, links: Links) -> None:
+    """Forget a hear-back address: the row here and, by tombstone, its card on the topic.
+    Feedback keeps the token, which now leads nowhere."""
+    claims = links.load(Purpose.HEAR_BACK_STOP, token)
+    contact = await session.get(HearBackContact, str(claims["t"]), with_for_update=True)
+    if contact is None:
+        return  # already forgotten
+    await session.delete(contact)
+    await forget_contact_cards(session, contact.token)
 
 
 async def on_feedback_responded(session: AsyncSession, envelope: Envelope, links: Links) -> None:

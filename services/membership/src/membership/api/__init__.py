@@ -1,0 +1,12 @@
+"""membership's JSON API under ``/v1``, one module a resource. Public routes (join, confirm,
+fresh link, hear back) are rate limited per client address; a member acts on themselves
+only through a signed link; place and practice teams call with a bearer token and see no
+contact details."""
+
+from fastapi import APIRouter
+
+from membership.api import groups, hear_back, joining, members, opportunities
+
+router = APIRouter(prefix="/v1")
+for resource in (joining, hear_back, members, groups, opportunities):
+    router.include_router(resource.router)

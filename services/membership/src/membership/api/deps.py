@@ -1,0 +1,35 @@
+"""What every resource module of the API shares: the problem responses it documents, the
+answer to a public request for a link, how a bad link is answered, and the callers a route
+accepts (public, or a team's token with a scope)."""
+
+from typing import Annotated, Any
+
+from fastapi import Depends, Query
+
+from hub_shared.auth import Principal, require_scope
+from hub_shared.links import LinkProblem
+from hub_shared.problems import MEDIA_TYPE, Problem
+from membership.links import public_limit
+
+PROBLEM: dict[str, Any] = {"content": {MEDIA_TYPE: {}}, "description": "RFC 9457 problem details"}
+ERRORS: dict[int | str, dict[str, Any]] = {s: PROBLEM for s in (400, 401, 403, 404, 409, 410, 413, 422, 429)}
+CHECK_EMAIL = {
+    "status": "check_your_email",
+    "detail": "If the address can be used, an email with a link is on its way.",
+}
+
+
+def link_problem(exc: LinkProblem) -> Problem:
+    if exc.reason == "invalid":
+        return Problem(
+            400, "Link not valid", "This link is not valid. Ask for a fresh one: POST /v1/links.", reason="invalid"
+        )
+    title = "Link expired" if exc.reason == "expired" else "Link already used"
+    return Problem(410, title, "Ask for a fresh link by email: POST /v1/links.", reason=exc.reason)
+
+
+Public = Annotated[None, Depends(public_limit)]
+Reader = Annotated[Principal, Depends(require_scope("members:read"))]
+Manager = Annotated[Principal, Depends(require_scope("members:manage", rate_limited=True))]
+Publisher = Annotated[Principal, Depends(require_scope("opportunities:write", rate_limited=True))]
+LinkToken = Annotated[str, Query(min_length=10, max_length=2000, description="The token of your signed link")]

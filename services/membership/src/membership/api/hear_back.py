@@ -1,0 +1,55 @@
+"""Hearing back without joining: a contact token for feedback, confirmed by email, and a
+way to stop and be forgotten."""
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from hub_shared import correlation
+from hub_shared.db import Session, commit
+from hub_shared.links import LinkProblem
+from membership.api.deps import CHECK_EMAIL, ERRORS, Public, link_problem
+from membership.handlers import hear_back as hearing_back
+from membership.links import links_of
+from membership.schemas import EmailOnly, TokenBody
+
+router = APIRouter()
+
+
+@router.post("/hear-back", status_code=202, responses=ERRORS, tags=["hearing back"], summary="Hear back, not join")
+async def hear_back(body: EmailOnly, request: Request, session: Session, _limit: Public) -> JSONResponse:
+    token = await hearing_back.request_hear_back(
+        session, body.email, links=links_of(request), correlation_id=correlation.current()
+    )
+    await commit(session)
+    return JSONResponse(
+        {
+            **CHECK_EMAIL,
+            "contact_token": token,
+            "use": "Send it with the feedback as hear_back.contact_token; updates start once the email is confirmed.",
+        },
+        status_code=202,
+    )
+
+
+@router.post("/hear-back/confirm", responses=ERRORS, tags=["hearing back"], summary="Confirm a hear-back address")
+async def confirm_hear_back(body: TokenBody, request: Request, session: Session) -> dict[str, Any]:
+    try:
+        contact = await hearing_back.confirm_hear_back(
+            session, body.token, links=links_of(request), correlation_id=correlation.current()
+        )
+    except LinkProblem as exc:
+        raise link_problem(exc) from exc
+    await commit(session)
+    return {"contact_token": contact.token, "confirmed": True}
+
+
+@router.post("/hear-back/stop", responses=ERRORS, tags=["hearing back"], summary="Stop hearing back; forget me")
+async def stop_hearing_back(body: TokenBody, request: Request, session: Session) -> dict[str, str]:
+    try:
+        await hearing_back.stop_hearing_back(session, body.token, links=links_of(request))
+    except LinkProblem as exc:
+        raise link_problem(exc) from exc
+    await commit(session)
+    return {"status": "stopped"}

@@ -1,0 +1,73 @@
+"""Hearing back without joining: give an address for a contact token, confirm it from the
+emailed link, and stop (the address is forgotten)."""
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
+
+from hub_shared import correlation
+from hub_shared.links import LinkProblem
+from membership.handlers import hear_back as hearing_back
+from membership.links import Purpose, links_of
+from membership.pages.rendering import form_errors, link_landing, link_page, render, sessions, too_many_requests
+from membership.schemas import EmailOnly
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/hear-back", response_class=HTMLResponse)
+async def hear_back_page(request: Request) -> HTMLResponse:
+    return render(request, "hear_back.html", errors={})
+
+
+@router.post("/hear-back", response_class=HTMLResponse)
+async def hear_back_submit(request: Request) -> Response:
+    if (limited := await too_many_requests(request)) is not None:
+        return limited
+    email = str((await request.form()).get("email", ""))
+    try:
+        command = EmailOnly(email=email)
+    except ValidationError as exc:
+        return render(request, "hear_back.html", status_code=422, errors=form_errors(exc), email=email)
+    async with sessions(request)() as session:
+        await hearing_back.request_hear_back(
+            session, command.email, links=links_of(request), correlation_id=correlation.current()
+        )
+        await session.commit()
+    return RedirectResponse("/check-your-email", status_code=303)
+
+
+@router.get("/hear-back/confirm", response_class=HTMLResponse)
+async def hear_back_confirm_page(request: Request, token: str = "") -> HTMLResponse:
+    return link_landing(request, Purpose.HEAR_BACK, token, "confirm.html", action="/hear-back/confirm")
+
+
+@router.post("/hear-back/confirm", response_class=HTMLResponse)
+async def hear_back_confirm_submit(request: Request) -> Response:
+    token = str((await request.form()).get("token", ""))
+    async with sessions(request)() as session:
+        try:
+            contact = await hearing_back.confirm_hear_back(
+                session, token, links=links_of(request), correlation_id=correlation.current()
+            )
+        except LinkProblem as exc:
+            return link_page(request, exc.reason)
+        await session.commit()
+    return render(request, "hear_back_confirmed.html", contact_token=contact.token)
+
+
+@router.get("/hear-back/stop", response_class=HTMLResponse)
+async def hear_back_stop_page(request: Request, token: str = "") -> HTMLResponse:
+    return link_landing(request, Purpose.HEAR_BACK_STOP, token, "hear_back_stop.html")
+
+
+@router.post("/hear-back/stop", response_class=HTMLResponse)
+async def hear_back_stop(request: Request) -> HTMLResponse:
+    token = str((await request.form()).get("token", ""))
+    async with sessions(request)() as session:
+        try:
+            await hearing_back.stop_hearing_back(session, token, links=links_of(request))
+        except LinkProblem as exc:
+            return link_page(request, exc.reason)
+        await session.commit()
+    return render(request, "done.html", action="stop")
