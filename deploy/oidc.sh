@@ -64,7 +64,8 @@ start() {
   configure
   python3 - "$port" <<'PY' 2>/dev/null || die "127.0.0.1:$port is in use by another process (set OIDC_PORT)."
 import socket, sys
-with socket.socket() as s:
+with socket.socket() as s:  # as the JVM binds (SO_REUSEADDR): closed connections do not count
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     s.bind(("127.0.0.1", int(sys.argv[1])))
 PY
   # shellcheck disable=SC2086
