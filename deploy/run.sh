@@ -5,6 +5,9 @@
 # REPORTING_DATABASE_URL are given, or HUB_LOCAL_POSTGRES=1 starts the project's own),
 # runs every process under honcho, seeds the demo ICS and prints how to use it (last,
 # and into .state/hub.txt: `make status` shows it again). Ctrl-C stops everything.
+# Staff sign in to the console (:8005) through the project's own OpenID Connect provider
+# (deploy/oidc.sh, port OIDC_PORT, default 8090) with its demo users, unless HUB_IDP_ISSUER
+# names the organisation's own provider (then set CONSOLE_CLIENT_ID and CONSOLE_CLIENT_SECRET).
 #
 #   deploy/run.sh          start the hub (what `make run` does)
 #   deploy/run.sh status   is it up? print the addresses and example requests again
@@ -17,11 +20,11 @@ banner_file="$repo/.state/hub.txt"
 
 if [ "${1:-start}" = status ]; then
   down=()
-  for port in 8001 8002 8003 8004; do
+  for port in 8001 8002 8003 8004 8005; do
     curl -sf -m 3 "http://127.0.0.1:$port/readyz" >/dev/null || down+=("$port")
   done
-  if [ ${#down[@]} -eq 4 ]; then
-    echo "The hub is not running (nothing answers on 127.0.0.1:8001-8004). Start it with: make run"
+  if [ ${#down[@]} -eq 5 ]; then
+    echo "The hub is not running (nothing answers on 127.0.0.1:8001-8005). Start it with: make run"
     exit 1
   fi
   if [ ${#down[@]} -gt 0 ]; then echo "Not ready on port(s): ${down[*]} (see the make run terminal)."; fi
@@ -37,6 +40,15 @@ rm -f "$banner_file"
 export HUB_JWKS_PATH="${HUB_JWKS_PATH:-$repo/.state/dev-keys/jwks.json}"
 export HUB_SMTP_PORT="${HUB_SMTP_PORT:-1025}"
 export HUB_MAIL_DIR="${HUB_MAIL_DIR:-$repo/.state/mail}"
+
+own_oidc=""
+if [ -z "${HUB_IDP_ISSUER:-}" ]; then
+  deploy/oidc.sh start
+  own_oidc=1
+  export HUB_IDP_ISSUER="$(deploy/oidc.sh issuer)"
+  # The demo provider's client: its secret is for this machine only (the provider checks PKCE).
+  export CONSOLE_CLIENT_SECRET="${CONSOLE_CLIENT_SECRET:-dev-only-console-client-secret}"
+fi
 
 own_kafka=""
 if [ -z "${KAFKA_BOOTSTRAP_SERVERS:-}" ]; then
@@ -62,6 +74,7 @@ stop_all() {
   rm -f "$banner_file"
   if [ -n "$supervisor" ]; then kill -TERM "$supervisor" 2>/dev/null || true; wait "$supervisor" 2>/dev/null || true; fi
   if [ -n "$own_kafka" ]; then deploy/kafka.sh stop; fi
+  if [ -n "$own_oidc" ]; then deploy/oidc.sh stop; fi
   echo "run.sh: stopped."
   exit "$status"
 }
@@ -71,14 +84,14 @@ trap 'stop_all $?' EXIT
 
 hub token --org QZZ >/dev/null  # creates the development signing keys on first run
 hub topics create
-for service in feedback-intake membership notification reporting; do
+for service in feedback-intake membership notification reporting console; do
   "$service" migrate
 done
 
 honcho start -f deploy/Procfile -d "$repo" &
 supervisor=$!
 
-for port in 8001 8002 8003 8004; do
+for port in 8001 8002 8003 8004 8005; do
   for _ in $(seq 1 120); do
     curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break
     kill -0 "$supervisor" 2>/dev/null || { echo "run.sh: a process exited during start-up (see above)"; exit 1; }
@@ -92,6 +105,12 @@ sleep 2  # let the seeded events' log lines pass, so that the banner is the last
 cat > "$banner_file" <<INFO
 
   ICS Engagement Hub is running.
+
+  Staff console    http://127.0.0.1:8005   (sign in through the demo identity provider, $HUB_IDP_ISSUER)
+                   choose one of the demo ICS's staff on its sign-in page:
+                     Asha Patel, ICB analyst                 Demo Integrated Care Board (QZZ): reports for the whole ICS
+                     Ben Okafor, place engagement officer    Northvale Place (01A) and its practices
+                     Carys Evans, practice manager           Church Street Surgery (P81001) and its PPG
 
   feedback-intake  http://127.0.0.1:8001/docs   (AsyncAPI: /asyncapi.json)
   membership       http://127.0.0.1:8002/docs   (join as a patient partner: http://127.0.0.1:8002/join)

@@ -1,11 +1,18 @@
 """Bearer JWT verification, as tokens from an external identity provider would arrive for
 OAuth2 client credentials: RS256, checked for issuer, audience and expiry, naming the
 organisation (``org``, an ODS code) and the scopes (``scope``, space-separated). Keys
-come from a JWKS file or URL. Development keys and tokens come from ``hub token``."""
+come from a JWKS file or URL. Development keys and tokens come from ``hub token``.
+
+A second issuer is trusted when ``HUB_IDP_ISSUER`` is set: the organisation's OpenID Connect
+provider, whose access tokens staff send through the console. Its keys come from discovery
+(``jwks_uri``), its issuer and audience (``HUB_IDP_AUDIENCE``) are checked, and its claims
+become the same ``Principal`` through the claim mapping (``identity.py``)."""
 
 import functools
 import json
+import threading
 import time
+import urllib.request
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,9 +24,13 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from hub_shared.identity import ClaimMappingError, IdentityProviderSettings, map_claims
 from hub_shared.problems import Problem
 
 ALGORITHMS = ["RS256"]
+# What organisations' providers sign with (Entra ID and Keycloak RS256; others RS512, PS or
+# EC): asymmetric only, never "none" or a shared secret.
+PROVIDER_ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384"]
 SCOPES = {
     "feedback:write": "post feedback for your organisation",
     "feedback:read": "read your organisation's feedback",
@@ -42,14 +53,87 @@ class Principal:
     subject: str
 
 
+def _invalid(detail: str) -> Problem:
+    return Problem(401, "Invalid token", detail, headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
+
+
+class IdentityProviderTokens:
+    """Access tokens a person's OpenID Connect provider issued: keys from its discovery
+    document's ``jwks_uri`` (fetched when first needed, refreshed when a token names a key
+    not yet seen), issuer and audience checked, claims mapped to a ``Principal``."""
+
+    def __init__(self, settings: IdentityProviderSettings) -> None:
+        if not settings.issuer:
+            raise ValueError("HUB_IDP_ISSUER is not set")
+        self.settings = settings
+        self.issuer = settings.issuer
+        self._jwks: jwt.PyJWKClient | None = None
+        self._lock = threading.Lock()
+
+    def _keys(self) -> jwt.PyJWKClient:
+        with self._lock:
+            if self._jwks is None:
+                jwks_url = self.settings.jwks_url
+                if not jwks_url:
+                    try:
+                        with urllib.request.urlopen(self.settings.discovery_url, timeout=10) as response:
+                            jwks_url = json.load(response)["jwks_uri"]
+                    except (OSError, ValueError, KeyError) as exc:
+                        raise Problem(
+                            503,
+                            "Identity provider unavailable",
+                            f"Its discovery document ({self.settings.discovery_url}) could not be read: {exc}",
+                            headers={"Retry-After": "5"},
+                        ) from exc
+                self._jwks = jwt.PyJWKClient(str(jwks_url), cache_keys=True, lifespan=300)
+            return self._jwks
+
+    def decode(self, token: str) -> tuple[Principal, float]:
+        try:
+            key = self._keys().get_signing_key_from_jwt(token).key
+        except jwt.PyJWKClientConnectionError as exc:
+            raise Problem(
+                503, "Identity provider unavailable", f"Its keys could not be read: {exc}", headers={"Retry-After": "5"}
+            ) from exc
+        except jwt.PyJWTError as exc:
+            raise _invalid(str(exc)) from exc
+        try:
+            claims = jwt.decode(
+                token,
+                key,
+                algorithms=PROVIDER_ALGORITHMS,
+                audience=self.settings.audience,
+                issuer=self.issuer,
+                options={"require": ["exp", "iss", "aud"]},
+            )
+            staff = map_claims(claims, self.settings)
+        except jwt.PyJWTError as exc:
+            raise _invalid(str(exc)) from exc
+        except ClaimMappingError as exc:
+            raise _invalid(f"The identity provider's claims do not say whom you act for: {exc}") from exc
+        return Principal(organisation=staff.organisation, scopes=staff.scopes, subject=staff.subject), float(
+            claims["exp"]
+        )
+
+
 class TokenVerifier:
     def __init__(
-        self, *, issuer: str, audience: str, jwks_path: Path | None = None, jwks_url: str | None = None
+        self,
+        *,
+        issuer: str,
+        audience: str,
+        jwks_path: Path | None = None,
+        jwks_url: str | None = None,
+        identity_provider: IdentityProviderSettings | None = None,
     ) -> None:
         if jwks_path is None and jwks_url is None:
             raise ValueError("no token keys configured: set HUB_JWKS_PATH (a JWKS file) or HUB_JWKS_URL")
         self._issuer = issuer
         self._audience = audience
+        # Staff sign-in: the organisation's provider, trusted beside the machine clients' issuer.
+        self._provider = (
+            IdentityProviderTokens(identity_provider) if identity_provider and identity_provider.issuer else None
+        )
         self._url_client = jwt.PyJWKClient(jwks_url, cache_keys=True, lifespan=300) if jwks_url else None
         self._keyset = jwt.PyJWKSet.from_json(jwks_path.read_text()) if jwks_path else None
         # RSA verification costs ~0.6 ms; a client sends one token many times until it
@@ -78,6 +162,8 @@ class TokenVerifier:
         return principal
 
     def _decode(self, token: str) -> tuple[Principal, float]:
+        if self._provider is not None and self._issued_by_provider(token):
+            return self._provider.decode(token)
         try:
             claims = jwt.decode(
                 token,
@@ -97,6 +183,16 @@ class TokenVerifier:
             subject=str(claims.get("sub", "")),
         )
         return principal, float(claims["exp"])
+
+    def _issued_by_provider(self, token: str) -> bool:
+        """Which issuer's keys to try, from the (not yet verified) ``iss``: the signature,
+        issuer and audience are then checked against that issuer's own keys and settings."""
+        assert self._provider is not None
+        try:
+            unverified = jwt.decode(token, options={"verify_signature": False})
+        except jwt.PyJWTError:
+            return False
+        return unverified.get("iss") == self._provider.issuer and self._provider.issuer != self._issuer
 
 
 _bearer = HTTPBearer(auto_error=False)

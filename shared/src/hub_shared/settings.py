@@ -7,6 +7,8 @@ from pathlib import Path
 from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from hub_shared.identity import IdentityProviderSettings
+
 
 class ServiceSettings(BaseSettings):
     model_config = SettingsConfigDict(extra="ignore", env_file=None, populate_by_name=True)
@@ -25,6 +27,8 @@ class ServiceSettings(BaseSettings):
     jwks_path: Path | None = Field(None, validation_alias=AliasChoices("HUB_JWKS_PATH"))
     jwks_url: str | None = Field(None, validation_alias=AliasChoices("HUB_JWKS_URL"))
     log_level: str = Field("INFO", validation_alias=AliasChoices("HUB_LOG_LEVEL"))
+    # Staff sign-in: the organisation's OpenID Connect provider and the claim mapping (HUB_IDP_*).
+    identity_provider: IdentityProviderSettings = Field(default_factory=IdentityProviderSettings)
 
     # Consumers: bounded retries with exponential backoff before dead-lettering.
     consumer_max_attempts: int = Field(4, validation_alias=AliasChoices("HUB_CONSUMER_MAX_ATTEMPTS"))

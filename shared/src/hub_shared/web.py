@@ -164,6 +164,7 @@ def create_service_app(
         audience=settings.jwt_audience,
         jwks_path=settings.jwks_path,
         jwks_url=settings.jwks_url,
+        identity_provider=settings.identity_provider,
     )
     problems.install(app)
 

@@ -1,0 +1,5 @@
+from alembic import context
+
+from hub_shared.migrations import run_env
+
+run_env(context)
