@@ -1,12 +1,18 @@
 """compose.yaml and the Procfile cannot run on a machine without Docker, so their
 structure is checked against the code: every service built from its own Dockerfile,
 healthchecked, configured with settings the service actually reads, started with
-commands its CLI actually has."""
+commands its CLI actually has. deploy/postgres.sh is run: a
+PostgreSQL cluster from a clone only its owner may enter."""
 
+import os
 import re
 import shlex
+import shutil
+import socket
+import subprocess
 from pathlib import Path
 
+import psycopg
 import pytest
 import yaml
 from pydantic_settings import BaseSettings
@@ -123,3 +129,34 @@ def test_procfile_runs_commands_the_services_have() -> None:
         program, *args = shlex.split(command)
         if program in SERVICES:
             assert args[0] in cli_commands(SERVICES[program]), line
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_postgres_starts_from_a_clone_in_a_folder_other_users_cannot_enter(tmp_path: Path) -> None:
+    """Cloned into a folder only its owner may enter (mode 700, as root's home or `mktemp -d`
+    is), the project's PostgreSQL still starts: as root it runs as 'postgres', who cannot
+    reach the clone, so the cluster is kept where 'postgres' can (and linked from the clone)."""
+    private = tmp_path / "private"
+    private.mkdir()
+    private.chmod(0o700)
+    state = private / "clone" / ".state" / "postgres"
+    port = free_port()
+    script = str(REPO / "deploy" / "postgres.sh")
+    env = {**os.environ, "PG_PORT": str(port), "PG_STATE_DIR": str(state)}
+    try:
+        started = subprocess.run([script, "start"], env=env, capture_output=True, text=True, timeout=180)
+        assert started.returncode == 0, started.stderr
+        for database in ("feedback_intake", "membership", "notification", "reporting"):
+            with psycopg.connect(f"postgresql://postgres@127.0.0.1:{port}/{database}", connect_timeout=10) as conn:
+                assert conn.execute("select 1").fetchone() == (1,)
+        assert subprocess.run([script, "status"], env=env, capture_output=True).returncode == 0
+    finally:
+        subprocess.run([script, "stop"], env=env, capture_output=True, timeout=120)
+        link = state / "cluster"
+        if link.is_symlink():  # kept outside the clone: remove it with the test's folder
+            shutil.rmtree(os.readlink(link), ignore_errors=True)
