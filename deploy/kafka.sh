@@ -163,7 +163,7 @@ start() {
 stop() {
   if ! running; then rm -f "$pidfile"; echo "kafka.sh: not running"; return 0; fi
   pid="$(cat "$pidfile")"
-  kill "$pid"
+  kill "$pid" 2>/dev/null || true  # it may be exiting already (Ctrl-C reaches the broker too)
   for _ in $(seq 1 120); do
     gone "$pid" && { rm -f "$pidfile"; echo "kafka.sh: stopped"; return 0; }
     sleep 0.5

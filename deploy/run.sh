@@ -38,22 +38,8 @@ export HUB_JWKS_PATH="${HUB_JWKS_PATH:-$repo/.state/dev-keys/jwks.json}"
 export HUB_SMTP_PORT="${HUB_SMTP_PORT:-1025}"
 export HUB_MAIL_DIR="${HUB_MAIL_DIR:-$repo/.state/mail}"
 
-own_kafka=""
-if [ -z "${KAFKA_BOOTSTRAP_SERVERS:-}" ]; then
-  deploy/kafka.sh start
-  own_kafka=1
-  export KAFKA_BOOTSTRAP_SERVERS="127.0.0.1:${KAFKA_PORT:-9092}"
-fi
-
-if [ "${HUB_LOCAL_POSTGRES:-}" = 1 ]; then
-  deploy/postgres.sh start
-  export INTAKE_DATABASE_URL="${INTAKE_DATABASE_URL:-$(deploy/postgres.sh url feedback_intake)}"
-  export MEMBERSHIP_DATABASE_URL="${MEMBERSHIP_DATABASE_URL:-$(deploy/postgres.sh url membership)}"
-  export NOTIFICATION_DATABASE_URL="${NOTIFICATION_DATABASE_URL:-$(deploy/postgres.sh url notification)}"
-  export REPORTING_DATABASE_URL="${REPORTING_DATABASE_URL:-$(deploy/postgres.sh url reporting)}"
-fi
-
 supervisor=""
+own_kafka=""
 stop_all() {
   local status="${1:-0}"
   trap - INT TERM EXIT
@@ -65,9 +51,23 @@ stop_all() {
   echo "run.sh: stopped."
   exit "$status"
 }
-# Ctrl-C and SIGTERM are how a person stops the hub: a clean stop, exit 0.
+# Ctrl-C and SIGTERM are how a person stops the hub, even while it starts: a clean stop, exit 0.
 trap 'stop_all 0' INT TERM
 trap 'stop_all $?' EXIT
+
+if [ -z "${KAFKA_BOOTSTRAP_SERVERS:-}" ]; then
+  own_kafka=1
+  deploy/kafka.sh start
+  export KAFKA_BOOTSTRAP_SERVERS="127.0.0.1:${KAFKA_PORT:-9092}"
+fi
+
+if [ "${HUB_LOCAL_POSTGRES:-}" = 1 ]; then
+  deploy/postgres.sh start
+  export INTAKE_DATABASE_URL="${INTAKE_DATABASE_URL:-$(deploy/postgres.sh url feedback_intake)}"
+  export MEMBERSHIP_DATABASE_URL="${MEMBERSHIP_DATABASE_URL:-$(deploy/postgres.sh url membership)}"
+  export NOTIFICATION_DATABASE_URL="${NOTIFICATION_DATABASE_URL:-$(deploy/postgres.sh url notification)}"
+  export REPORTING_DATABASE_URL="${REPORTING_DATABASE_URL:-$(deploy/postgres.sh url reporting)}"
+fi
 
 hub token --org QZZ >/dev/null  # creates the development signing keys on first run
 hub topics create
