@@ -1,14 +1,24 @@
 #!/usr/bin/env bash
 # A single-node Apache Kafka broker (KRaft, combined broker+controller) on loopback,
-# from Maven Central jars. No Docker needed.
+# from Maven Central jars, and Kafka's own command-line tools. No Docker needed.
 #
 #   deploy/kafka.sh start|stop|restart|crash|status|install
+#   deploy/kafka.sh <tool> [arguments]     Kafka's command-line tools, e.g.
+#     deploy/kafka.sh topics --list
+#     deploy/kafka.sh topics --describe --topic feedback.events
+#     deploy/kafka.sh console-consumer --topic feedback.events --from-beginning --property print.key=true
+#     echo 'key:value' | deploy/kafka.sh console-producer --topic some.topic --property parse.key=true --property key.separator=:
+#     deploy/kafka.sh consumer-groups --describe --all-groups
+#   deploy/kafka.sh tools                  lists them (Apache's bin/kafka-<tool>.sh, same arguments)
+#   Tools that talk to a broker get --bootstrap-server $KAFKA_BOOTSTRAP_SERVERS, or this
+#   script's broker (127.0.0.1:$KAFKA_PORT), unless you give --bootstrap-server yourself.
 #
 # Environment:
 #   KAFKA_PORT        client port (default 9092); the controller uses KAFKA_PORT+1
 #   KAFKA_STATE_DIR   data, config, log and pid (default .state/kafka-$KAFKA_PORT in the repo)
 #   KAFKA_CACHE_DIR   downloaded jars, outside git (default ~/.cache/ics-hub)
 #   KAFKA_HEAP_OPTS   JVM heap (default -Xms256m -Xmx512m)
+#   KAFKA_TOOLS_OPTS  JVM options of the tools (default: a small heap, quick start-up)
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -28,19 +38,26 @@ require_tools() {
   command -v java >/dev/null || die "Java is not installed. Install OpenJDK 17+ (apt-get install openjdk-17-jre-headless)."
 }
 
+# The jars of deploy/kafka/pom.xml, copied once into the cache. The marker names the pom's
+# checksum: a changed pom (a dependency added) fetches what it adds, once.
 install() {
   require_tools
-  if [ -f "$libs/.complete" ]; then return 0; fi
+  local marker
+  marker="$libs/.complete-$(cksum < "$here/kafka/pom.xml" | cut -d' ' -f1)"
+  if [ -f "$marker" ]; then return 0; fi
   command -v mvn >/dev/null || die "Maven is not installed and the Kafka jars are not cached in $libs. Install Maven (apt-get install maven)."
-  echo "kafka.sh: downloading Apache Kafka $version from Maven Central into $libs" >&2
+  echo "kafka.sh: downloading Apache Kafka $version (broker and tools) from Maven Central into $libs" >&2
   mkdir -p "$libs"
   mvn -q -B -f "$here/kafka/pom.xml" dependency:copy-dependencies \
       -DoutputDirectory="$libs" -DincludeScope=runtime \
     || die "Maven could not resolve org.apache.kafka:kafka_2.13:$version (see the error above)."
-  touch "$libs/.complete"
+  touch "$marker"
 }
 
-running() { [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; }
+# A pid that is gone, or a zombie (dead, its parent yet to reap it).
+gone() { ! kill -0 "$1" 2>/dev/null || [ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" = Z ]; }
+
+running() { [ -f "$pidfile" ] && ! gone "$(cat "$pidfile")"; }
 
 configure() {
   mkdir -p "$state/data"
@@ -65,6 +82,11 @@ share.coordinator.state.topic.min.isr=1
 group.initial.rebalance.delay.ms=0
 # One node: an offset commit should not wait to share a disk write (default 5 ms linger).
 group.coordinator.append.linger.ms=0
+# After a SIGKILL the controller, restarting with the broker, gives the dead broker's
+# registration a fresh session and refuses the new one (DUPLICATE_BROKER_REGISTRATION) until
+# that session lapses: 9 s by default. Heartbeats on loopback every 0.5 s allow a 3 s session.
+broker.heartbeat.interval.ms=500
+broker.session.timeout.ms=3000
 PROPS
   cat > "$state/log4j2.properties" <<'PROPS'
 status = warn
@@ -91,22 +113,26 @@ java_cmd() {
     -cp "$libs/*" "$@"
 }
 
-# The broker binds without SO_REUSEADDR: for up to a minute after a broker on this port
-# stopped, its closed connections (TIME_WAIT) make the bind fail. Wait for the ports rather
-# than fail (tests restart brokers on the same port).
+# Is another process listening on our ports? Checked as the JVM binds, with SO_REUSEADDR
+# (Java sets it on every server socket), so the closed connections a killed broker leaves in
+# TIME_WAIT for a minute do not count: they never stop the broker binding. A socket someone
+# listens on does: a broker still exiting gets a few seconds, anything else is named.
 await_free_ports() {
-  local waited=0
-  while ! python3 - "$port" "$ctrl_port" <<'PY' 2>/dev/null
+  local tries=0
+  until python3 - "$port" "$ctrl_port" <<'PY' 2>/dev/null
 import socket, sys
 for p in map(int, sys.argv[1:]):
     with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         s.bind(("127.0.0.1", p))
 PY
   do
-    [ "$waited" = 0 ] && echo "kafka.sh: waiting for 127.0.0.1:$port/$ctrl_port to be free (closed connections linger up to 60 s)" >&2
-    waited=$((waited + 1))
-    [ "$waited" -ge 90 ] && die "127.0.0.1:$port or :$ctrl_port is in use by another process."
-    sleep 1
+    tries=$((tries + 1))
+    if [ "$tries" -ge 20 ]; then
+      ss -ltnp 2>/dev/null | grep -E ":($port|$ctrl_port)\b" >&2 || true
+      die "127.0.0.1:$port or :$ctrl_port is in use by another process (above). Stop it, or choose another KAFKA_PORT."
+    fi
+    sleep 0.5
   done
 }
 
@@ -137,9 +163,9 @@ start() {
 stop() {
   if ! running; then rm -f "$pidfile"; echo "kafka.sh: not running"; return 0; fi
   pid="$(cat "$pidfile")"
-  kill "$pid"
+  kill "$pid" 2>/dev/null || true  # it may be exiting already (Ctrl-C reaches the broker too)
   for _ in $(seq 1 120); do
-    kill -0 "$pid" 2>/dev/null || { rm -f "$pidfile"; echo "kafka.sh: stopped"; return 0; }
+    gone "$pid" && { rm -f "$pidfile"; echo "kafka.sh: stopped"; return 0; }
     sleep 0.5
   done
   kill -9 "$pid" 2>/dev/null || true
@@ -148,7 +174,74 @@ stop() {
 }
 
 crash() {  # SIGKILL, as a lost machine would: used by make chaos
-  if running; then kill -9 "$(cat "$pidfile")"; rm -f "$pidfile"; echo "kafka.sh: killed"; fi
+  if running; then
+    pid="$(cat "$pidfile")"
+    kill -9 "$pid"
+    # The signal is delivered at once but the process takes a moment to die and free its
+    # ports: return once it has, so that a start straight after finds them free.
+    for _ in $(seq 1 100); do gone "$pid" && break; sleep 0.1; done
+    rm -f "$pidfile"
+    echo "kafka.sh: killed"
+  fi
+}
+
+# Kafka's command-line tools: the name of Apache's bin/kafka-<name>.sh, its main class.
+tools=(
+  topics:org.apache.kafka.tools.TopicCommand
+  console-producer:org.apache.kafka.tools.ConsoleProducer
+  console-consumer:org.apache.kafka.tools.consumer.ConsoleConsumer
+  consumer-groups:org.apache.kafka.tools.consumer.group.ConsumerGroupCommand
+  get-offsets:org.apache.kafka.tools.GetOffsetShell
+  configs:kafka.admin.ConfigCommand
+  delete-records:org.apache.kafka.tools.DeleteRecordsCommand
+  log-dirs:org.apache.kafka.tools.LogDirsCommand
+  metadata-quorum:org.apache.kafka.tools.MetadataQuorumCommand
+  broker-api-versions:org.apache.kafka.tools.BrokerApiVersionsCommand
+  features:org.apache.kafka.tools.FeatureCommand
+  groups:org.apache.kafka.tools.GroupsCommand
+  share-groups:org.apache.kafka.tools.consumer.group.ShareGroupCommand
+  transactions:org.apache.kafka.tools.TransactionsCommand
+  acls:org.apache.kafka.tools.AclCommand
+  leader-election:org.apache.kafka.tools.LeaderElectionCommand
+  reassign-partitions:org.apache.kafka.tools.reassign.ReassignPartitionsCommand
+  dump-log:kafka.tools.DumpLogSegments
+  storage:kafka.tools.StorageTool
+)
+offline_tools=" dump-log storage "  # work on files: no --bootstrap-server
+
+tool_class() {
+  local entry
+  for entry in "${tools[@]}"; do
+    [ "${entry%%:*}" = "$1" ] && { echo "${entry#*:}"; return 0; }
+  done
+  return 1
+}
+
+list_tools() {
+  echo "Kafka $version command-line tools (as Apache's bin/kafka-<tool>.sh; --help for each):"
+  local entry
+  for entry in "${tools[@]}"; do printf '  %s %-20s %s\n' "$0" "${entry%%:*}" "${entry#*:}"; done
+  echo "Tools that talk to a broker get --bootstrap-server ${KAFKA_BOOTSTRAP_SERVERS:-127.0.0.1:$port} unless you give one."
+}
+
+run_tool() {
+  local name="${1#kafka-}" class arg
+  name="${name%.sh}"
+  shift
+  class="$(tool_class "$name")" || { list_tools >&2; die "no tool named '$name'."; }
+  install
+  local args=("$@")
+  if [[ "$offline_tools" != *" $name "* ]]; then
+    local given=""
+    for arg in "$@"; do
+      case "$arg" in --bootstrap-server | --bootstrap-server=* | --bootstrap-controller | --bootstrap-controller=* | --broker-list) given=1 ;; esac
+    done
+    [ -n "$given" ] || args=(--bootstrap-server "${KAFKA_BOOTSTRAP_SERVERS:-127.0.0.1:$port}" "$@")
+  fi
+  # shellcheck disable=SC2086
+  exec java ${KAFKA_TOOLS_OPTS:--Xmx256m -XX:+UseSerialGC -XX:TieredStopAtLevel=1} -Djava.awt.headless=true \
+    -Dlog4j2.configurationFile="$here/kafka/tools-log4j2.properties" \
+    -cp "$libs/*" "$class" "${args[@]}"
 }
 
 case "${1:-}" in
@@ -158,5 +251,9 @@ case "${1:-}" in
   stop) stop ;;
   restart) stop; start ;;
   status) if running; then echo "running on 127.0.0.1:$port (pid $(cat "$pidfile"))"; else echo "stopped"; exit 1; fi ;;
-  *) echo "usage: $0 start|stop|restart|crash|status|install" >&2; exit 2 ;;
+  tools) list_tools ;;
+  "" | -h | --help | help)
+    echo "usage: $0 start|stop|restart|crash|status|install, or $0 <tool> [arguments] (tools: $0 tools)" >&2
+    exit 2 ;;
+  *) run_tool "$@" ;;
 esac

@@ -9,12 +9,20 @@
 #   PG_PORT        port (default 5433)
 #   PG_STATE_DIR   cluster folder (default .state/postgres-$PG_PORT in the repo)
 #   PG_OPTIONS     more server options, e.g. "-c shared_preload_libraries=pg_stat_statements"
+#
+# As root, PostgreSQL runs as the 'postgres' user, who must be able to reach the cluster
+# folder. A clone inside a folder other users cannot enter (mode 700: root's home, mktemp -d)
+# is out of its reach: the cluster then lives in postgres's home instead, in a folder named
+# after PG_STATE_DIR (~postgres/ics-hub/<checksum>-<name>), and PG_STATE_DIR/cluster links
+# to it. It goes with PG_STATE_DIR: a start that finds PG_STATE_DIR gone (make clean, a test
+# that wants a fresh cluster) starts that folder afresh too.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(dirname "$here")"
 port="${PG_PORT:-5433}"
-state="${PG_STATE_DIR:-$repo/.state/postgres-$port}"
+requested="$(realpath -m "${PG_STATE_DIR:-$repo/.state/postgres-$port}")"
+state="$requested"
 databases=(feedback_intake membership notification reporting)
 
 die() { echo "postgres.sh: $*" >&2; exit 1; }
@@ -46,9 +54,34 @@ as_owner() {
 
 running() { as_owner "$bin/pg_ctl" -D "$state/data" status >/dev/null 2>&1; }
 
+# Where the cluster is: PG_STATE_DIR, or where its 'cluster' link points (see above).
+[ -L "$requested/cluster" ] && state="$(readlink "$requested/cluster")"
+
+# As root: can 'postgres' reach PG_STATE_DIR? If not, keep the cluster in its home.
+place_cluster() {
+  mkdir -p "$requested"
+  [ "$(id -u)" = 0 ] || return 0
+  chown postgres:postgres "$requested"
+  if runuser -u postgres -- test -w "$requested" -a -x "$requested"; then return 0; fi
+  local home
+  home="$(getent passwd postgres | cut -d: -f6)"
+  [ -n "$home" ] && runuser -u postgres -- test -w "$home" \
+    || die "the 'postgres' user cannot reach $requested (a folder above it is private to its owner, e.g. mode 700) and has no home folder to keep the cluster in instead. Clone the repository where other users can enter (e.g. under /srv or /opt), or give PG_STATE_DIR a folder 'postgres' can reach."
+  state="$home/ics-hub/$(printf %s "$requested" | cksum | cut -d' ' -f1)-$(basename "$requested")"
+  if [ ! -L "$requested/cluster" ] && [ -e "$state" ]; then
+    # Left by an earlier PG_STATE_DIR of this name that has since been deleted: start afresh.
+    running && as_owner "$bin/pg_ctl" -D "$state/data" -m immediate -w stop >/dev/null
+    rm -rf "$state"
+  fi
+  if [ ! -L "$requested/cluster" ]; then
+    echo "postgres.sh: the 'postgres' user cannot reach $requested (a folder above it is private); the cluster lives in $state (linked from $requested/cluster)" >&2
+    ln -sfn "$state" "$requested/cluster"
+  fi
+  runuser -u postgres -- mkdir -p "$state"
+}
+
 start() {
-  mkdir -p "$state"
-  [ "$(id -u)" = 0 ] && chown postgres:postgres "$state"
+  place_cluster
   if [ ! -f "$state/data/PG_VERSION" ]; then
     as_owner "$bin/initdb" -D "$state/data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 >/dev/null
   fi

@@ -41,31 +41,9 @@ export HUB_JWKS_PATH="${HUB_JWKS_PATH:-$repo/.state/dev-keys/jwks.json}"
 export HUB_SMTP_PORT="${HUB_SMTP_PORT:-1025}"
 export HUB_MAIL_DIR="${HUB_MAIL_DIR:-$repo/.state/mail}"
 
-own_oidc=""
-if [ -z "${HUB_IDP_ISSUER:-}" ]; then
-  deploy/oidc.sh start
-  own_oidc=1
-  export HUB_IDP_ISSUER="$(deploy/oidc.sh issuer)"
-  # The demo provider's client: its secret is for this machine only (the provider checks PKCE).
-  export CONSOLE_CLIENT_SECRET="${CONSOLE_CLIENT_SECRET:-dev-only-console-client-secret}"
-fi
-
-own_kafka=""
-if [ -z "${KAFKA_BOOTSTRAP_SERVERS:-}" ]; then
-  deploy/kafka.sh start
-  own_kafka=1
-  export KAFKA_BOOTSTRAP_SERVERS="127.0.0.1:${KAFKA_PORT:-9092}"
-fi
-
-if [ "${HUB_LOCAL_POSTGRES:-}" = 1 ]; then
-  deploy/postgres.sh start
-  export INTAKE_DATABASE_URL="${INTAKE_DATABASE_URL:-$(deploy/postgres.sh url feedback_intake)}"
-  export MEMBERSHIP_DATABASE_URL="${MEMBERSHIP_DATABASE_URL:-$(deploy/postgres.sh url membership)}"
-  export NOTIFICATION_DATABASE_URL="${NOTIFICATION_DATABASE_URL:-$(deploy/postgres.sh url notification)}"
-  export REPORTING_DATABASE_URL="${REPORTING_DATABASE_URL:-$(deploy/postgres.sh url reporting)}"
-fi
-
 supervisor=""
+own_kafka=""
+own_oidc=""
 stop_all() {
   local status="${1:-0}"
   trap - INT TERM EXIT
@@ -78,9 +56,31 @@ stop_all() {
   echo "run.sh: stopped."
   exit "$status"
 }
-# Ctrl-C and SIGTERM are how a person stops the hub: a clean stop, exit 0.
+# Ctrl-C and SIGTERM are how a person stops the hub, even while it starts: a clean stop, exit 0.
 trap 'stop_all 0' INT TERM
 trap 'stop_all $?' EXIT
+
+if [ -z "${HUB_IDP_ISSUER:-}" ]; then
+  own_oidc=1
+  deploy/oidc.sh start
+  export HUB_IDP_ISSUER="$(deploy/oidc.sh issuer)"
+  # The demo provider's client: its secret is for this machine only (the provider checks PKCE).
+  export CONSOLE_CLIENT_SECRET="${CONSOLE_CLIENT_SECRET:-dev-only-console-client-secret}"
+fi
+
+if [ -z "${KAFKA_BOOTSTRAP_SERVERS:-}" ]; then
+  own_kafka=1
+  deploy/kafka.sh start
+  export KAFKA_BOOTSTRAP_SERVERS="127.0.0.1:${KAFKA_PORT:-9092}"
+fi
+
+if [ "${HUB_LOCAL_POSTGRES:-}" = 1 ]; then
+  deploy/postgres.sh start
+  export INTAKE_DATABASE_URL="${INTAKE_DATABASE_URL:-$(deploy/postgres.sh url feedback_intake)}"
+  export MEMBERSHIP_DATABASE_URL="${MEMBERSHIP_DATABASE_URL:-$(deploy/postgres.sh url membership)}"
+  export NOTIFICATION_DATABASE_URL="${NOTIFICATION_DATABASE_URL:-$(deploy/postgres.sh url notification)}"
+  export REPORTING_DATABASE_URL="${REPORTING_DATABASE_URL:-$(deploy/postgres.sh url reporting)}"
+fi
 
 hub token --org QZZ >/dev/null  # creates the development signing keys on first run
 hub topics create

@@ -1,12 +1,19 @@
 """compose.yaml and the Procfile cannot run on a machine without Docker, so their
 structure is checked against the code: every service built from its own Dockerfile,
 healthchecked, configured with settings the service actually reads, started with
-commands its CLI actually has."""
+commands its CLI actually has. The local infrastructure scripts (deploy/) are run: a
+PostgreSQL cluster from a clone only its owner may enter, Kafka's own tools on the broker."""
 
+import os
 import re
 import shlex
+import shutil
+import socket
+import subprocess
+import uuid
 from pathlib import Path
 
+import psycopg
 import pytest
 import yaml
 from pydantic_settings import BaseSettings
@@ -16,6 +23,7 @@ import membership.main
 import notification.main
 import reporting.main
 from hub_shared.runtime import ServiceDefinition
+from hub_shared.testing import KafkaUnderTest
 
 REPO = Path(__file__).resolve().parents[2]
 SERVICES: dict[str, ServiceDefinition] = {
@@ -123,3 +131,67 @@ def test_procfile_runs_commands_the_services_have() -> None:
         program, *args = shlex.split(command)
         if program in SERVICES:
             assert args[0] in cli_commands(SERVICES[program]), line
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_postgres_starts_from_a_clone_in_a_folder_other_users_cannot_enter(tmp_path: Path) -> None:
+    """Cloned into a folder only its owner may enter (mode 700, as root's home or `mktemp -d`
+    is), the project's PostgreSQL still starts: as root it runs as 'postgres', who cannot
+    reach the clone, so the cluster is kept where 'postgres' can (and linked from the clone)."""
+    private = tmp_path / "private"
+    private.mkdir()
+    private.chmod(0o700)
+    state = private / "clone" / ".state" / "postgres"
+    port = free_port()
+    script = str(REPO / "deploy" / "postgres.sh")
+    env = {**os.environ, "PG_PORT": str(port), "PG_STATE_DIR": str(state)}
+    try:
+        started = subprocess.run([script, "start"], env=env, capture_output=True, text=True, timeout=180)
+        assert started.returncode == 0, started.stderr
+        for database in ("feedback_intake", "membership", "notification", "reporting"):
+            with psycopg.connect(f"postgresql://postgres@127.0.0.1:{port}/{database}", connect_timeout=10) as conn:
+                assert conn.execute("select 1").fetchone() == (1,)
+        assert subprocess.run([script, "status"], env=env, capture_output=True).returncode == 0
+    finally:
+        subprocess.run([script, "stop"], env=env, capture_output=True, timeout=120)
+        link = state / "cluster"
+        if link.is_symlink():  # kept outside the clone: remove it with the test's folder
+            shutil.rmtree(os.readlink(link), ignore_errors=True)
+
+
+def test_kafkas_own_tools_work_against_the_broker(kafka: KafkaUnderTest) -> None:
+    """deploy/kafka.sh topics|console-producer|console-consumer|consumer-groups run Kafka's
+    tools from the broker's jars, on the project's broker unless told otherwise."""
+    # The broker this run started is found from KAFKA_PORT alone; any other by the hub's setting.
+    env = kafka.script_env or {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap_servers}
+    topic, group = f"ops-check-{uuid.uuid4().hex[:8]}", f"ops-readers-{uuid.uuid4().hex[:8]}"
+
+    def tool(*args: str, stdin: str | None = None) -> str:
+        script = str(REPO / "deploy" / "kafka.sh")
+        done = subprocess.run([script, *args], env=env, input=stdin, capture_output=True, text=True, timeout=180)
+        assert done.returncode == 0, f"kafka.sh {' '.join(args)}: {done.stderr}"
+        return done.stdout
+
+    tool("topics", "--create", "--topic", topic, "--partitions", "1", "--replication-factor", "1")
+    try:
+        assert topic in tool("topics", "--list").split()
+        tool(
+            "console-producer",
+            *("--topic", topic, "--property", "parse.key=true", "--property", "key.separator=:"),
+            stdin="k1:first\nk2:second\n",
+        )
+        consumed = tool(
+            "console-consumer",
+            *("--topic", topic, "--group", group, "--from-beginning", "--max-messages", "2"),
+            *("--property", "print.key=true", "--timeout-ms", "60000"),
+        )
+        assert consumed.splitlines() == ["k1\tfirst", "k2\tsecond"]
+        described = tool("consumer-groups", "--describe", "--group", group)
+        assert re.search(rf"{group}\s+{topic}\s+0\s+2\s+2\s+0\b", described), described
+    finally:
+        tool("topics", "--delete", "--topic", topic)
