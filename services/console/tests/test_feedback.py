@@ -172,7 +172,6 @@ async def test_the_place_officer_filters_feedback_and_pages_through_it(
     summary = page.locator(".nhsuk-error-summary")
     assert "From" in await summary.inner_text()
     assert await page.get_attribute(".nhsuk-error-summary a", "href") == "#occurred_from-day"
-    await check_page(browser, page, "feedback-list-error")
 
     await page.goto(feedback_console.url + f"/feedback/{intake.ids['kind']}")
     main = await page.inner_text("main")
@@ -204,7 +203,6 @@ async def test_the_place_officer_decides_on_flagged_feedback(
     assert "/feedback/triage?" in page.url
     main = await page.inner_text("main")
     assert "Decision recorded: Referred as a complaint" in main and "Nothing is waiting for review" in main
-    await check_page(browser, page, "feedback-triage-decided")
     [event] = await intake.outbox("feedback.reviewed.v1")
     assert event.data.decision == "complaint_referral" and event.data.reviewed_by == "01A"
 
@@ -254,7 +252,6 @@ async def test_the_place_officer_writes_a_response_and_moves_it_on(
     summary = await page.locator(".nhsuk-error-summary").inner_text()
     assert "Date changed" in summary
     assert await page.get_attribute(".nhsuk-error-summary a", "href") == "#changed_at-day"
-    await check_page(browser, page, "feedback-response-error")
     await page.check("input[name=status][value=done]")
     await page.fill("#changed_at-day", "1")
     await page.fill("#changed_at-month", "12")
@@ -267,7 +264,6 @@ async def test_the_place_officer_writes_a_response_and_moves_it_on(
     assert sorted(e.data.status for e in events) == ["done", "in_progress"]
     assert {e.subject for e in events} == {str(created.data.response_id)}
 
-    await page.click("a.nhsuk-back-link, a:has-text('You said, we did')")
     await page.goto(feedback_console.url + "/feedback/responses")
     main = await page.inner_text("main")
     assert "Reception were kind and you were seen" in main and "Done" in main

@@ -362,6 +362,11 @@ async def new_response(request: Request, user: SignedIn) -> HTMLResponse:
     )
 
 
+def _shown(values: dict[str, Any]) -> dict[str, Any]:
+    """A form's values for its inputs: nothing (None) shows as empty, not "None"."""
+    return {name: ("" if value is None else value) for name, value in values.items()}
+
+
 def _text(form: Any, name: str) -> str | None:
     value = str(form.get(name) or "").strip()
     return value or None
@@ -396,7 +401,7 @@ async def create_response(request: Request, user: SignedIn) -> Response:
             request,
             user,
             answered=await _answered(request, offered),
-            values={**body, "status": _text(form, "status"), "submission_ids": chosen},
+            values=_shown({**body, "status": _text(form, "status"), "submission_ids": chosen}),
             dates=dates,
             errors=errors,
             error_summary=summary,
@@ -408,7 +413,9 @@ async def _response_page(request: Request, user: StaffUser, response_id: uuid.UU
     response = await hub_api(request).get("intake", f"/v1/responses/{response_id}")
     answered = Paged.of(request, response["submission_ids"], per_page=10)
     status = 422 if context.get("errors") or context.get("error_summary") else 200
-    context.setdefault("values", {n: response[n] for n in ("status", "status_reason", "we_did", "evidence_url")})
+    context.setdefault(
+        "values", _shown({n: response[n] for n in ("status", "status_reason", "we_did", "evidence_url")})
+    )
     context.setdefault("dates", {n: _parts_of(response[n]) for n in ("change_due", "changed_at")})
     return render(
         request,
@@ -451,7 +458,7 @@ async def move_on(request: Request, user: SignedIn, response_id: uuid.UUID) -> R
             request,
             user,
             response_id,
-            values={name: _text(form, name) for name in ("status", "status_reason", "we_did", "evidence_url")},
+            values=_shown({name: _text(form, name) for name in ("status", "status_reason", "we_did", "evidence_url")}),
             dates=dates,
             errors=errors,
             error_summary=summary,
