@@ -5,6 +5,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 import orjson
 from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
@@ -291,8 +292,11 @@ async def decide(
 # ---- "you said, we did" ----
 
 
-def response_public(response: FeedbackResponse) -> ResponsePublic:
-    return ResponsePublic.model_validate(response, from_attributes=True)
+async def response_public(session: AsyncSession, response: FeedbackResponse) -> ResponsePublic:
+    hearing = await responses.hearing_back(session, [response])
+    return ResponsePublic.model_validate(response, from_attributes=True).model_copy(
+        update={"hearing_back": hearing[response.id]}
+    )
 
 
 @router.post(
@@ -307,7 +311,7 @@ async def post_response(body: ResponseCreate, principal: Responder, session: Ses
         session, body, principal=principal, organisations=reference(), correlation_id=correlation.current()
     )
     await commit(session)
-    return response_public(response)
+    return await response_public(session, response)
 
 
 @router.patch(
@@ -328,29 +332,40 @@ async def patch_response(
         correlation_id=correlation.current(),
     )
     await commit(session)
-    return response_public(response)
+    return await response_public(session, response)
 
 
-@router.get("/responses", responses=ERRORS, tags=["responses"], summary="Responses you may see, newest first")
+@router.get(
+    "/responses",
+    responses=ERRORS,
+    tags=["responses"],
+    summary="Responses you may see, newest first",
+    description='Paginated: while there are more, a `Link: <...>; rel="next"` header gives the next page\'s '
+    "address (pass its `cursor`).",
+)
 async def list_responses(
-    principal: Reader, session: Session, limit: Annotated[int, Query(ge=1, le=500)] = 100
+    principal: Reader,
+    session: Session,
+    http: Response,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    cursor: Annotated[str | None, Query(max_length=500)] = None,
 ) -> list[ResponsePublic]:
-    visible = reference().descendants(principal.organisation)
-    rows = (
-        await session.scalars(
-            select(FeedbackResponse)
-            .where(FeedbackResponse.organisation_code.in_(visible))
-            .order_by(FeedbackResponse.responded_at.desc())
-            .limit(limit)
-        )
-    ).all()
-    return [response_public(r) for r in rows]
+    rows, next_cursor = await responses.list_responses(
+        session, principal=principal, organisations=reference(), limit=limit, cursor=cursor
+    )
+    if next_cursor:
+        http.headers["Link"] = f'</v1/responses?{urlencode({"limit": limit, "cursor": next_cursor})}>; rel="next"'
+    hearing = await responses.hearing_back(session, rows)
+    return [
+        ResponsePublic.model_validate(r, from_attributes=True).model_copy(update={"hearing_back": hearing[r.id]})
+        for r in rows
+    ]
 
 
 @router.get("/responses/{response_id}", responses=ERRORS, tags=["responses"], summary="Read one response")
 async def get_response(response_id: uuid.UUID, principal: Reader, session: Session) -> ResponsePublic:
-    return response_public(
-        await responses.get_response(session, response_id, principal=principal, organisations=reference())
+    return await response_public(
+        session, await responses.get_response(session, response_id, principal=principal, organisations=reference())
     )
 
 
