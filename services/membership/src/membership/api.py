@@ -381,3 +381,25 @@ async def attendance(
     recorded = await opportunities.record_attendance(session, principal, opportunity_id, body, correlation.current())
     await commit(session)
     return {"recorded": recorded}
+
+
+@router.post(
+    "/opportunities/preview",
+    responses=ERRORS,
+    tags=["opportunities"],
+    summary="Before publishing: how many would be invited, and their bands (nothing is sent)",
+)
+async def preview_opportunity(body: OpportunityCreate, principal: Publisher, session: Session) -> dict[str, Any]:
+    return await opportunities.preview(session, principal, body)
+
+
+@router.get(
+    "/opportunities/{opportunity_id}/invitations",
+    responses=ERRORS,
+    tags=["opportunities"],
+    summary="Who was invited: answers, booked, waiting list, attended (member ids and bands, no contact details)",
+)
+async def opportunity_invitations(
+    opportunity_id: uuid.UUID, principal: Reader, session: Session
+) -> list[dict[str, Any]]:
+    return await opportunities.invitations(session, principal, opportunity_id)
