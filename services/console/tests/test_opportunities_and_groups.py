@@ -143,7 +143,15 @@ async def test_place_officer_checks_sends_follows_replies_and_records_attendance
     # Nothing filled in: every field the API (and the form) names is in the error summary.
     await page.click("button:has-text('Check who would be invited')")
     summary = await page.inner_text(".nhsuk-error-summary")
-    for expected in ("Kind", "Title", "Description", "Date it starts", "Time it starts", "Replies close"):
+    for expected in (
+        "Kind: Choose the kind of opportunity",
+        "Title: Enter a title",
+        "Description: Enter a description",
+        "Date it starts: Enter the date it starts",
+        "Time it starts",
+        "Replies close",
+        "Who to invite: name at least one target",
+    ):
         assert expected in summary, summary
     assert await page.title() == "Error: Create an opportunity – ICS Engagement Hub"
     await check_page(browser, page, "opportunity-errors")

@@ -85,8 +85,8 @@ def api_errors(problem: ApiProblem) -> dict[str, str]:
     errors: dict[str, str] = {}
     for name, message in problem.errors.items():
         named = NAMED.match(message)
-        if name in ("(body)", "") and named:
-            errors.setdefault(named["field"], named["message"])
+        if named and (name in ("(body)", "") or named["field"] == name.rsplit(".", 1)[-1]):
+            errors.setdefault(named["field"] if name in ("(body)", "") else name, named["message"])
         else:
             errors.setdefault(name, message.removeprefix("Value error, "))
     if not errors:
@@ -95,6 +95,9 @@ def api_errors(problem: ApiProblem) -> dict[str, str]:
 
 
 def summary_of(errors: dict[str, str]) -> list[dict[str, str]]:
+    """The error summary's items in the form's order, each linking to its field."""
+    order = list(LABELS)
+    errors = dict(sorted(errors.items(), key=lambda e: order.index(e[0]) if e[0] in order else len(order)))
     return [
         {
             "text": f"{LABELS[name]}: {message}" if name in LABELS else message,
@@ -122,6 +125,12 @@ def body_from(form: dict[str, Any], organisation: str) -> tuple[dict[str, Any], 
     """The API's request body from the form, and what the form itself could not read (the
     API checks everything else and says what is wrong)."""
     errors: dict[str, str] = {}
+    if not form.get("kind"):
+        errors["kind"] = "Choose the kind of opportunity"
+    if not (form.get("title") or "").strip():
+        errors["title"] = "Enter a title"
+    if not (form.get("description") or "").strip():
+        errors["description"] = "Enter a description"
     starts_on = _parse_date(form.get("starts_at", ""))
     starts_time = _parse_time(form.get("starts_at_time", "") or "")
     closes_on = _parse_date(form.get("closes_at", ""))
@@ -243,7 +252,7 @@ async def check(request: Request, user: SignedIn) -> Response:
     except ApiProblem as problem:
         if problem.status not in (400, 422):
             raise
-        return await form_page(request, user, form, {**errors, **api_errors(problem)}, status_code=422)
+        return await form_page(request, user, form, {**api_errors(problem), **errors}, status_code=422)
     if errors:
         return await form_page(request, user, form, errors, status_code=422)
     request.session[DRAFT] = body
