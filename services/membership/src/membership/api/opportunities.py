@@ -66,3 +66,25 @@ async def reply(body: ReplyBody, request: Request, session: Session) -> dict[str
         "answer": invitation.answer,
         "place": invitation.place,
     }
+
+
+@router.post(
+    "/opportunities/preview",
+    responses=ERRORS,
+    tags=["opportunities"],
+    summary="Before publishing: how many would be invited, and their bands (nothing is sent)",
+)
+async def preview_opportunity(body: OpportunityCreate, principal: Publisher, session: Session) -> dict[str, Any]:
+    return await opportunities.preview(session, principal, body)
+
+
+@router.get(
+    "/opportunities/{opportunity_id}/invitations",
+    responses=ERRORS,
+    tags=["opportunities"],
+    summary="Who was invited: answers, booked, waiting list, attended (member ids and bands, no contact details)",
+)
+async def opportunity_invitations(
+    opportunity_id: uuid.UUID, principal: Reader, session: Session
+) -> list[dict[str, Any]]:
+    return await opportunities.invitations(session, principal, opportunity_id)

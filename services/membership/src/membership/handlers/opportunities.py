@@ -83,9 +83,8 @@ async def resolve_recipients(session: AsyncSession, organisation_code: str, targ
     ]
 
 
-async def publish(
-    session: AsyncSession, principal: Principal, command: OpportunityCreate, *, links: Links, correlation_id: str
-) -> tuple[Opportunity, int]:
+async def check_targeting(session: AsyncSession, principal: Principal, command: OpportunityCreate) -> None:
+    """The publisher may act for the organisation, and targets only what is within it."""
     authorise(principal, command.organisation_code)
     for code in command.targeting.organisation_codes:
         if not reference().may_act_for(command.organisation_code, code):
@@ -104,6 +103,12 @@ async def publish(
             f"No group {', '.join(unknown)} that you can see.",
             errors=[{"field": "targeting.group_ids", "message": f"unknown: {g}", "type": "not_found"} for g in unknown],
         )
+
+
+async def publish(
+    session: AsyncSession, principal: Principal, command: OpportunityCreate, *, links: Links, correlation_id: str
+) -> tuple[Opportunity, int]:
+    await check_targeting(session, principal, command)
     now = datetime.now(UTC)
     opportunity = Opportunity(
         id=uuid.uuid4(),
@@ -194,6 +199,9 @@ async def summary(session: AsyncSession, opportunity: Opportunity) -> dict[str, 
         "starts_at": opportunity.starts_at.isoformat(),
         "closes_at": opportunity.closes_at.isoformat(),
         "capacity": opportunity.capacity,
+        "online": opportunity.online,
+        "location": opportunity.location,
+        "description": opportunity.description,
         "targeting": opportunity.targeting,
         "invited": len(rows),
         "answers": dict(Counter(r.answer for r in rows if r.answer)),
@@ -260,3 +268,59 @@ async def record_attendance(
         )
         recorded += 1
     return recorded
+
+
+async def preview(session: AsyncSession, principal: Principal, command: OpportunityCreate) -> dict[str, Any]:
+    """What publishing would do, without doing it: how many would be invited and their
+    demographic bands (counts per band, no one named), checked as publishing checks."""
+    await check_targeting(session, principal, command)
+    recipients = await resolve_recipients(session, command.organisation_code, command.targeting)
+    counted: dict[str, Counter[str]] = {name: Counter() for name in ("age_band", "sex", "ethnic_group")}
+    for member in recipients:
+        for name, counter in counted.items():
+            counter[getattr(member, name) or "not_stated"] += 1
+    area = []
+    if command.targeting.under_represented_ethnic_groups:
+        members = (
+            await session.scalars(
+                select(Member)
+                .where(Member.status == "active", Member.consent_given.is_(True), Member.frequency != "never")
+                .where(Member.practice_code.in_(reference().practices_under(command.organisation_code)))
+            )
+        ).all()
+        area = sorted(under_represented(list(members)))
+    return {
+        "invited": len(recipients),
+        "bands": {name: dict(counter.most_common()) for name, counter in counted.items()},
+        "under_represented_ethnic_groups": area,
+    }
+
+
+async def invitations(session: AsyncSession, principal: Principal, opportunity_id: uuid.UUID) -> list[dict[str, Any]]:
+    """Who was invited and where they stand (answer, booked or waiting, attended), by member
+    id, practice and bands: no names or contact details. Booked first, then the waiting
+    list in the order it is served, then the rest."""
+    opportunity = await managed_opportunity(session, principal, opportunity_id)
+    rows = (
+        await session.execute(
+            select(Invitation, Member)
+            .join(Member, Member.id == Invitation.member_id)
+            .where(Invitation.opportunity_id == opportunity.id)
+        )
+    ).all()
+    order = {Place.BOOKED.value: 0, Place.WAITING_LIST.value: 1}
+    rows = sorted(rows, key=lambda r: (order.get(r[0].place or "", 2), r[0].answered_at or r[0].issued_at))
+    return [
+        {
+            "invitation_id": str(invitation.id),
+            "member_id": str(member.id),
+            "practice_code": member.practice_code,
+            "bands": bands(member).model_dump(mode="json"),
+            "answer": invitation.answer,
+            "place": invitation.place,
+            "answered_at": invitation.answered_at.isoformat() if invitation.answered_at else None,
+            "attended": invitation.attended,
+        }
+        for invitation, member in rows
+        if may_see(principal, member.practice_code)
+    ]
