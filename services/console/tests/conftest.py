@@ -142,9 +142,14 @@ def reporting(provider: Provider, tmp_path_factory: pytest.TempPathFactory) -> R
 
 @asynccontextmanager
 async def running_console(
-    provider: Provider, reporting: Reporting, tmp: Path, **overrides: Any
+    provider: Provider,
+    reporting: Reporting,
+    tmp: Path,
+    transports: dict[str, httpx.AsyncBaseTransport] | None = None,
+    **overrides: Any,
 ) -> AsyncIterator[Console]:
-    """A console (its own SQLite session store) served on a free port, calling reporting."""
+    """A console (its own SQLite session store) served on a free port, calling reporting
+    (and the services in ``transports``, e.g. notification's app through ``httpx.ASGITransport``)."""
     database = f"sqlite+aiosqlite:///{tmp / 'console.db'}"
     migrations.upgrade(MIGRATIONS, database)
     port = free_port()
@@ -155,7 +160,7 @@ async def running_console(
         identity_provider=idp(provider),
         **overrides,
     )
-    app = create_app(settings, transports={"reporting": httpx.ASGITransport(app=reporting.app)})
+    app = create_app(settings, transports={"reporting": httpx.ASGITransport(app=reporting.app), **(transports or {})})
     server, task = await serve(app, port)
     engine = create_engine(database)
     try:
