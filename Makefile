@@ -19,7 +19,7 @@ help:
 	@echo "make infra-down stop them"
 
 # Front-end assets (NHS.UK frontend, axe-core) of the services that serve pages.
-WEB := services/reporting/web services/membership/web services/console/web
+WEB := services/membership/web services/console/web
 
 # What the system must have first (Python's venv, a JDK, Maven, npm...): installed when run as
 # root on Debian, otherwise named. `make run` needs less than `make test`.

@@ -115,8 +115,8 @@ cat > "$banner_file" <<INFO
   feedback-intake  http://127.0.0.1:8001/docs   (AsyncAPI: /asyncapi.json)
   membership       http://127.0.0.1:8002/docs   (join as a patient partner: http://127.0.0.1:8002/join)
   notification     http://127.0.0.1:8003/docs
+  reports, emails  http://127.0.0.1:8005/reports and /emails  (in the console: no token to paste)
   reporting        http://127.0.0.1:8004/docs
-  dashboard        http://127.0.0.1:8004/dashboard  (sign in with the token below)
   Kafka            $KAFKA_BOOTSTRAP_SERVERS
   mail sink        smtp://127.0.0.1:$HUB_SMTP_PORT  -> $HUB_MAIL_DIR (Maildir)
   mailbox          http://127.0.0.1:8003/mailbox  (every email the hub sent; follow its links)
@@ -125,7 +125,8 @@ cat > "$banner_file" <<INFO
   emails to send   .venv/bin/hub contacts links you@example.org   (confirmation and other links,
                    from the contacts topic until the notification service sends them)
 
-  A token for Northvale Place (01A), valid for a day (another: .venv/bin/hub token --org 02B):
+  For machine clients and curl only (staff use the console above), a token for Northvale Place
+  (01A), valid for a day (another: .venv/bin/hub token --org 02B):
 
   export TOKEN=$token
 

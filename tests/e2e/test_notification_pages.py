@@ -3,6 +3,8 @@ Chromium: axe-core finds no accessibility violations, and the emails read the sa
 images off (they have none)."""
 
 import asyncio
+import shutil
+import socket
 from pathlib import Path
 
 import pytest
@@ -13,7 +15,26 @@ from notification.main import create_app
 from notification.rules import kinds
 
 from .conftest import Hub
-from .test_dashboard import AXE, CHROMIUM, FLAGS, free_port
+
+REPO = Path(__file__).resolve().parents[2]
+AXE = REPO / "services" / "console" / "web" / "node_modules" / "axe-core" / "axe.min.js"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
 
 
 @pytest.mark.skipif(
