@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 import pytest_asyncio
 
-from console.charts import line_chart, nested_rows
+from console.pages.charts import line_chart, nested_rows
 from hub_shared.events import FeedbackReceivedV1, new_envelope
 from reporting.consumers import BATCH_HANDLERS
 

@@ -17,8 +17,8 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
-from console.charts import bar_widths, line_chart, month_label, nested_rows
 from console.hub_api import ApiProblem, hub_api
+from console.pages.charts import bar_widths, line_chart, month_label, nested_rows
 from console.pagination import Paged
 from console.signin import SignedIn, StaffUser
 from console.templating import AREAS, render
