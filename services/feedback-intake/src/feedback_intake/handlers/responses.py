@@ -104,6 +104,22 @@ async def get_response(
     return response
 
 
+async def list_responses(
+    session: AsyncSession, *, principal: Principal, organisations: Organisations, limit: int
+) -> list[FeedbackResponse]:
+    """The responses of the caller's organisation and those under it, newest first."""
+    visible = organisations.descendants(principal.organisation)
+    rows = (
+        await session.scalars(
+            select(FeedbackResponse)
+            .where(FeedbackResponse.organisation_code.in_(visible))
+            .order_by(FeedbackResponse.responded_at.desc())
+            .limit(limit)
+        )
+    ).all()
+    return list(rows)
+
+
 async def update_response(
     session: AsyncSession,
     response_id: uuid.UUID,
