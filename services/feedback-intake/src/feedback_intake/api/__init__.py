@@ -1,10 +1,11 @@
-"""Intake's HTTP routes under ``/v1``, one module a resource."""
+"""Intake's HTTP routes, one module a resource, each under ``/v1`` (declared on the
+resource's own router, so a route's template, as metrics label it, is its whole path)."""
 
 from fastapi import APIRouter
 
 from feedback_intake.api import feedback, fft_returns, ingress, responses, reviews
 
-router = APIRouter(prefix="/v1")
+router = APIRouter()
 router.include_router(feedback.router)
 router.include_router(reviews.router)
 router.include_router(responses.router)

@@ -27,7 +27,7 @@ from hub_shared.db import Session
 from hub_shared.events import Channel, Demographics, ServiceArea
 from hub_shared.organisations import reference
 
-router = APIRouter()
+router = APIRouter(prefix="/v1")
 
 
 def public(submission: Submission) -> FeedbackPublic:

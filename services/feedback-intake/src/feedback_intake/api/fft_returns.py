@@ -16,7 +16,7 @@ from hub_shared import correlation
 from hub_shared.db import Session, commit
 from hub_shared.problems import Problem
 
-router = APIRouter()
+router = APIRouter(prefix="/v1")
 
 
 def upload_public(upload: FftUpload) -> UploadPublic:

@@ -10,7 +10,7 @@ from feedback_intake.schemas import IngressRejectionPublic
 from hub_shared.auth import Principal, require_scope
 from hub_shared.db import Session
 
-router = APIRouter()
+router = APIRouter(prefix="/v1")
 
 
 @router.get(

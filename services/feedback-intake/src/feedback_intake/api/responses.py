@@ -14,7 +14,7 @@ from hub_shared import correlation
 from hub_shared.db import Session, commit
 from hub_shared.organisations import reference
 
-router = APIRouter()
+router = APIRouter(prefix="/v1")
 
 
 def response_public(response: FeedbackResponse) -> ResponsePublic:

@@ -16,7 +16,7 @@ from hub_shared.auth import Principal, require_scope
 from hub_shared.db import Session, commit
 from hub_shared.organisations import reference
 
-router = APIRouter()
+router = APIRouter(prefix="/v1")
 
 
 @router.get("/reviews", responses=ERRORS, tags=["reviews"], summary="Flagged feedback awaiting review, oldest first")
