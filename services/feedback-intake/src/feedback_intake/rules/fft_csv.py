@@ -1,5 +1,5 @@
-"""Monthly FFT returns uploaded as CSV in NHS England's GP practice layout, processed as
-an asynchronous job with progress and a per-row result report.
+"""Reading monthly FFT returns uploaded as CSV in NHS England's GP practice layout: the
+header, the rows, and the cutting of a streamed body into parts of whole records.
 
 Columns (header names are matched ignoring case, spaces and punctuation):
   Practice Code, Period (2026-10, Oct-26 or October 2026),
@@ -9,32 +9,18 @@ Columns (header names are matched ignoring case, spaces and punctuation):
 Other columns (Practice Name, ...) are ignored. Each row becomes one aggregate record
 per practice and month; a later upload for the same practice and month replaces it."""
 
-import asyncio
 import codecs
 import csv
 import io
-import itertools
 import re
-import uuid
 from collections.abc import Iterable, Iterator
-from datetime import UTC, datetime
-from typing import Any, Self
+from typing import Self
 
-from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from pydantic import BaseModel, Field, field_validator, model_validator
 
-from feedback_intake.models import FftReturn, FftUpload, FftUploadPart, OutboxMessage
-from feedback_intake.publishing import publisher
-from hub_shared.authorisation import NotAuthorised, authorise
-from hub_shared.db import bulk_insert
-from hub_shared.events import FftAnswer, FftMonthlyReturnV1
-from hub_shared.logging import get_logger
-from hub_shared.organisations import Organisations
-from hub_shared.problems import Problem, field_errors
+from hub_shared.events import FftAnswer
+from hub_shared.problems import Problem
 
-log = get_logger(__name__)
-CHUNK = 1000  # rows per transaction: one progress update, one lookup, one bulk write each
 ANSWER_COLUMNS = {a.value: a for a in FftAnswer}
 MODES = ("sms", "online", "paper", "telephone", "other")
 HEADER_ALIASES = {
@@ -256,166 +242,3 @@ def part_rows(part: str, columns: list[str | None] | None) -> tuple[list[str | N
     if columns is None:
         columns = _columns(next(records, None))
     return columns, _rows(columns, records)
-
-
-async def process_upload(
-    sessions: async_sessionmaker[AsyncSession], upload_id: uuid.UUID, organisations: Organisations
-) -> None:
-    """Work through an upload part by part and in chunks, each chunk one transaction with
-    its events and the job's progress, so a restart resumes after the last committed chunk."""
-    async with sessions() as session, session.begin():
-        upload = await session.get(FftUpload, upload_id)
-        if upload is None or upload.status in ("done", "failed"):
-            return
-        upload.status = "running"
-        start, submitted_by, correlation_id = upload.processed_rows, upload.submitted_by, upload.correlation_id
-    columns: list[str | None] | None = None
-    first = 0  # the index in the file of the part's first row
-    for number in itertools.count():
-        async with sessions() as session:
-            part = await session.scalar(
-                select(FftUploadPart.content).where(FftUploadPart.upload_id == upload_id, FftUploadPart.part == number)
-            )
-        if part is None:
-            break
-        columns, rows = part_rows(part, columns)
-        del part
-        for offset in range(max(start - first, 0), len(rows), CHUNK):
-            await _process_chunk(
-                sessions,
-                upload_id,
-                rows[offset : offset + CHUNK],
-                first + offset,
-                submitted_by,
-                organisations,
-                correlation_id,
-            )
-            await asyncio.sleep(0)  # let requests (progress polls) in between chunks
-        first += len(rows)
-    async with sessions() as session, session.begin():
-        upload = await session.get(FftUpload, upload_id)
-        assert upload is not None
-        upload.status = "done"
-        upload.finished_at = datetime.now(UTC)
-    log.info("FFT upload processed", upload_id=str(upload_id), rows=first)
-
-
-async def _process_chunk(
-    sessions: async_sessionmaker[AsyncSession],
-    upload_id: uuid.UUID,
-    chunk: list[dict[str, str]],
-    offset: int,
-    submitted_by: str,
-    organisations: Organisations,
-    correlation_id: str,
-) -> None:
-    async with sessions() as session, session.begin():
-        upload = await session.get(FftUpload, upload_id, with_for_update=True)
-        assert upload is not None
-        errors = list(upload.errors)
-        existing = await _existing_returns(session, chunk)
-        events: list[dict[str, Any]] = []
-        for number, raw in enumerate(chunk, start=offset + 2):  # +2: header is line 1
-            problems = _apply_row(
-                session, raw, submitted_by, organisations, upload_id, correlation_id, existing, events
-            )
-            if problems:
-                upload.rejected += 1
-                errors.append({"row": number, "errors": problems})
-            else:
-                upload.accepted += 1
-        await bulk_insert(session, OutboxMessage, events)
-        upload.errors = errors
-        upload.processed_rows = offset + len(chunk)
-
-
-async def _existing_returns(session: AsyncSession, chunk: list[dict[str, str]]) -> dict[tuple[str, str], FftReturn]:
-    """The stored returns a chunk may replace, in one query instead of one per row."""
-    practices = {raw["practice_code"].upper() for raw in chunk if raw.get("practice_code")}
-    if not practices:
-        return {}
-    found = await session.scalars(select(FftReturn).where(FftReturn.organisation_code.in_(practices)))
-    return {(r.organisation_code, r.period): r for r in found.all()}
-
-
-def _apply_row(
-    session: AsyncSession,
-    raw: dict[str, Any],
-    submitted_by: str,
-    organisations: Organisations,
-    upload_id: uuid.UUID,
-    correlation_id: str,
-    existing: dict[tuple[str, str], FftReturn],
-    events: list[dict[str, Any]],
-) -> list[dict[str, str]]:
-    try:
-        row = FftReturnRow.model_validate(raw)
-        authorise(submitted_by, row.practice_code, field="practice_code", organisations=organisations)
-    except ValidationError as exc:
-        return field_errors(exc.errors())
-    except NotAuthorised as exc:
-        return exc.errors
-    now = datetime.now(UTC)
-    record = existing.get((row.practice_code, row.period))
-    if record is None:
-        record = FftReturn(id=uuid.uuid4(), organisation_code=row.practice_code, period=row.period)
-        session.add(record)
-        existing[(row.practice_code, row.period)] = record
-    record.answers, record.modes, record.upload_id, record.received_at = row.answers, row.modes, upload_id, now
-    event = FftMonthlyReturnV1(
-        return_id=record.id,
-        organisation_code=row.practice_code,
-        counts_for=organisations.counts_for(row.practice_code),
-        place_code=organisations.place_of(row.practice_code),
-        period=row.period,
-        answers=row.answers,  # type: ignore[arg-type]
-        modes=row.modes,
-        received_at=now,
-    )
-    events.append(publisher.row(event, subject=str(record.id), tenant=row.practice_code, correlation_id=correlation_id))
-    return []
-
-
-class UploadRunner:
-    """Runs upload jobs in the API process; on start-up it resumes unfinished ones."""
-
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], organisations: Organisations) -> None:
-        self._sessions = sessions
-        self._organisations = organisations
-        self._tasks: set[asyncio.Task[None]] = set()
-
-    def start(self, upload_id: uuid.UUID) -> None:
-        task = asyncio.create_task(self._run(upload_id))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    async def _run(self, upload_id: uuid.UUID) -> None:
-        try:
-            await process_upload(self._sessions, upload_id, self._organisations)
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:
-            log.exception("FFT upload failed", upload_id=str(upload_id))
-            async with self._sessions() as session, session.begin():
-                upload = await session.get(FftUpload, upload_id)
-                if upload is not None:
-                    upload.status = "failed"
-                    upload.errors = [
-                        *upload.errors,
-                        {"row": None, "errors": [{"field": "(job)", "message": repr(exc)[:500], "type": "failed"}]},
-                    ]
-                    upload.finished_at = datetime.now(UTC)
-
-    async def resume_unfinished(self) -> None:
-        async with self._sessions() as session:
-            pending = (
-                await session.scalars(select(FftUpload.id).where(FftUpload.status.in_(["queued", "running"])))
-            ).all()
-        for upload_id in pending:
-            self.start(upload_id)
-
-    async def stop(self) -> None:
-        """Cancel running jobs: each resumes after its last committed chunk on the next start."""
-        for task in self._tasks:
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)

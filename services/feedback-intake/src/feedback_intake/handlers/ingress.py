@@ -1,4 +1,6 @@
-"""Events intake consumes: raw submissions on the ingress topic, and member erasures."""
+"""The Kafka ingress: raw submissions places' systems put on ``feedback.submissions``,
+each signed with a bearer token; what is refused is kept for its signer (``list_rejections``)
+and told to the hub's operators (``feedback.rejected``)."""
 
 import uuid
 from collections.abc import Sequence
@@ -6,11 +8,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from aiokafka.structs import ConsumerRecord
-from sqlalchemy import update
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from feedback_intake.handlers.submissions import Staged, known_references_of, submit_item
-from feedback_intake.models import FeedbackSubmission, IngressRejection
+from feedback_intake.models import IngressRejection
 from feedback_intake.publishing import publisher
 from hub_shared.auth import TokenVerifier
 from hub_shared.authorisation import NotAuthorised, authorise
@@ -18,7 +20,6 @@ from hub_shared.events import (
     AUTHORIZATION_HEADER,
     Envelope,
     FeedbackRejectedV1,
-    MemberErasedV1,
 )
 from hub_shared.logging import get_logger
 from hub_shared.organisations import Organisations
@@ -26,15 +27,6 @@ from hub_shared.problems import Problem
 from hub_shared.topics import FEEDBACK_REJECTED
 
 log = get_logger(__name__)
-
-
-async def on_member_erased(session: AsyncSession, envelope: Envelope, organisations: Organisations) -> None:
-    """Remove every link from submissions to the erased member."""
-    data = envelope.data
-    assert isinstance(data, MemberErasedV1)
-    await session.execute(
-        update(FeedbackSubmission).where(FeedbackSubmission.member_id == data.member_id).values(member_id=None)
-    )
 
 
 WRITE_SCOPE = "feedback:write"
@@ -200,3 +192,13 @@ async def on_invalid_ingress(
         client_reference=record.key.decode(errors="replace")[:200] if record.key else None,
         correlation_id=str(uuid.uuid4()),
     )
+
+
+async def list_rejections(
+    session: AsyncSession, *, sender: str, client_reference: str | None, limit: int
+) -> list[IngressRejection]:
+    """The rejections of records ``sender`` signed, newest first."""
+    query = select(IngressRejection).where(IngressRejection.sender == sender)
+    if client_reference is not None:
+        query = query.where(IngressRejection.client_reference == client_reference)
+    return list((await session.scalars(query.order_by(IngressRejection.rejected_at.desc()).limit(limit))).all())
