@@ -38,6 +38,10 @@ if [ -t 1 ]; then export HUB_LOG_FORMAT="${HUB_LOG_FORMAT:-console}"; fi
 rm -f "$banner_file"
 
 export HUB_JWKS_PATH="${HUB_JWKS_PATH:-$repo/.state/dev-keys/jwks.json}"
+# Development mode: a service without its secrets (MEMBERSHIP_LINK_SECRET, ...) makes this
+# machine's own, kept in .state/secrets/ (mode 600), instead of refusing to start. Only
+# make run, the tests and the benchmarks set it; a deployment gives every secret.
+export HUB_DEVELOPMENT_MODE=1
 export HUB_SMTP_PORT="${HUB_SMTP_PORT:-1025}"
 export HUB_MAIL_DIR="${HUB_MAIL_DIR:-$repo/.state/mail}"
 
@@ -64,8 +68,11 @@ if [ -z "${HUB_IDP_ISSUER:-}" ]; then
   own_oidc=1
   deploy/oidc.sh start
   export HUB_IDP_ISSUER="$(deploy/oidc.sh issuer)"
-  # The demo provider's client: its secret is for this machine only (the provider checks PKCE).
-  export CONSOLE_CLIENT_SECRET="${CONSOLE_CLIENT_SECRET:-dev-only-console-client-secret}"
+  # The demo provider's client: its secret is this machine's own (the provider checks PKCE).
+  if [ -z "${CONSOLE_CLIENT_SECRET:-}" ]; then
+    CONSOLE_CLIENT_SECRET="$(python -c 'from hub_shared.settings import development_secret as s; print(s("console-client-secret"))')"
+    export CONSOLE_CLIENT_SECRET
+  fi
 fi
 
 if [ -z "${KAFKA_BOOTSTRAP_SERVERS:-}" ]; then

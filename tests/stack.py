@@ -152,6 +152,8 @@ def start_hub(name: str, extra_env: dict[str, str] | None = None, smtp_port: int
         "NOTIFICATION_ORG_RATE_LIMIT": "100000/minute",
         "NOTIFICATION_RELAY_RATE_LIMIT": "100000/minute",
         "HUB_LOG_LEVEL": "INFO",
+        # Link secrets: this machine's development ones (.state/secrets), as under make run.
+        "HUB_DEVELOPMENT_MODE": "1",
         **(extra_env or {}),
     }
     for service in ("feedback-intake", "reporting", "membership", "notification"):

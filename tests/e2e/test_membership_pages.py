@@ -92,7 +92,7 @@ async def test_a_person_joins_chooses_replies_hears_back_and_leaves_in_the_brows
             browser = await p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
             context = await browser.new_context(java_script_enabled=False)  # the pages need none
             page = await context.new_page()
-            checker = await browser.new_page()
+            checker = await browser.new_page(bypass_csp=True)  # axe is injected into it
 
             await page.goto(f"{base}/join")
             await check(page, "join")

@@ -52,6 +52,12 @@ class KafkaUnderTest:
         self._script("start")
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Tests run in development mode: services make this machine's secrets (.state/secrets)
+    instead of refusing to start without them (tests of that unset it)."""
+    os.environ.setdefault("HUB_DEVELOPMENT_MODE", "1")
+
+
 @pytest.fixture(scope="session")
 def kafka() -> Iterator[KafkaUnderTest]:
     given = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")

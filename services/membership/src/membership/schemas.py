@@ -24,6 +24,7 @@ from hub_shared.events import (
     YesNoUnsaid,
 )
 from hub_shared.organisations import Kind, reference
+from hub_shared.text import ONE_LINE, OneLine, PlainText, one_line
 
 # The outward code (area and district) and inward code (sector and unit) of a UK postcode,
 # as published by the ONS, plus the one non-geographic exception (GIR 0AA).
@@ -93,7 +94,12 @@ Postcode = Annotated[str, Field(max_length=10), AfterValidator(normalise_postcod
 Phone = Annotated[str, Field(max_length=40), AfterValidator(normalise_phone)]
 Practice = Annotated[str, Field(max_length=10), AfterValidator(known_practice)]
 OrgCode = Annotated[str, Field(max_length=10), AfterValidator(known_organisation)]
-Name = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(nonblank)]
+Name = Annotated[
+    str,
+    Field(min_length=1, max_length=200, json_schema_extra={"pattern": ONE_LINE}),
+    AfterValidator(one_line),
+    AfterValidator(nonblank),
+]
 
 
 class Demographics(BaseModel):
@@ -122,7 +128,7 @@ class JoinRequest(BaseModel):
     consent_to_contact: Annotated[bool, AfterValidator(consented)] = Field(
         description="Must be true: the person agreed to be contacted"
     )
-    consent_wording_version: str | None = Field(None, max_length=40, description="Default: the current wording")
+    consent_wording_version: OneLine | None = Field(None, max_length=40, description="Default: the current wording")
 
 
 class EmailOnly(BaseModel):
@@ -196,7 +202,7 @@ class GroupCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     kind: GroupKind
-    name: str = Field(min_length=1, max_length=200)
+    name: OneLine = Field(min_length=1, max_length=200)
     organisation_code: OrgCode = Field(description="A practice for a PPG, a place for a co-production group")
     service_area: ServiceArea | None = None
 
@@ -268,10 +274,10 @@ class OpportunityCreate(BaseModel):
 
     organisation_code: OrgCode
     kind: OpportunityKind
-    title: str = Field(min_length=1, max_length=200)
-    description: str = Field(min_length=1, max_length=5000)
+    title: OneLine = Field(min_length=1, max_length=200)
+    description: PlainText = Field(min_length=1, max_length=5000)
     starts_at: AwareDatetime
-    location: str | None = Field(None, max_length=300)
+    location: OneLine | None = Field(None, max_length=300)
     online: bool = False
     capacity: int | None = Field(None, ge=1, le=100_000)
     closes_at: AwareDatetime
