@@ -15,7 +15,7 @@ from membership.handlers import invitations, opportunities
 from membership.links import links_of
 from membership.schemas import AttendanceCreate, OpportunityCreate, ReplyBody
 
-router = APIRouter()
+router = APIRouter(prefix="/v1")
 
 
 @router.post("/opportunities", status_code=201, responses=ERRORS, tags=["opportunities"], summary="Publish and invite")
