@@ -5,11 +5,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help install prerequisites run status test fuzz lint format typecheck infra-up infra-down bench bench-quick chaos clean
+.PHONY: help install prerequisites run status test test-quick fuzz lint format typecheck infra-up infra-down bench bench-quick chaos clean
 
 help:
 	@echo "make run        start Kafka, the four services and a mail sink; seed the demo ICS"
 	@echo "make test       lint, type-check, and run every test against real Kafka and PostgreSQL"
+	@echo "                (in $(TEST_WORKERS) processes sharing one broker and one PostgreSQL; TEST_WORKERS=N to change)"
+	@echo "make test-quick the unit and API tests that need no broker or PostgreSQL (SQLite), in well under a minute"
 	@echo "make status     is the hub of 'make run' up? prints its addresses and example requests again"
 	@echo "make fuzz       the OpenAPI contract tests with many more generated requests (a few minutes more)"
 	@echo "make bench      every benchmark: intake, consumers/replay/relay, reports at 1M, a national month (long)"
@@ -57,8 +59,18 @@ typecheck: install
 prerequisites:
 	@deploy/prerequisites.sh $(PROFILE)
 
+# Tests run in several processes (pytest-xdist) on one broker and one PostgreSQL, each process
+# with its own databases and topics (hub_shared.testing); the long tests start first.
+TEST_WORKERS ?= 3
+PYTEST_PARALLEL := -n $(TEST_WORKERS) --dist load --maxschedchunk 1
+
 test: prerequisites lint typecheck
-	$(BIN)/pytest
+	$(BIN)/pytest $(PYTEST_PARALLEL)
+
+# The inner loop: every test that needs neither the broker nor PostgreSQL (markers set by
+# hub_shared.testing from the fixtures a test uses).
+test-quick: install
+	$(BIN)/pytest -n 2 -m "not kafka and not postgres"
 
 # The contract tests alone, with many more generated requests per operation, randomised.
 fuzz: prerequisites install

@@ -5,6 +5,7 @@ the fixture starts; reporting's consumer, relay and API. Only HTTP transport is 
 
 import asyncio
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,7 @@ from hub_shared.consumer import new_broker
 from hub_shared.db import create_engine, session_factory
 from hub_shared.organisations import reference
 from hub_shared.outbox import OutboxRelay
-from hub_shared.testing import KafkaUnderTest, SmtpSink
+from hub_shared.testing import KafkaUnderTest, SmtpSink, consumer_group
 from membership.consumers import consumers as membership_consumers
 from membership.models import OutboxMessage as MembershipOutbox
 from membership.settings import MembershipSettings
@@ -93,9 +94,10 @@ class Hub:
         return await self.intake.post("/v1/feedback", json=body, headers=self.token(org))
 
 
-@pytest_asyncio.fixture(scope="session")
-async def hub(kafka: KafkaUnderTest, new_postgres_database, tmp_path_factory) -> AsyncIterator[Hub]:  # type: ignore[no-untyped-def]
-    keys = DevKeys(Path(tmp_path_factory.mktemp("keys"))).ensure()
+@asynccontextmanager
+async def running_hub(kafka: KafkaUnderTest, new_postgres_database, keys: DevKeys) -> AsyncIterator[Hub]:  # type: ignore[no-untyped-def]
+    """Every service's API, relay, consumers and notification's worker on ``kafka``, each
+    on a fresh database. Consumer groups carry this test process's prefix (its topics do)."""
     common = {"KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap_servers, "HUB_JWKS_PATH": keys.jwks_path}
     intake_settings = IntakeSettings(database_url=new_postgres_database("intake"), **common)
     reporting_settings = ReportingSettings(database_url=new_postgres_database("reporting"), **common)
@@ -181,62 +183,73 @@ async def hub(kafka: KafkaUnderTest, new_postgres_database, tmp_path_factory) ->
         *membership_consumers(membership_settings, session_factory(membership_consumer_engine)),
         *notification_consumers(notification_settings, session_factory(notification_consumer_engine)),
     ]:
+        consumer.group = consumer_group(consumer.group)
         consumer.register(broker)
     await broker.start()
 
-    async with (
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=intake_app), base_url="http://intake") as intake,
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=reporting_app), base_url="http://reporting") as reporting,
-        httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=membership_app), base_url="http://membership"
-        ) as membership,
-        httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=notification_app), base_url="http://notification"
-        ) as notification,
-    ):
-        yield Hub(
-            intake,
-            reporting,
-            kafka,
-            keys,
-            intake_settings,
-            reporting_settings,
-            reporting_app.state.sessions,
-            new_postgres_database,
-            membership=membership,
-            membership_settings=membership_settings,
-            membership_sessions=membership_app.state.sessions,
-            intake_sessions=intake_app.state.sessions,
-            notification=notification,
-            notification_settings=notification_settings,
-            notification_sessions=notification_app.state.sessions,
-            smtp=smtp,
-        )
+    try:
+        async with (
+            httpx.AsyncClient(transport=httpx.ASGITransport(app=intake_app), base_url="http://intake") as intake,
+            httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=reporting_app), base_url="http://reporting"
+            ) as reporting,
+            httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=membership_app), base_url="http://membership"
+            ) as membership,
+            httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=notification_app), base_url="http://notification"
+            ) as notification,
+        ):
+            yield Hub(
+                intake,
+                reporting,
+                kafka,
+                keys,
+                intake_settings,
+                reporting_settings,
+                reporting_app.state.sessions,
+                new_postgres_database,
+                membership=membership,
+                membership_settings=membership_settings,
+                membership_sessions=membership_app.state.sessions,
+                intake_sessions=intake_app.state.sessions,
+                notification=notification,
+                notification_settings=notification_settings,
+                notification_sessions=notification_app.state.sessions,
+                smtp=smtp,
+            )
+    finally:
+        relay.stop()
+        reporting_relay.stop()
+        membership_relay.stop()
+        notification_relay.stop()
+        worker.stop()
+        await notification_relay_task
+        await worker_task
+        smtp.stop()
+        await relay_task
+        await reporting_relay_task
+        await membership_relay_task
+        await broker.stop()
+        for engine in (
+            relay_engine,
+            consumer_engine,
+            intake_consumer_engine,
+            membership_relay_engine,
+            membership_consumer_engine,
+            notification_relay_engine,
+            notification_consumer_engine,
+            notification_worker_engine,
+            notification_app.state.engine,
+            intake_app.state.engine,
+            reporting_app.state.engine,
+            membership_app.state.engine,
+        ):
+            await engine.dispose()
 
-    relay.stop()
-    reporting_relay.stop()
-    membership_relay.stop()
-    notification_relay.stop()
-    worker.stop()
-    await notification_relay_task
-    await worker_task
-    smtp.stop()
-    await relay_task
-    await reporting_relay_task
-    await membership_relay_task
-    await broker.stop()
-    for engine in (
-        relay_engine,
-        consumer_engine,
-        intake_consumer_engine,
-        membership_relay_engine,
-        membership_consumer_engine,
-        notification_relay_engine,
-        notification_consumer_engine,
-        notification_worker_engine,
-        notification_app.state.engine,
-        intake_app.state.engine,
-        reporting_app.state.engine,
-        membership_app.state.engine,
-    ):
-        await engine.dispose()
+
+@pytest_asyncio.fixture(scope="session")
+async def hub(kafka: KafkaUnderTest, new_postgres_database, tmp_path_factory) -> AsyncIterator[Hub]:  # type: ignore[no-untyped-def]
+    keys = DevKeys(Path(tmp_path_factory.mktemp("keys"))).ensure()
+    async with running_hub(kafka, new_postgres_database, keys) as running:
+        yield running

@@ -23,7 +23,7 @@ from feedback_intake.models import InboxMessage as IntakeInbox
 from feedback_intake.models import IngressRejection
 from hub_shared import kafka_admin
 from hub_shared.events import decode
-from hub_shared.testing import eventually
+from hub_shared.testing import consumer_group, eventually
 from hub_shared.topics import dead_letter
 from membership.models import InboxMessage as MembershipInbox
 from reporting.models import InboxMessage as ReportingInbox
@@ -216,7 +216,9 @@ async def test_every_example_is_accepted_by_the_consumer_it_is_written_for(hub: 
             sessions: Any = sessions, inbox: Any = inbox, group: str = group, id: str = payload["id"]
         ) -> bool:
             async with sessions() as session:
-                row = await session.scalar(select(inbox).where(inbox.consumer == group, inbox.event_id == id))
+                row = await session.scalar(
+                    select(inbox).where(inbox.consumer == consumer_group(group), inbox.event_id == id)
+                )
             return row is not None
 
         await eventually(applied, what=f"{group} to apply example {example['name']}")
