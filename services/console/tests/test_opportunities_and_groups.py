@@ -320,3 +320,85 @@ async def test_practice_manager_is_refused_other_organisations_groups_and_opport
     assert "01A manages this group" in await page.inner_text("main")
     await check_page(browser, page, "group-refused")
     await context.close()
+
+
+async def test_place_officer_changes_then_cancels_an_opportunity_and_those_who_said_yes_are_emailed(
+    browser: Any, console: Console, membership: Membership
+) -> None:
+    m = membership
+    eve = await m.member("eve@example.org", "P81001", interests=["mental_health"])
+    fay = await m.member("fay@example.org", "P81002", interests=["mental_health"])
+    starts = date.today() + timedelta(days=25)
+    r = await m.client.post(
+        "/v1/opportunities",
+        headers=m.auth("01A"),
+        json={
+            "organisation_code": "01A",
+            "kind": "workshop",
+            "title": "Breathing easier",
+            "description": "Help us redesign the respiratory clinic.",
+            "location": "Northvale Community Centre",
+            "capacity": 1,
+            "starts_at": f"{starts.isoformat()}T17:30:00Z",
+            "closes_at": f"{(starts - timedelta(days=5)).isoformat()}T00:00:00Z",
+            "targeting": {"interests": ["mental_health"]},
+        },
+    )
+    assert r.status_code == 201, r.text
+    opportunity = r.json()["id"]
+    for email in ("eve@example.org", "fay@example.org"):  # one booked, one waiting
+        link = (await m.cards(email))[-1]["message"]["links"]["reply"]
+        r = await m.client.post("/v1/invitations/reply", json={"token": token_of(link), "answer": "yes"})
+        assert r.status_code == 200, r.text
+
+    context, page = await signed_in(browser, console, "place-officer", f"/opportunities/{opportunity}")
+    await page.click("a:has-text('Change')")
+    assert await page.inner_text("h1") == "Change Breathing easier"
+    assert await page.input_value("#title") == "Breathing easier"  # prefilled with what it is now
+    assert await page.input_value("#location") == "Northvale Community Centre"
+    # A field the form cannot read and one the API refuses: both in the error summary.
+    await page.fill("#title", "")
+    await page.fill("#closes_at", (starts + timedelta(days=1)).isoformat())
+    await page.click("button:has-text('Check the change')")
+    summary = await page.inner_text(".nhsuk-error-summary")
+    assert "Title: Enter a title" in summary and "Replies close: replies must close before it starts" in summary
+    assert await m.events("opportunity.changed.v1") == []
+
+    await page.fill("#title", "Breathing easier: the respiratory clinic")
+    await page.fill("#closes_at", (starts - timedelta(days=3)).isoformat())
+    await page.fill("#starts_at_time", "19:00")
+    await page.click("button:has-text('Check the change')")
+    assert await page.inner_text("h1") == "Check the change"
+    assert await page.inner_text("#emailed-count") == "2 people"
+    assert await m.events("opportunity.changed.v1") == []  # nothing saved or sent yet
+    await check_page(browser, page, "opportunity-change-check")
+    await page.click("button:has-text('Save the change and email them')")
+    assert "Changed. 2 people emailed the new details." in await page.inner_text(".nhsuk-notification-banner")
+    assert await page.inner_text("h1") == "Breathing easier: the respiratory clinic"
+    changed = (await m.events("opportunity.changed.v1"))[0]["data"]
+    assert changed["changed"] == ["title", "starts_at", "closes_at"]
+    for email in ("eve@example.org", "fay@example.org"):
+        message = (await m.cards(email))[-1]["message"]
+        assert message["kind"] == "opportunity_changed" and "reply" in message["links"]
+
+    await page.click("a:has-text('Cancel')")
+    await page.click("button:has-text('Continue')")
+    assert "Enter why it is cancelled" in await page.inner_text(".nhsuk-error-summary")
+    reason = "The clinic has moved; we will invite you again in the spring."
+    await page.fill("#reason", reason)
+    await page.click("button:has-text('Continue')")
+    assert await page.inner_text("h1") == "Check before cancelling"
+    assert await page.inner_text("#emailed-count") == "2 people"
+    assert "1 booked and 1 on the waiting list" in await page.inner_text("main")
+    await check_page(browser, page, "opportunity-cancel-check")
+    await page.click("button:has-text('Cancel it and email them')")
+    assert "Cancelled. 2 people emailed the reason." in await page.inner_text(".nhsuk-notification-banner")
+    main = await page.inner_text("main")
+    assert reason in main and "Cancelled on" in main
+    assert await page.locator("a:has-text('Change')").count() == 0  # nothing more to change
+    cancelled = (await m.events("opportunity.cancelled.v1"))[0]["data"]
+    assert (cancelled["opportunity_id"], cancelled["reason"]) == (opportunity, reason)
+    for member, email in ((eve, "eve@example.org"), (fay, "fay@example.org")):
+        message = (await m.cards(email))[-1]["message"]
+        assert message["kind"] == "opportunity_cancelled" and member
+    await context.close()

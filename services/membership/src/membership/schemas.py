@@ -292,6 +292,47 @@ class OpportunityCreate(BaseModel):
         return self
 
 
+class OpportunityChange(BaseModel):
+    """What to change; what is left out stays as it is. The opportunity as changed is then
+    checked exactly as a new one is (``OpportunityCreate``), so the same field errors come
+    back. ``capacity: null`` means no limit; ``location: null`` with ``online: true`` moves it
+    online."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: str | None = Field(None, min_length=1, max_length=200)
+    description: str | None = Field(None, min_length=1, max_length=5000)
+    starts_at: AwareDatetime | None = None
+    closes_at: AwareDatetime | None = Field(None, description="Replies close (reply by)")
+    location: str | None = Field(None, max_length=300)
+    online: bool | None = None
+    capacity: int | None = Field(None, ge=1, le=100_000, description="null: no limit")
+
+    @model_validator(mode="after")
+    def _something(self) -> Self:
+        if not self.model_fields_set:
+            raise ValueError("Say what to change")
+        for name in ("title", "description", "starts_at", "closes_at", "online"):
+            if name in self.model_fields_set and getattr(self, name) is None:
+                raise ValueError(f"{name}: cannot be empty")
+        return self
+
+
+class OpportunityCancel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(
+        min_length=1, max_length=1000, description="Why: shown to everyone who said yes, in the email and on the page"
+    )
+
+    @model_validator(mode="after")
+    def _said(self) -> Self:
+        self.reason = self.reason.strip()
+        if not self.reason:
+            raise ValueError("reason: say why it is cancelled")
+        return self
+
+
 class AttendanceCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 

@@ -357,3 +357,166 @@ async def attendance(request: Request, user: SignedIn, opportunity_id: str) -> R
         return await detail_page(request, opportunity_id, api_errors(problem), status_code=422)
     request.session["flash"] = f"Attendance recorded for {recorded['recorded']} more."
     return RedirectResponse(f"/opportunities/{opportunity_id}?show=attended", status_code=303)
+
+
+# Changing or cancelling: a form, a check page saying who will be emailed, then the change.
+CHANGE_DRAFT = "opportunity_change:{}"
+CHANGE_FIELDS = ("title", "description", "starts_at", "closes_at", "online", "location", "capacity")
+CHANGE_NAMES = {
+    "title": "Title",
+    "description": "Description",
+    "starts_at": "Starts",
+    "closes_at": "Replies close",
+    "online": "Where",
+    "location": "Where",
+    "capacity": "Places",
+}
+
+
+def changeable(o: dict[str, Any]) -> bool:
+    return o.get("status") in ("open", "closed")
+
+
+def yes_sayers(o: dict[str, Any]) -> int:
+    """Who a change or a cancellation emails: everyone booked and everyone waiting."""
+    return int(o.get("booked", 0)) + int(o.get("waiting_list", 0))
+
+
+async def change_form_page(
+    request: Request, o: dict[str, Any], form: dict[str, Any], errors: dict[str, str] | None = None, status: int = 200
+) -> HTMLResponse:
+    errors = errors or {}
+    return render(
+        request,
+        "opportunities/change.html",
+        status_code=status,
+        o=o,
+        form=form,
+        errors=errors,
+        error_summary=summary_of(errors) if errors else None,
+        emailed=yes_sayers(o),
+    )
+
+
+@router.get("/{opportunity_id}/change")
+async def change_form(request: Request, user: SignedIn, opportunity_id: str) -> Response:
+    o = await hub_api(request).get("membership", f"/v1/opportunities/{opportunity_id}")
+    if not changeable(o):
+        return RedirectResponse(f"/opportunities/{opportunity_id}", status_code=303)
+    draft = request.session.get(CHANGE_DRAFT.format(opportunity_id)) if request.query_params.get("again") else None
+    return await change_form_page(request, o, form_of(draft or o))
+
+
+@router.post("/{opportunity_id}/change")
+async def change_check(request: Request, user: SignedIn, opportunity_id: str) -> Response:
+    """Check the change with membership (a dry run): its field errors, or what would change
+    and how many would be emailed. Nothing is saved or sent yet."""
+    api = hub_api(request)
+    o = await api.get("membership", f"/v1/opportunities/{opportunity_id}")
+    form = await read_form(request)
+    parsed, errors = body_from({**form, "kind": o["kind"]}, o["organisation_code"])
+    body = {name: parsed[name] for name in CHANGE_FIELDS}
+    # What the form could not read is left out, so the API still checks the rest.
+    unreadable = {"starts_at" if name == "starts_at_time" else name for name in errors}
+    try:
+        checked = await api.patch(
+            "membership",
+            f"/v1/opportunities/{opportunity_id}?dry_run=true",
+            json={name: value for name, value in body.items() if name not in unreadable},
+        )
+    except ApiProblem as problem:
+        if problem.status not in (400, 409, 422):
+            raise
+        return await change_form_page(request, o, form, {**api_errors(problem), **errors}, status=422)
+    if errors:
+        return await change_form_page(request, o, form, errors, status=422)
+    if not checked["changed"]:
+        return await change_form_page(request, o, form, {"form": "Nothing has changed yet"}, status=422)
+    request.session[CHANGE_DRAFT.format(opportunity_id)] = body
+    return render(
+        request,
+        "opportunities/change_check.html",
+        o=o,
+        body=body,
+        changed=sorted({CHANGE_NAMES[name] for name in checked["changed"]}),
+        emailed=checked["emailed"],
+        kind_names=KIND_NAMES,
+        when=when,
+    )
+
+
+@router.post("/{opportunity_id}/change/confirm")
+async def change_confirm(request: Request, user: SignedIn, opportunity_id: str) -> Response:
+    body = request.session.get(CHANGE_DRAFT.format(opportunity_id))
+    if not body:
+        return RedirectResponse(f"/opportunities/{opportunity_id}/change", status_code=303)
+    api = hub_api(request)
+    try:
+        changed = await api.patch("membership", f"/v1/opportunities/{opportunity_id}", json=body)
+    except ApiProblem as problem:
+        if problem.status not in (400, 409, 422):
+            raise
+        o = await api.get("membership", f"/v1/opportunities/{opportunity_id}")
+        return await change_form_page(request, o, form_of(body), api_errors(problem), status=422)
+    request.session.pop(CHANGE_DRAFT.format(opportunity_id), None)
+    request.session["flash"] = f"Changed. {_people(changed['emailed'])} emailed the new details."
+    return RedirectResponse(f"/opportunities/{opportunity_id}", status_code=303)
+
+
+def _people(n: int) -> str:
+    return f"{n} {'person' if n == 1 else 'people'}"
+
+
+async def cancel_page(
+    request: Request, o: dict[str, Any], reason: str = "", errors: dict[str, str] | None = None, status: int = 200
+) -> HTMLResponse:
+    errors = errors or {}
+    return render(
+        request,
+        "opportunities/cancel.html",
+        status_code=status,
+        o=o,
+        reason=reason,
+        errors=errors,
+        error_summary=[{"text": m, "href": "#reason"} for m in errors.values()] if errors else None,
+        emailed=yes_sayers(o),
+        when=when,
+    )
+
+
+@router.get("/{opportunity_id}/cancel")
+async def cancel_form(request: Request, user: SignedIn, opportunity_id: str) -> Response:
+    o = await hub_api(request).get("membership", f"/v1/opportunities/{opportunity_id}")
+    if not changeable(o):
+        return RedirectResponse(f"/opportunities/{opportunity_id}", status_code=303)
+    return await cancel_page(request, o)
+
+
+@router.post("/{opportunity_id}/cancel")
+async def cancel_check(request: Request, user: SignedIn, opportunity_id: str) -> Response:
+    """The reason read; the confirmation page says how many will be emailed it."""
+    o = await hub_api(request).get("membership", f"/v1/opportunities/{opportunity_id}")
+    reason = " ".join(str((await request.form()).get("reason") or "").split())
+    if not reason:
+        return await cancel_page(request, o, errors={"reason": "Enter why it is cancelled"}, status=422)
+    if len(reason) > 1000:
+        return await cancel_page(request, o, reason, {"reason": "Use 1,000 characters or fewer"}, status=422)
+    return render(request, "opportunities/cancel_check.html", o=o, reason=reason, emailed=yes_sayers(o), when=when)
+
+
+@router.post("/{opportunity_id}/cancel/confirm")
+async def cancel_confirm(request: Request, user: SignedIn, opportunity_id: str) -> Response:
+    reason = str((await request.form()).get("reason") or "")
+    api = hub_api(request)
+    try:
+        cancelled = await api.post("membership", f"/v1/opportunities/{opportunity_id}/cancel", json={"reason": reason})
+    except ApiProblem as problem:
+        if problem.status not in (400, 409, 422):
+            raise
+        o = await api.get("membership", f"/v1/opportunities/{opportunity_id}")
+        return await cancel_page(request, o, reason, {"reason": api_errors(problem).popitem()[1]}, status=422)
+    if cancelled["emailed"]:
+        request.session["flash"] = f"Cancelled. {_people(cancelled['emailed'])} emailed the reason."
+    else:
+        request.session["flash"] = "Cancelled. Nobody had said yes, so nobody was emailed."
+    return RedirectResponse(f"/opportunities/{opportunity_id}", status_code=303)
