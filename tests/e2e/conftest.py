@@ -1,11 +1,13 @@
 """The hub wired in-process against the real broker and real PostgreSQL: intake's API,
 outbox relay and consumers; membership's API and pages, relay and consumer; notification's
 API and pages, relay, consumer and sending worker, against a real SMTP server (aiosmtpd)
-the fixture starts; reporting's consumer, relay and API. Only HTTP transport is in-process."""
+the fixture starts; reporting's consumer, relay and API. Only HTTP transport is in-process.
+The APIs also trust staff tokens from the test OpenID Connect provider (started only when a
+test signs someone in: hub_shared.console_testing), so the staff console can run against them."""
 
 import asyncio
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +25,7 @@ from hub_shared import kafka_admin, migrations
 from hub_shared.auth import SCOPES, DevKeys
 from hub_shared.consumer import new_broker
 from hub_shared.db import create_engine, session_factory
+from hub_shared.identity import IdentityProviderSettings
 from hub_shared.organisations import reference
 from hub_shared.outbox import OutboxRelay
 from hub_shared.testing import KafkaUnderTest, SmtpSink
@@ -63,6 +66,7 @@ class Hub:
     notification_settings: NotificationSettings | None = None
     notification_sessions: Any = None
     smtp: SmtpSink | None = None
+    apps: dict[str, Any] = field(default_factory=dict)  # "intake", "membership", ... -> ASGI app
 
     def token(self, org: str, scopes: list[str] = ALL_SCOPES) -> dict[str, str]:
         token = self.keys.issue(
@@ -94,9 +98,15 @@ class Hub:
 
 
 @pytest_asyncio.fixture(scope="session")
-async def hub(kafka: KafkaUnderTest, new_postgres_database, tmp_path_factory) -> AsyncIterator[Hub]:  # type: ignore[no-untyped-def]
+async def hub(  # type: ignore[no-untyped-def]
+    kafka: KafkaUnderTest, new_postgres_database, tmp_path_factory, staff_identity_provider: IdentityProviderSettings
+) -> AsyncIterator[Hub]:
     keys = DevKeys(Path(tmp_path_factory.mktemp("keys"))).ensure()
-    common = {"KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap_servers, "HUB_JWKS_PATH": keys.jwks_path}
+    common = {
+        "KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap_servers,
+        "HUB_JWKS_PATH": keys.jwks_path,
+        "identity_provider": staff_identity_provider,
+    }
     intake_settings = IntakeSettings(database_url=new_postgres_database("intake"), **common)
     reporting_settings = ReportingSettings(database_url=new_postgres_database("reporting"), **common)
     membership_settings = MembershipSettings(
@@ -211,6 +221,12 @@ async def hub(kafka: KafkaUnderTest, new_postgres_database, tmp_path_factory) ->
             notification_settings=notification_settings,
             notification_sessions=notification_app.state.sessions,
             smtp=smtp,
+            apps={
+                "intake": intake_app,
+                "membership": membership_app,
+                "notification": notification_app,
+                "reporting": reporting_app,
+            },
         )
 
     relay.stop()
