@@ -1,12 +1,14 @@
 """The hub wired in-process against the real broker and real PostgreSQL: intake's API,
 outbox relay and consumers; membership's API and pages, relay and consumer; notification's
 API and pages, relay, consumer and sending worker, against a real SMTP server (aiosmtpd)
-the fixture starts; reporting's consumer, relay and API. Only HTTP transport is in-process."""
+the fixture starts; reporting's consumer, relay and API. Only HTTP transport is in-process.
+The APIs also trust staff tokens from the test OpenID Connect provider (started only when a
+test signs someone in: hub_shared.console_testing), so the staff console can run against them."""
 
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +26,7 @@ from hub_shared import kafka_admin, migrations
 from hub_shared.auth import SCOPES, DevKeys
 from hub_shared.consumer import new_broker
 from hub_shared.db import create_engine, session_factory
+from hub_shared.identity import IdentityProviderSettings
 from hub_shared.organisations import reference
 from hub_shared.outbox import OutboxRelay
 from hub_shared.testing import KafkaUnderTest, SmtpSink, consumer_group
@@ -64,6 +67,7 @@ class Hub:
     notification_settings: NotificationSettings | None = None
     notification_sessions: Any = None
     smtp: SmtpSink | None = None
+    apps: dict[str, Any] = field(default_factory=dict)  # "intake", "membership", ... -> ASGI app
 
     def token(self, org: str, scopes: list[str] = ALL_SCOPES) -> dict[str, str]:
         token = self.keys.issue(
@@ -95,10 +99,18 @@ class Hub:
 
 
 @asynccontextmanager
-async def running_hub(kafka: KafkaUnderTest, new_postgres_database, keys: DevKeys) -> AsyncIterator[Hub]:  # type: ignore[no-untyped-def]
+async def running_hub(  # type: ignore[no-untyped-def]
+    kafka: KafkaUnderTest,
+    new_postgres_database,
+    keys: DevKeys,
+    identity_provider: IdentityProviderSettings | None = None,
+) -> AsyncIterator[Hub]:
     """Every service's API, relay, consumers and notification's worker on ``kafka``, each
-    on a fresh database. Consumer groups carry this test process's prefix (its topics do)."""
-    common = {"KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap_servers, "HUB_JWKS_PATH": keys.jwks_path}
+    on a fresh database. Consumer groups carry this test process's prefix (its topics do).
+    With ``identity_provider``, the APIs also trust the staff sign-in provider's tokens."""
+    common: dict[str, Any] = {"KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap_servers, "HUB_JWKS_PATH": keys.jwks_path}
+    if identity_provider is not None:
+        common["identity_provider"] = identity_provider
     intake_settings = IntakeSettings(database_url=new_postgres_database("intake"), **common)
     reporting_settings = ReportingSettings(database_url=new_postgres_database("reporting"), **common)
     membership_settings = MembershipSettings(
@@ -217,6 +229,12 @@ async def running_hub(kafka: KafkaUnderTest, new_postgres_database, keys: DevKey
                 notification_settings=notification_settings,
                 notification_sessions=notification_app.state.sessions,
                 smtp=smtp,
+                apps={
+                    "intake": intake_app,
+                    "membership": membership_app,
+                    "notification": notification_app,
+                    "reporting": reporting_app,
+                },
             )
     finally:
         relay.stop()
@@ -249,7 +267,9 @@ async def running_hub(kafka: KafkaUnderTest, new_postgres_database, keys: DevKey
 
 
 @pytest_asyncio.fixture(scope="session")
-async def hub(kafka: KafkaUnderTest, new_postgres_database, tmp_path_factory) -> AsyncIterator[Hub]:  # type: ignore[no-untyped-def]
+async def hub(  # type: ignore[no-untyped-def]
+    kafka: KafkaUnderTest, new_postgres_database, tmp_path_factory, staff_identity_provider: IdentityProviderSettings
+) -> AsyncIterator[Hub]:
     keys = DevKeys(Path(tmp_path_factory.mktemp("keys"))).ensure()
-    async with running_hub(kafka, new_postgres_database, keys) as running:
+    async with running_hub(kafka, new_postgres_database, keys, staff_identity_provider) as running:
         yield running
