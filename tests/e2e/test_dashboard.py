@@ -134,7 +134,7 @@ async def journey(browser, base: str, port: int, width: int, token: str) -> None
     await context.close()
 
 
-@pytest.mark.long
+@pytest.mark.long(seconds=60)
 async def test_the_dashboard_journey_at_desktop_and_phone_widths(hub: Hub) -> None:
     # A missing browser is a failure, not a skip: `make test` installs it (as root) or names it.
     if not os.path.exists(CHROMIUM):  # noqa: ASYNC240 (once, before anything runs)
