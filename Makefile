@@ -60,9 +60,10 @@ prerequisites:
 	@deploy/prerequisites.sh $(PROFILE)
 
 # Tests run in several processes (pytest-xdist) on one broker and one PostgreSQL, each process
-# with its own databases and topics (hub_shared.testing); the long tests start first.
+# with its own databases and topics (hub_shared.testing); a module's tests stay in one process
+# (the end-to-end ones build on each other's data); the long tests start first.
 TEST_WORKERS ?= 3
-PYTEST_PARALLEL := -n $(TEST_WORKERS) --dist load --maxschedchunk 1
+PYTEST_PARALLEL := -n $(TEST_WORKERS) --dist loadscope --no-loadscope-reorder
 
 test: prerequisites lint typecheck
 	$(BIN)/pytest $(PYTEST_PARALLEL)

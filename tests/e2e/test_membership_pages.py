@@ -50,7 +50,7 @@ def local(url: str, base: str) -> str:
     return f"{base}{parsed.path}?{parsed.query}"
 
 
-@pytest.mark.long
+@pytest.mark.long(seconds=40)
 async def test_a_person_joins_chooses_replies_hears_back_and_leaves_in_the_browser(hub: Hub) -> None:
     # A missing browser is a failure, not a skip: `make test` installs it (as root) or names it.
     if not Path(CHROMIUM).exists():  # noqa: ASYNC240 (once, before anything runs)

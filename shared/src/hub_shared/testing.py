@@ -72,7 +72,9 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers", "postgres: needs the real PostgreSQL (added to every test using it; not in make test-quick)"
     )
     config.addinivalue_line(
-        "markers", "long: takes tens of seconds; started first, so that a parallel run never waits for it at the end"
+        "markers",
+        "long(seconds=N): about N seconds on a quiet machine; long tests start first, longest first, "
+        "so that a parallel run never waits for one at the end",
     )
     if not hasattr(config, "workerinput") and RUN_DIR_VARIABLE not in os.environ:
         # The process that started the run; xdist's workers, started after this, inherit it.
@@ -86,22 +88,34 @@ _owned_run_dir = pytest.StashKey[Path]()
 @pytest.hookimpl(tryfirst=True)  # before -m selects by these marks
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Mark what each test needs, from the fixtures it uses; then put the long tests first,
-    each followed by a short one (xdist hands every worker two tests at a time), so that
-    the long ones start at once, on different workers."""
+    each followed by another module's tests (xdist's loadscope hands a worker a module at a
+    time, and the next one while fewer than three of its tests are left), so that the long
+    ones start at once, on different workers."""
     for item in items:
         used = set(getattr(item, "fixturenames", ()))
         if "kafka" in used:
             item.add_marker(pytest.mark.kafka)
         if "postgres_admin_url" in used:
             item.add_marker(pytest.mark.postgres)
-    long = [i for i in items if i.get_closest_marker("long")]
-    rest = [i for i in items if not i.get_closest_marker("long")]
+    long = sorted(
+        (i for i in items if i.get_closest_marker("long")),
+        key=lambda i: -i.get_closest_marker("long").kwargs.get("seconds", 0),  # type: ignore[union-attr]
+    )
+    long_modules = {i.nodeid.split("::")[0] for i in long}
+    modules: dict[str, list[pytest.Item]] = {}
+    for item in items:
+        if not item.get_closest_marker("long"):
+            modules.setdefault(item.nodeid.split("::")[0], []).append(item)
     ordered: list[pytest.Item] = []
     for item in long:
         ordered.append(item)
-        if rest:
-            ordered.append(rest.pop(0))
-    items[:] = ordered + rest
+        ordered += modules.pop(item.nodeid.split("::")[0], [])  # the rest of its module with it
+        spare = next((m for m in modules if m not in long_modules), None)
+        if spare is not None:
+            ordered += modules.pop(spare)
+    for rest in modules.values():
+        ordered += rest
+    items[:] = ordered
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
