@@ -3,7 +3,8 @@ practices, the ICB all (and a group is also visible, read only, to the organisat
 its holder). Each demo user signs in once through the real provider in Chromium; then the
 matrix runs through the console's pages over HTTP with that session (its cookie, the
 console's own Origin and the session's form token, as the pages send them): every page and
-action on each organisation's groups, opportunities, feedback and responses, across the
+action on each organisation's groups, opportunities, feedback, responses, reports and
+emails, across the
 demo ICS's ICB, two places and a practice under each.
 
 A page the person may not see answers 404 (the API's "not found") or 403; an action they may
@@ -241,6 +242,10 @@ def checks(hub: Hub, w: World, user_org: str) -> list[Check]:
                 state=responses_of,
             ),
             Check("feedback filtered to the organisation", org, sees, "GET", f"/feedback?organisation_code={org}"),
+            Check("FFT report", org, sees, "GET", f"/reports/fft?organisation={org}"),
+            Check("FFT report as CSV", org, sees, "GET", f"/reports/fft.csv?organisation={org}"),
+            Check("trend", org, sees, "GET", f"/reports/trend?organisation={org}"),
+            Check("email ledger", org, sees, "GET", f"/emails/ledger?organisation={org}"),
         ]
         if org in PLACES:
             name = f"Group by {user_org} for {org} {STAMP}"
