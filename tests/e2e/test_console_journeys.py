@@ -263,6 +263,7 @@ async def forward(route: Any, client: httpx.AsyncClient) -> None:
     request = route.request
     url = urlparse(request.url)
     sent = {k: v for k, v in request.headers.items() if k.lower() in ("content-type", "cookie", "origin", "referer")}
+    sent["host"] = url.netloc  # as the browser addressed it: the service checks a form's Origin against it
     answer = await client.request(
         request.method,
         url.path + (f"?{url.query}" if url.query else ""),

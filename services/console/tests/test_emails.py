@@ -97,7 +97,7 @@ async def test_the_practice_manager_changes_the_branding_and_previews_a_template
     page = manager
     assert page.url == console.url + "/emails"
     await check_page(None, page, "emails-index")
-    await page.click("a:has-text('Change')")
+    await page.click("a[href='/emails/branding']")
     assert page.url == console.url + "/emails/branding"
     await page.fill("#sign_off", "With thanks from Church Street,")
     await page.fill("#team_name", "Church Street PPG team")
@@ -171,7 +171,7 @@ async def test_the_analyst_reads_email_outcomes_but_is_not_offered_the_branding(
     page = await context.new_page()
     await sign_in(page, console, "icb-analyst", start="/emails")
     assert "Failed: address refused" in await page.inner_text("main")
-    assert await page.locator("a:has-text('Change')").count() == 0
+    assert await page.locator("a[href='/emails/branding']").count() == 0  # (templates list "Opportunity changed")
     await page.goto(console.url + "/emails/ledger?status=technical-failure")
     assert "another place's failure" in await page.inner_text("main")
     await context.close()

@@ -4,6 +4,8 @@ the message), replies refused once cancelled, and nobody else's opportunity touc
 
 from datetime import UTC, datetime, timedelta
 
+from hub_shared.topics import MEMBERSHIP_CONTACTS
+
 from .conftest import auth, events_of, join_and_confirm, last_card, outbox, token_of
 from .test_groups_and_opportunities import opportunity
 
@@ -29,7 +31,7 @@ async def messages(app, kind: str) -> dict[str, dict]:  # type: ignore[no-untype
     """The latest message of this kind per address."""
     return {
         c["data"]["email"]: c["data"]["message"]
-        for c in await outbox(app, "membership.contacts")
+        for c in await outbox(app, MEMBERSHIP_CONTACTS.name)
         if "data" in c and c["data"].get("message") and c["data"]["message"]["kind"] == kind
     }
 
