@@ -11,7 +11,7 @@ help:
 	@echo "make run        start Kafka, the four services and a mail sink; seed the demo ICS"
 	@echo "make test       lint, type-check, and run every test against real Kafka and PostgreSQL"
 	@echo "                (in $(TEST_WORKERS) processes sharing one broker and one PostgreSQL; TEST_WORKERS=N to change)"
-	@echo "make test-quick the unit and API tests that need no broker or PostgreSQL (SQLite), in well under a minute"
+	@echo "make test-quick the unit and API tests that need no broker, PostgreSQL or browser (SQLite), in about a minute"
 	@echo "make status     is the hub of 'make run' up? prints its addresses and example requests again"
 	@echo "make fuzz       the OpenAPI contract tests with many more generated requests (a few minutes more)"
 	@echo "make bench      every benchmark: intake, consumers/replay/relay, reports at 1M, a national month (long)"
@@ -71,7 +71,7 @@ test: prerequisites lint typecheck
 # The inner loop: every test that needs neither the broker nor PostgreSQL (markers set by
 # hub_shared.testing from the fixtures a test uses).
 test-quick: install
-	$(BIN)/pytest -n 2 -m "not kafka and not postgres"
+	$(BIN)/pytest -n 2 -m "not kafka and not postgres and not chromium"
 
 # The contract tests alone, with many more generated requests per operation, randomised.
 fuzz: prerequisites install

@@ -72,6 +72,9 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers", "postgres: needs the real PostgreSQL (added to every test using it; not in make test-quick)"
     )
     config.addinivalue_line(
+        "markers", "chromium: drives Debian's Chromium (every test using the browser fixture; never skipped)"
+    )
+    config.addinivalue_line(
         "markers",
         "long(seconds=N): about N seconds on a quiet machine; long tests start first, longest first, "
         "so that a parallel run never waits for one at the end",
@@ -97,6 +100,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.kafka)
         if "postgres_admin_url" in used:
             item.add_marker(pytest.mark.postgres)
+        if "browser" in used:
+            item.add_marker(pytest.mark.chromium)
     long = sorted(
         (i for i in items if i.get_closest_marker("long")),
         key=lambda i: -i.get_closest_marker("long").kwargs.get("seconds", 0),  # type: ignore[union-attr]
