@@ -11,6 +11,9 @@ from enum import StrEnum
 from functools import cache
 from importlib import resources
 from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import Field
 
 
 class Kind(StrEnum):
@@ -137,3 +140,24 @@ def reference() -> Organisations:
         return Organisations.from_csv(Path(configured))
     with resources.as_file(resources.files("hub_shared") / "reference" / "organisations.csv") as path:
         return Organisations.from_csv(path)
+
+
+def code_pattern(organisations: Organisations | None = None) -> str:
+    """A regular expression matching exactly the codes of this ICS's organisations, in any
+    case (the APIs take ``p81001`` for ``P81001``): the OpenAPI documents carry it, so that a
+    code a client may send is one the hub knows, and an unknown one is invalid by contract."""
+    codes = sorted(o.code for o in organisations or reference())
+    either = ("".join(f"[{c}{c.lower()}]" if c.isalpha() else c for c in code) for code in codes)
+    return f"^(?:{'|'.join(either)})$"
+
+
+def describe_code(schema: dict[str, Any]) -> None:
+    # Filled in when the OpenAPI document is made, from the deployment's reference data (never
+    # at import); ``authorise`` refuses any other code with 422 naming the field.
+    schema["pattern"] = code_pattern()
+
+
+ORGANISATION_CODE = Field(
+    json_schema_extra=describe_code, description="ODS code of an organisation of this ICS (any case)"
+)
+OrganisationCode = Annotated[str, ORGANISATION_CODE]

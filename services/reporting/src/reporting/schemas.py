@@ -10,7 +10,6 @@ from pydantic import BaseModel, ConfigDict, Field
 Star = Literal["*"]
 Count = int | Star
 Percent = int | Star | None
-ODS = r"^[A-Za-z0-9]{3,6}$"
 MONTH = r"^\d{4}-(0[1-9]|1[0-2])$"
 
 

@@ -9,8 +9,9 @@ from typing import Annotated, Any
 from fastapi import Depends, Path, Query
 
 from hub_shared.auth import Principal, require_scope
+from hub_shared.organisations import describe_code
 from hub_shared.problems import MEDIA_TYPE
-from reporting.schemas import MONTH, ODS
+from reporting.schemas import MONTH
 
 PREFIX = "/v1/reports"
 TAGS: list[str | Enum] = ["reports"]
@@ -19,5 +20,5 @@ ERRORS: dict[int | str, dict[str, Any]] = {s: PROBLEM for s in (401, 403, 404, 4
 
 
 Reader = Annotated[Principal, Depends(require_scope("reports:read"))]
-Org = Annotated[str, Path(pattern=ODS, description="ODS code: a practice, a place or the ICB")]
+Org = Annotated[str, Path(json_schema_extra=describe_code, description="ODS code: a practice, a place or the ICB")]
 Month = Annotated[str | None, Query(pattern=MONTH, description="YYYY-MM; default all months")]
