@@ -155,8 +155,8 @@ async def test_one_click_unsubscribe(app: Any, client: httpx.AsyncClient, worker
     assert [m["Subject"] for m in smtp_sink.messages][1:] == ["Your link to your preferences"]
     withheld = [r for r in await ledger(app) if r.status == "withheld"]
     assert [(r.kind, r.reason) for r in withheld] == [("invitation", "unsubscribed")]
-    assert (await client.get("/unsubscribe?token=forged")).status_code == 400
-    assert (await client.post("/unsubscribe?token=forged")).status_code == 400
+    assert (await client.get("/unsubscribe?token=forged")).status_code == 403
+    assert (await client.post("/unsubscribe?token=forged")).status_code == 403
 
 
 async def test_every_template_previews_with_branding_escaped_and_inlined(

@@ -7,9 +7,11 @@ but SQLite has no such type: its ``DATETIME`` drops the offset on the way in, so
 timezone-aware in UTC on both dialects. Naive datetimes are refused: every time in the
 hub carries its zone."""
 
+import re
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
+from pydantic import AwareDatetime, BeforeValidator
 from sqlalchemy import DateTime
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
@@ -38,3 +40,21 @@ class UtcDateTime(TypeDecorator[datetime]):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)  # type: ignore[no-any-return]
+
+
+# RFC 3339's date-time, the OpenAPI `format: date-time`: a date, a time with seconds, a zone.
+RFC_3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
+
+
+def rfc_3339(value: Any) -> Any:
+    """Only what the contract says a time is: pydantic alone would also take a number (``0``,
+    ``"1700000000"``) as seconds since the epoch, or a time without seconds."""
+    if isinstance(value, datetime):
+        return value
+    if not isinstance(value, str) or not RFC_3339.match(value):
+        raise ValueError("Use a date and time with its zone, e.g. 2026-11-01T09:30:00Z")
+    return value
+
+
+# A time a client sends (in a body or a query): RFC 3339, with its zone.
+Timestamp = Annotated[AwareDatetime, BeforeValidator(rfc_3339)]

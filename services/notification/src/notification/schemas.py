@@ -2,10 +2,16 @@
 
 import uuid
 from datetime import datetime
+from typing import Annotated
 
+from fastapi import Path
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
 from hub_shared.text import OneLine, PlainText
+from notification.rules import kinds
+
+# The kinds of email the code knows, listed in the contract: any other is not found (404).
+Kind = Annotated[str, Path(json_schema_extra={"enum": list(kinds.ALL)})]
 
 
 class NotificationPublic(BaseModel):

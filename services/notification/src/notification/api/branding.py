@@ -3,7 +3,7 @@
 from fastapi import APIRouter
 
 from hub_shared.db import Session, commit
-from notification.api.deps import ERRORS, Manager, Reader, authority
+from notification.api.deps import ERRORS, Manager, Organisation, Reader, authority
 from notification.handlers.branding import branding, rebrand
 from notification.schemas import BrandingPublic, BrandingUpdate
 
@@ -11,7 +11,7 @@ router = APIRouter(prefix="/v1")
 
 
 @router.get("/branding/{organisation_code}", responses=ERRORS, tags=["templates"], summary="How your emails sign off")
-async def get_branding(organisation_code: str, principal: Reader, session: Session) -> BrandingPublic:
+async def get_branding(organisation_code: Organisation, principal: Reader, session: Session) -> BrandingPublic:
     authority(principal, organisation_code)
     brand = await branding(session, organisation_code.upper())
     return BrandingPublic(
@@ -24,7 +24,7 @@ async def get_branding(organisation_code: str, principal: Reader, session: Sessi
 
 @router.put("/branding/{organisation_code}", responses=ERRORS, tags=["templates"], summary="Brand your sign-off")
 async def put_branding(
-    organisation_code: str, body: BrandingUpdate, principal: Manager, session: Session
+    organisation_code: Organisation, body: BrandingUpdate, principal: Manager, session: Session
 ) -> BrandingPublic:
     authority(principal, organisation_code)
     code = organisation_code.upper()

@@ -1,20 +1,19 @@
 """The ledger for place and practice teams: their own sends only, with reasons and never
 an address, filtered and paged; a summary for operators (unknown outcomes counted)."""
 
-import base64
 import uuid
 from collections import defaultdict
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from fastapi import APIRouter, Query
-from pydantic import AwareDatetime
 from sqlalchemy import and_, func, or_, select
 
 from hub_shared.authorisation import may_see
 from hub_shared.db import Session
 from hub_shared.events import DeliveryStatus
 from hub_shared.problems import Problem
-from notification.api.deps import ERRORS, Reader, authority
+from hub_shared.timestamps import Timestamp
+from notification.api.deps import ERRORS, OrganisationFilter, Reader, authority
 from notification.models import Notification
 from notification.rules import kinds
 from notification.schemas import NotificationPage, NotificationPublic, Summary
@@ -22,32 +21,34 @@ from notification.schemas import NotificationPage, NotificationPublic, Summary
 router = APIRouter(prefix="/v1")
 
 
+# A cursor is the last row's time (microseconds since the epoch) and id: every string the
+# pattern matches is a position, so the contract says exactly which cursors are taken.
+CURSOR = r"^[0-9]{1,16}\.[0-9a-f]{32}$"
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+MICROSECOND = timedelta(microseconds=1)
+
+
 def _cursor(row: Notification) -> str:
-    return base64.urlsafe_b64encode(f"{row.created_at.isoformat()}|{row.id}".encode()).decode()
+    return f"{(row.created_at - EPOCH) // MICROSECOND}.{row.id.hex}"
 
 
 def _uncursor(cursor: str) -> tuple[datetime, uuid.UUID]:
-    try:
-        created, ident = base64.urlsafe_b64decode(cursor.encode()).decode().split("|")
-        return datetime.fromisoformat(created), uuid.UUID(ident)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise Problem(
-            400, "Bad cursor", errors=[{"field": "cursor", "message": "not a cursor", "type": "value_error"}]
-        ) from exc
+    micros, ident = cursor.split(".")
+    return EPOCH + int(micros) * MICROSECOND, uuid.UUID(hex=ident)
 
 
 @router.get("/notifications", responses=ERRORS, tags=["ledger"], summary="Emails sent for your organisation")
 async def list_notifications(
     principal: Reader,
     session: Session,
-    organisation_code: str | None = None,
+    organisation_code: OrganisationFilter = None,
     status: DeliveryStatus | None = None,
-    kind: str | None = Query(None, description=f"One of {', '.join(kinds.ALL)}"),
+    kind: str | None = Query(None, json_schema_extra={"enum": list(kinds.ALL)}),
     reference_id: str | None = Query(None, alias="reference", description="An opportunity or response id"),
-    created_from: AwareDatetime | None = Query(None, description="With its time zone, e.g. 2026-11-01T00:00:00Z"),
-    created_to: AwareDatetime | None = Query(None, description="With its time zone; not included"),
+    created_from: Timestamp | None = Query(None, description="With its time zone, e.g. 2026-11-01T00:00:00Z"),
+    created_to: Timestamp | None = Query(None, description="With its time zone; not included"),
     limit: int = Query(50, ge=1, le=500),
-    cursor: str | None = None,
+    cursor: str | None = Query(None, pattern=CURSOR, description="next_cursor of the page before"),
 ) -> NotificationPage:
     orgs = authority(principal, organisation_code)
     query = select(Notification).where(Notification.organisation_code.in_(orgs))
@@ -83,7 +84,7 @@ async def list_notifications(
 
 
 @router.get("/notifications/summary", responses=ERRORS, tags=["ledger"], summary="Counts by state and kind")
-async def summary(principal: Reader, session: Session, organisation_code: str | None = None) -> Summary:
+async def summary(principal: Reader, session: Session, organisation_code: OrganisationFilter = None) -> Summary:
     orgs = authority(principal, organisation_code)
     rows = await session.execute(
         select(Notification.kind, Notification.status, func.count())
@@ -96,7 +97,7 @@ async def summary(principal: Reader, session: Session, organisation_code: str | 
         by_status[status] += count
         by_kind[kind][status] = count
     return Summary(
-        organisation_code=(organisation_code or principal.organisation).upper(),
+        organisation_code=orgs[0],
         by_status=dict(by_status),
         by_kind=dict(by_kind),
         unknown=by_status.get(DeliveryStatus.UNKNOWN.value, 0),

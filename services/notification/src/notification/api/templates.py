@@ -6,10 +6,10 @@ from typing import Any
 from fastapi import APIRouter, Request
 
 from hub_shared.db import Session
-from notification.api.deps import ERRORS, Reader, authority
+from notification.api.deps import ERRORS, OrganisationFilter, Reader, authority
 from notification.handlers.branding import preview_of
 from notification.rules import kinds
-from notification.schemas import Preview
+from notification.schemas import Kind, Preview
 
 router = APIRouter(prefix="/v1")
 
@@ -30,8 +30,7 @@ async def list_templates() -> list[dict[str, Any]]:
 
 @router.get("/templates/{kind}/preview", responses=ERRORS, tags=["templates"], summary="A template with sample data")
 async def preview(
-    kind: str, request: Request, principal: Reader, session: Session, organisation_code: str | None = None
+    kind: Kind, request: Request, principal: Reader, session: Session, organisation_code: OrganisationFilter = None
 ) -> Preview:
-    code = organisation_code or principal.organisation
-    authority(principal, code)
+    code = authority(principal, organisation_code)[0]
     return await preview_of(session, request.app.state.settings, kind, code)

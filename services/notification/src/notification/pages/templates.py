@@ -8,6 +8,7 @@ from fastapi.responses import HTMLResponse
 from notification.handlers.branding import sample_preview
 from notification.pages.html import NOT_FOUND, framed, page
 from notification.rules import kinds
+from notification.schemas import Kind
 
 router = APIRouter(include_in_schema=True, tags=["pages"])
 
@@ -20,7 +21,7 @@ async def templates_page(request: Request) -> HTMLResponse:
 @router.get(
     "/templates/{kind}", response_class=HTMLResponse, responses=NOT_FOUND, summary="A template with sample data"
 )
-async def preview_page(request: Request, kind: str) -> HTMLResponse:
+async def preview_page(request: Request, kind: Kind) -> HTMLResponse:
     preview = sample_preview(request.app.state.settings, kind)
     return page(
         request,

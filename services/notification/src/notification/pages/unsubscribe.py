@@ -14,7 +14,8 @@ from notification.pages.html import page
 
 router = APIRouter(include_in_schema=True, tags=["pages"])
 INVALID_LINK: dict[int | str, dict[str, Any]] = {
-    400: {"description": "The link is not valid (a page saying so)", "content": {"text/html": {}}}
+    # A link whose signature fails, or that has expired, is a credential refused: 403.
+    403: {"description": "The link is not valid (a page saying so)", "content": {"text/html": {}}}
 }
 
 
@@ -32,7 +33,7 @@ async def unsubscribe_page(request: Request, token: str = Query(max_length=2000)
     try:
         _links(request).load(token)
     except LinkProblem:
-        return page(request, "unsubscribe", 400, title="Link not valid", state="invalid")
+        return page(request, "unsubscribe", 403, title="Link not valid", state="invalid")
     return page(request, "unsubscribe", title="Unsubscribe", state="confirm", action=str(request.url))
 
 
@@ -46,7 +47,7 @@ async def unsubscribe_now(request: Request, session: Session, token: str = Query
     try:
         claims = _links(request).load(token)
     except LinkProblem:
-        return page(request, "unsubscribe", 400, title="Link not valid", state="invalid")
+        return page(request, "unsubscribe", 403, title="Link not valid", state="invalid")
     await unsubscribe(session, claims)
     await commit(session)
     return page(request, "unsubscribe", title="You have unsubscribed", state="done")
