@@ -213,4 +213,5 @@ async def test_a_form_from_another_site_is_refused_but_one_click_unsubscribe_is_
     ).status_code == 200
     # RFC 8058: a mail provider posts the one-click unsubscribe from its own site.
     r = await client.post("/unsubscribe?token=not-a-token", headers={"Origin": "https://mail.example"})
-    assert r.status_code == 400  # reached the page (an invalid link), not refused as cross-site
+    # Reached the page (an invalid link, in HTML), not refused as cross-site (a problem document).
+    assert r.status_code == 403 and r.headers["content-type"].startswith("text/html")
