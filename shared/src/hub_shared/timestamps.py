@@ -8,7 +8,7 @@ timezone-aware in UTC on both dialects. Naive datetimes are refused: every time 
 hub carries its zone."""
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
 from pydantic import AwareDatetime, BeforeValidator
@@ -58,3 +58,15 @@ def rfc_3339(value: Any) -> Any:
 
 # A time a client sends (in a body or a query): RFC 3339, with its zone.
 Timestamp = Annotated[AwareDatetime, BeforeValidator(rfc_3339)]
+
+FULL_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def full_date(value: Any) -> Any:
+    """A day as the contract's `format: date` says (2026-11-01), never a number of seconds."""
+    if isinstance(value, date) or (isinstance(value, str) and FULL_DATE.match(value)):
+        return value
+    raise ValueError("Use a date, e.g. 2026-11-01")
+
+
+Day = Annotated[date, BeforeValidator(full_date)]

@@ -4,7 +4,7 @@ from datetime import UTC, date, datetime
 from typing import Any, Self, cast
 from uuid import UUID
 
-from pydantic import AnyHttpUrl, AwareDatetime, BaseModel, ConfigDict, Field, JsonValue, model_validator
+from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, JsonValue, model_validator
 
 from hub_shared.events import (
     Channel,
@@ -15,8 +15,9 @@ from hub_shared.events import (
     ServiceArea,
     TriageFlag,
 )
+from hub_shared.organisations import OrganisationCode
+from hub_shared.timestamps import Day, Timestamp
 
-ODS_CODE = r"^[A-Za-z0-9]{3,6}$"
 EXAMPLE: dict[str, Any] = {
     "organisation_code": "P81001",
     "service_area": "general_practice",
@@ -47,12 +48,12 @@ class HearBack(BaseModel):
 class FeedbackCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [cast(JsonValue, EXAMPLE)]})
 
-    organisation_code: str = Field(pattern=ODS_CODE, description="ODS code of the place or practice it is about")
+    organisation_code: OrganisationCode = Field(description="ODS code of the place or practice it is about")
     service_area: ServiceArea
     channel: Channel
     fft_answer: FftAnswer | None = Field(None, description="Friends and Family Test answer, if one was given")
     text: str | None = Field(None, min_length=1, max_length=5000, description="Free text; scrubbed of personal data")
-    occurred_at: AwareDatetime = Field(description="When the experience or meeting happened (with a UTC offset)")
+    occurred_at: Timestamp = Field(description="When the experience or meeting happened (with a UTC offset)")
     demographics: Demographics | None = None
     hear_back: HearBack | None = None
     client_reference: str | None = Field(
@@ -132,7 +133,7 @@ class ReviewDecisionCreate(BaseModel):
 class ResponseCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    organisation_code: str = Field(pattern=ODS_CODE, description="The place or practice responding")
+    organisation_code: OrganisationCode = Field(description="The place or practice responding")
     theme: str | None = Field(None, min_length=1, max_length=100, description="The theme responded to, if any")
     submission_ids: list[UUID] = Field(default_factory=list, max_length=1000)
     you_said: str = Field(min_length=1, max_length=5000)
@@ -140,8 +141,8 @@ class ResponseCreate(BaseModel):
     status: ResponseStatus
     status_reason: str | None = Field(None, max_length=2000, description="Required when status is not_possible")
     evidence_url: AnyHttpUrl | None = None
-    change_due: date | None = None
-    changed_at: date | None = None
+    change_due: Day | None = None
+    changed_at: Day | None = None
 
     @model_validator(mode="after")
     def _coherent(self) -> Self:
@@ -164,8 +165,8 @@ class ResponseUpdate(BaseModel):
     status_reason: str | None = Field(None, max_length=2000)
     we_did: str = Field(None, min_length=1, max_length=5000)  # type: ignore[assignment]
     evidence_url: AnyHttpUrl | None = None
-    change_due: date | None = None
-    changed_at: date | None = None
+    change_due: Day | None = None
+    changed_at: Day | None = None
 
 
 class ResponsePublic(BaseModel):

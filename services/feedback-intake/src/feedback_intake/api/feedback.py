@@ -6,7 +6,6 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
-from pydantic import AwareDatetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from feedback_intake.api.deps import Reader, Writer
@@ -23,9 +22,11 @@ from feedback_intake.schemas import (
     FeedbackPublic,
 )
 from hub_shared import correlation
+from hub_shared.authorisation import authorise
 from hub_shared.db import Session
 from hub_shared.events import Channel, Demographics, ServiceArea
-from hub_shared.organisations import reference
+from hub_shared.organisations import describe_code, reference
+from hub_shared.timestamps import Timestamp
 
 router = APIRouter(prefix="/v1")
 
@@ -148,16 +149,19 @@ async def post_batch(
 async def list_feedback(
     principal: Reader,
     session: Session,
-    organisation_code: Annotated[str | None, Query(pattern=r"^[A-Za-z0-9]{3,6}$", description="Default: yours")] = None,
+    organisation_code: Annotated[
+        str | None, Query(json_schema_extra=describe_code, description="Default: yours")
+    ] = None,
     service_area: ServiceArea | None = None,
     channel: Channel | None = None,
-    occurred_from: AwareDatetime | None = None,
-    occurred_to: AwareDatetime | None = None,
+    occurred_from: Timestamp | None = None,
+    occurred_to: Timestamp | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: str | None = None,
 ) -> FeedbackPage:
     filters = FeedbackFilter(
-        organisation_code=organisation_code.upper() if organisation_code else None,
+        # Only an absent code means yours: an empty one is no organisation (422).
+        organisation_code=None if organisation_code is None else authorise(principal, organisation_code),
         service_area=service_area.value if service_area else None,
         channel=channel.value if channel else None,
         occurred_from=occurred_from,
