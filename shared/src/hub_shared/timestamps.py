@@ -52,7 +52,7 @@ def rfc_3339(value: Any) -> Any:
     if isinstance(value, datetime):
         return value
     if not isinstance(value, str) or not RFC_3339.match(value):
-        raise ValueError("Use a date and time with its zone, e.g. 2026-11-01T09:30:00Z")
+        raise ValueError("Use a date and time with its timezone, e.g. 2026-11-01T09:30:00Z")
     return value
 
 
