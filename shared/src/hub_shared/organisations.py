@@ -142,19 +142,24 @@ def reference() -> Organisations:
         return Organisations.from_csv(path)
 
 
-def code_pattern(organisations: Organisations | None = None) -> str:
-    """A regular expression matching exactly the codes of this ICS's organisations, in any
-    case (the APIs take ``p81001`` for ``P81001``): the OpenAPI documents carry it, so that a
-    code a client may send is one the hub knows, and an unknown one is invalid by contract."""
-    codes = sorted(o.code for o in organisations or reference())
+def code_pattern(*kinds: Kind, organisations: Organisations | None = None) -> str:
+    """A regular expression matching exactly the codes of this ICS's organisations (of these
+    kinds, or all), in any case (the APIs take ``p81001`` for ``P81001``): the OpenAPI
+    documents carry it, so that a code a client may send is one the hub knows, and an unknown
+    one is invalid by contract."""
+    codes = sorted(o.code for o in organisations or reference() if not kinds or o.kind in kinds)
     either = ("".join(f"[{c}{c.lower()}]" if c.isalpha() else c for c in code) for code in codes)
     return f"^(?:{'|'.join(either)})$"
 
 
+# Filled in when an OpenAPI document is made, from the deployment's reference data (never at
+# import); the code refuses any other (``authorise``: 422 naming the field).
 def describe_code(schema: dict[str, Any]) -> None:
-    # Filled in when the OpenAPI document is made, from the deployment's reference data (never
-    # at import); ``authorise`` refuses any other code with 422 naming the field.
     schema["pattern"] = code_pattern()
+
+
+def describe_practice_code(schema: dict[str, Any]) -> None:
+    schema["pattern"] = code_pattern(Kind.PRACTICE)
 
 
 ORGANISATION_CODE = Field(

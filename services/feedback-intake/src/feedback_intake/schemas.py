@@ -1,10 +1,10 @@
 """What callers send and get back over HTTP (and over the Kafka ingress)."""
 
 from datetime import UTC, date, datetime
-from typing import Any, Self, cast
+from typing import Annotated, Any, Self, cast
 from uuid import UUID
 
-from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, JsonValue, model_validator
+from pydantic import AfterValidator, AnyHttpUrl, BaseModel, ConfigDict, Field, JsonValue, model_validator
 
 from hub_shared.events import (
     Channel,
@@ -45,15 +45,40 @@ class HearBack(BaseModel):
         return self
 
 
+def not_in_future(value: datetime) -> datetime:
+    # A rule no JSON schema can state (it moves with the clock): named by its field.
+    if value > datetime.now(UTC):
+        raise ValueError("occurred_at is in the future")
+    return value
+
+
+def given(field: str, schema: dict[str, Any]) -> dict[str, Any]:
+    """JSON Schema for "the body has ``field``, and it is ``schema``"."""
+    return {"required": [field], "properties": {field: schema}}
+
+
+def status_is_not(status: str) -> dict[str, Any]:
+    return {"properties": {"status": {"not": {"const": status}}}}
+
+
 class FeedbackCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [cast(JsonValue, EXAMPLE)]})
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [cast(JsonValue, EXAMPLE)],
+            # The rule of _has_content, in the contract: an answer, a text, or both.
+            "anyOf": [given("fft_answer", {"not": {"type": "null"}}), given("text", {"type": "string"})],
+        },
+    )
 
     organisation_code: OrganisationCode = Field(description="ODS code of the place or practice it is about")
     service_area: ServiceArea
     channel: Channel
     fft_answer: FftAnswer | None = Field(None, description="Friends and Family Test answer, if one was given")
     text: str | None = Field(None, min_length=1, max_length=5000, description="Free text; scrubbed of personal data")
-    occurred_at: Timestamp = Field(description="When the experience or meeting happened (with a UTC offset)")
+    occurred_at: Annotated[Timestamp, AfterValidator(not_in_future)] = Field(
+        description="When the experience or meeting happened (with a UTC offset)"
+    )
     demographics: Demographics | None = None
     hear_back: HearBack | None = None
     client_reference: str | None = Field(
@@ -64,8 +89,6 @@ class FeedbackCreate(BaseModel):
     def _has_content(self) -> Self:
         if self.fft_answer is None and self.text is None:
             raise ValueError("give an fft_answer, a text, or both")
-        if self.occurred_at > datetime.now(UTC):
-            raise ValueError("occurred_at is in the future")
         self.organisation_code = self.organisation_code.upper()
         return self
 
@@ -131,7 +154,17 @@ class ReviewDecisionCreate(BaseModel):
 
 
 class ResponseCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # The rules of _coherent, in the contract.
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "allOf": [
+                {"anyOf": [given("theme", {"type": "string"}), given("submission_ids", {"minItems": 1})]},
+                {"anyOf": [status_is_not("not_possible"), given("status_reason", {"type": "string", "minLength": 1})]},
+                {"anyOf": [status_is_not("done"), given("changed_at", {"type": "string"})]},
+            ]
+        },
+    )
 
     organisation_code: OrganisationCode = Field(description="The place or practice responding")
     theme: str | None = Field(None, min_length=1, max_length=100, description="The theme responded to, if any")

@@ -23,7 +23,7 @@ from hub_shared.events import (
     Sex,
     YesNoUnsaid,
 )
-from hub_shared.organisations import Kind, reference
+from hub_shared.organisations import Kind, describe_code, describe_practice_code, reference
 from hub_shared.text import ONE_LINE, OneLine, PlainText, one_line
 
 # The outward code (area and district) and inward code (sector and unit) of a UK postcode,
@@ -60,7 +60,7 @@ def normalise_phone(value: str) -> str:
 
 
 def known_practice(value: str) -> str:
-    code = value.strip().upper()
+    code = value.upper()
     org = reference().get(code)
     if org is None or org.kind is not Kind.PRACTICE:
         raise ValueError("Choose your GP practice from the list")
@@ -70,7 +70,7 @@ def known_practice(value: str) -> str:
 
 
 def known_organisation(value: str) -> str:
-    code = value.strip().upper()
+    code = value.upper()
     if reference().get(code) is None:
         raise ValueError(f"'{code}' is not an organisation of this ICS")
     return code
@@ -92,8 +92,8 @@ def nonblank(value: str) -> str:
 Email = Annotated[str, Field(max_length=320), AfterValidator(normalise_email)]
 Postcode = Annotated[str, Field(max_length=10), AfterValidator(normalise_postcode)]
 Phone = Annotated[str, Field(max_length=40), AfterValidator(normalise_phone)]
-Practice = Annotated[str, Field(max_length=10), AfterValidator(known_practice)]
-OrgCode = Annotated[str, Field(max_length=10), AfterValidator(known_organisation)]
+Practice = Annotated[str, Field(json_schema_extra=describe_practice_code), AfterValidator(known_practice)]
+OrgCode = Annotated[str, Field(json_schema_extra=describe_code), AfterValidator(known_organisation)]
 Name = Annotated[
     str,
     Field(min_length=1, max_length=200, json_schema_extra={"pattern": ONE_LINE}),

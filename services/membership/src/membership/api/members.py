@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hub_shared import correlation
 from hub_shared.db import Session, commit
 from hub_shared.links import LinkProblem
+from hub_shared.organisations import describe_code
 from membership.api.deps import ERRORS, LinkToken, Reader, link_problem
 from membership.handlers import members
 from membership.links import links_of
@@ -73,7 +74,7 @@ async def erase(token: LinkToken, request: Request, session: Session) -> dict[st
 async def list_members(
     principal: Reader,
     session: Session,
-    practice_code: Annotated[str | None, Query(pattern=r"^[A-Za-z0-9]{3,6}$")] = None,
+    practice_code: Annotated[str | None, Query(json_schema_extra=describe_code)] = None,
     status: Annotated[str | None, Query(pattern=r"^(pending|active|left)$")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
     offset: Annotated[int, Query(ge=0)] = 0,

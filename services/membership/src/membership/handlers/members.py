@@ -333,7 +333,7 @@ async def members_in_area(
     """Members registered at practices the caller acts for, with the groups they hold; no
     contact details."""
     area = reference().practices_under(principal.organisation)
-    if practice_code:
+    if practice_code is not None:  # an empty code is no organisation (422), not "all of mine"
         area = [authorise(principal, practice_code, field="practice_code")]
     query = select(Member).where(Member.practice_code.in_(area)).order_by(Member.joined_at, Member.id)
     if status:
