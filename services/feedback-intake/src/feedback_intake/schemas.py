@@ -30,11 +30,26 @@ EXAMPLE: dict[str, Any] = {
 }
 
 
+def given(field: str, schema: dict[str, Any]) -> dict[str, Any]:
+    """JSON Schema for "the body has ``field``, and it is ``schema``"."""
+    return {"required": [field], "properties": {field: schema}}
+
+
+def status_is_not(status: str) -> dict[str, Any]:
+    return {"properties": {"status": {"not": {"const": status}}}}
+
+
 class HearBack(BaseModel):
     """Consent to hear back: a patient partner's member id or a pseudonymous contact
     token, never an address (intake holds no contact details)."""
 
-    model_config = ConfigDict(extra="forbid")
+    # The rule of _exactly_one, in the contract.
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "oneOf": [given("member_id", {"type": "string"}), given("contact_token", {"type": "string"})]
+        },
+    )
     member_id: UUID | None = None
     contact_token: str | None = Field(None, min_length=8, max_length=200, pattern=r"^[A-Za-z0-9_\-.]+$")
 
@@ -50,15 +65,6 @@ def not_in_future(value: datetime) -> datetime:
     if value > datetime.now(UTC):
         raise ValueError("occurred_at is in the future")
     return value
-
-
-def given(field: str, schema: dict[str, Any]) -> dict[str, Any]:
-    """JSON Schema for "the body has ``field``, and it is ``schema``"."""
-    return {"required": [field], "properties": {field: schema}}
-
-
-def status_is_not(status: str) -> dict[str, Any]:
-    return {"properties": {"status": {"not": {"const": status}}}}
 
 
 class FeedbackCreate(BaseModel):
