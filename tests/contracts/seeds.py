@@ -7,6 +7,8 @@ from collections.abc import Callable
 
 import requests
 
+from hub_shared.organisations import reference
+
 Token = Callable[[str], str]  # organisation -> bearer token with every scope
 
 
@@ -19,6 +21,7 @@ def _post(base_url: str, path: str, token: str, content_type: str | None = None,
 
 def feedback_intake(base_url: str, token: Token) -> dict[str, list[str]]:
     ids: dict[str, list[str]] = {"submission_id": [], "response_id": [], "upload_id": []}
+    about_of: dict[str, str] = {}
     for org, about in (("P81001", "P81001"), ("01A", "P81002"), ("QZZ", "P82003")):
         for n, text in enumerate(("Kind staff, seen on time.", "I want to make a formal complaint about my care.")):
             item = _post(
@@ -38,6 +41,7 @@ def feedback_intake(base_url: str, token: Token) -> dict[str, list[str]]:
                 },
             )
             ids["submission_id"].append(item["id"])
+            about_of[item["id"]] = about
         response = _post(
             base_url,
             "/v1/responses",
@@ -60,6 +64,9 @@ def feedback_intake(base_url: str, token: Token) -> dict[str, list[str]]:
             content_type="text/csv",
         )
         ids["upload_id"].append(upload["id"])
+    # The submissions each role may respond to (a body's `submission_ids`).
+    for role in ("QZZ", "01A", "P81001", "02B"):
+        ids[f"submission_ids as {role}"] = [i for i, about in about_of.items() if reference().may_act_for(role, about)]
     return ids
 
 

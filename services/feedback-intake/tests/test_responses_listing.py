@@ -51,4 +51,4 @@ async def test_responses_page_through_with_a_link_and_count_who_hears_back(clien
     # A practice sees none of its place's responses; a bad cursor is a field error.
     assert (await client.get("/v1/responses", headers=auth(keys, "P81001"))).json() == []
     bad = await client.get("/v1/responses?cursor=nonsense", headers=auth(keys, "01A"))
-    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "cursor"
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "query.cursor"

@@ -15,6 +15,7 @@ from feedback_intake.schemas import ResponseCreate, ResponsePublic, ResponseUpda
 from hub_shared import correlation
 from hub_shared.db import Session, commit
 from hub_shared.organisations import reference
+from hub_shared.paging import Cursor
 
 router = APIRouter(prefix="/v1")
 
@@ -75,7 +76,7 @@ async def list_responses(
     session: Session,
     http: Response,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    cursor: Annotated[str | None, Query(max_length=500)] = None,
+    cursor: Cursor = None,
 ) -> list[ResponsePublic]:
     rows, next_cursor = await responses.list_responses(
         session, principal=principal, organisations=reference(), limit=limit, cursor=cursor

@@ -3,7 +3,6 @@ an address, filtered and paged; a summary for operators (unknown outcomes counte
 
 import uuid
 from collections import defaultdict
-from datetime import UTC, datetime, timedelta
 
 from fastapi import APIRouter, Query
 from sqlalchemy import and_, func, or_, select
@@ -11,6 +10,7 @@ from sqlalchemy import and_, func, or_, select
 from hub_shared.authorisation import may_see
 from hub_shared.db import Session
 from hub_shared.events import DeliveryStatus
+from hub_shared.paging import Cursor, cursor_of, position
 from hub_shared.problems import Problem
 from hub_shared.timestamps import Timestamp
 from notification.api.deps import ERRORS, OrganisationFilter, Reader, authority
@@ -19,22 +19,6 @@ from notification.rules import kinds
 from notification.schemas import NotificationPage, NotificationPublic, Summary
 
 router = APIRouter(prefix="/v1")
-
-
-# A cursor is the last row's time (microseconds since the epoch) and id: every string the
-# pattern matches is a position, so the contract says exactly which cursors are taken.
-CURSOR = r"^[0-9]{1,16}\.[0-9a-f]{32}$"
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-MICROSECOND = timedelta(microseconds=1)
-
-
-def _cursor(row: Notification) -> str:
-    return f"{(row.created_at - EPOCH) // MICROSECOND}.{row.id.hex}"
-
-
-def _uncursor(cursor: str) -> tuple[datetime, uuid.UUID]:
-    micros, ident = cursor.split(".")
-    return EPOCH + int(micros) * MICROSECOND, uuid.UUID(hex=ident)
 
 
 @router.get("/notifications", responses=ERRORS, tags=["ledger"], summary="Emails sent for your organisation")
@@ -48,7 +32,7 @@ async def list_notifications(
     created_from: Timestamp | None = Query(None, description="With its time zone, e.g. 2026-11-01T00:00:00Z"),
     created_to: Timestamp | None = Query(None, description="With its time zone; not included"),
     limit: int = Query(50, ge=1, le=500),
-    cursor: str | None = Query(None, pattern=CURSOR, description="next_cursor of the page before"),
+    cursor: Cursor = None,
 ) -> NotificationPage:
     orgs = authority(principal, organisation_code)
     query = select(Notification).where(Notification.organisation_code.in_(orgs))
@@ -69,7 +53,7 @@ async def list_notifications(
     if created_to is not None:
         query = query.where(Notification.created_at < created_to)
     if cursor:
-        at, ident = _uncursor(cursor)
+        at, ident = position(cursor)
         query = query.where(
             or_(Notification.created_at < at, and_(Notification.created_at == at, Notification.id < ident))
         )
@@ -79,7 +63,7 @@ async def list_notifications(
     page = list(rows[:limit])
     return NotificationPage(
         items=[NotificationPublic.model_validate(r) for r in page],
-        next_cursor=_cursor(page[-1]) if len(rows) > limit else None,
+        next_cursor=cursor_of(page[-1].created_at, page[-1].id) if len(rows) > limit else None,
     )
 
 
