@@ -117,7 +117,7 @@ async def test_listing_filters_and_pages_within_authority(client, keys) -> None:
     forbidden = await client.get("/v1/feedback", params={"organisation_code": "02B"}, headers=auth(keys, "01A"))
     assert forbidden.status_code == 403
     bad_cursor = await client.get("/v1/feedback", params={"cursor": "nonsense"}, headers=auth(keys, "01A"))
-    assert bad_cursor.status_code == 422 and bad_cursor.json()["errors"][0]["field"] == "cursor"
+    assert bad_cursor.status_code == 422 and bad_cursor.json()["errors"][0]["field"] == "query.cursor"
 
 
 async def test_text_is_scrubbed_before_storage_and_flagged_text_waits_for_review(client, app, keys) -> None:  # type: ignore[no-untyped-def]
@@ -209,7 +209,7 @@ async def test_you_said_we_did_responses(client, app, keys) -> None:  # type: ig
     not_possible = await client.patch(
         f"/v1/responses/{created.json()['id']}", json={"status": "not_possible"}, headers=auth(keys, "01A")
     )
-    assert not_possible.status_code == 422 and not_possible.json()["errors"][0]["field"] == "status_reason"
+    assert not_possible.status_code == 409 and not_possible.json()["errors"][0]["field"] == "status_reason"
     done = await client.patch(
         f"/v1/responses/{created.json()['id']}",
         json={"status": "done", "changed_at": "2026-12-01"},

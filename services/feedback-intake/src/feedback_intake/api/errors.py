@@ -13,7 +13,10 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     401: problem("No bearer token, or one that is invalid or expired"),
     403: problem("The token lacks the scope, or your organisation may not act for this one"),
     404: problem("Not found, or not yours to see"),
-    409: problem("A concurrent request changed the same data; retry"),
+    409: problem(
+        "The change conflicts with the resource's state (e.g. not_possible where it holds no status_reason: "
+        "give one), or a concurrent request changed the same data (retry)"
+    ),
     422: problem("A field (or a query parameter or header) failed validation; each is named in `errors`"),
     429: problem("Your organisation's write rate was exceeded; see `Retry-After`"),
 }

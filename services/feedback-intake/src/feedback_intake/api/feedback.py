@@ -26,6 +26,7 @@ from hub_shared.authorisation import authorise
 from hub_shared.db import Session
 from hub_shared.events import Channel, Demographics, ServiceArea
 from hub_shared.organisations import describe_code, reference
+from hub_shared.paging import Cursor
 from hub_shared.timestamps import Timestamp
 
 router = APIRouter(prefix="/v1")
@@ -157,7 +158,7 @@ async def list_feedback(
     occurred_from: Timestamp | None = None,
     occurred_to: Timestamp | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    cursor: str | None = None,
+    cursor: Cursor = None,
 ) -> FeedbackPage:
     filters = FeedbackFilter(
         # Only an absent code means yours: an empty one is no organisation (422).

@@ -121,17 +121,19 @@ async def update_response(
     for name, value in changes.items():
         setattr(response, name, str(value) if name == "evidence_url" and value else value)
     response.status = command.status.value
+    # What the response already holds may satisfy these rules, so a request without it
+    # conflicts with the response's state (409), rather than being invalid in itself.
     if response.status == "not_possible" and not response.status_reason:
         raise Problem(
-            422,
-            "Invalid request",
+            409,
+            "Conflicts with the response",
             "status_reason is required when the change is not possible",
             errors=[{"field": "status_reason", "message": "required for not_possible", "type": "missing"}],
         )
     if response.status == "done" and response.changed_at is None:
         raise Problem(
-            422,
-            "Invalid request",
+            409,
+            "Conflicts with the response",
             "changed_at is required when status is done",
             errors=[{"field": "changed_at", "message": "required for done", "type": "missing"}],
         )

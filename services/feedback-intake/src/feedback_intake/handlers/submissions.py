@@ -1,9 +1,6 @@
 """Submissions: accept one or a batch (scrubbed, triaged, deduplicated), read, list; unlink
 an erased member."""
 
-import base64
-import binascii
-import json
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
@@ -33,6 +30,7 @@ from hub_shared.events import (
 )
 from hub_shared.group_commit import Writes
 from hub_shared.organisations import Organisations
+from hub_shared.paging import cursor_of, position
 from hub_shared.problems import Problem, field_errors
 
 PENDING_REVIEW = "pending"
@@ -318,24 +316,6 @@ class FeedbackFilter:
     review_status: str | None = None
 
 
-def encode_cursor(submission: FeedbackSubmission) -> str:
-    raw = json.dumps([submission.received_at.isoformat(), str(submission.id)]).encode()
-    return base64.urlsafe_b64encode(raw).decode()
-
-
-def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
-    try:
-        received_at, submission_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        return datetime.fromisoformat(received_at), uuid.UUID(submission_id)
-    except (ValueError, TypeError, binascii.Error) as exc:
-        raise Problem(
-            422,
-            "Invalid cursor",
-            "Use the next_cursor of a previous page.",
-            errors=[{"field": "cursor", "message": "not a cursor this API issued", "type": "cursor"}],
-        ) from exc
-
-
 async def list_feedback(
     session: AsyncSession,
     filters: FeedbackFilter,
@@ -363,7 +343,7 @@ async def list_feedback(
     if filters.review_status:
         query = query.where(FeedbackSubmission.review_status == filters.review_status)
     if cursor:
-        received_at, submission_id = decode_cursor(cursor)
+        received_at, submission_id = position(cursor)
         query = query.where(
             or_(
                 FeedbackSubmission.received_at < received_at,
@@ -372,7 +352,7 @@ async def list_feedback(
         )
     query = query.order_by(FeedbackSubmission.received_at.desc(), FeedbackSubmission.id.desc()).limit(limit + 1)
     rows = list((await session.scalars(query)).all())
-    next_cursor = encode_cursor(rows[limit - 1]) if len(rows) > limit else None
+    next_cursor = cursor_of(rows[limit - 1].received_at, rows[limit - 1].id) if len(rows) > limit else None
     return rows[:limit], next_cursor
 
 
