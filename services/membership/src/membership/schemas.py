@@ -23,7 +23,7 @@ from hub_shared.events import (
     Sex,
     YesNoUnsaid,
 )
-from hub_shared.organisations import Kind, describe_code, describe_practice_code, reference
+from hub_shared.organisations import Kind, code_pattern, describe_code, describe_practice_code, reference
 from hub_shared.text import ONE_LINE, OneLine, PlainText, one_line
 
 # The outward code (area and district) and inward code (sector and unit) of a UK postcode,
@@ -89,7 +89,7 @@ def nonblank(value: str) -> str:
     return value
 
 
-Email = Annotated[str, Field(max_length=320), AfterValidator(normalise_email)]
+Email = Annotated[str, Field(max_length=320, json_schema_extra={"format": "email"}), AfterValidator(normalise_email)]
 Postcode = Annotated[str, Field(max_length=10), AfterValidator(normalise_postcode)]
 Phone = Annotated[str, Field(max_length=40), AfterValidator(normalise_phone)]
 Practice = Annotated[str, Field(json_schema_extra=describe_practice_code), AfterValidator(known_practice)]
@@ -126,7 +126,7 @@ class JoinRequest(BaseModel):
     group_ids: list[uuid.UUID] = Field(default_factory=list, max_length=20, description="Groups to join")
     demographics: Demographics = Field(default_factory=Demographics)
     consent_to_contact: Annotated[bool, AfterValidator(consented)] = Field(
-        description="Must be true: the person agreed to be contacted"
+        description="Must be true: the person agreed to be contacted", json_schema_extra={"const": True}
     )
     consent_wording_version: OneLine | None = Field(None, max_length=40, description="Default: the current wording")
 
@@ -198,8 +198,26 @@ class MemberPublic(BaseModel):
     groups: list[dict[str, Any]] = Field(default_factory=list)
 
 
+def group_shapes(schema: dict[str, Any]) -> None:
+    """The rules of GroupCreate._shape, in the contract (from the reference data, when the
+    document is made): which kind of organisation holds which kind of group."""
+
+    def shape(kind: GroupKind, holder: Kind, **more: Any) -> dict[str, Any]:
+        properties = {"kind": {"const": kind.value}, "organisation_code": {"pattern": code_pattern(holder)}}
+        return {"properties": {**properties, **more}}
+
+    schema["oneOf"] = [
+        shape(GroupKind.PPG, Kind.PRACTICE),
+        {
+            **shape(GroupKind.COPRODUCTION, Kind.PLACE, service_area={"not": {"type": "null"}}),
+            "required": ["service_area"],
+        },
+        shape(GroupKind.PATIENT_PARTNERS, Kind.ICB),
+    ]
+
+
 class GroupCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=group_shapes)
 
     kind: GroupKind
     name: OneLine = Field(min_length=1, max_length=200)
