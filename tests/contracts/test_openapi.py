@@ -89,8 +89,9 @@ def live(request, kafka: KafkaUnderTest, new_postgres_database, tmp_path_factory
 def as_a_client_would(case: Any, role: str, known: dict[str, list[str]]) -> None:
     """What no JSON schema can state, done in valid cases as a client does: an Idempotency-Key
     or a client_reference is new for each new request (one reused with other content is
-    refused, 422), submissions responded to are ones that exist and are the role's, and a
-    time that happened is not in the future (the limit moves with the clock)."""
+    refused, 422), submissions responded to are ones that exist and are the role's, a time
+    that happened is not in the future (the limit moves with the clock), and an opportunity's
+    replies close before it starts (a comparison of two fields)."""
     if case.headers and "Idempotency-Key" in case.headers:
         case.headers["Idempotency-Key"] = str(uuid.uuid4())
     body = case.body if isinstance(case.body, dict) else {}
@@ -105,6 +106,14 @@ def as_a_client_would(case: Any, role: str, known: dict[str, list[str]]) -> None
             future = False
         if future:
             body["occurred_at"] = "2026-11-01T09:30:00Z"
+    times = (body.get("starts_at"), body.get("closes_at"))
+    if all(isinstance(t, str) for t in times):
+        try:
+            later = datetime.fromisoformat(times[1]) > datetime.fromisoformat(times[0])
+        except ValueError:
+            later = False
+        if later:
+            body["starts_at"], body["closes_at"] = times[1], times[0]
 
 
 def failures_of(schema: Any, role: str, token: str, known: dict[str, list[str]]) -> list[str]:

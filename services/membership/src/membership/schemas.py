@@ -8,7 +8,7 @@ from typing import Annotated, Any, Self
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StrictInt, model_validator
 
 from hub_shared.events import (
     AgeBand,
@@ -25,6 +25,7 @@ from hub_shared.events import (
 )
 from hub_shared.organisations import Kind, code_pattern, describe_code, describe_practice_code, reference
 from hub_shared.text import ONE_LINE, OneLine, PlainText, one_line
+from hub_shared.timestamps import Timestamp
 
 # The outward code (area and district) and inward code (sector and unit) of a UK postcode,
 # as published by the ONS, plus the one non-geographic exception (GIR 0AA).
@@ -125,7 +126,8 @@ class JoinRequest(BaseModel):
     interests: list[ServiceArea] = Field(default_factory=list, max_length=20)
     group_ids: list[uuid.UUID] = Field(default_factory=list, max_length=20, description="Groups to join")
     demographics: Demographics = Field(default_factory=Demographics)
-    consent_to_contact: Annotated[bool, AfterValidator(consented)] = Field(
+    # Booleans and counts in bodies are strict: JSON true, not 0 or "yes"; 3, not "3" or 3.0.
+    consent_to_contact: Annotated[StrictBool, AfterValidator(consented)] = Field(
         description="Must be true: the person agreed to be contacted", json_schema_extra={"const": True}
     )
     consent_wording_version: OneLine | None = Field(None, max_length=40, description="Default: the current wording")
@@ -255,10 +257,27 @@ class GroupMemberUpdate(BaseModel):
     left_on: date | None = None
 
 
+def given(field: str, schema: dict[str, Any]) -> dict[str, Any]:
+    """JSON Schema for "the body has ``field``, and it is ``schema``"."""
+    return {"required": [field], "properties": {field: schema}}
+
+
 class Targeting(BaseModel):
     """Whom an opportunity invites: anyone matching any target, once."""
 
-    model_config = ConfigDict(extra="forbid")
+    # The rule of _something, in the contract: at least one target.
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "anyOf": [
+                *(
+                    given(name, {"minItems": 1})
+                    for name in ("group_ids", "interests", "organisation_codes", "age_bands", "sexes", "ethnic_groups")
+                ),
+                given("under_represented_ethnic_groups", {"const": True}),
+            ]
+        },
+    )
 
     group_ids: list[uuid.UUID] = Field(default_factory=list)
     interests: list[ServiceArea] = Field(default_factory=list)
@@ -266,7 +285,7 @@ class Targeting(BaseModel):
     age_bands: list[AgeBand] = Field(default_factory=list, description="e.g. 16_24: people aged 16-24")
     sexes: list[Sex] = Field(default_factory=list)
     ethnic_groups: list[EthnicGroup] = Field(default_factory=list)
-    under_represented_ethnic_groups: bool = Field(
+    under_represented_ethnic_groups: StrictBool = Field(
         False, description="Ethnic groups with the fewest members in the publisher's area (below their mean share)"
     )
 
@@ -288,17 +307,24 @@ class Targeting(BaseModel):
 
 
 class OpportunityCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # The first rule of _coherent, in the contract (the second compares two times, which JSON
+    # Schema cannot): somewhere to be, or online.
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "anyOf": [given("online", {"const": True}), given("location", {"type": "string", "minLength": 1})]
+        },
+    )
 
     organisation_code: OrgCode
     kind: OpportunityKind
     title: OneLine = Field(min_length=1, max_length=200)
     description: PlainText = Field(min_length=1, max_length=5000)
-    starts_at: AwareDatetime
+    starts_at: Timestamp
     location: OneLine | None = Field(None, max_length=300)
-    online: bool = False
-    capacity: int | None = Field(None, ge=1, le=100_000)
-    closes_at: AwareDatetime
+    online: StrictBool = False
+    capacity: StrictInt | None = Field(None, ge=1, le=100_000)
+    closes_at: Timestamp
     targeting: Targeting
 
     @model_validator(mode="after")
@@ -316,23 +342,22 @@ class OpportunityChange(BaseModel):
     back. ``capacity: null`` means no limit; ``location: null`` with ``online: true`` moves it
     online."""
 
-    model_config = ConfigDict(extra="forbid")
+    # Something to change; title, description, times and online may be left out, not cleared
+    # (typed without null, so a null is a field error naming it).
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"minProperties": 1})
 
-    title: str | None = Field(None, min_length=1, max_length=200)
-    description: str | None = Field(None, min_length=1, max_length=5000)
-    starts_at: AwareDatetime | None = None
-    closes_at: AwareDatetime | None = Field(None, description="Replies close (reply by)")
+    title: str = Field(None, min_length=1, max_length=200)  # type: ignore[assignment]
+    description: str = Field(None, min_length=1, max_length=5000)  # type: ignore[assignment]
+    starts_at: Timestamp = None  # type: ignore[assignment]
+    closes_at: Timestamp = Field(None, description="Replies close (reply by)")  # type: ignore[assignment]
     location: str | None = Field(None, max_length=300)
-    online: bool | None = None
-    capacity: int | None = Field(None, ge=1, le=100_000, description="null: no limit")
+    online: StrictBool = None  # type: ignore[assignment]
+    capacity: StrictInt | None = Field(None, ge=1, le=100_000, description="null: no limit")
 
     @model_validator(mode="after")
     def _something(self) -> Self:
         if not self.model_fields_set:
             raise ValueError("Say what to change")
-        for name in ("title", "description", "starts_at", "closes_at", "online"):
-            if name in self.model_fields_set and getattr(self, name) is None:
-                raise ValueError(f"{name}: cannot be empty")
         return self
 
 

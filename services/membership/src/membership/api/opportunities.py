@@ -33,7 +33,7 @@ async def list_opportunities(principal: Reader, session: Session) -> list[dict[s
     return [await opportunities.summary(session, o) for o in visible]
 
 
-@router.get("/opportunities/{opportunity_id}", responses=ERRORS, tags=["opportunities"], summary="Replies and places")
+@router.get("/opportunities/{opportunity_id:uuid}", responses=ERRORS, tags=["opportunities"], summary="Replies and places")
 async def get_opportunity(opportunity_id: uuid.UUID, principal: Reader, session: Session) -> dict[str, Any]:
     return await opportunities.summary(
         session, await opportunities.managed_opportunity(session, principal, opportunity_id)
@@ -41,7 +41,7 @@ async def get_opportunity(opportunity_id: uuid.UUID, principal: Reader, session:
 
 
 @router.patch(
-    "/opportunities/{opportunity_id}",
+    "/opportunities/{opportunity_id:uuid}",
     responses=ERRORS,
     tags=["opportunities"],
     summary="Change the details; everyone booked or waiting is emailed them",
@@ -79,7 +79,7 @@ async def change(
 
 
 @router.post(
-    "/opportunities/{opportunity_id}/cancel",
+    "/opportunities/{opportunity_id:uuid}/cancel",
     responses=ERRORS,
     tags=["opportunities"],
     summary="Cancel it; everyone booked or waiting is emailed the reason",
@@ -101,7 +101,7 @@ async def cancel(
 
 
 @router.post(
-    "/opportunities/{opportunity_id}/attendance", responses=ERRORS, tags=["opportunities"], summary="Who attended"
+    "/opportunities/{opportunity_id:uuid}/attendance", responses=ERRORS, tags=["opportunities"], summary="Who attended"
 )
 async def attendance(
     opportunity_id: uuid.UUID, body: AttendanceCreate, principal: Publisher, session: Session
@@ -139,7 +139,7 @@ async def preview_opportunity(body: OpportunityCreate, principal: Publisher, ses
 
 
 @router.get(
-    "/opportunities/{opportunity_id}/invitations",
+    "/opportunities/{opportunity_id:uuid}/invitations",
     responses=ERRORS,
     tags=["opportunities"],
     summary="Who was invited: answers, booked, waiting list, attended (member ids and bands, no contact details)",
