@@ -1,4 +1,6 @@
-from hub_shared.organisations import Kind, reference
+import re
+
+from hub_shared.organisations import Kind, code_pattern, reference
 
 
 def test_demo_ics_has_an_icb_three_places_and_their_practices() -> None:
@@ -23,3 +25,14 @@ def test_authority_runs_down_the_hierarchy_only() -> None:
 
 def test_descendants_of_a_place_are_itself_and_its_practices() -> None:
     assert reference().descendants("01A") == ["01A", *[f"P81{i:03d}" for i in range(1, 11)]]
+
+
+def test_the_contract_pattern_takes_exactly_the_ics_codes_in_any_case() -> None:
+    # ECMA and Python agree on this regex (character classes and alternation only).
+    every = re.compile(code_pattern())
+    practices = re.compile(code_pattern(Kind.PRACTICE))
+    for org in reference():
+        assert every.match(org.code) and every.match(org.code.lower())
+        assert bool(practices.match(org.code)) == (org.kind is Kind.PRACTICE)
+    for unknown in ("", "000", "P8100", "P810011", "ZZZ", " 01A", "01A ", "01A\n"):
+        assert not every.match(unknown), unknown

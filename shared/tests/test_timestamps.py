@@ -5,12 +5,13 @@ import uuid
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+from pydantic import TypeAdapter, ValidationError
 from sqlalchemy import Uuid, select
 from sqlalchemy.exc import StatementError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from hub_shared.db import create_engine, session_factory
-from hub_shared.timestamps import UtcDateTime
+from hub_shared.timestamps import Day, Timestamp, UtcDateTime
 
 
 class Base(DeclarativeBase):
@@ -60,3 +61,21 @@ async def test_a_naive_time_is_refused(database_url: str) -> None:
                 await session.flush()
     finally:
         await engine.dispose()
+
+
+@pytest.mark.parametrize("sent", [0, 1700000000, "0", "1700000000", "2026-11-01T09:30Z", "2026-11-01T09:30:00", True])
+def test_a_time_sent_is_rfc_3339_with_its_zone_never_a_number(sent: object) -> None:
+    with pytest.raises(ValidationError, match="timezone"):
+        TypeAdapter(Timestamp).validate_python(sent)
+
+
+def test_a_time_sent_with_its_zone_is_that_instant() -> None:
+    got = TypeAdapter(Timestamp).validate_python("2026-11-01T01:30:00.5+05:00")
+    assert got == datetime(2026, 10, 31, 20, 30, 0, 500_000, tzinfo=UTC)
+
+
+@pytest.mark.parametrize("sent", [0, "0", "20261101", "2026-11-01T00:00:00Z"])
+def test_a_day_sent_is_an_iso_date_never_a_number(sent: object) -> None:
+    with pytest.raises(ValidationError):
+        TypeAdapter(Day).validate_python(sent)
+    assert TypeAdapter(Day).validate_python("2026-11-01").isoformat() == "2026-11-01"

@@ -33,7 +33,9 @@ async def list_opportunities(principal: Reader, session: Session) -> list[dict[s
     return [await opportunities.summary(session, o) for o in visible]
 
 
-@router.get("/opportunities/{opportunity_id:uuid}", responses=ERRORS, tags=["opportunities"], summary="Replies and places")
+@router.get(
+    "/opportunities/{opportunity_id:uuid}", responses=ERRORS, tags=["opportunities"], summary="Replies and places"
+)
 async def get_opportunity(opportunity_id: uuid.UUID, principal: Reader, session: Session) -> dict[str, Any]:
     return await opportunities.summary(
         session, await opportunities.managed_opportunity(session, principal, opportunity_id)
