@@ -28,11 +28,11 @@ def test_descendants_of_a_place_are_itself_and_its_practices() -> None:
 
 
 def test_the_contract_pattern_takes_exactly_the_ics_codes_in_any_case() -> None:
-    # ECMA and Python agree on this regex (character classes and alternation only).
+    # Matched whole, as JSON Schema (ECMA 262) does: Python's $ would let a final new line by.
     every = re.compile(code_pattern())
     practices = re.compile(code_pattern(Kind.PRACTICE))
     for org in reference():
-        assert every.match(org.code) and every.match(org.code.lower())
-        assert bool(practices.match(org.code)) == (org.kind is Kind.PRACTICE)
+        assert every.fullmatch(org.code) and every.fullmatch(org.code.lower())
+        assert bool(practices.fullmatch(org.code)) == (org.kind is Kind.PRACTICE)
     for unknown in ("", "000", "P8100", "P810011", "ZZZ", " 01A", "01A ", "01A\n"):
-        assert not every.match(unknown), unknown
+        assert not every.fullmatch(unknown), unknown
