@@ -208,7 +208,8 @@ def group_shapes(schema: dict[str, Any]) -> None:
         properties = {"kind": {"const": kind.value}, "organisation_code": {"pattern": code_pattern(holder)}}
         return {"properties": {**properties, **more}}
 
-    schema["oneOf"] = [
+    # anyOf, not oneOf: the kinds already exclude each other, and oneOf is slow to generate.
+    schema["anyOf"] = [
         shape(GroupKind.PPG, Kind.PRACTICE),
         {
             **shape(GroupKind.COPRODUCTION, Kind.PLACE, service_area={"not": {"type": "null"}}),
