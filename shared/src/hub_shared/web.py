@@ -31,12 +31,13 @@ from typing import TYPE_CHECKING, Any
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hub_shared import correlation, problems
 from hub_shared.asyncapi import as_cloudevents
 from hub_shared.auth import TokenVerifier
+from hub_shared.db import create_engine, session_factory
 from hub_shared.health import check_dependencies
 from hub_shared.metrics import HTTP_LATENCY, HTTP_REQUESTS
 from hub_shared.settings import ServiceSettings
@@ -320,13 +321,18 @@ def create_service_app(
     title: str,
     description: str,
     settings: ServiceSettings,
-    engine: AsyncEngine,
-    asyncapi: Callable[[], dict[str, Any]],
+    asyncapi: Callable[[async_sessionmaker[AsyncSession]], dict[str, Any]],
     on_startup: Callable[[FastAPI], Awaitable[None]] | None = None,
     on_shutdown: Callable[[FastAPI], Awaitable[None]] | None = None,
     body_limit_for: Callable[[str], int] = lambda _path: 1024 * 1024,
     cross_site_paths: Collection[str] = (),
 ) -> FastAPI:
+    """A service's API: its store's engine and sessions on app.state, health, metrics, problem
+    documents, security headers, body limits and its AsyncAPI document (`asyncapi` builds it
+    from the sessions its consumers would use)."""
+    engine = create_engine(settings.database_url)
+    sessions = session_factory(engine)
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if on_startup:
@@ -337,7 +343,7 @@ def create_service_app(
         await engine.dispose()
 
     # The document only changes with the code: build it (a broker and its spec) once.
-    asyncapi_once = functools.cache(lambda: as_cloudevents(asyncapi()))
+    asyncapi_once = functools.cache(lambda: as_cloudevents(asyncapi(sessions)))
     app = FastAPI(
         title=title,
         description=description,
@@ -354,6 +360,7 @@ def create_service_app(
     document_body_errors(app)
     app.state.settings = settings
     app.state.engine = engine
+    app.state.sessions = sessions
     app.state.token_verifier = TokenVerifier(
         issuer=settings.jwt_issuer,
         audience=settings.jwt_audience,

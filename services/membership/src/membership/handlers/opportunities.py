@@ -163,15 +163,7 @@ async def publish(
     publisher.emit(
         session,
         OpportunityPublishedV1(
-            opportunity_id=opportunity.id,
-            organisation_code=opportunity.organisation_code,
-            place_code=opportunity.place_code,
-            kind=Kind(opportunity.kind),
-            title=opportunity.title,
-            starts_at=opportunity.starts_at,
-            online=opportunity.online,
-            capacity=opportunity.capacity,
-            closes_at=opportunity.closes_at,
+            **_details(opportunity),
             invited=len(recipients),
             published_at=now,
         ),
@@ -180,6 +172,22 @@ async def publish(
         correlation_id=correlation_id,
     )
     return opportunity, len(recipients)
+
+
+def _details(opportunity: Opportunity) -> dict[str, Any]:
+    """What its published and changed events say of an opportunity, as it is now."""
+    return {
+        "opportunity_id": opportunity.id,
+        "organisation_code": opportunity.organisation_code,
+        "place_code": opportunity.place_code,
+        "kind": Kind(opportunity.kind),
+        "title": opportunity.title,
+        "starts_at": opportunity.starts_at,
+        "closes_at": opportunity.closes_at,
+        "online": opportunity.online,
+        "location": opportunity.location,
+        "capacity": opportunity.capacity,
+    }
 
 
 async def managed_opportunity(session: AsyncSession, principal: Principal, opportunity_id: uuid.UUID) -> Opportunity:
@@ -428,16 +436,7 @@ async def change(
     publisher.emit(
         session,
         OpportunityChangedV1(
-            opportunity_id=opportunity.id,
-            organisation_code=opportunity.organisation_code,
-            place_code=opportunity.place_code,
-            kind=Kind(opportunity.kind),
-            title=opportunity.title,
-            starts_at=opportunity.starts_at,
-            closes_at=opportunity.closes_at,
-            online=opportunity.online,
-            location=opportunity.location,
-            capacity=opportunity.capacity,
+            **_details(opportunity),
             changed=changed,
             version=opportunity.version,
             changed_at=now,
