@@ -109,3 +109,19 @@ async def test_rows_that_cannot_be_read_are_rejected_by_line(client, app, keys) 
     assert [(e["field"], e["type"]) for e in report["rows"][0]["errors"]] == [("row", "too_many_fields")]
     assert [(e["field"], e["type"]) for e in report["rows"][1]["errors"]] == [("row", "unreadable")]
     assert "9 fields but the header has 7" in report["rows"][0]["errors"][0]["message"]
+
+
+async def test_the_welcome_is_accepted_from_its_page_once(client, app, keys) -> None:
+    ppg = await make_group(client, keys, "P81001", kind="ppg", name="Church Street PPG")
+    await import_csv(client, keys, "P81001", ppg["id"], HEADER + "Page Person,page@example.org,,LS1 4AP,P81001,form,\n")
+    [welcome] = welcomes(await outbox(app, MEMBERSHIP_CONTACTS.name), "page@example.org")
+    token = token_of(welcome["message"]["links"]["confirm"])
+    landing = await client.get("/welcome", params={"token": token})
+    assert landing.status_code == 200 and 'action="/welcome"' in landing.text
+    assert (await client.get(f"/v1/groups/{ppg['id']}/members", headers=auth(keys, "P81001"))).json() == []
+    accepted = await client.post("/welcome", data={"token": token})
+    assert accepted.status_code == 200 and "You are now a member of Church Street PPG" in accepted.text
+    listed = (await client.get(f"/v1/groups/{ppg['id']}/members", headers=auth(keys, "P81001"))).json()
+    assert [(m["status"], m["role"]) for m in listed] == [("active", "member")]
+    again = await client.post("/welcome", data={"token": token})
+    assert again.status_code == 410 and "already been used" in again.text

@@ -203,11 +203,11 @@ async def accept(
     """The person followed the welcome: the address is theirs. They join the group as the
     member they are (confirmed, if they were pending) or as a new, confirmed member."""
     claims = links.load(Purpose.WELCOME, token)
+    await use_once(session, claims)  # first: an accepted welcome's row is gone, and "used" says why
     invitation = await session.get(GroupInvitation, str(claims.get("t", "")), with_for_update=True)
     group = await session.get(Group, invitation.group_id) if invitation is not None else None
     if invitation is None or group is None:
         raise LinkProblem("invalid")
-    await use_once(session, claims)
     member = await member_by_email(session, invitation.email)
     if member is None:
         request = JoinRequest(
