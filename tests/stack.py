@@ -224,6 +224,7 @@ class Hub:
     api_port: int
     keys: DevKeys
     membership_port: int = 0
+    script_env: dict[str, str] = field(default_factory=dict)  # for deploy/kafka.sh and postgres.sh
     forks: Forks | None = None
     processes: dict[str, Process] = field(default_factory=dict)
     faults: list[str] = field(default_factory=list)
@@ -244,6 +245,7 @@ class Hub:
             "KAFKA_STATE_DIR": str(self.state / "kafka"),
             "PG_PORT": str(self.pg_port),
             "PG_STATE_DIR": str(self.state / "postgres"),
+            **self.script_env,
         }
         subprocess.run([str(REPO / "deploy" / script), action], env=env, check=True, stdout=subprocess.DEVNULL)
 
@@ -253,16 +255,27 @@ class Hub:
         print(f"{self.state.name}: {line}", flush=True)
 
 
-def start_hub(name: str, extra_env: dict[str, str] | None = None, smtp_port: int = 0) -> Hub:
+def start_hub(
+    name: str, extra_env: dict[str, str] | None = None, smtp_port: int = 0, script_env: dict[str, str] | None = None
+) -> Hub:
     """Start everything, fresh, with state under .state/<name>; returns once intake's and
     membership's APIs are ready. Notification sends to the SMTP server on ``smtp_port``
-    (give one: a sink the caller runs). ``extra_env`` overrides settings of every process."""
+    (give one: a sink the caller runs). ``extra_env`` overrides settings of every process;
+    ``script_env`` those of the broker's and PostgreSQL's scripts."""
     state = REPO / ".state" / name
     state.mkdir(parents=True, exist_ok=True)
     for folder in ("kafka", "postgres", "logs"):
         subprocess.run(["rm", "-rf", str(state / folder)], check=True)
     (state / "logs").mkdir()
-    hub = Hub(state, free_port_pair(), free_port(), free_port(), DevKeys(state / "keys").ensure(), free_port())
+    hub = Hub(
+        state,
+        free_port_pair(),
+        free_port(),
+        free_port(),
+        DevKeys(state / "keys").ensure(),
+        free_port(),
+        script_env=script_env or {},
+    )
     with ThreadPoolExecutor() as pool:  # the broker and PostgreSQL start side by side
         list(pool.map(lambda script: hub.script(script, "start"), ("kafka.sh", "postgres.sh")))
     asyncio.run(kafka_admin.create_topics(hub.bootstrap))
