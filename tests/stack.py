@@ -20,6 +20,7 @@ import socket
 import subprocess
 import sys
 import time
+import traceback
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -71,7 +72,8 @@ def fork_server() -> None:
     """Run by ``Forks``: import every service's command once, then for each request read on
     stdin (a JSON line: ``{"start": [service, command], "env": {...}, "log": path}``, or
     ``{"wait": pid}``) fork a child that runs the command, or wait for one to end; answer
-    with a JSON line (``{"pid": n}``, ``{"code": n}``). Ends when stdin closes."""
+    with a JSON line (``{"pid": n}``, ``{"code": n}``): one request at a time. Ends when
+    stdin closes."""
     commands = {
         service: importlib.metadata.entry_points(group="console_scripts", name=service)[service].load()
         for service in SERVICES
@@ -125,8 +127,6 @@ def fork_server() -> None:
             except SystemExit as done:
                 code = done.code if isinstance(done.code, int) else (0 if done.code is None else 1)
             except BaseException:
-                import traceback
-
                 traceback.print_exc()
             finally:
                 sys.stdout.flush()

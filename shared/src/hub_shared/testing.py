@@ -425,10 +425,15 @@ def smtp_sink() -> Iterator[SmtpSink]:
 
 
 async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 30.0, what: str = "condition") -> None:
-    """Poll ``check`` until it holds; fail naming ``what`` after ``timeout`` seconds."""
+    """Poll ``check`` until it holds; fail naming ``what`` after ``timeout`` seconds. Soon at
+    first, then less often, up to every half second: many checks read a whole topic with a
+    new client, and ten of those a second through a long wait cost the broker and the test
+    process CPU that the rest of the run is waiting for."""
     deadline = time.monotonic() + timeout
+    pause = 0.05
     while time.monotonic() < deadline:
         if await check():
             return
-        await asyncio.sleep(0.1)
+        await asyncio.sleep(pause)
+        pause = min(pause * 1.5, 0.5)
     raise AssertionError(f"timed out after {timeout}s waiting for {what}")
