@@ -10,6 +10,7 @@ from pathlib import Path
 
 import typer
 import uvicorn
+from aiokafka.errors import KafkaConnectionError
 from fastapi import FastAPI
 from faststream import FastStream
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -56,9 +57,11 @@ def cli(service: ServiceDefinition) -> typer.Typer:
         configure_logging(service.name, settings.log_level)
         common = server_options(settings)
         if settings.http_workers > 1:
-            # Worker processes each build the app from the environment (create_app()).
+            # Worker processes each build the app from the environment (create_app()). A worker
+            # importing the service on a busy machine can take longer than uvicorn's 5 s health
+            # check: it would be killed and replaced, over and over.
             factory = f"{service.create_app.__module__}:{service.create_app.__name__}"
-            uvicorn.run(factory, factory=True, workers=settings.http_workers, **common)
+            uvicorn.run(factory, factory=True, workers=settings.http_workers, timeout_worker_healthcheck=60, **common)
         else:
             uvicorn.run(service.create_app(settings), **common)
 
@@ -142,8 +145,22 @@ async def _run_consumers(
     consumers: Callable[[ServiceSettings, async_sessionmaker[AsyncSession]], list[EventConsumer]],
 ) -> None:
     # A consumer (re)started while the broker is away waits for it instead of exiting:
-    # Kafka being down delays events, it does not stop the hub.
-    await wait_for_broker(settings.kafka_bootstrap_servers)
+    # Kafka being down delays events, it does not stop the hub. The broker can also go
+    # between the wait and the start (a restart racing a crash): then wait again.
+    while True:
+        await wait_for_broker(settings.kafka_bootstrap_servers)
+        try:
+            await _consume(name, settings, consumers)
+            return
+        except KafkaConnectionError as exc:
+            get_logger().warning("the broker went away as consumers started; waiting for it again", error=repr(exc))
+
+
+async def _consume(
+    name: str,
+    settings: ServiceSettings,
+    consumers: Callable[[ServiceSettings, async_sessionmaker[AsyncSession]], list[EventConsumer]],
+) -> None:
     engine = create_engine(settings.database_url)
     broker = new_broker(settings.kafka_bootstrap_servers, client_id=f"{name}-consumer")
     running = consumers(settings, session_factory(engine))
@@ -172,4 +189,11 @@ async def _run_consumers(
     on_shutdown.append(engine.dispose)
     # FastStream handles SIGTERM/SIGINT: stops polling, waits for the batch in hand
     # (graceful_timeout), which commits its offsets, and leaves the group.
-    await FastStream(broker, after_startup=after_startup, on_shutdown=on_shutdown).run()
+    try:
+        await FastStream(broker, after_startup=after_startup, on_shutdown=on_shutdown).run()
+    except KafkaConnectionError:
+        # Starting failed, so FastStream ran no shutdown: close what did start.
+        with contextlib.suppress(Exception):
+            await broker.stop()
+        await engine.dispose()
+        raise
