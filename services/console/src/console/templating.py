@@ -8,7 +8,8 @@ signed-in person, the error summary, the footer). ``render`` gives every templat
   ``error_summary``: the items of NHS.UK's error summary (from ``ApiProblem.summary()`` or
   built from ``errors``), shown at the top of the page;
 * ``area``: which navigation item is current (from the path);
-* ``cspNonce``: for the one inline script the NHS.UK template has."""
+* ``cspNonce``: for the one inline script the NHS.UK template has;
+* ``when(iso)`` and ``day(iso)``: a time or date as every page and email writes it."""
 
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from markupsafe import Markup, escape
 
 from console.security import csp_nonce
 from console.signin import StaffUser
+from hub_shared.dates import day, when
 
 HERE = Path(__file__).resolve().parent
 NHSUK = HERE.parents[1] / "web" / "node_modules" / "nhsuk-frontend" / "dist" / "nhsuk"
@@ -28,6 +30,7 @@ TEMPLATES = Environment(
     autoescape=select_autoescape(["html", "jinja"]),
     undefined=ChainableUndefined,  # the macros read optional nested params (params.navigation.colour)
 )
+TEMPLATES.globals.update(when=when, day=day)
 
 # The console's areas, in the header's order: (path, label, what it is for).
 AREAS: list[tuple[str, str, str]] = [

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hub_shared.dates import when
 from hub_shared.events import Answer, InvitationAnsweredV1, MessageKind, Place
 from hub_shared.links import LinkProblem
 from hub_shared.problems import Problem
@@ -65,7 +66,7 @@ async def reply(
         )
     if now > opportunity.closes_at.replace(tzinfo=opportunity.closes_at.tzinfo or UTC):
         raise Problem(
-            410, "Replies have closed", f"Replies to '{opportunity.title}' closed on {opportunity.closes_at:%d %B %Y}."
+            410, "Replies have closed", f"Replies to '{opportunity.title}' closed on {when(opportunity.closes_at)}."
         )
     # One reply at a time per opportunity, so capacity cannot be overbooked.
     await session.get(Opportunity, opportunity.id, with_for_update=True, populate_existing=True)

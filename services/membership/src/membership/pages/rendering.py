@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import ChainableUndefined, ChoiceLoader, Environment, FileSystemLoader, PackageLoader, select_autoescape
 from pydantic import ValidationError
 
+from hub_shared.dates import when
 from hub_shared.events import Frequency, ServiceArea
 from hub_shared.links import LinkProblem
 from hub_shared.problems import Problem
@@ -23,6 +24,7 @@ TEMPLATES = Environment(
     autoescape=select_autoescape(["html", "jinja"]),
     undefined=ChainableUndefined,  # the macros read optional nested params (params.navigation.colour)
 )
+TEMPLATES.globals.update(when=when)
 
 AREA_NAMES = {
     "general_practice": "GP practices",

@@ -3,7 +3,6 @@ the NHS.UK look with its styles inlined (css-inline) so mail clients keep them; 
 images, so nothing is lost with images off. Subjects are templates too."""
 
 from dataclasses import dataclass
-from datetime import datetime
 from email import policy
 from email.message import EmailMessage
 from email.utils import formatdate
@@ -13,9 +12,9 @@ from typing import Any
 import css_inline
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from hub_shared.dates import when
 from hub_shared.organisations import reference
 from notification.rules import kinds
-from notification.rules.schedule import LONDON
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
 ENV = Environment(
@@ -99,11 +98,6 @@ class Rendered:
     html: str
 
 
-def london(moment: datetime) -> str:
-    local = moment.astimezone(LONDON)
-    return local.strftime("%A %-d %B %Y at %-I:%M%p").replace("AM", "am").replace("PM", "pm")
-
-
 def organisation_name(code: str) -> str:
     organisation = reference().get(code)
     return organisation.name if organisation else code
@@ -113,8 +107,8 @@ def opportunity_view(opportunity: Any) -> dict[str, Any]:
     return {
         "title": opportunity.title,
         "kind_label": KIND_LABELS.get(opportunity.kind, opportunity.kind.replace("_", " ").capitalize()),
-        "when": london(opportunity.starts_at),
-        "closes": london(opportunity.closes_at),
+        "when": when(opportunity.starts_at),
+        "closes": when(opportunity.closes_at),
         "online": opportunity.online,
         "where": "Online" if opportunity.online else getattr(opportunity, "location", None),
         "cancel_reason": getattr(opportunity, "cancel_reason", None),
