@@ -15,7 +15,7 @@ from console.pagination import Paged
 from console.signin import SignedIn
 from console.templating import AREAS, render
 from hub_shared.dates import LONDON
-from hub_shared.events import AgeBand, OpportunityKind, ServiceArea
+from hub_shared.events import AgeBand, EthnicGroup, OpportunityKind, ServiceArea
 from hub_shared.organisations import Kind, reference
 
 router = APIRouter(prefix="/opportunities", include_in_schema=False)
@@ -29,6 +29,7 @@ KIND_NAMES = {
     "coproduction_session": "Co-production session",
     "group_vacancy": "Group vacancy",
 }
+ETHNIC_GROUPS = frozenset(EthnicGroup)
 AGE_NAMES = {"under_16": "Under 16", "85_plus": "85 and over", "prefer_not_to_say": "Prefer not to say"}
 LABELS = {
     "kind": "Kind",
@@ -60,6 +61,8 @@ def nice(value: str | None) -> str:
 
 
 def band_name(value: str) -> str:
+    if value in ETHNIC_GROUPS:
+        return EthnicGroup(value).label
     if value == "not_stated":
         return "Not stated"
     if re.fullmatch(r"\d+_\d+", value):

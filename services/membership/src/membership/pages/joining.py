@@ -70,7 +70,7 @@ async def join_context(request: Request) -> dict[str, Any]:
         "groups": await joinable(request),
         "ages": options(AgeBand, AGE_NAMES),
         "sexes": options(Sex),
-        "ethnic_groups": options(EthnicGroup),
+        "ethnic_groups": [(e.value, e.label) for e in EthnicGroup],
         "yes_no": options(YesNoUnsaid),
         "consent_wording": CONSENT_WORDING,
     }
