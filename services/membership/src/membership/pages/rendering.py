@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from hub_shared.dates import when
 from hub_shared.events import Frequency, ServiceArea
 from hub_shared.links import LinkProblem
+from hub_shared.organisations import reference
 from hub_shared.problems import Problem
 from membership.links import Purpose, links_of, public_limit
 
@@ -66,6 +67,7 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
     html = TEMPLATES.get_template(template).render(
         request=request,
         assetPath="/static/assets",
+        ics_name=reference().ics_name(),
         areas=options(ServiceArea, AREA_NAMES),
         frequencies=options(Frequency, FREQUENCY_NAMES),
         **context,

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hub_shared.organisations import reference
 from notification.handlers.branding import branding
 from notification.models import Notification, Opportunity, Recipient, ResponseContent
 from notification.rules import kinds
@@ -78,7 +79,7 @@ async def context_for(
     if organisation != row.organisation_code:
         row.organisation_code = organisation  # settled now that we know who it is from
     context: dict[str, Any] = {
-        "ics_name": settings.ics_name,
+        "ics_name": reference().ics_name(organisation),
         "name": recipient.name if recipient and recipient.name else "",
         "recipient_kind": row.recipient_kind,
         "links": dict(row.links or {}),
