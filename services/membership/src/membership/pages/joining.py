@@ -135,7 +135,7 @@ async def check_email(request: Request) -> HTMLResponse:
 
 @router.get("/confirm", response_class=HTMLResponse)
 async def confirm_page(request: Request, token: str = "") -> HTMLResponse:
-    return link_landing(request, Purpose.CONFIRM, token, "confirm.html", action="/confirm")
+    return await link_landing(request, Purpose.CONFIRM, token, "confirm.html", action="/confirm")
 
 
 @router.post("/confirm", response_class=HTMLResponse)
