@@ -6,8 +6,8 @@ time and is withheld once it is cancelled; their reply link no longer takes repl
 import time
 from datetime import UTC, datetime, timedelta
 
-from hub_shared.testing import eventually
 from hub_shared.dates import when
+from hub_shared.testing import eventually
 
 from .conftest import Hub
 from .test_notification import ledger, link, mail, parts, token_of

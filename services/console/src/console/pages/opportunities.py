@@ -225,9 +225,7 @@ async def index(request: Request, user: SignedIn) -> HTMLResponse:
     rows = await hub_api(request).get("membership", "/v1/opportunities")
     rows.sort(key=lambda o: o["starts_at"], reverse=True)
     pages = Paged.of(request, rows, per_page=20)
-    return render(
-        request, "opportunities/index.html", label=LABEL, about=ABOUT, pages=pages, kind_names=KIND_NAMES
-    )
+    return render(request, "opportunities/index.html", label=LABEL, about=ABOUT, pages=pages, kind_names=KIND_NAMES)
 
 
 @router.get("/new")

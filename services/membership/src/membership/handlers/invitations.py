@@ -33,7 +33,13 @@ async def invitation_from_link(
 
 
 def _answered(
-    session: AsyncSession, invitation: Invitation, opportunity: Opportunity, member: Member, correlation_id: str
+    session: AsyncSession,
+    invitation: Invitation,
+    opportunity: Opportunity,
+    member: Member,
+    correlation_id: str,
+    *,
+    moved: bool = False,
 ) -> None:
     publisher.emit(
         session,
@@ -45,6 +51,7 @@ def _answered(
             answer=Answer(invitation.answer or Answer.MAYBE),
             place=Place(invitation.place) if invitation.place else None,
             answered_at=invitation.answered_at or datetime.now(UTC),
+            moved=moved,
         ),
         subject=str(member.id),
         tenant=tenant_of(member),
@@ -117,7 +124,7 @@ async def _offer_next_place(
     if member is None:
         return False
     waiting.place = Place.BOOKED.value
-    _answered(session, waiting, opportunity, member, correlation_id)
+    _answered(session, waiting, opportunity, member, correlation_id, moved=True)
     contact_card(
         session,
         member,
@@ -149,7 +156,7 @@ async def fit_capacity(session: AsyncSession, opportunity: Opportunity, *, links
             invitation.place = Place.WAITING_LIST.value
             member = await session.get(Member, invitation.member_id)
             if member is not None:
-                _answered(session, invitation, opportunity, member, correlation_id)
+                _answered(session, invitation, opportunity, member, correlation_id, moved=True)
         return
     room = None if capacity is None else capacity - len(booked)
     while room is None or room > 0:

@@ -35,7 +35,8 @@ SUBJECTS = {
     kinds.HEAR_BACK_CONFIRMATION: "Confirm you want to hear back about your feedback",
     kinds.INVITATION: "You are invited: {{ opportunity.title }}",
     kinds.PLACE_OFFERED: "A place has come up: {{ opportunity.title }}",
-    kinds.REPLY_RECEIVED: "We have your reply: {{ opportunity.title }}",
+    kinds.REPLY_RECEIVED: "{{ 'Your place has changed' if links.get('moved') else 'We have your reply' }}: "
+    "{{ opportunity.title }}",
     kinds.REMINDER: "Reminder: {{ opportunity.title }}, {{ opportunity.when }}",
     kinds.OPPORTUNITY_CHANGED: "Changed: {{ opportunity.title }}, now {{ opportunity.when }}",
     kinds.OPPORTUNITY_CANCELLED: "Cancelled: {{ opportunity.title }}",
@@ -52,9 +53,14 @@ REASONS = {
     kinds.REMINDER: "you have a place booked",
     kinds.OPPORTUNITY_CHANGED: "you said yes to it",
     kinds.OPPORTUNITY_CANCELLED: "you said yes to it",
-    kinds.UPDATE: "you asked to hear what came of feedback",
     kinds.DIGEST_DAILY: "you chose a daily round-up",
     kinds.DIGEST_WEEKLY: "you chose a weekly round-up",
+}
+# An update tells a contributor it acted on their feedback; anyone else (a member of the
+# matching patient group, or a card from before membership said why) hears of others'.
+UPDATE_REASONS = {
+    True: "you asked to hear what came of your feedback",
+    False: "you are in a patient group and asked to hear about this service",
 }
 KIND_LABELS = {
     "workshop": "Workshop",
@@ -72,6 +78,10 @@ REPLIES = {
     ("maybe", ""): "You said maybe. You can change your reply at any time before it closes.",
     ("no", ""): "You said no. Thank you for letting us know.",
 }
+MOVED_TO_WAITING_LIST = (
+    "There are fewer places now, so your place has moved to the waiting list. You are near the front;"
+    " we will email you if a place comes up."
+)
 # What changed, as the "changed" email lists it (membership names the fields).
 CHANGES = {
     "title": "the title",
@@ -128,12 +138,22 @@ def standing(links: dict[str, str]) -> str:
 
 
 def reply_summary(links: dict[str, str]) -> str:
+    if links.get("moved") and links.get("place") == "waiting_list":
+        return MOVED_TO_WAITING_LIST
     answer, place = links.get("answer", ""), links.get("place", "")
     return REPLIES.get((answer, place if answer == "yes" else ""), "Thank you for your reply.")
 
 
+def contributed(context: dict[str, Any]) -> bool:
+    """Whether the person hearing of a response gave the feedback it answers."""
+    return context.get("recipient_kind") == "hear_back" or context.get("links", {}).get("because") == "contributor"
+
+
 def render(kind: str, context: dict[str, Any]) -> Rendered:
     context = {"reason_for_email": REASONS.get(kind), "unsubscribe_url": None, "links": {}, **context}
+    if kind == kinds.UPDATE:
+        context["contributed"] = contributed(context)
+        context["reason_for_email"] = UPDATE_REASONS[context["contributed"]]
     context["subject"] = subject = SUBJECT_ENV.from_string(SUBJECTS[kind]).render(**context)
     name = TEMPLATE_OF.get(kind, kind)
     text = ENV.get_template(f"email/{name}.txt").render(**context)

@@ -61,7 +61,7 @@ def sample_context(
                     "organisation_name": organisation_name(organisation_code),
                     "items": [
                         {"kind": kinds.INVITATION, "links": SAMPLE_LINKS, "opportunity": context["opportunity"]},
-                        {"kind": kinds.UPDATE, "links": {}, "response": response},
+                        {"kind": kinds.UPDATE, "links": {}, "contributed": False, "response": response},
                     ],
                 }
             ],
