@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from hub_shared.dates import when
 from hub_shared.organisations import reference
 
-from .conftest import JOIN, auth, join_and_confirm, last_card, token_of
+from .conftest import JOIN, auth, events_of, join_and_confirm, last_card, token_of
 from .test_groups_and_opportunities import opportunity
 
 
@@ -57,3 +57,25 @@ async def test_join_page_lists_ethnic_groups_in_the_ons_words_and_names_the_ics(
         assert label in page
     assert "Asian bangladeshi" not in page and "Other any" not in page
     assert reference().ics_name() in page
+
+
+async def test_a_place_given_up_moves_the_longest_waiting_and_says_it_was_a_move(client, app, keys) -> None:
+    await join_and_confirm(client, app, email="first@example.org", interests=["musculoskeletal"])
+    waiting, _ = await join_and_confirm(client, app, email="second@example.org", interests=["musculoskeletal"])
+    assert (await client.post("/v1/opportunities", json=opportunity(), headers=auth(keys, "01A"))).status_code == 201
+    replies = {}
+    for email in ("first@example.org", "second@example.org"):
+        replies[email] = token_of((await last_card(app, email))["message"]["links"]["reply"])
+        r = await client.post("/v1/invitations/reply", json={"token": replies[email], "answer": "yes"})
+        assert r.status_code == 200, r.text
+    r = await client.post("/v1/invitations/reply", json={"token": replies["first@example.org"], "answer": "no"})
+    assert r.status_code == 200
+    answered = [e["data"] for e in await events_of(app, "invitation.answered.v1")]
+    assert [(a["place"], a["moved"]) for a in answered] == [
+        ("booked", False),
+        ("waiting_list", False),
+        (None, False),
+        ("booked", True),  # the second was moved, not replying: "a place has come up" is the one email
+    ]
+    assert answered[-1]["member_id"] == waiting
+    assert (await last_card(app, "second@example.org"))["message"]["kind"] == "place_offered"
