@@ -178,7 +178,7 @@ async def test_place_officer_checks_sends_follows_replies_and_records_attendance
     assert await page.inner_text("h1") == "Check before sending"
     assert await page.inner_text("#invited-count") == "2 people"
     main = await page.inner_text("main")
-    assert "25 to 34" in main and "65 to 74" in main and "Asian indian" in main
+    assert "25 to 34" in main and "65 to 74" in main and "Asian or Asian British: Indian" in main
     assert "ada@example.org" not in main and "Test Person" not in main
     assert await membership.events("invitation.issued.v1") == []  # nothing sent yet
     await check_page(browser, page, "opportunity-check")
