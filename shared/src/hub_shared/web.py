@@ -12,8 +12,14 @@ one, and what protects every page and API response:
   DELETE) whose ``Origin`` (or ``Sec-Fetch-Site``) says it came from another site gets 403,
   so no page can sign a person in or out, or act with their cookie, from elsewhere. Clients
   that are not browsers send neither header and are not affected; a path that is meant to be
-  posted from elsewhere (RFC 8058 one-click unsubscribe, by mail providers) is named."""
+  posted from elsewhere (RFC 8058 one-click unsubscribe, by mail providers) is named.
 
+And what public pages (no token) share: a limit per client address (``public_limit``) and
+answers in steady time (``steady_timing``), so neither the count nor the timing of an answer
+tells whether an address is known. The client address is the connection's, or what a trusted
+proxy says (``HUB_TRUSTED_PROXIES``, none by default: ``server_options``)."""
+
+import asyncio
 import functools
 import json
 import secrets
@@ -22,7 +28,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Mapp
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
-from fastapi import FastAPI, Response
+from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -38,6 +44,41 @@ from hub_shared.settings import ServiceSettings
 
 if TYPE_CHECKING:
     from hub_shared.consumer import EventConsumer
+
+
+def server_options(settings: ServiceSettings) -> dict[str, Any]:
+    """How uvicorn serves every service's HTTP. ``X-Forwarded-For`` and ``-Proto`` are believed
+    only from the proxies in ``HUB_TRUSTED_PROXIES`` (uvicorn would otherwise believe any
+    loopback peer, and a client could pick the address its rate limit counts under)."""
+    trusted = settings.trusted_proxies.strip()
+    return {
+        "host": settings.http_host,
+        "port": settings.http_port,
+        "log_config": None,
+        "access_log": False,
+        "timeout_graceful_shutdown": 20,
+        "proxy_headers": bool(trusted),
+        "forwarded_allow_ips": trusted,
+    }
+
+
+async def public_limit(request: Request) -> None:
+    """The per-client limit on a service's public forms (``app.state.public_rate_limit``); a
+    ``Problem`` (429) past it."""
+    client = request.client.host if request.client else "unknown"
+    await request.app.state.public_rate_limit.check(f"public:{client}")
+
+
+@asynccontextmanager
+async def steady_timing(request: Request) -> AsyncIterator[None]:
+    """Answer no sooner than the service's ``public_response_floor_ms``, so an answer that did
+    less work (an address not known, an email not sent) takes the same time."""
+    started = time.monotonic()
+    try:
+        yield
+    finally:
+        floor = request.app.state.settings.public_response_floor_ms / 1000
+        await asyncio.sleep(max(0.0, floor - (time.monotonic() - started)))
 
 
 class RequestContext:

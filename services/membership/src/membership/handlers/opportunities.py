@@ -158,7 +158,7 @@ async def publish(
             correlation_id=correlation_id,
             kind=MessageKind.INVITATION,
             reference_id=str(opportunity.id),
-            extra_links={"reply": links.url(Purpose.REPLY, i=str(invitation.id))},
+            extra_links={"reply": links.url(Purpose.REPLY, i=str(invitation.id), v=member.link_version)},
         )
     publisher.emit(
         session,
@@ -458,7 +458,7 @@ async def change(
             kind=MessageKind.OPPORTUNITY_CHANGED,
             reference_id=str(opportunity.id),
             extra_links={
-                "reply": links.url(Purpose.REPLY, i=str(invitation.id)),
+                "reply": links.url(Purpose.REPLY, i=str(invitation.id), v=member.link_version),
                 "place": invitation.place or "",
                 "changed": ",".join(told),
                 "version": str(opportunity.version),

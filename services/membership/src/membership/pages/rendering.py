@@ -16,7 +16,8 @@ from hub_shared.events import Frequency, ServiceArea
 from hub_shared.links import LinkProblem
 from hub_shared.organisations import reference
 from hub_shared.problems import Problem
-from membership.links import SINGLE_USE, Purpose, links_of, public_limit, was_used
+from hub_shared.web import public_limit
+from membership.links import SINGLE_USE, Purpose, links_of, was_used
 from membership.schemas import phone_as_written
 
 PACKAGE = Path(__file__).resolve().parents[1]
