@@ -1,4 +1,6 @@
-from hub_shared.organisations import Kind, reference
+from pathlib import Path
+
+from hub_shared.organisations import Kind, Organisations, reference
 
 
 def test_demo_ics_has_an_icb_three_places_and_their_practices() -> None:
@@ -23,3 +25,17 @@ def test_authority_runs_down_the_hierarchy_only() -> None:
 
 def test_descendants_of_a_place_are_itself_and_its_practices() -> None:
     assert reference().descendants("01A") == ["01A", *[f"P81{i:03d}" for i in range(1, 11)]]
+
+
+def test_the_ics_is_called_by_its_icbs_name_from_the_reference_data(tmp_path: Path) -> None:
+    assert reference().ics_name() == "Demo Integrated Care Board"
+    assert (
+        reference().ics_name("P81001")
+        == reference().ics_name("02B")
+        == reference().ics_name()
+        == "Demo Integrated Care Board"
+    )
+    assert reference().ics_name("NOPE1") == "Demo Integrated Care Board"  # an unknown code: the deployment's one ICS
+    csv_file = tmp_path / "organisations.csv"
+    csv_file.write_text("code,name,kind,parent,successor\nQAA,NHS Anyshire ICB,icb,,\n01X,Anytown,place,QAA,\n")
+    assert Organisations.from_csv(csv_file).ics_name("01X") == "NHS Anyshire ICB"

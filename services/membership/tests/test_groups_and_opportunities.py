@@ -228,6 +228,15 @@ async def test_a_response_tells_contributors_and_interested_group_members_once_e
     assert people == sorted([(contributor, "contributor"), (interested, "group_interest"), (hb_token, "contributor")])
     cards = [c["data"] for c in await outbox(app, MEMBERSHIP_CONTACTS.name) if "data" in c]
     assert sum(1 for c in cards if (c["message"] or {}).get("kind") == "update_due") == 3
+    # Each email says why: a contributor hears it was their feedback, a group member others'.
+    because = {
+        c["email"]: c["message"]["links"]["because"] for c in cards if (c["message"] or {}).get("kind") == "update_due"
+    }
+    assert because == {
+        "k@example.org": "contributor",
+        "i@example.org": "group_interest",
+        "hb@example.org": "contributor",
+    }
 
 
 async def test_leaving_gives_a_booked_place_to_the_longest_waiting(client, app, keys) -> None:

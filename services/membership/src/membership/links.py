@@ -103,11 +103,15 @@ def links_from(settings: MembershipSettings) -> Links:
     )
 
 
-async def use_once(session: AsyncSession, claims: dict[str, object]) -> None:
+async def was_used(session: AsyncSession, claims: dict[str, object]) -> bool:
     link_id = str(claims.get("j", ""))
-    if not link_id or await session.get(UsedLink, link_id) is not None:
+    return not link_id or await session.get(UsedLink, link_id) is not None
+
+
+async def use_once(session: AsyncSession, claims: dict[str, object]) -> None:
+    if await was_used(session, claims):
         raise LinkProblem("used")
-    session.add(UsedLink(link_id=link_id, used_at=datetime.now(UTC)))
+    session.add(UsedLink(link_id=str(claims["j"]), used_at=datetime.now(UTC)))
 
 
 def links_of(request: Request) -> Links:

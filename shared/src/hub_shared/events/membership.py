@@ -220,6 +220,10 @@ class InvitationAnsweredV1(_MemberFacts):
     answer: Answer
     place: Place | None = None
     answered_at: datetime
+    moved: bool = Field(
+        False,
+        description="True when the hub moved the place (a place given up, the capacity changed), not a new reply",
+    )
 
 
 class AttendanceRecordedV1(_MemberFacts):

@@ -121,6 +121,9 @@ async def on_feedback_responded(session: AsyncSession, envelope: Envelope, links
                 correlation_id=envelope.correlation_id,
                 kind=MessageKind.UPDATE_DUE,
                 reference_id=str(data.response_id),
+                # Why they hear of it, so the email tells a contributor it was their
+                # feedback and a group member that it was others'.
+                extra_links={"because": reasons[member.id]},
             )
     if data.notify_contact_tokens:
         contacts = (
@@ -150,5 +153,5 @@ async def on_feedback_responded(session: AsyncSession, envelope: Envelope, links
                 correlation_id=envelope.correlation_id,
                 kind=MessageKind.UPDATE_DUE,
                 reference_id=str(data.response_id),
-                links={"stop": links.url(Purpose.HEAR_BACK_STOP, t=contact.token)},
+                links={"stop": links.url(Purpose.HEAR_BACK_STOP, t=contact.token), "because": "contributor"},
             )

@@ -40,7 +40,7 @@ async def hear_back_submit(request: Request) -> Response:
 
 @router.get("/hear-back/confirm", response_class=HTMLResponse)
 async def hear_back_confirm_page(request: Request, token: str = "") -> HTMLResponse:
-    return link_landing(request, Purpose.HEAR_BACK, token, "confirm.html", action="/hear-back/confirm")
+    return await link_landing(request, Purpose.HEAR_BACK, token, "confirm.html", action="/hear-back/confirm")
 
 
 @router.post("/hear-back/confirm", response_class=HTMLResponse)
@@ -59,7 +59,7 @@ async def hear_back_confirm_submit(request: Request) -> Response:
 
 @router.get("/hear-back/stop", response_class=HTMLResponse)
 async def hear_back_stop_page(request: Request, token: str = "") -> HTMLResponse:
-    return link_landing(request, Purpose.HEAR_BACK_STOP, token, "hear_back_stop.html")
+    return await link_landing(request, Purpose.HEAR_BACK_STOP, token, "hear_back_stop.html")
 
 
 @router.post("/hear-back/stop", response_class=HTMLResponse)

@@ -71,7 +71,7 @@ async def join_context(request: Request) -> dict[str, Any]:
         "groups": await joinable(request),
         "ages": options(AgeBand, AGE_NAMES),
         "sexes": options(Sex),
-        "ethnic_groups": options(EthnicGroup),
+        "ethnic_groups": [(e.value, e.label) for e in EthnicGroup],
         "yes_no": options(YesNoUnsaid),
         "consent_wording": CONSENT_WORDING,
     }
@@ -136,7 +136,7 @@ async def check_email(request: Request) -> HTMLResponse:
 
 @router.get("/confirm", response_class=HTMLResponse)
 async def confirm_page(request: Request, token: str = "") -> HTMLResponse:
-    return link_landing(request, Purpose.CONFIRM, token, "confirm.html", action="/confirm")
+    return await link_landing(request, Purpose.CONFIRM, token, "confirm.html", action="/confirm")
 
 
 @router.post("/confirm", response_class=HTMLResponse)
@@ -156,7 +156,7 @@ async def confirm_submit(request: Request) -> Response:
 
 @router.get("/welcome", response_class=HTMLResponse)
 async def welcome_page(request: Request, token: str = "") -> HTMLResponse:
-    return link_landing(request, Purpose.WELCOME, token, "confirm.html", action="/welcome")
+    return await link_landing(request, Purpose.WELCOME, token, "confirm.html", action="/welcome")
 
 
 @router.post("/welcome", response_class=HTMLResponse)

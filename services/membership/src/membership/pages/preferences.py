@@ -90,7 +90,7 @@ async def preferences_submit(request: Request) -> Response:
 
 @router.get("/email/confirm", response_class=HTMLResponse)
 async def new_email_page(request: Request, token: str = "") -> HTMLResponse:
-    return link_landing(request, Purpose.NEW_EMAIL, token, "confirm.html", action="/email/confirm")
+    return await link_landing(request, Purpose.NEW_EMAIL, token, "confirm.html", action="/email/confirm")
 
 
 @router.post("/email/confirm", response_class=HTMLResponse)
