@@ -158,10 +158,10 @@ def peak_rss_mb(hub: Hub) -> dict[str, float]:
     """VmHWM: the most resident memory each process has had since it started."""
     peaks = {}
     for name, process in hub.processes.items():
-        if process.popen is None:
+        if process.pid is None:
             continue
         try:
-            status = Path(f"/proc/{process.popen.pid}/status").read_text()
+            status = Path(f"/proc/{process.pid}/status").read_text()
         except FileNotFoundError:
             continue
         for line in status.splitlines():
@@ -182,7 +182,7 @@ def _stat(pid: int) -> tuple[int, float] | None:
 def cpu_seconds(hub: Hub) -> dict[str, float]:
     """CPU seconds used so far by each hub process, the broker, and PostgreSQL with its
     backends (a backend's time is its own while it lives): where the time goes."""
-    used = {name: stat[1] for name, p in hub.processes.items() if p.popen and (stat := _stat(p.popen.pid))}
+    used = {name: stat[1] for name, p in hub.processes.items() if p.pid and (stat := _stat(p.pid))}
     parents: dict[int, int] = {}
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit() and (stat := _stat(int(entry.name))):

@@ -1,6 +1,7 @@
 import re
+from pathlib import Path
 
-from hub_shared.organisations import Kind, code_pattern, reference
+from hub_shared.organisations import Kind, Organisations, code_pattern, reference
 
 
 def test_demo_ics_has_an_icb_three_places_and_their_practices() -> None:
@@ -36,3 +37,17 @@ def test_the_contract_pattern_takes_exactly_the_ics_codes_in_any_case() -> None:
         assert bool(practices.fullmatch(org.code)) == (org.kind is Kind.PRACTICE)
     for unknown in ("", "000", "P8100", "P810011", "ZZZ", " 01A", "01A ", "01A\n"):
         assert not every.fullmatch(unknown), unknown
+
+
+def test_the_ics_is_called_by_its_icbs_name_from_the_reference_data(tmp_path: Path) -> None:
+    assert reference().ics_name() == "Demo Integrated Care Board"
+    assert (
+        reference().ics_name("P81001")
+        == reference().ics_name("02B")
+        == reference().ics_name()
+        == "Demo Integrated Care Board"
+    )
+    assert reference().ics_name("NOPE1") == "Demo Integrated Care Board"  # an unknown code: the deployment's one ICS
+    csv_file = tmp_path / "organisations.csv"
+    csv_file.write_text("code,name,kind,parent,successor\nQAA,NHS Anyshire ICB,icb,,\n01X,Anytown,place,QAA,\n")
+    assert Organisations.from_csv(csv_file).ics_name("01X") == "NHS Anyshire ICB"

@@ -6,8 +6,8 @@ time and is withheld once it is cancelled; their reply link no longer takes repl
 import time
 from datetime import UTC, datetime, timedelta
 
+from hub_shared.dates import when
 from hub_shared.testing import eventually
-from notification.rules.render import london
 
 from .conftest import Hub
 from .test_notification import ledger, link, mail, parts, token_of
@@ -68,10 +68,10 @@ async def test_a_booked_member_is_emailed_the_change_then_the_cancellation(hub: 
     )
     assert r.status_code == 200 and r.json()["emailed"] >= 1, r.text
     changed = await mail(hub, address, f"Changed: {title}")
-    assert changed["Subject"] == f"Changed: {title}, now {london(new_start)}"
+    assert changed["Subject"] == f"Changed: {title}, now {when(new_start)}"
     text, html = parts(changed)
     for part in (text, html):
-        assert f"Dear {name}," in part and london(new_start) in part and "Northvale Library, Room 2" in part
+        assert f"Dear {name}," in part and when(new_start) in part and "Northvale Library, Room 2" in part
         assert "the date and time and where it is" in part and "You still have a place." in part
     assert link(text, "/reply") and changed["List-Unsubscribe"] is None  # about their place: no unsubscribe
 
@@ -90,7 +90,7 @@ async def test_a_booked_member_is_emailed_the_change_then_the_cancellation(hub: 
     cancelled = await mail(hub, address, f"Cancelled: {title}")
     text, html = parts(cancelled)
     for part in (text, html):
-        assert reason in part and london(new_start) in part and "your place is cancelled" in part
+        assert reason in part and when(new_start) in part and "your place is cancelled" in part
 
     async def reminder_withheld() -> bool:
         rows = [r for r in await ledger(hub, "01A", kind="reminder") if r["member_id"] == member_id]

@@ -33,7 +33,7 @@ from hub_shared import kafka_admin
 from hub_shared.auth import SCOPES
 from hub_shared.events import AUTHORIZATION_HEADER, FeedbackSubmittedV1, encode, new_envelope
 from hub_shared.settings import ServiceSettings
-from hub_shared.testing import SmtpSink
+from hub_shared.testing import TEST_BROKER_JVM, SmtpSink
 from hub_shared.topics import FEEDBACK_REJECTED, FEEDBACK_SUBMISSIONS, SOURCE_TOPICS, dead_letter
 
 from ..stack import Hub, start_hub, stop_hub
@@ -288,7 +288,7 @@ async def dead_letters(hub: Hub) -> int:
 
 def run(items: int, rate: float, outage: float, settle: float = 240) -> dict[str, object]:
     smtp = SmtpSink().start()
-    hub = start_hub("chaos", smtp_port=smtp.port)
+    hub = start_hub("chaos", smtp_port=smtp.port, script_env={"KAFKA_HEAP_OPTS": TEST_BROKER_JVM})
     run_id = f"chaos-{uuid.uuid4().hex[:8]}"
     may_have_joined: dict[str, int] = {}
     try:

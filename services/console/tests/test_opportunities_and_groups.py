@@ -178,7 +178,7 @@ async def test_place_officer_checks_sends_follows_replies_and_records_attendance
     assert await page.inner_text("h1") == "Check before sending"
     assert await page.inner_text("#invited-count") == "2 people"
     main = await page.inner_text("main")
-    assert "25 to 34" in main and "65 to 74" in main and "Asian indian" in main
+    assert "25 to 34" in main and "65 to 74" in main and "Asian or Asian British: Indian" in main
     assert "ada@example.org" not in main and "Test Person" not in main
     assert await membership.events("invitation.issued.v1") == []  # nothing sent yet
     await check_page(browser, page, "opportunity-check")
@@ -199,6 +199,8 @@ async def test_place_officer_checks_sends_follows_replies_and_records_attendance
     await page.goto(opportunity_url)
     main = await page.inner_text("main")
     assert "Booked\n1 of 1" in main and "Waiting list\n1" in main, main
+    # Times as every page and email writes them (NHS.UK style), not a 24-hour clock.
+    assert f"{starts:%A} {starts.day} {starts:%B %Y} at 6:30pm" in main and "18:30" not in main, main
     await page.click("a:has-text('Waiting list')")
     assert bo[:8] in await page.inner_text("table") and ada[:8] not in await page.inner_text("table")
     await page.click("a:has-text('Booked')")
@@ -258,6 +260,10 @@ async def test_practice_manager_creates_their_ppg_and_imports_a_list_with_a_bad_
     assert len(await page.locator("table tbody tr").all_inner_texts()) == 1
     welcomes = await membership.cards("ann@example.org")
     assert welcomes[-1]["message"]["kind"] == "welcome_imported"
+    # They join the PPG when they accept the welcome from their email.
+    for email in ("ann@example.org", "cal@example.org"):
+        link = (await membership.cards(email))[-1]["message"]["links"]["confirm"]
+        assert (await membership.client.post("/v1/welcome", json={"token": token_of(link)})).status_code == 200
 
     await page.click("a.nhsuk-back-link")
     table = await page.inner_text("table")

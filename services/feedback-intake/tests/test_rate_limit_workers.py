@@ -53,19 +53,25 @@ def two_workers(new_postgres_database, keys: DevKeys, tmp_path: Path):  # type: 
     process = subprocess.Popen([str(api), "api"], env=env, stdout=log, stderr=log)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
-    while True:
-        try:
-            if httpx.get(f"{base}/healthz").status_code == 200:
-                break
-        except httpx.TransportError:
-            pass
-        assert process.poll() is None and time.monotonic() < deadline, (tmp_path / "api.log").read_text()
-        time.sleep(0.2)
+    # Stopped however the test ends, a start that timed out included: uvicorn's supervisor
+    # left running would keep replacing workers that miss its health check for the whole run.
     try:
+        while True:
+            try:
+                if httpx.get(f"{base}/healthz").status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert process.poll() is None and time.monotonic() < deadline, (tmp_path / "api.log").read_text()
+            time.sleep(0.2)
         yield base
     finally:
         process.terminate()
-        process.wait(timeout=30)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 async def test_two_workers_share_one_organisations_limit(two_workers, keys) -> None:  # type: ignore[no-untyped-def]

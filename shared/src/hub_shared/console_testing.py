@@ -4,9 +4,11 @@ private port the first time a test asks for it), Debian's Chromium through Playw
 console served for real by uvicorn calling whichever services a test serves in-process, and
 signing in through the provider's own login page as a person does.
 
-One provider and one Chromium per test run, shared by the console's own tests and the
-end-to-end journeys through the whole hub. ``CONSOLE_TEST_OIDC_PORT`` picks the provider's
-port (default: a free one). ``staff_identity_provider`` says what the APIs trust without
+One provider per test run (started by the first of its processes to ask, stopped at the
+run's end: ``hub_shared.testing.started_once``) and one Chromium per test process, shared by
+the console's own tests and the end-to-end journeys through the whole hub.
+``CONSOLE_TEST_OIDC_PORT`` picks the provider's port (default: a free one, chosen once for
+the run). ``staff_identity_provider`` says what the APIs trust without
 starting anything: the provider's keys are fetched when a staff token first arrives."""
 
 import asyncio
@@ -15,7 +17,7 @@ import os
 import shutil
 import socket
 import subprocess
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +28,7 @@ import pytest
 import pytest_asyncio
 
 from hub_shared.identity import IdentityProviderSettings
+from hub_shared.testing import RUN_DIR_VARIABLE, started_once
 
 REPO = Path(__file__).resolve().parents[3]
 OIDC = REPO / "deploy" / "oidc.sh"
@@ -72,9 +75,19 @@ def idp(provider: Provider | str) -> IdentityProviderSettings:
     return IdentityProviderSettings(issuer=issuer, audience=API_AUDIENCE)
 
 
+PORT_VARIABLE = "CONSOLE_TEST_OIDC_PORT"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if not hasattr(config, "workerinput") and not os.environ.get(PORT_VARIABLE):
+        # Chosen by the process that starts the run, so that its test processes (which
+        # inherit it) all trust, and sign in through, the one provider.
+        os.environ[PORT_VARIABLE] = str(free_port())
+
+
 @pytest.fixture(scope="session")
 def provider_port() -> int:
-    return int(os.environ.get("CONSOLE_TEST_OIDC_PORT") or free_port())
+    return int(os.environ[PORT_VARIABLE])
 
 
 @pytest.fixture(scope="session")
@@ -85,15 +98,20 @@ def staff_identity_provider(provider_port: int) -> IdentityProviderSettings:
 
 
 @pytest.fixture(scope="session")
-def provider(provider_port: int, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Provider]:
-    """The real provider, as `make run` starts it, on a private port and state directory."""
-    env = {**os.environ, "OIDC_PORT": str(provider_port), "OIDC_STATE_DIR": str(tmp_path_factory.mktemp("oidc"))}
-    started = subprocess.run([str(OIDC), "start"], env=env, capture_output=True, text=True, timeout=300)
-    assert started.returncode == 0, f"deploy/oidc.sh start failed:\n{started.stdout}\n{started.stderr}"
-    try:
-        yield Provider(issuer=f"http://127.0.0.1:{provider_port}/ics-hub", port=provider_port)
-    finally:
-        subprocess.run([str(OIDC), "stop"], env=env, capture_output=True, timeout=60)
+def provider(provider_port: int) -> Provider:
+    """The real provider, as `make run` starts it, on a private port and state directory:
+    the run's one, stopped at its end."""
+
+    def start() -> dict[str, Any]:
+        env = {"OIDC_PORT": str(provider_port), "OIDC_STATE_DIR": str(Path(os.environ[RUN_DIR_VARIABLE]) / "oidc")}
+        started = subprocess.run(
+            [str(OIDC), "start"], env={**os.environ, **env}, capture_output=True, text=True, timeout=300
+        )
+        assert started.returncode == 0, f"deploy/oidc.sh start failed:\n{started.stdout}\n{started.stderr}"
+        return {"stop": [str(OIDC), "stop"], "env": env}
+
+    started_once("oidc", start)
+    return Provider(issuer=f"http://127.0.0.1:{provider_port}/ics-hub", port=provider_port)
 
 
 @pytest_asyncio.fixture(scope="session")
@@ -132,6 +150,14 @@ class Console:
             return None
         async with self.sessions() as db:
             return await db.get(StaffSession, hashlib.sha256(session_id.encode()).hexdigest())
+
+    async def data_of(self, context: Any) -> dict[str, Any] | None:
+        """What a browser context's stored session holds, unsealed with its cookie's id."""
+        from console.sessions import unseal
+
+        stored = await self.session_of(context)
+        session_id = await self.cookie_of(context)
+        return unseal(session_id, stored.sealed) if stored is not None and session_id else None
 
     async def cookie_of(self, context: Any) -> str | None:
         cookies = {c["name"]: c["value"] for c in await context.cookies(self.url)}

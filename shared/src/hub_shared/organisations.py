@@ -124,6 +124,12 @@ class Organisations:
             raise LookupError(f"the reference data has {len(icbs)} ICBs; name the organisation whose ICB is meant")
         return icbs[0]
 
+    def ics_name(self, code: str | None = None) -> str:
+        """What every email, page and report calls the ICS: its ICB's name in the reference
+        data (the ICS of ``code`` when known, else this deployment's one)."""
+        icb = self.icb_of(code if code is not None and self.get(code) is not None else None)
+        return self._by_code[icb].name
+
     def practices_under(self, code: str) -> list[str]:
         """The practices an organisation covers: a practice itself, a place's, all the ICB's."""
         return [c for c in self.descendants(code) if (o := self.get(c)) and o.kind is Kind.PRACTICE]

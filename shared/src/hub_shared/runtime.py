@@ -7,10 +7,10 @@ import signal
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import typer
 import uvicorn
+from aiokafka.errors import KafkaConnectionError
 from fastapi import FastAPI
 from faststream import FastStream
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -22,7 +22,7 @@ from hub_shared.health import check_dependencies, kafka_ping
 from hub_shared.logging import configure_logging, get_logger
 from hub_shared.outbox import OutboxMixin, OutboxRelay
 from hub_shared.settings import ServiceSettings, load
-from hub_shared.web import consumer_health_app
+from hub_shared.web import consumer_health_app, server_options
 
 
 @dataclass
@@ -55,17 +55,13 @@ def cli(service: ServiceDefinition) -> typer.Typer:
         """Serve the HTTP API (OpenAPI at /docs, AsyncAPI at /asyncapi.json)."""
         settings = load(service.settings)
         configure_logging(service.name, settings.log_level)
-        common: dict[str, Any] = dict(
-            host=settings.http_host,
-            port=settings.http_port,
-            log_config=None,
-            access_log=False,
-            timeout_graceful_shutdown=20,
-        )
+        common = server_options(settings)
         if settings.http_workers > 1:
-            # Worker processes each build the app from the environment (create_app()).
+            # Worker processes each build the app from the environment (create_app()). A worker
+            # importing the service on a busy machine can take longer than uvicorn's 5 s health
+            # check: it would be killed and replaced, over and over.
             factory = f"{service.create_app.__module__}:{service.create_app.__name__}"
-            uvicorn.run(factory, factory=True, workers=settings.http_workers, **common)
+            uvicorn.run(factory, factory=True, workers=settings.http_workers, timeout_worker_healthcheck=60, **common)
         else:
             uvicorn.run(service.create_app(settings), **common)
 
@@ -149,8 +145,22 @@ async def _run_consumers(
     consumers: Callable[[ServiceSettings, async_sessionmaker[AsyncSession]], list[EventConsumer]],
 ) -> None:
     # A consumer (re)started while the broker is away waits for it instead of exiting:
-    # Kafka being down delays events, it does not stop the hub.
-    await wait_for_broker(settings.kafka_bootstrap_servers)
+    # Kafka being down delays events, it does not stop the hub. The broker can also go
+    # between the wait and the start (a restart racing a crash): then wait again.
+    while True:
+        await wait_for_broker(settings.kafka_bootstrap_servers)
+        try:
+            await _consume(name, settings, consumers)
+            return
+        except KafkaConnectionError as exc:
+            get_logger().warning("the broker went away as consumers started; waiting for it again", error=repr(exc))
+
+
+async def _consume(
+    name: str,
+    settings: ServiceSettings,
+    consumers: Callable[[ServiceSettings, async_sessionmaker[AsyncSession]], list[EventConsumer]],
+) -> None:
     engine = create_engine(settings.database_url)
     broker = new_broker(settings.kafka_bootstrap_servers, client_id=f"{name}-consumer")
     running = consumers(settings, session_factory(engine))
@@ -161,7 +171,9 @@ async def _run_consumers(
     if settings.consumer_health_port:
         # /healthz, /readyz (database, broker, and whether a consumer is paused), /metrics.
         app = consumer_health_app(running, engine, settings.kafka_bootstrap_servers)
-        config = uvicorn.Config(app, host=settings.http_host, port=settings.consumer_health_port, log_config=None)
+        config = uvicorn.Config(
+            app, host=settings.http_host, port=settings.consumer_health_port, log_config=None, proxy_headers=False
+        )
         server = _EmbeddedServer(config)
         serving: list[asyncio.Task[None]] = []
 
@@ -177,4 +189,11 @@ async def _run_consumers(
     on_shutdown.append(engine.dispose)
     # FastStream handles SIGTERM/SIGINT: stops polling, waits for the batch in hand
     # (graceful_timeout), which commits its offsets, and leaves the group.
-    await FastStream(broker, after_startup=after_startup, on_shutdown=on_shutdown).run()
+    try:
+        await FastStream(broker, after_startup=after_startup, on_shutdown=on_shutdown).run()
+    except KafkaConnectionError:
+        # Starting failed, so FastStream ran no shutdown: close what did start.
+        with contextlib.suppress(Exception):
+            await broker.stop()
+        await engine.dispose()
+        raise

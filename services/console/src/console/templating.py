@@ -8,7 +8,9 @@ signed-in person, the error summary, the footer). ``render`` gives every templat
   ``error_summary``: the items of NHS.UK's error summary (from ``ApiProblem.summary()`` or
   built from ``errors``), shown at the top of the page;
 * ``area``: which navigation item is current (from the path);
-* ``cspNonce``: for the one inline script the NHS.UK template has."""
+* ``cspNonce``: for the one inline script the NHS.UK template has;
+* ``ics_name``: the ICS's name from the reference data;
+* ``when(iso)`` and ``day(iso)``: a time or date as every page and email writes it."""
 
 from pathlib import Path
 from typing import Any
@@ -20,6 +22,8 @@ from markupsafe import Markup, escape
 
 from console.security import csp_nonce
 from console.signin import StaffUser
+from hub_shared.dates import day, when
+from hub_shared.organisations import reference
 
 HERE = Path(__file__).resolve().parent
 NHSUK = HERE.parents[1] / "web" / "node_modules" / "nhsuk-frontend" / "dist" / "nhsuk"
@@ -28,6 +32,7 @@ TEMPLATES = Environment(
     autoescape=select_autoescape(["html", "jinja"]),
     undefined=ChainableUndefined,  # the macros read optional nested params (params.navigation.colour)
 )
+TEMPLATES.globals.update(when=when, day=day)
 
 # The console's areas, in the header's order: (path, label, what it is for).
 AREAS: list[tuple[str, str, str]] = [
@@ -67,6 +72,7 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
         csrf_field=csrf_field,
         cspNonce=csp_nonce(request),
         assetPath="/assets",
+        ics_name=reference().ics_name(),
         errors=errors,
         **{k: v for k, v in context.items() if k != "errors"},
     )

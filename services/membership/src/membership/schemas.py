@@ -60,6 +60,20 @@ def normalise_phone(value: str) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+def phone_as_written(value: str | None) -> str:
+    """A stored (E.164) number as people write it: "07700 900539" for a UK number, the
+    international form ("+33 1 23 45 67 89") for another country's."""
+    if not value:
+        return ""
+    try:
+        number = phonenumbers.parse(value, "GB")
+    except phonenumbers.NumberParseException:
+        return value
+    uk = number.country_code == 44
+    style = phonenumbers.PhoneNumberFormat.NATIONAL if uk else phonenumbers.PhoneNumberFormat.INTERNATIONAL
+    return phonenumbers.format_number(number, style)
+
+
 def known_practice(value: str) -> str:
     code = value.upper()
     org = reference().get(code)

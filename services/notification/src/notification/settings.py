@@ -32,7 +32,6 @@ class NotificationSettings(ServiceSettings):
     smtp_timeout_seconds: float = 30.0
     smtp_validate_certs: bool = True
     mail_from: str = "ICS Engagement Hub <engagement@ics-hub.local>"
-    ics_name: str = "Northvale and Southdale Integrated Care System"
 
     # The sending worker.
     worker_batch_size: int = 20

@@ -66,28 +66,64 @@ class Sex(StrEnum):
 
 
 class EthnicGroup(StrEnum):
-    """The 19 ONS 2021 Census ethnic groups for England and Wales."""
+    """The 19 ethnic groups of the ONS 2021 Census harmonised standard for England, in its
+    order (5 headings), and "prefer not to say" for a voluntary question. The values are
+    what events carry and stores keep; ``label`` is what people read."""
 
-    ASIAN_BANGLADESHI = "asian_bangladeshi"
-    ASIAN_CHINESE = "asian_chinese"
-    ASIAN_INDIAN = "asian_indian"
-    ASIAN_PAKISTANI = "asian_pakistani"
-    ASIAN_OTHER = "asian_other"
-    BLACK_AFRICAN = "black_african"
-    BLACK_CARIBBEAN = "black_caribbean"
-    BLACK_OTHER = "black_other"
-    MIXED_WHITE_AND_ASIAN = "mixed_white_and_asian"
-    MIXED_WHITE_AND_BLACK_AFRICAN = "mixed_white_and_black_african"
-    MIXED_WHITE_AND_BLACK_CARIBBEAN = "mixed_white_and_black_caribbean"
-    MIXED_OTHER = "mixed_other"
     WHITE_BRITISH = "white_british"
     WHITE_IRISH = "white_irish"
     WHITE_GYPSY_OR_IRISH_TRAVELLER = "white_gypsy_or_irish_traveller"
     WHITE_ROMA = "white_roma"
     WHITE_OTHER = "white_other"
+    MIXED_WHITE_AND_BLACK_CARIBBEAN = "mixed_white_and_black_caribbean"
+    MIXED_WHITE_AND_BLACK_AFRICAN = "mixed_white_and_black_african"
+    MIXED_WHITE_AND_ASIAN = "mixed_white_and_asian"
+    MIXED_OTHER = "mixed_other"
+    ASIAN_INDIAN = "asian_indian"
+    ASIAN_PAKISTANI = "asian_pakistani"
+    ASIAN_BANGLADESHI = "asian_bangladeshi"
+    ASIAN_CHINESE = "asian_chinese"
+    ASIAN_OTHER = "asian_other"
+    BLACK_CARIBBEAN = "black_caribbean"
+    BLACK_AFRICAN = "black_african"
+    BLACK_OTHER = "black_other"
     OTHER_ARAB = "other_arab"
     OTHER_ANY = "other_any"
     PREFER_NOT_TO_SAY = "prefer_not_to_say"
+
+    @property
+    def label(self) -> str:
+        return ETHNIC_GROUP_LABELS[self]
+
+
+_WHITE = "White"
+_MIXED = "Mixed or Multiple ethnic groups"
+_ASIAN = "Asian or Asian British"
+_BLACK = "Black, Black British, Caribbean or African"
+_OTHER = "Other ethnic group"
+# The standard's words exactly, heading then category ("Asian or Asian British: Bangladeshi").
+ETHNIC_GROUP_LABELS: dict[EthnicGroup, str] = {
+    EthnicGroup.WHITE_BRITISH: f"{_WHITE}: English, Welsh, Scottish, Northern Irish or British",
+    EthnicGroup.WHITE_IRISH: f"{_WHITE}: Irish",
+    EthnicGroup.WHITE_GYPSY_OR_IRISH_TRAVELLER: f"{_WHITE}: Gypsy or Irish Traveller",
+    EthnicGroup.WHITE_ROMA: f"{_WHITE}: Roma",
+    EthnicGroup.WHITE_OTHER: f"{_WHITE}: Any other White background",
+    EthnicGroup.MIXED_WHITE_AND_BLACK_CARIBBEAN: f"{_MIXED}: White and Black Caribbean",
+    EthnicGroup.MIXED_WHITE_AND_BLACK_AFRICAN: f"{_MIXED}: White and Black African",
+    EthnicGroup.MIXED_WHITE_AND_ASIAN: f"{_MIXED}: White and Asian",
+    EthnicGroup.MIXED_OTHER: f"{_MIXED}: Any other Mixed or Multiple ethnic background",
+    EthnicGroup.ASIAN_INDIAN: f"{_ASIAN}: Indian",
+    EthnicGroup.ASIAN_PAKISTANI: f"{_ASIAN}: Pakistani",
+    EthnicGroup.ASIAN_BANGLADESHI: f"{_ASIAN}: Bangladeshi",
+    EthnicGroup.ASIAN_CHINESE: f"{_ASIAN}: Chinese",
+    EthnicGroup.ASIAN_OTHER: f"{_ASIAN}: Any other Asian background",
+    EthnicGroup.BLACK_CARIBBEAN: f"{_BLACK}: Caribbean",
+    EthnicGroup.BLACK_AFRICAN: f"{_BLACK}: African",
+    EthnicGroup.BLACK_OTHER: f"{_BLACK}: Any other Black, Black British, or Caribbean background",
+    EthnicGroup.OTHER_ARAB: f"{_OTHER}: Arab",
+    EthnicGroup.OTHER_ANY: f"{_OTHER}: Any other ethnic group",
+    EthnicGroup.PREFER_NOT_TO_SAY: "Prefer not to say",
+}
 
 
 class Demographics(BaseModel):

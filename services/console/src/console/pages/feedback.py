@@ -155,17 +155,6 @@ def _parts_of(iso: str | None) -> dict[str, str]:
     return {"day": str(int(day)), "month": str(int(month)), "year": year}
 
 
-def _day(iso: str | None) -> str:
-    """An API date or time as people read it (1 October 2026)."""
-    if not iso:
-        return ""
-    try:
-        found = date.fromisoformat(iso[:10])
-    except ValueError:
-        return iso
-    return f"{found.day} {found:%B %Y}"
-
-
 def _organisations(user: StaffUser) -> list[tuple[str, str]]:
     return user.acts_for
 
@@ -195,7 +184,6 @@ def _context(user: StaffUser) -> dict[str, Any]:
         "DECISIONS": DECISIONS,
         "RESPONSE_STATUSES": RESPONSE_STATUSES,
         "review_tag": _tag,
-        "day": _day,
         "shown_text": _shown_text,
         "organisation_name": lambda code: _organisation_name(user, code),
         "organisations": _organisations(user),

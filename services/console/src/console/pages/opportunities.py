@@ -6,7 +6,6 @@ with the person's own token; what it refuses is shown as it says."""
 import re
 from datetime import date, datetime, time
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -15,12 +14,12 @@ from console.hub_api import ApiProblem, field_id, hub_api
 from console.pagination import Paged
 from console.signin import SignedIn
 from console.templating import AREAS, render
-from hub_shared.events import AgeBand, OpportunityKind, ServiceArea
+from hub_shared.dates import LONDON
+from hub_shared.events import AgeBand, EthnicGroup, OpportunityKind, ServiceArea
 from hub_shared.organisations import Kind, reference
 
 router = APIRouter(prefix="/opportunities", include_in_schema=False)
 PATH, LABEL, ABOUT = next(a for a in AREAS if a[0] == "/opportunities")
-LONDON = ZoneInfo("Europe/London")
 DRAFT = "opportunity_draft"
 
 KIND_NAMES = {
@@ -30,6 +29,7 @@ KIND_NAMES = {
     "coproduction_session": "Co-production session",
     "group_vacancy": "Group vacancy",
 }
+ETHNIC_GROUPS = frozenset(EthnicGroup)
 AGE_NAMES = {"under_16": "Under 16", "85_plus": "85 and over", "prefer_not_to_say": "Prefer not to say"}
 LABELS = {
     "kind": "Kind",
@@ -61,18 +61,13 @@ def nice(value: str | None) -> str:
 
 
 def band_name(value: str) -> str:
+    if value in ETHNIC_GROUPS:
+        return EthnicGroup(value).label
     if value == "not_stated":
         return "Not stated"
     if re.fullmatch(r"\d+_\d+", value):
         return value.replace("_", " to ")
     return AGE_NAMES.get(value) or nice(value)
-
-
-def when(value: str | None) -> str:
-    if not value:
-        return ""
-    moment = datetime.fromisoformat(value).astimezone(LONDON)
-    return f"{moment:%-d %B %Y} at {moment:%H:%M}"
 
 
 def practices_of(user: Any) -> list[tuple[str, str]]:
@@ -230,9 +225,7 @@ async def index(request: Request, user: SignedIn) -> HTMLResponse:
     rows = await hub_api(request).get("membership", "/v1/opportunities")
     rows.sort(key=lambda o: o["starts_at"], reverse=True)
     pages = Paged.of(request, rows, per_page=20)
-    return render(
-        request, "opportunities/index.html", label=LABEL, about=ABOUT, pages=pages, kind_names=KIND_NAMES, when=when
-    )
+    return render(request, "opportunities/index.html", label=LABEL, about=ABOUT, pages=pages, kind_names=KIND_NAMES)
 
 
 @router.get("/new")
@@ -263,7 +256,6 @@ async def check(request: Request, user: SignedIn) -> Response:
         body=body,
         preview=preview,
         kind_names=KIND_NAMES,
-        when=when,
         nice=nice,
         band_name=band_name,
         group_names=groups,
@@ -325,7 +317,6 @@ async def detail_page(
         errors=errors,
         error_summary=summary_of(errors) if errors else None,
         kind_names=KIND_NAMES,
-        when=when,
         nice=nice,
         band_name=band_name,
         today=date.today().isoformat(),
@@ -441,7 +432,6 @@ async def change_check(request: Request, user: SignedIn, opportunity_id: str) ->
         changed=sorted({CHANGE_NAMES[name] for name in checked["changed"]}),
         emailed=checked["emailed"],
         kind_names=KIND_NAMES,
-        when=when,
     )
 
 
@@ -480,7 +470,6 @@ async def cancel_page(
         errors=errors,
         error_summary=[{"text": m, "href": "#reason"} for m in errors.values()] if errors else None,
         emailed=yes_sayers(o),
-        when=when,
     )
 
 
@@ -501,7 +490,7 @@ async def cancel_check(request: Request, user: SignedIn, opportunity_id: str) ->
         return await cancel_page(request, o, errors={"reason": "Enter why it is cancelled"}, status=422)
     if len(reason) > 1000:
         return await cancel_page(request, o, reason, {"reason": "Use 1,000 characters or fewer"}, status=422)
-    return render(request, "opportunities/cancel_check.html", o=o, reason=reason, emailed=yes_sayers(o), when=when)
+    return render(request, "opportunities/cancel_check.html", o=o, reason=reason, emailed=yes_sayers(o))
 
 
 @router.post("/{opportunity_id}/cancel/confirm")

@@ -257,11 +257,10 @@ async def _trend(request: Request, code: str) -> tuple[list[dict[str, Any]], lis
 async def trend(request: Request, user: SignedIn, organisation: Annotated[str | None, Query()] = None) -> HTMLResponse:
     code = _organisation(user, organisation)
     points, icb_points, icb = await _trend(request, code)
-    found, icb_found = reference().get(code), reference().get(icb)
+    found = reference().get(code)
     series: list[dict[str, Any]] = [{"label": found.name if found else code, "css": "selected", "points": points}]
     if icb_points is not None:
-        ics_name = f"{icb_found.name if icb_found else icb} (ICS)"
-        series.append({"label": ics_name, "css": "ics", "points": icb_points})
+        series.append({"label": reference().ics_name(icb), "css": "ics", "points": icb_points})
     months = sorted({p["month"] for s in series for p in s["points"]})
     by_month_icb = {p["month"]: p for p in icb_points or []}
     rows = [{**p, "ics": by_month_icb.get(p["month"], {}).get("pct_positive")} for p in reversed(points)]

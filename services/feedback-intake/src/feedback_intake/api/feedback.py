@@ -25,8 +25,8 @@ from hub_shared import correlation
 from hub_shared.authorisation import authorise
 from hub_shared.db import Session
 from hub_shared.events import Channel, Demographics, ServiceArea
+from hub_shared.keyset import Cursor
 from hub_shared.organisations import describe_code, reference
-from hub_shared.paging import Cursor
 from hub_shared.timestamps import Timestamp
 
 router = APIRouter(prefix="/v1")

@@ -14,8 +14,8 @@ from feedback_intake.models import FeedbackResponse
 from feedback_intake.schemas import ResponseCreate, ResponsePublic, ResponseUpdate
 from hub_shared import correlation
 from hub_shared.db import Session, commit
+from hub_shared.keyset import Cursor
 from hub_shared.organisations import reference
-from hub_shared.paging import Cursor
 
 router = APIRouter(prefix="/v1")
 

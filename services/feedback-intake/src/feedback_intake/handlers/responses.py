@@ -4,17 +4,17 @@ import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from feedback_intake.models import FeedbackResponse, FeedbackSubmission
 from feedback_intake.publishing import publisher
 from feedback_intake.schemas import ResponseCreate, ResponseUpdate
+from hub_shared import keyset
 from hub_shared.auth import Principal
 from hub_shared.authorisation import authorise, may_see
 from hub_shared.events import FeedbackRespondedV1, ServiceArea
 from hub_shared.organisations import Organisations
-from hub_shared.paging import cursor_of, position
 from hub_shared.problems import Problem
 
 
@@ -173,14 +173,6 @@ async def list_responses(
     query = select(FeedbackResponse).where(
         FeedbackResponse.organisation_code.in_(organisations.descendants(principal.organisation))
     )
-    if cursor:
-        responded_at, response_id = position(cursor)
-        query = query.where(
-            or_(
-                FeedbackResponse.responded_at < responded_at,
-                and_(FeedbackResponse.responded_at == responded_at, FeedbackResponse.id < response_id),
-            )
-        )
-    query = query.order_by(FeedbackResponse.responded_at.desc(), FeedbackResponse.id.desc()).limit(limit + 1)
-    rows = list((await session.scalars(query)).all())
-    return rows[:limit], (cursor_of(rows[limit - 1].responded_at, rows[limit - 1].id) if len(rows) > limit else None)
+    return await keyset.newest_first(
+        session, query, FeedbackResponse.responded_at, FeedbackResponse.id, limit=limit, cursor=cursor
+    )

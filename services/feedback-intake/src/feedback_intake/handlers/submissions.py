@@ -10,7 +10,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import and_, or_, select, text, tuple_, update
+from sqlalchemy import select, text, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from feedback_intake.models import FeedbackSubmission, OutboxMessage
@@ -19,6 +19,7 @@ from feedback_intake.rules import themes
 from feedback_intake.rules.deidentify import scrub
 from feedback_intake.rules.triage import flags_for
 from feedback_intake.schemas import FeedbackCreate
+from hub_shared import keyset
 from hub_shared.auth import Principal
 from hub_shared.authorisation import NotAuthorised, authorise, may_see
 from hub_shared.db import bulk_insert
@@ -30,7 +31,6 @@ from hub_shared.events import (
 )
 from hub_shared.group_commit import Writes
 from hub_shared.organisations import Organisations
-from hub_shared.paging import cursor_of, position
 from hub_shared.problems import Problem, field_errors
 
 PENDING_REVIEW = "pending"
@@ -342,18 +342,9 @@ async def list_feedback(
         query = query.where(FeedbackSubmission.occurred_at < filters.occurred_to)
     if filters.review_status:
         query = query.where(FeedbackSubmission.review_status == filters.review_status)
-    if cursor:
-        received_at, submission_id = position(cursor)
-        query = query.where(
-            or_(
-                FeedbackSubmission.received_at < received_at,
-                and_(FeedbackSubmission.received_at == received_at, FeedbackSubmission.id < submission_id),
-            )
-        )
-    query = query.order_by(FeedbackSubmission.received_at.desc(), FeedbackSubmission.id.desc()).limit(limit + 1)
-    rows = list((await session.scalars(query)).all())
-    next_cursor = cursor_of(rows[limit - 1].received_at, rows[limit - 1].id) if len(rows) > limit else None
-    return rows[:limit], next_cursor
+    return await keyset.newest_first(
+        session, query, FeedbackSubmission.received_at, FeedbackSubmission.id, limit=limit, cursor=cursor
+    )
 
 
 async def on_member_erased(session: AsyncSession, envelope: Envelope, organisations: Organisations) -> None:

@@ -9,10 +9,11 @@ from datetime import UTC, datetime
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hub_shared.dates import when
 from hub_shared.events import Answer, InvitationAnsweredV1, MessageKind, Place
 from hub_shared.links import LinkProblem
 from hub_shared.problems import Problem
-from membership.links import Links, Purpose
+from membership.links import Links, Purpose, still_current
 from membership.models import Invitation, Member, Opportunity
 from membership.publishing import contact_card, facts, publisher, tenant_of
 
@@ -28,11 +29,18 @@ async def invitation_from_link(
     member = await session.get(Member, invitation.member_id)
     if opportunity is None or member is None or member.status != "active":
         raise LinkProblem("invalid")
+    still_current(claims, member)
     return invitation, opportunity, member
 
 
 def _answered(
-    session: AsyncSession, invitation: Invitation, opportunity: Opportunity, member: Member, correlation_id: str
+    session: AsyncSession,
+    invitation: Invitation,
+    opportunity: Opportunity,
+    member: Member,
+    correlation_id: str,
+    *,
+    moved: bool = False,
 ) -> None:
     publisher.emit(
         session,
@@ -44,6 +52,7 @@ def _answered(
             answer=Answer(invitation.answer or Answer.MAYBE),
             place=Place(invitation.place) if invitation.place else None,
             answered_at=invitation.answered_at or datetime.now(UTC),
+            moved=moved,
         ),
         subject=str(member.id),
         tenant=tenant_of(member),
@@ -65,7 +74,7 @@ async def reply(
         )
     if now > opportunity.closes_at.replace(tzinfo=opportunity.closes_at.tzinfo or UTC):
         raise Problem(
-            410, "Replies have closed", f"Replies to '{opportunity.title}' closed on {opportunity.closes_at:%d %B %Y}."
+            410, "Replies have closed", f"Replies to '{opportunity.title}' closed on {when(opportunity.closes_at)}."
         )
     # One reply at a time per opportunity, so capacity cannot be overbooked.
     await session.get(Opportunity, opportunity.id, with_for_update=True, populate_existing=True)
@@ -116,7 +125,7 @@ async def _offer_next_place(
     if member is None:
         return False
     waiting.place = Place.BOOKED.value
-    _answered(session, waiting, opportunity, member, correlation_id)
+    _answered(session, waiting, opportunity, member, correlation_id, moved=True)
     contact_card(
         session,
         member,
@@ -124,7 +133,7 @@ async def _offer_next_place(
         correlation_id=correlation_id,
         kind=MessageKind.PLACE_OFFERED,
         reference_id=str(opportunity.id),
-        extra_links={"reply": links.url(Purpose.REPLY, i=str(waiting.id))},
+        extra_links={"reply": links.url(Purpose.REPLY, i=str(waiting.id), v=member.link_version)},
     )
     return True
 
@@ -148,7 +157,7 @@ async def fit_capacity(session: AsyncSession, opportunity: Opportunity, *, links
             invitation.place = Place.WAITING_LIST.value
             member = await session.get(Member, invitation.member_id)
             if member is not None:
-                _answered(session, invitation, opportunity, member, correlation_id)
+                _answered(session, invitation, opportunity, member, correlation_id, moved=True)
         return
     room = None if capacity is None else capacity - len(booked)
     while room is None or room > 0:

@@ -7,6 +7,7 @@ from pydantic import ValidationError
 
 from hub_shared import correlation
 from hub_shared.links import LinkProblem
+from hub_shared.web import steady_timing
 from membership.handlers import hear_back as hearing_back
 from membership.links import Purpose, links_of
 from membership.pages.rendering import form_errors, link_landing, link_page, render, sessions, too_many_requests
@@ -29,7 +30,7 @@ async def hear_back_submit(request: Request) -> Response:
         command = EmailOnly(email=email)
     except ValidationError as exc:
         return render(request, "hear_back.html", status_code=422, errors=form_errors(exc), email=email)
-    async with sessions(request)() as session:
+    async with steady_timing(request), sessions(request)() as session:
         await hearing_back.request_hear_back(
             session, command.email, links=links_of(request), correlation_id=correlation.current()
         )
@@ -39,7 +40,7 @@ async def hear_back_submit(request: Request) -> Response:
 
 @router.get("/hear-back/confirm", response_class=HTMLResponse)
 async def hear_back_confirm_page(request: Request, token: str = "") -> HTMLResponse:
-    return link_landing(request, Purpose.HEAR_BACK, token, "confirm.html", action="/hear-back/confirm")
+    return await link_landing(request, Purpose.HEAR_BACK, token, "confirm.html", action="/hear-back/confirm")
 
 
 @router.post("/hear-back/confirm", response_class=HTMLResponse)
@@ -58,7 +59,7 @@ async def hear_back_confirm_submit(request: Request) -> Response:
 
 @router.get("/hear-back/stop", response_class=HTMLResponse)
 async def hear_back_stop_page(request: Request, token: str = "") -> HTMLResponse:
-    return link_landing(request, Purpose.HEAR_BACK_STOP, token, "hear_back_stop.html")
+    return await link_landing(request, Purpose.HEAR_BACK_STOP, token, "hear_back_stop.html")
 
 
 @router.post("/hear-back/stop", response_class=HTMLResponse)

@@ -90,7 +90,7 @@ async def preferences_submit(request: Request) -> Response:
 
 @router.get("/email/confirm", response_class=HTMLResponse)
 async def new_email_page(request: Request, token: str = "") -> HTMLResponse:
-    return link_landing(request, Purpose.NEW_EMAIL, token, "confirm.html", action="/email/confirm")
+    return await link_landing(request, Purpose.NEW_EMAIL, token, "confirm.html", action="/email/confirm")
 
 
 @router.post("/email/confirm", response_class=HTMLResponse)
@@ -106,5 +106,5 @@ async def new_email_submit(request: Request) -> Response:
         except Problem as exc:
             return render(request, "problem.html", status_code=exc.status, heading=exc.title, message=exc.detail)
         await session.commit()
-    preferences = links_of(request).token(Purpose.PREFERENCES, m=str(member.id))
+    preferences = links_of(request).member_token(Purpose.PREFERENCES, member)
     return RedirectResponse(f"/preferences?token={preferences}&saved=1", status_code=303)

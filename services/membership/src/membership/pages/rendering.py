@@ -11,10 +11,14 @@ from fastapi.responses import HTMLResponse
 from jinja2 import ChainableUndefined, ChoiceLoader, Environment, FileSystemLoader, PackageLoader, select_autoescape
 from pydantic import ValidationError
 
+from hub_shared.dates import when
 from hub_shared.events import Frequency, ServiceArea
 from hub_shared.links import LinkProblem
+from hub_shared.organisations import reference
 from hub_shared.problems import Problem
-from membership.links import Purpose, links_of, public_limit
+from hub_shared.web import public_limit
+from membership.links import SINGLE_USE, Purpose, links_of, was_used
+from membership.schemas import phone_as_written
 
 PACKAGE = Path(__file__).resolve().parents[1]
 STATIC = PACKAGE.parents[1] / "web" / "node_modules" / "nhsuk-frontend" / "dist" / "nhsuk"
@@ -23,6 +27,7 @@ TEMPLATES = Environment(
     autoescape=select_autoescape(["html", "jinja"]),
     undefined=ChainableUndefined,  # the macros read optional nested params (params.navigation.colour)
 )
+TEMPLATES.globals.update(when=when, phone_as_written=phone_as_written)
 
 AREA_NAMES = {
     "general_practice": "GP practices",
@@ -64,6 +69,7 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
     html = TEMPLATES.get_template(template).render(
         request=request,
         assetPath="/static/assets",
+        ics_name=reference().ics_name(),
         areas=options(ServiceArea, AREA_NAMES),
         frequencies=options(Frequency, FREQUENCY_NAMES),
         **context,
@@ -104,11 +110,16 @@ def link_page(request: Request, reason: str) -> HTMLResponse:
     return render(request, "link_problem.html", status_code=410 if reason != "invalid" else 400, reason=reason)
 
 
-def link_landing(request: Request, purpose: Purpose, token: str, template: str, **context: Any) -> HTMLResponse:
+async def link_landing(request: Request, purpose: Purpose, token: str, template: str, **context: Any) -> HTMLResponse:
     """The page an emailed link opens: only a button, so mail scanners that fetch links
-    change nothing; or the page for a link that expired or was tampered with."""
+    change nothing; or the page for a link that expired, was tampered with or (a
+    confirmation link) was already used, said before any button is offered."""
     try:
-        links_of(request).load(purpose, token)
+        claims = links_of(request).load(purpose, token)
+        if purpose in SINGLE_USE:
+            async with sessions(request)() as session:
+                if await was_used(session, claims):
+                    raise LinkProblem("used")
     except LinkProblem as exc:
         return link_page(request, exc.reason)
     return render(request, template, token=token, **context)

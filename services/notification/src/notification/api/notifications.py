@@ -5,12 +5,12 @@ import uuid
 from collections import defaultdict
 
 from fastapi import APIRouter, Query
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import func, select
 
+from hub_shared import keyset
 from hub_shared.authorisation import may_see
 from hub_shared.db import Session
 from hub_shared.events import DeliveryStatus
-from hub_shared.paging import Cursor, cursor_of, position
 from hub_shared.problems import Problem
 from hub_shared.timestamps import Timestamp
 from notification.api.deps import ERRORS, OrganisationFilter, Reader, authority
@@ -32,7 +32,7 @@ async def list_notifications(
     created_from: Timestamp | None = Query(None, description="With its time zone, e.g. 2026-11-01T00:00:00Z"),
     created_to: Timestamp | None = Query(None, description="With its time zone; not included"),
     limit: int = Query(50, ge=1, le=500),
-    cursor: Cursor = None,
+    cursor: keyset.Cursor = None,
 ) -> NotificationPage:
     orgs = authority(principal, organisation_code)
     query = select(Notification).where(Notification.organisation_code.in_(orgs))
@@ -52,19 +52,10 @@ async def list_notifications(
         query = query.where(Notification.created_at >= created_from)
     if created_to is not None:
         query = query.where(Notification.created_at < created_to)
-    if cursor:
-        at, ident = position(cursor)
-        query = query.where(
-            or_(Notification.created_at < at, and_(Notification.created_at == at, Notification.id < ident))
-        )
-    rows = (
-        await session.scalars(query.order_by(Notification.created_at.desc(), Notification.id.desc()).limit(limit + 1))
-    ).all()
-    page = list(rows[:limit])
-    return NotificationPage(
-        items=[NotificationPublic.model_validate(r) for r in page],
-        next_cursor=cursor_of(page[-1].created_at, page[-1].id) if len(rows) > limit else None,
+    page, next_cursor = await keyset.newest_first(
+        session, query, Notification.created_at, Notification.id, limit=limit, cursor=cursor
     )
+    return NotificationPage(items=[NotificationPublic.model_validate(r) for r in page], next_cursor=next_cursor)
 
 
 @router.get("/notifications/summary", responses=ERRORS, tags=["ledger"], summary="Counts by state and kind")

@@ -217,14 +217,21 @@ async def on_invitation_answered(session: AsyncSession, envelope: Envelope, sett
         "organisation_code": data.organisation_code,
         "reference": reference,
     }
-    await queue(
-        session,
-        settings,
-        dedupe_key=f"{envelope.id}:{key}:{kinds.REPLY_RECEIVED}",
-        kind=kinds.REPLY_RECEIVED,
-        links={"answer": data.answer.value, "place": data.place.value if data.place else ""},
-        **common,  # type: ignore[arg-type]
-    )
+    # A place given to someone waiting is told once, by membership's "place offered";
+    # a reply, or a place moved back to the waiting list, is acknowledged here.
+    if not (data.moved and data.place == Place.BOOKED):
+        await queue(
+            session,
+            settings,
+            dedupe_key=f"{envelope.id}:{key}:{kinds.REPLY_RECEIVED}",
+            kind=kinds.REPLY_RECEIVED,
+            links={
+                "answer": data.answer.value,
+                "place": data.place.value if data.place else "",
+                **({"moved": "yes"} if data.moved else {}),
+            },
+            **common,  # type: ignore[arg-type]
+        )
     earlier = (
         await session.scalars(
             select(Notification)

@@ -8,6 +8,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from hub_shared.organisations import reference
 from hub_shared.problems import MEDIA_TYPE
 
 NOT_FOUND: dict[int | str, dict[str, Any]] = {
@@ -25,6 +26,5 @@ def framed(html: str) -> str:
 
 
 def page(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
-    settings = request.app.state.settings
-    html = PAGES.get_template(f"pages/{template}.html").render(ics_name=settings.ics_name, **context)
+    html = PAGES.get_template(f"pages/{template}.html").render(ics_name=reference().ics_name(), **context)
     return HTMLResponse(html, status_code=status_code)

@@ -9,11 +9,13 @@ import mailbox
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
+from hub_shared.dates import when
 from hub_shared.problems import Problem
 from hub_shared.settings import development_mode
 from notification.pages.html import NOT_FOUND, framed, page
@@ -40,6 +42,14 @@ def _maildir(request: Request) -> mailbox.Maildir:
     return mailbox.Maildir(path, factory=None, create=True)
 
 
+def _received(email: EmailMessage) -> str:
+    """The Date header as every page writes a time (the header itself is for machines)."""
+    try:
+        return when(parsedate_to_datetime(str(email.get("Date", ""))))
+    except (TypeError, ValueError):
+        return str(email.get("Date", ""))
+
+
 def _parse(raw: mailbox.MaildirMessage) -> EmailMessage:
     return BytesParser(policy=policy.default).parsebytes(raw.as_bytes())  # type: ignore[return-value]
 
@@ -56,7 +66,7 @@ async def mailbox_page(request: Request) -> HTMLResponse:
     for key, raw in box.items():
         email = _parse(raw)
         messages.append(
-            {"key": key, "date": email.get("Date", ""), "to": email.get("To", ""), "subject": email.get("Subject", "")}
+            {"key": key, "date": _received(email), "to": email.get("To", ""), "subject": email.get("Subject", "")}
         )
     messages.sort(key=lambda m: m["key"], reverse=True)  # Maildir keys begin with the time received
     return page(request, "mailbox", title="Mailbox", messages=messages, folder=request.app.state.settings.mailbox_dir)
@@ -77,7 +87,7 @@ async def message_page(request: Request, key: str) -> HTMLResponse:
         title=str(email.get("Subject", "")),
         to=email.get("To", ""),
         sender=email.get("From", ""),
-        date=email.get("Date", ""),
+        date=_received(email),
         unsubscribe=email.get("List-Unsubscribe"),
         html=framed(html.get_content()) if html is not None else None,  # type: ignore[attr-defined]
         text=text.get_content() if text is not None else "",  # type: ignore[attr-defined]

@@ -3,7 +3,6 @@ the NHS.UK look with its styles inlined (css-inline) so mail clients keep them; 
 images, so nothing is lost with images off. Subjects are templates too."""
 
 from dataclasses import dataclass
-from datetime import datetime
 from email import policy
 from email.message import EmailMessage
 from email.utils import formatdate
@@ -13,9 +12,9 @@ from typing import Any
 import css_inline
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from hub_shared.dates import when
 from hub_shared.organisations import reference
 from notification.rules import kinds
-from notification.rules.schedule import LONDON
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
 ENV = Environment(
@@ -36,7 +35,8 @@ SUBJECTS = {
     kinds.HEAR_BACK_CONFIRMATION: "Confirm you want to hear back about your feedback",
     kinds.INVITATION: "You are invited: {{ opportunity.title }}",
     kinds.PLACE_OFFERED: "A place has come up: {{ opportunity.title }}",
-    kinds.REPLY_RECEIVED: "We have your reply: {{ opportunity.title }}",
+    kinds.REPLY_RECEIVED: "{{ 'Your place has changed' if links.get('moved') else 'We have your reply' }}: "
+    "{{ opportunity.title }}",
     kinds.REMINDER: "Reminder: {{ opportunity.title }}, {{ opportunity.when }}",
     kinds.OPPORTUNITY_CHANGED: "Changed: {{ opportunity.title }}, now {{ opportunity.when }}",
     kinds.OPPORTUNITY_CANCELLED: "Cancelled: {{ opportunity.title }}",
@@ -53,9 +53,14 @@ REASONS = {
     kinds.REMINDER: "you have a place booked",
     kinds.OPPORTUNITY_CHANGED: "you said yes to it",
     kinds.OPPORTUNITY_CANCELLED: "you said yes to it",
-    kinds.UPDATE: "you asked to hear what came of feedback",
     kinds.DIGEST_DAILY: "you chose a daily round-up",
     kinds.DIGEST_WEEKLY: "you chose a weekly round-up",
+}
+# An update tells a contributor it acted on their feedback; anyone else (a member of the
+# matching patient group, or a card from before membership said why) hears of others'.
+UPDATE_REASONS = {
+    True: "you asked to hear what came of your feedback",
+    False: "you are in a patient group and asked to hear about this service",
 }
 KIND_LABELS = {
     "workshop": "Workshop",
@@ -73,6 +78,10 @@ REPLIES = {
     ("maybe", ""): "You said maybe. You can change your reply at any time before it closes.",
     ("no", ""): "You said no. Thank you for letting us know.",
 }
+MOVED_TO_WAITING_LIST = (
+    "There are fewer places now, so your place has moved to the waiting list. You are near the front;"
+    " we will email you if a place comes up."
+)
 # What changed, as the "changed" email lists it (membership names the fields).
 CHANGES = {
     "title": "the title",
@@ -99,11 +108,6 @@ class Rendered:
     html: str
 
 
-def london(moment: datetime) -> str:
-    local = moment.astimezone(LONDON)
-    return local.strftime("%A %-d %B %Y at %-I:%M%p").replace("AM", "am").replace("PM", "pm")
-
-
 def organisation_name(code: str) -> str:
     organisation = reference().get(code)
     return organisation.name if organisation else code
@@ -113,8 +117,8 @@ def opportunity_view(opportunity: Any) -> dict[str, Any]:
     return {
         "title": opportunity.title,
         "kind_label": KIND_LABELS.get(opportunity.kind, opportunity.kind.replace("_", " ").capitalize()),
-        "when": london(opportunity.starts_at),
-        "closes": london(opportunity.closes_at),
+        "when": when(opportunity.starts_at),
+        "closes": when(opportunity.closes_at),
         "online": opportunity.online,
         "where": "Online" if opportunity.online else getattr(opportunity, "location", None),
         "cancel_reason": getattr(opportunity, "cancel_reason", None),
@@ -134,12 +138,22 @@ def standing(links: dict[str, str]) -> str:
 
 
 def reply_summary(links: dict[str, str]) -> str:
+    if links.get("moved") and links.get("place") == "waiting_list":
+        return MOVED_TO_WAITING_LIST
     answer, place = links.get("answer", ""), links.get("place", "")
     return REPLIES.get((answer, place if answer == "yes" else ""), "Thank you for your reply.")
 
 
+def contributed(context: dict[str, Any]) -> bool:
+    """Whether the person hearing of a response gave the feedback it answers."""
+    return context.get("recipient_kind") == "hear_back" or context.get("links", {}).get("because") == "contributor"
+
+
 def render(kind: str, context: dict[str, Any]) -> Rendered:
     context = {"reason_for_email": REASONS.get(kind), "unsubscribe_url": None, "links": {}, **context}
+    if kind == kinds.UPDATE:
+        context["contributed"] = contributed(context)
+        context["reason_for_email"] = UPDATE_REASONS[context["contributed"]]
     context["subject"] = subject = SUBJECT_ENV.from_string(SUBJECTS[kind]).render(**context)
     name = TEMPLATE_OF.get(kind, kind)
     text = ENV.get_template(f"email/{name}.txt").render(**context)

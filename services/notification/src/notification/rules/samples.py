@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
+from hub_shared.organisations import reference
 from notification.rules import kinds
 from notification.rules.render import changes_of, opportunity_view, organisation_name, reply_summary, standing
 from notification.settings import NotificationSettings
@@ -38,7 +39,7 @@ def sample_context(
         "evidence_url": "https://example.invalid/you-said-we-did/physiotherapy",
     }
     context: dict[str, Any] = {
-        "ics_name": settings.ics_name,
+        "ics_name": reference().ics_name(organisation_code),
         "name": "Alex Sample",
         "recipient_kind": "member",
         "links": dict(SAMPLE_LINKS),
@@ -60,7 +61,7 @@ def sample_context(
                     "organisation_name": organisation_name(organisation_code),
                     "items": [
                         {"kind": kinds.INVITATION, "links": SAMPLE_LINKS, "opportunity": context["opportunity"]},
-                        {"kind": kinds.UPDATE, "links": {}, "response": response},
+                        {"kind": kinds.UPDATE, "links": {}, "contributed": False, "response": response},
                     ],
                 }
             ],

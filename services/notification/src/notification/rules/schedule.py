@@ -2,9 +2,8 @@
 holds across the clock changes), daily, or weekly on a configured weekday."""
 
 from datetime import UTC, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
-LONDON = ZoneInfo("Europe/London")
+from hub_shared.dates import LONDON
 
 
 def next_digest(now: datetime, frequency: str, *, hour: int, weekday: int) -> datetime:

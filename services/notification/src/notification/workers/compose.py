@@ -10,10 +10,18 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hub_shared.organisations import reference
 from notification.handlers.branding import branding
 from notification.models import Notification, Opportunity, Recipient, ResponseContent
 from notification.rules import kinds
-from notification.rules.render import changes_of, opportunity_view, organisation_name, reply_summary, standing
+from notification.rules.render import (
+    changes_of,
+    contributed,
+    opportunity_view,
+    organisation_name,
+    reply_summary,
+    standing,
+)
 from notification.settings import NotificationSettings
 
 
@@ -78,7 +86,7 @@ async def context_for(
     if organisation != row.organisation_code:
         row.organisation_code = organisation  # settled now that we know who it is from
     context: dict[str, Any] = {
-        "ics_name": settings.ics_name,
+        "ics_name": reference().ics_name(organisation),
         "name": recipient.name if recipient and recipient.name else "",
         "recipient_kind": row.recipient_kind,
         "links": dict(row.links or {}),
@@ -102,7 +110,9 @@ async def _digest(session: AsyncSession, digest: Notification) -> dict[str, Any]
     for item in items:
         about = await _about(session, item.kind, item.reference, item.links or {})
         organisation = about.pop("_organisation", item.organisation_code)
-        groups[organisation].append({"kind": item.kind, "links": item.links or {}, **about})
+        links = item.links or {}
+        said = contributed({"recipient_kind": item.recipient_kind, "links": links})
+        groups[organisation].append({"kind": item.kind, "links": links, "contributed": said, **about})
     if not groups:
         raise Missing("digest items")
     return {

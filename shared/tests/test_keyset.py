@@ -1,0 +1,68 @@
+"""Keyset pages: every row once across pages, newest first, ties on the timestamp broken by
+id, a cursor of the documented form and no other, and it round-trips to the microsecond."""
+
+import re
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import DateTime, String, select
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from hub_shared import keyset
+from hub_shared.db import create_engine, session_factory
+from hub_shared.problems import Problem
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Item(Base):
+    __tablename__ = "items"
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    name: Mapped[str] = mapped_column(String(10))
+
+
+async def test_pages_cover_every_row_once_newest_first_and_refuse_a_forged_cursor(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'k.db'}")
+    async with engine.begin() as conn:
+        await conn.run_sync(Base.metadata.create_all)
+    start = datetime(2026, 11, 1, tzinfo=UTC)
+    # Seven rows, three sharing one timestamp: the id breaks the tie.
+    rows = [Item(id=uuid.uuid4(), at=start + timedelta(minutes=min(i, 3)), name=str(i)) for i in range(7)]
+    sessions = session_factory(engine)
+    async with sessions() as session:
+        session.add_all(rows)
+        await session.commit()
+        seen: list[Item] = []
+        cursor = None
+        while True:
+            page, cursor = await keyset.newest_first(session, select(Item), Item.at, Item.id, limit=2, cursor=cursor)
+            assert len(page) <= 2
+            seen += page
+            if cursor is None:
+                break
+        assert [r.name for r in seen] == [r.name for r in sorted(rows, key=lambda r: (r.at, r.id), reverse=True)]
+        with pytest.raises(Problem) as refused:
+            await keyset.newest_first(session, select(Item), Item.at, Item.id, limit=2, cursor="not-ours")
+        assert refused.value.status == 422 and refused.value.extensions["errors"][0]["field"] == "cursor"
+    await engine.dispose()
+
+
+def test_a_cursor_gives_back_the_exact_time_and_id_it_was_made_from() -> None:
+    # Microseconds that a float timestamp would round away.
+    at = datetime(2026, 11, 1, 9, 30, 0, 999_999, tzinfo=UTC)
+    ident = uuid.uuid4()
+    cursor = keyset.encode(at, ident)
+    assert re.match(keyset.CURSOR, cursor)
+    assert keyset.decode(cursor) == (at, ident)
+
+
+def test_every_string_the_pattern_takes_is_a_position() -> None:
+    for cursor in ("0." + "0" * 32, "9" * 16 + "." + "f" * 32):
+        at, ident = keyset.decode(cursor)
+        assert at.tzinfo is UTC and isinstance(ident, uuid.UUID)
+    for bad in ("", "nonsense", "1." + "g" * 32, "1" * 17 + "." + "0" * 32, "1." + "0" * 31):
+        assert not re.match(keyset.CURSOR, bad), bad
