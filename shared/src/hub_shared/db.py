@@ -18,6 +18,15 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from hub_shared.problems import Problem
 
 
+# Erasure leaves no bytes behind in a SQLite store. A deleted row's bytes would stay in the
+# page (free space or a free page) and in the write-ahead log's older page images until
+# overwritten by chance: secure_delete zeroes them as the row goes; a checkpoint after every
+# commit (wal_autocheckpoint=1) writes the zeroed pages into the file, and the log, restarted
+# by the next commit, is cut to that commit's pages (journal_size_limit=0) rather than kept
+# at its largest with old page images in its tail.
+ERASING_PRAGMAS = ("PRAGMA secure_delete=ON", "PRAGMA wal_autocheckpoint=1", "PRAGMA journal_size_limit=0")
+
+
 def create_engine(url: str) -> AsyncEngine:
     if url.startswith("sqlite"):
         engine = create_async_engine(url, connect_args={"timeout": 30})
@@ -28,6 +37,8 @@ def create_engine(url: str) -> AsyncEngine:
             cursor = dbapi_conn.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA busy_timeout=30000")
+            for pragma in ERASING_PRAGMAS:
+                cursor.execute(pragma)
             cursor.close()
 
         return engine
