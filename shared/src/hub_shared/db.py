@@ -17,7 +17,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from hub_shared.problems import Problem
 
-
 # Erasure leaves no bytes behind in a SQLite store. A deleted row's bytes would stay in the
 # page (free space or a free page) and in the write-ahead log's older page images until
 # overwritten by chance: secure_delete zeroes them as the row goes; a checkpoint after every

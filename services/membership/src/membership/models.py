@@ -1,10 +1,23 @@
 """membership's tables. Contact details (name, email, phone, postcode) live only in
-``member`` and ``hear_back_contact``; erasure deletes the rows."""
+``member`` and ``hear_back_contact``, with the person's contact key (their cards on the
+contacts topic are sealed with it); erasure deletes the rows, and so the keys."""
 
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, Uuid
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    Uuid,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from hub_shared.inbox import InboxMixin
@@ -45,6 +58,8 @@ class Member(Base):
     joined_at: Mapped[datetime] = mapped_column(UtcDateTime)
     confirmed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     left_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    # Seals their contact cards (hub_shared.sealing); gone with the row, or when they leave.
+    contact_key: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
 
 
 class HearBackContact(Base):
@@ -57,6 +72,7 @@ class HearBackContact(Base):
     email: Mapped[str] = mapped_column(String(320), index=True)
     confirmed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    contact_key: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)  # seals their cards
 
 
 class UsedLink(Base):

@@ -1,0 +1,27 @@
+"""Each person's contact key: contact cards are sealed with it, and erasure destroys it with
+the row (hub_shared.sealing). A person without one gets one with their next card.
+
+Revision ID: 0007
+Revises: 0006
+Create Date: 2026-12-06
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0007"
+down_revision = "0006"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    for table_name in ("member", "hear_back_contact"):
+        with op.batch_alter_table(table_name) as table:
+            table.add_column(sa.Column("contact_key", sa.LargeBinary(), nullable=True))
+
+
+def downgrade() -> None:
+    for table_name in ("member", "hear_back_contact"):
+        with op.batch_alter_table(table_name) as table:
+            table.drop_column("contact_key")
