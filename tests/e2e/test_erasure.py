@@ -11,14 +11,20 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
-from sqlalchemy import func, select
 
 from hub_shared.auth import DevKeys
 from hub_shared.testing import KafkaUnderTest, eventually
-from notification.models import Notification, Recipient
 
 from .conftest import Hub, running_hub
-from .test_membership import card, contact_cards, on_broker, search_topics, token_of, traces_of
+from .test_membership import (
+    card,
+    contact_cards,
+    notification_forgot,
+    on_broker,
+    search_topics,
+    token_of,
+    traces_of,
+)
 
 # Practice and month no other test counts: a second hub's events reach the shared topics.
 PRACTICE = "P82008"
@@ -150,17 +156,7 @@ async def test_an_erased_member_and_a_stopped_contributor_leave_no_byte_anywhere
     received = await emails_to(hub, MEMBER["email"], 4)  # type: ignore[arg-type]
     assert any("deleted your details" in e.get_body(preferencelist=("plain",)).get_content() for e in received)
 
-    async def forgotten() -> bool:
-        async with hub.notification_sessions() as session:
-            people = await session.scalar(
-                select(func.count()).select_from(Recipient).where(Recipient.key.in_([member_id, contact_token]))
-            )
-            addresses = await session.scalar(
-                select(func.count()).select_from(Notification).where(Notification.farewell_address.is_not(None))
-            )
-        return people == 0 and addresses == 0
-
-    await eventually(forgotten, what="notification to forget both and the goodbye's address")
+    await notification_forgot(hub, member_id, contact_token)
 
     # Nowhere: every store file's raw bytes, every topic record, the logs.
     traces = traces_of(EVERYONE)

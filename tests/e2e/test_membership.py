@@ -10,6 +10,7 @@ from urllib.parse import parse_qs, urlparse
 import psycopg
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
+from sqlalchemy import func, select
 
 from hub_shared import kafka_admin
 from hub_shared.events import MemberContactV2
@@ -17,6 +18,7 @@ from hub_shared.migrations import sync_url
 from hub_shared.testing import eventually
 from hub_shared.topics import MEMBERSHIP_CONTACTS, MEMBERSHIP_EVENTS
 from hub_shared.topics import PREFIX as topics_prefix
+from notification.models import Notification, Recipient
 
 from .conftest import Hub, contact_keys
 
@@ -46,8 +48,10 @@ async def contact_cards(hub: Hub) -> list[tuple[bytes, dict[str, Any] | None]]:
     for r in await records(hub, MEMBERSHIP_CONTACTS.name):
         event = json.loads(r.value) if r.value else {}
         if event.get("type") == MemberContactV2.event_type:
-            details = await keys.open(MemberContactV2.model_validate(event["data"]))
-            opened.append((r.key or b"", details.model_dump(mode="json") if details else None))
+            sealed = MemberContactV2.model_validate(event["data"])
+            details = await keys.open(sealed)
+            ids = sealed.model_dump(mode="json", include={"member_id", "contact_token"})
+            opened.append((r.key or b"", {**ids, **details.model_dump(mode="json")} if details else None))
     return opened
 
 
@@ -196,11 +200,29 @@ async def test_journey_through_the_api_and_erasure_leaves_nothing(hub: Hub) -> N
         return latest.get(member_id.encode()) == b""
 
     await eventually(tombstoned, what="the tombstone to be the member's latest contact record")
+    await notification_forgot(hub, member_id)
     for service, url in stores(hub).items():
         everything = dump_database(url).encode()
         for trace in traces_of(TRACES):
             assert trace not in everything, f"{trace!r} outlived erasure in {service}'s store"
     await search_topics(hub, TRACES, member_id)
+
+
+async def notification_forgot(hub: Hub, *card_keys: str) -> None:
+    """Notification's confirmation: no recipient of these keys, and no goodbye still holding
+    its address (sent, and the address wiped)."""
+
+    async def forgotten() -> bool:
+        async with hub.notification_sessions() as session:
+            people = await session.scalar(
+                select(func.count()).select_from(Recipient).where(Recipient.key.in_(card_keys))
+            )
+            addresses = await session.scalar(
+                select(func.count()).select_from(Notification).where(Notification.farewell_address.is_not(None))
+            )
+        return people == 0 and addresses == 0
+
+    await eventually(forgotten, what="notification to forget them and their goodbye's address")
 
 
 def stores(hub: Hub) -> dict[str, str]:

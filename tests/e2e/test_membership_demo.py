@@ -8,8 +8,11 @@ import socket
 import uvicorn
 
 from hub_shared import demo, kafka_admin
+from hub_shared.events import ContactDetails, MemberContactV2
+from hub_shared.sealing import NAMESPACE, ContactKeys
 from hub_shared.topics import MEMBERSHIP_CONTACTS
 from membership.main import create_app
+from notification.settings import NotificationSettings
 
 from .conftest import Hub
 
@@ -27,14 +30,23 @@ async def test_demo_seed_makes_groups_confirmed_members_and_an_opportunity(hub: 
     )
     serving = asyncio.create_task(server.serve())
 
+    settings = NotificationSettings()
+    url = f"http://127.0.0.1:{port}"
+    keys = ContactKeys(url, settings.signed_links("contact_keys_secret", url, NAMESPACE))
+
+    async def opened_cards() -> list[ContactDetails]:
+        records = await kafka_admin.read_all(hub.kafka.bootstrap_servers, MEMBERSHIP_CONTACTS.name)
+        events = [json.loads(r.value) for r in records if r.value]
+        cards = [MemberContactV2.model_validate(e["data"]) for e in events if e["type"] == MemberContactV2.event_type]
+        return [d for d in [await keys.open(c) for c in cards] if d is not None]
+
     def confirm_links(emails: set[str]) -> dict[str, str]:
+        """As ``hub seed`` finds them: the cards opened with keys from membership's API."""
         links: dict[str, str] = {}
         for _ in range(60):
-            records = asyncio.run(kafka_admin.read_all(hub.kafka.bootstrap_servers, MEMBERSHIP_CONTACTS.name))
-            for r in records:
-                data = json.loads(r.value)["data"] if r.value else {}
-                if data.get("email") in emails and "confirm" in ((data.get("message") or {}).get("links") or {}):
-                    links[data["email"]] = data["message"]["links"]["confirm"]
+            for data in asyncio.run(opened_cards()):
+                if data.email in emails and data.message is not None and "confirm" in data.message.links:
+                    links[data.email] = data.message.links["confirm"]
             if set(links) >= emails:
                 break
             __import__("time").sleep(0.5)
