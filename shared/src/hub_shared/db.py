@@ -17,13 +17,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from hub_shared.problems import Problem
 
-# Erasure leaves no bytes behind in a SQLite store. A deleted row's bytes would stay in the
-# page (free space or a free page) and in the write-ahead log's older page images until
-# overwritten by chance: secure_delete zeroes them as the row goes; a checkpoint after every
-# commit (wal_autocheckpoint=1) writes the zeroed pages into the file, and the log, restarted
-# by the next commit, is cut to that commit's pages (journal_size_limit=0) rather than kept
-# at its largest with old page images in its tail.
-ERASING_PRAGMAS = ("PRAGMA secure_delete=ON", "PRAGMA wal_autocheckpoint=1", "PRAGMA journal_size_limit=0")
+# Erasure leaves no bytes behind in a SQLite store. A deleted row's bytes would stay in its
+# page (free space, or a free page) and, in write-ahead-log mode, in the log's older page
+# images and in the database file until a checkpoint copies the newer page over it, which
+# readers of the other processes can hold off indefinitely: secure_delete zeroes the bytes
+# as the row goes, and a connection that committed checkpoints the whole log into the file
+# and empties it (TRUNCATE, waiting for readers as for any lock) as it is given back.
+CHECKPOINT = "PRAGMA wal_checkpoint(TRUNCATE)"
 
 
 def create_engine(url: str) -> AsyncEngine:
@@ -36,9 +36,20 @@ def create_engine(url: str) -> AsyncEngine:
             cursor = dbapi_conn.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA busy_timeout=30000")
-            for pragma in ERASING_PRAGMAS:
-                cursor.execute(pragma)
+            cursor.execute("PRAGMA secure_delete=ON")
             cursor.close()
+
+        @event.listens_for(engine.sync_engine, "commit")
+        def _committed(conn):  # type: ignore[no-untyped-def]
+            conn.info["checkpoint"] = True
+
+        @event.listens_for(engine.sync_engine.pool, "reset")
+        def _checkpoint(dbapi_conn, record, state):  # type: ignore[no-untyped-def]
+            # Only where the driver can be awaited (not a connection collected as garbage).
+            if record.info.pop("checkpoint", False) and state.asyncio_safe and not state.terminate_only:
+                cursor = dbapi_conn.cursor()
+                cursor.execute(CHECKPOINT)
+                cursor.close()
 
         return engine
     # No pre-ping (a round trip per checkout): after a server restart the first use of a
