@@ -84,6 +84,8 @@ async def emails_to(hub: Hub, address: str, count: int) -> list[Any]:
     return hub.smtp.to(address)
 
 
+# Long, so it starts first in its process: its hub then runs beside no other.
+@pytest.mark.long(seconds=80)
 async def test_an_erased_member_and_a_stopped_contributor_leave_no_byte_anywhere(
     hub_on_files: Hub, capfd: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
 ) -> None:
