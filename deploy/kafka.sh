@@ -32,32 +32,11 @@ libs="$cache/kafka-$version/libs"
 pidfile="$state/kafka.pid"
 logfile="$state/kafka.log"
 
-die() { echo "kafka.sh: $*" >&2; exit 1; }
+name=kafka.sh
+# shellcheck source=deploy/lib.sh
+. "$here/lib.sh"
 
-require_tools() {
-  command -v java >/dev/null || die "Java is not installed. Install OpenJDK 17+ (apt-get install openjdk-17-jre-headless)."
-}
-
-# The jars of deploy/kafka/pom.xml, copied once into the cache. The marker names the pom's
-# checksum: a changed pom (a dependency added) fetches what it adds, once.
-install() {
-  require_tools
-  local marker
-  marker="$libs/.complete-$(cksum < "$here/kafka/pom.xml" | cut -d' ' -f1)"
-  if [ -f "$marker" ]; then return 0; fi
-  command -v mvn >/dev/null || die "Maven is not installed and the Kafka jars are not cached in $libs. Install Maven (apt-get install maven)."
-  echo "kafka.sh: downloading Apache Kafka $version (broker and tools) from Maven Central into $libs" >&2
-  mkdir -p "$libs"
-  mvn -q -B -f "$here/kafka/pom.xml" dependency:copy-dependencies \
-      -DoutputDirectory="$libs" -DincludeScope=runtime \
-    || die "Maven could not resolve org.apache.kafka:kafka_2.13:$version (see the error above)."
-  touch "$marker"
-}
-
-# A pid that is gone, or a zombie (dead, its parent yet to reap it).
-gone() { ! kill -0 "$1" 2>/dev/null || [ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" = Z ]; }
-
-running() { [ -f "$pidfile" ] && ! gone "$(cat "$pidfile")"; }
+install() { maven_jars "$here/kafka/pom.xml" "$libs" "Apache Kafka $version (broker and tools)"; }
 
 configure() {
   mkdir -p "$state/data"
@@ -113,20 +92,10 @@ java_cmd() {
     -cp "$libs/*" "$@"
 }
 
-# Is another process listening on our ports? Checked as the JVM binds, with SO_REUSEADDR
-# (Java sets it on every server socket), so the closed connections a killed broker leaves in
-# TIME_WAIT for a minute do not count: they never stop the broker binding. A socket someone
-# listens on does: a broker still exiting gets a few seconds, anything else is named.
+# A broker still exiting gets a few seconds to free its ports; anything else listening is named.
 await_free_ports() {
   local tries=0
-  until python3 - "$port" "$ctrl_port" <<'PY' 2>/dev/null
-import socket, sys
-for p in map(int, sys.argv[1:]):
-    with socket.socket() as s:
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        s.bind(("127.0.0.1", p))
-PY
-  do
+  until ports_free "$port" "$ctrl_port"; do
     tries=$((tries + 1))
     if [ "$tries" -ge 20 ]; then
       ss -ltnp 2>/dev/null | grep -E ":($port|$ctrl_port)\b" >&2 || true
@@ -160,18 +129,7 @@ start() {
   die "the broker did not report 'Kafka Server started' within 90 s."
 }
 
-stop() {
-  if ! running; then rm -f "$pidfile"; echo "kafka.sh: not running"; return 0; fi
-  pid="$(cat "$pidfile")"
-  kill "$pid" 2>/dev/null || true  # it may be exiting already (Ctrl-C reaches the broker too)
-  for _ in $(seq 1 120); do
-    gone "$pid" && { rm -f "$pidfile"; echo "kafka.sh: stopped"; return 0; }
-    sleep 0.5
-  done
-  kill -9 "$pid" 2>/dev/null || true
-  rm -f "$pidfile"
-  echo "kafka.sh: killed after 60 s"
-}
+stop() { stop_process 60; }
 
 crash() {  # SIGKILL, as a lost machine would: used by make chaos
   if running; then

@@ -27,21 +27,11 @@ libs="$cache/mock-oauth2-server-$version/libs"
 pidfile="$state/oidc.pid"
 logfile="$state/oidc.log"
 
-die() { echo "oidc.sh: $*" >&2; exit 1; }
+name=oidc.sh
+# shellcheck source=deploy/lib.sh
+. "$here/lib.sh"
 
-install() {
-  command -v java >/dev/null || die "Java is not installed. Install OpenJDK 17+ (apt-get install openjdk-17-jre-headless)."
-  if [ -f "$libs/.complete" ]; then return 0; fi
-  command -v mvn >/dev/null || die "Maven is not installed and the provider's jars are not cached in $libs. Install Maven (apt-get install maven)."
-  echo "oidc.sh: downloading mock-oauth2-server $version from Maven Central into $libs" >&2
-  mkdir -p "$libs"
-  mvn -q -B -f "$here/oidc/pom.xml" dependency:copy-dependencies \
-      -DoutputDirectory="$libs" -DincludeScope=runtime \
-    || die "Maven could not resolve no.nav.security:mock-oauth2-server:$version (see the error above)."
-  touch "$libs/.complete"
-}
-
-running() { [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; }
+install() { maven_jars "$here/oidc/pom.xml" "$libs" "mock-oauth2-server $version"; }
 
 configure() {
   mkdir -p "$state"
@@ -62,12 +52,7 @@ start() {
   if running; then echo "oidc.sh: already running, issuer $issuer (pid $(cat "$pidfile"))"; return 0; fi
   install
   configure
-  python3 - "$port" <<'PY' 2>/dev/null || die "127.0.0.1:$port is in use by another process (set OIDC_PORT)."
-import socket, sys
-with socket.socket() as s:  # as the JVM binds (SO_REUSEADDR): closed connections do not count
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.bind(("127.0.0.1", int(sys.argv[1])))
-PY
+  ports_free "$port" || die "127.0.0.1:$port is in use by another process (set OIDC_PORT)."
   # shellcheck disable=SC2086
   (exec env SERVER_HOSTNAME=127.0.0.1 SERVER_PORT="$port" JSON_CONFIG_PATH="$state/config.json" LOG_LEVEL=WARN \
      java ${OIDC_HEAP_OPTS:--Xms64m -Xmx256m} -XX:TieredStopAtLevel=1 -Djava.awt.headless=true \
@@ -85,18 +70,7 @@ PY
   die "the provider did not answer within 30 s."
 }
 
-stop() {
-  if ! running; then rm -f "$pidfile"; echo "oidc.sh: not running"; return 0; fi
-  pid="$(cat "$pidfile")"
-  kill "$pid"
-  for _ in $(seq 1 40); do
-    kill -0 "$pid" 2>/dev/null || { rm -f "$pidfile"; echo "oidc.sh: stopped"; return 0; }
-    sleep 0.25
-  done
-  kill -9 "$pid" 2>/dev/null || true
-  rm -f "$pidfile"
-  echo "oidc.sh: killed after 10 s"
-}
+stop() { stop_process 10; }
 
 case "${1:-}" in
   install) install ;;

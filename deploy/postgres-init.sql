@@ -3,3 +3,4 @@ CREATE DATABASE feedback_intake;
 CREATE DATABASE membership;
 CREATE DATABASE notification;
 CREATE DATABASE reporting;
+CREATE DATABASE console;

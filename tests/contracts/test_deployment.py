@@ -18,20 +18,25 @@ import pytest
 import yaml
 from pydantic_settings import BaseSettings
 
+import console.main
 import feedback_intake.main
 import membership.main
 import notification.main
 import reporting.main
-from hub_shared.runtime import ServiceDefinition
+from console.settings import ConsoleSettings
+from hub_shared.settings import ServiceSettings
 from hub_shared.testing import KafkaUnderTest
 
 REPO = Path(__file__).resolve().parents[2]
-SERVICES: dict[str, ServiceDefinition] = {
-    "feedback-intake": feedback_intake.main.SERVICE,
-    "membership": membership.main.SERVICE,
-    "notification": notification.main.SERVICE,
-    "reporting": reporting.main.SERVICE,
+# Each image's settings and its command-line interface (its entry point).
+SETTINGS: dict[str, type[ServiceSettings]] = {
+    "feedback-intake": feedback_intake.main.SERVICE.settings,
+    "membership": membership.main.SERVICE.settings,
+    "notification": notification.main.SERVICE.settings,
+    "reporting": reporting.main.SERVICE.settings,
+    "console": ConsoleSettings,
 }
+SERVICES = set(SETTINGS)
 COMPOSE = yaml.safe_load((REPO / "compose.yaml").read_text())["services"]
 INFRASTRUCTURE = {"kafka", "postgres", "mail"}
 
@@ -41,18 +46,22 @@ CLIS = {
     "membership": membership.main.cli,
     "notification": notification.main.cli,  # adds `worker` to the common commands
     "reporting": reporting.main.cli,
+    "console": console.main.cli,
 }
 
 
-def cli_commands(service: ServiceDefinition) -> set[str]:
+def cli_commands(service: str) -> set[str]:
     """The commands of the service's own CLI (its entry point), common and its own."""
-    return {c.name or c.callback.__name__ for c in CLIS[service.name].registered_commands if c.callback}
+    return {c.name or c.callback.__name__ for c in CLIS[service].registered_commands if c.callback}
 
 
 def env_names(settings_type: type[BaseSettings]) -> set[str]:
     prefix = settings_type.model_config.get("env_prefix", "")
     names = set()
     for name, field in settings_type.model_fields.items():
+        if isinstance(field.annotation, type) and issubclass(field.annotation, BaseSettings):
+            names |= env_names(field.annotation)  # read under its own prefix (HUB_IDP_*)
+            continue
         alias = field.validation_alias
         names |= {c.upper() for c in getattr(alias, "choices", [])} if alias else {f"{prefix}{name}".upper()}
         if "SecretStr" in str(field.annotation):  # a secret may come from a file instead
@@ -98,13 +107,13 @@ def test_hub_containers_wait_for_healthy_dependencies(name: str) -> None:
 @pytest.mark.parametrize("name", sorted(n for n in COMPOSE if "build" in COMPOSE[n]))
 def test_containers_use_only_settings_and_commands_the_code_has(name: str) -> None:
     entry = COMPOSE[name]
-    service = SERVICES[service_of(entry)]
-    known = env_names(type(service.settings()))
+    service = service_of(entry)
+    known = env_names(SETTINGS[service])
     for variable in entry["environment"]:
-        assert variable in known, f"{name}: {variable} is not a setting of {service.name}"
+        assert variable in known, f"{name}: {variable} is not a setting of {service}"
     command = " ".join(entry["command"])
     for program, sub in re.findall(r"\b([a-z-]+) ([a-z]+)\b", command):
-        if program == service.name:
+        if program == service:
             assert sub in cli_commands(service), f"{name}: '{program} {sub}' is not a command"
         elif program == "hub":
             assert sub in {"topics"}
@@ -113,8 +122,7 @@ def test_containers_use_only_settings_and_commands_the_code_has(name: str) -> No
 @pytest.mark.parametrize("name", sorted(n for n in COMPOSE if "build" in COMPOSE[n]))
 def test_every_secret_comes_from_a_secret_file_never_from_compose(name: str) -> None:
     entry = COMPOSE[name]
-    service = SERVICES[service_of(entry)]
-    settings_type = type(service.settings())
+    settings_type = SETTINGS[service_of(entry)]
     declared = getattr(settings_type, "SECRETS", ())
     mounted = set(entry.get("secrets", []))
     for field in declared:
@@ -148,7 +156,7 @@ def test_procfile_runs_commands_the_services_have() -> None:
         _, command = line.split(":", 1)
         program, *args = shlex.split(command)
         if program in SERVICES:
-            assert args[0] in cli_commands(SERVICES[program]), line
+            assert args[0] in cli_commands(program), line
 
 
 def free_port() -> int:

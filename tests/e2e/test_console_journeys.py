@@ -39,6 +39,7 @@ from hub_shared.console_testing import (
 )
 
 from .conftest import Hub
+from .test_membership import card
 from .test_notification import link, mail, parts, token_of
 
 pytestmark = needs_chromium
@@ -300,6 +301,14 @@ async def test_practice_manager_imports_their_ppg_and_is_refused_another_practic
     assert await page.inner_text("#import-result") == "2 imported, 1 rejected"
     rows = await page.locator("table tbody tr").all_inner_texts()
     assert len(rows) == 3 and "Imported" in rows[0] and "Rejected" in rows[1] and "Imported" in rows[2], rows
+    members = (await hub.membership.get(f"/v1/groups/{ppg}/members", headers=hub.token("P81001"))).json()
+    assert len(members) == before  # nobody joins until they accept the welcome from their email
+    for email in (f"ann.{STAMP}@example.org", f"cal.{STAMP}@example.org"):
+        welcome = await card(hub, email, "welcome_imported")
+        accepted = await hub.membership.post(
+            "/v1/welcome", json={"token": token_of(welcome["message"]["links"]["confirm"])}
+        )
+        assert accepted.status_code == 200, accepted.text
     members = (await hub.membership.get(f"/v1/groups/{ppg}/members", headers=hub.token("P81001"))).json()
     assert len(members) == before + 2
 

@@ -46,7 +46,7 @@ async def test_demo_seed_makes_groups_confirmed_members_and_an_opportunity(
         server.should_exit = True
         await serving
     assert summary["members_confirmed"] == len(demo.DEMO_PEOPLE)
-    assert summary["ppg_import"] == {"imported": 3, "rejected": 0}
+    assert summary["ppg_import"] == {"imported": 3, "rejected": 0, "accepted": 3}
     # MSK interest, the MSK group or aged 16-24, registered in Northvale: Amara, Ben, Dev,
     # Farah and George (Jade is 16-24 but registered in another place).
     assert summary["opportunity"]["invited"] == 5

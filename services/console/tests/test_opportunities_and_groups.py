@@ -266,6 +266,10 @@ async def test_practice_manager_creates_their_ppg_and_imports_a_list_with_a_bad_
     assert len(await page.locator("table tbody tr").all_inner_texts()) == 1
     welcomes = await membership.cards("ann@example.org")
     assert welcomes[-1]["message"]["kind"] == "welcome_imported"
+    # They join the PPG when they accept the welcome from their email.
+    for email in ("ann@example.org", "cal@example.org"):
+        link = (await membership.cards(email))[-1]["message"]["links"]["confirm"]
+        assert (await membership.client.post("/v1/welcome", json={"token": token_of(link)})).status_code == 200
 
     await page.click("a.nhsuk-back-link")
     table = await page.inner_text("table")

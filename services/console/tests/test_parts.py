@@ -1,5 +1,6 @@
 """The console's parts that need no browser: pagination links, problem documents turned into
-error summaries, where sign-in may send a person next, and the form check's refusals."""
+error summaries, where sign-in may send a person next, the form check's refusals, and
+sessions sealed with their own id."""
 
 import httpx
 import pytest
@@ -7,6 +8,7 @@ from starlette.requests import Request
 
 from console.hub_api import ApiProblem
 from console.pagination import CursorPages, Paged
+from console.sessions import seal, unseal
 from console.signin import safe_next
 
 
@@ -75,3 +77,13 @@ def test_a_problem_document_becomes_an_error_summary() -> None:
 )
 def test_after_sign_in_only_paths_on_the_console_are_followed(target: str | None, followed: str) -> None:
     assert safe_next(target) == followed
+
+
+def test_a_session_is_sealed_with_its_own_id_and_opens_with_no_other() -> None:
+    data = {"tokens": {"access_token": "eyJhbGciOiJSUzI1NiJ9.eyJvcmciOiJRWloifQ.sig"}, "user": {"subject": "a"}}
+    sealed = seal("the-cookie-id", data)
+    assert b"eyJ" not in sealed and b"subject" not in sealed
+    assert unseal("the-cookie-id", sealed) == data
+    assert unseal("another-id", sealed) is None
+    assert unseal("the-cookie-id", sealed[:-1] + bytes([sealed[-1] ^ 1])) is None  # tampered
+    assert seal("the-cookie-id", data) != sealed  # a fresh nonce each time

@@ -68,9 +68,9 @@ async def test_each_demo_user_signs_in_for_their_organisation(browser: Any, cons
     cookies = {c["name"]: c for c in await context.cookies()}
     cookie = cookies["__Host-console_session"]
     assert (cookie["secure"], cookie["httpOnly"], cookie["sameSite"]) == (True, True, "Lax")
-    stored = await console.session_of(context)
-    assert stored is not None
-    assert stored.subject == username and stored.data["user"]["organisation"] == code
+    stored, data = await console.session_of(context), await console.data_of(context)
+    assert stored is not None and data is not None
+    assert stored.subject == username and data["user"]["organisation"] == code
     assert cookie["value"] not in str(stored.id_hash)  # the store keeps a hash, not the id
     if username == "place-officer":
         await check_page(browser, page, "home")
@@ -175,9 +175,11 @@ async def test_the_persons_token_is_accepted_by_a_real_api_for_their_organisatio
     context = await browser.new_context()
     page = await context.new_page()
     await sign_in(page, console, "practice-manager")
-    stored = await console.session_of(context)
-    assert stored is not None
-    token = stored.data["tokens"]["access_token"]
+    stored, data = await console.session_of(context), await console.data_of(context)
+    assert stored is not None and data is not None
+    token = data["tokens"]["access_token"]
+    # The store holds the tokens sealed: neither the token nor its claims' encoding is in it.
+    assert token.encode() not in stored.sealed and token.split(".")[1].encode() not in stored.sealed
     assert jwt.decode(token, options={"verify_signature": False})["iss"] == console.settings.identity_provider.issuer
     bearer = {"Authorization": f"Bearer {token}"}
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=console.reporting), base_url="http://r") as api:
@@ -211,12 +213,12 @@ async def test_an_access_token_about_to_expire_is_refreshed(
         context = await browser.new_context()
         page = await context.new_page()
         await sign_in(page, console, "icb-analyst")  # the home page called reporting: one refresh
-        first = await console.session_of(context)
+        first = await console.data_of(context)
         await page.reload()
         assert "pieces of feedback received" in await page.inner_text("main")
-        second = await console.session_of(context)
+        second = await console.data_of(context)
         assert first is not None and second is not None
-        before, after = first.data["tokens"]["access_token"], second.data["tokens"]["access_token"]
+        before, after = first["tokens"]["access_token"], second["tokens"]["access_token"]
         assert before != after
         assert jwt.decode(after, options={"verify_signature": False})["org"] == "QZZ"
         await context.close()

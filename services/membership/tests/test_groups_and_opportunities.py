@@ -81,10 +81,21 @@ async def test_ppg_csv_import_gives_a_result_per_row_and_a_welcome_each(client, 
     assert result["rows"][3]["errors"][0]["field"] == "consent_basis"
     card = await last_card(app, "mary@example.org")
     assert card["message"]["kind"] == "welcome_imported" and "confirm" in card["message"]["links"]
+    # Nobody joins until they accept the welcome from their email.
+    assert await events_of(app, "member.joined.v1") == []
+    assert (await client.get(f"/v1/groups/{ppg['id']}/members", headers=auth(keys, "P81002"))).json() == []
+    accepted = await client.post("/v1/welcome", json={"token": token_of(card["message"]["links"]["confirm"])})
+    assert accepted.status_code == 200 and accepted.json()["status"] == "active" and accepted.json()["joined"]
     joined = await events_of(app, "member.joined.v1")
     assert [e["data"]["consent_source"] for e in joined] == ["csv_import"]
     listed = (await client.get(f"/v1/groups/{ppg['id']}/members", headers=auth(keys, "P81002"))).json()
     assert [m["role"] for m in listed] == ["chair"]
+
+
+async def test_a_huge_offset_is_a_field_error_not_a_server_error(client, keys) -> None:
+    r = await client.get("/v1/members", params={"offset": "100000000000000000000"}, headers=auth(keys, "01A"))
+    assert r.status_code == 422 and r.headers["content-type"] == "application/problem+json"
+    assert [e["field"] for e in r.json()["errors"]] == ["query.offset"]
 
 
 def opportunity(**overrides) -> dict:  # type: ignore[no-untyped-def]

@@ -5,16 +5,54 @@ document say what is on the wire: a CloudEvents 1.0 structured JSON envelope who
 ``data`` is the event's model, with the correlation id in the envelope's
 ``correlationid`` attribute (not a Kafka header)."""
 
+from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
+from faststream.specification import AsyncAPI
 from pydantic import BaseModel
 
+from hub_shared.consumer import EventConsumer, new_broker
 from hub_shared.events import EVENT_TYPES
+
+ENVELOPE = "CloudEvents 1.0, structured JSON; extensions tenant (ODS code) and correlationid."
 
 CORRELATION_ID = {
     "description": "The envelope's correlationid attribute: follows the work through every service",
     "location": "$message.payload#/correlationid",
 }
+
+
+@dataclass(frozen=True)
+class Published:
+    """One event type a service publishes: its topic, its model, and what keys and carries it."""
+
+    topic: str
+    model: type[BaseModel]
+    about: str
+
+
+def document(
+    service: str,
+    bootstrap_servers: str,
+    consumers: Iterable[EventConsumer],
+    published: Iterable[Published],
+    description: str | None = None,
+) -> dict[str, Any]:
+    """A service's AsyncAPI document, from the consumers it runs and the events it publishes."""
+    broker = new_broker(bootstrap_servers, client_id=service)
+    for consumer in consumers:
+        consumer.register(broker)
+    for event in published:
+        event_type = event.model.event_type  # type: ignore[attr-defined]
+        broker.publisher(
+            event.topic,
+            title=event_type,
+            description=f"{ENVELOPE} Type {event_type}; {event.about}",
+            schema=event.model,
+        )
+    spec = AsyncAPI(broker, title=f"{service} events", version="1.0.0", description=description).to_specification()
+    return spec.to_jsonable()  # type: ignore[no-any-return]
 
 
 def cloudevent_schema(

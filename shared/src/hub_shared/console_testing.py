@@ -133,6 +133,14 @@ class Console:
         async with self.sessions() as db:
             return await db.get(StaffSession, hashlib.sha256(session_id.encode()).hexdigest())
 
+    async def data_of(self, context: Any) -> dict[str, Any] | None:
+        """What a browser context's stored session holds, unsealed with its cookie's id."""
+        from console.sessions import unseal
+
+        stored = await self.session_of(context)
+        session_id = await self.cookie_of(context)
+        return unseal(session_id, stored.sealed) if stored is not None and session_id else None
+
     async def cookie_of(self, context: Any) -> str | None:
         cookies = {c["name"]: c["value"] for c in await context.cookies(self.url)}
         return cookies.get(SESSION_COOKIE)

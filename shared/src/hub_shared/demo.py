@@ -103,8 +103,8 @@ def seed_membership(
     progress: Callable[[str], None] = lambda _s: None,
 ) -> dict[str, Any]:
     """Groups, members (joined through the public API and confirmed with the link from
-    the contacts topic, as a person would from their email), a PPG list import and an
-    opportunity, all through membership's API."""
+    the contacts topic, as a person would from their email), a PPG list import (its
+    welcomes accepted likewise) and an opportunity, all through membership's API."""
     summary: dict[str, Any] = {}
     with httpx.Client(base_url=membership_url, timeout=30) as client:
 
@@ -157,6 +157,13 @@ def seed_membership(
         )
         imported.raise_for_status()
         summary["ppg_import"] = {k: imported.json()[k] for k in ("imported", "rejected")}
+        # Each person on the list joins the PPG when they accept the welcome from their email.
+        listed = {line.split(",")[1] for line in DEMO_PPG_CSV.splitlines()[1:]}
+        accepted = 0
+        for link in confirm_links(listed).values():
+            if client.post("/v1/welcome", json={"token": link.split("token=", 1)[1]}).status_code == 200:
+                accepted += 1
+        summary["ppg_import"]["accepted"] = accepted
         now = datetime.now(UTC)
         opportunity = client.post(
             "/v1/opportunities",

@@ -7,7 +7,6 @@ import signal
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import typer
 import uvicorn
@@ -22,7 +21,7 @@ from hub_shared.health import check_dependencies, kafka_ping
 from hub_shared.logging import configure_logging, get_logger
 from hub_shared.outbox import OutboxMixin, OutboxRelay
 from hub_shared.settings import ServiceSettings, load
-from hub_shared.web import consumer_health_app
+from hub_shared.web import consumer_health_app, server_options
 
 
 @dataclass
@@ -55,13 +54,7 @@ def cli(service: ServiceDefinition) -> typer.Typer:
         """Serve the HTTP API (OpenAPI at /docs, AsyncAPI at /asyncapi.json)."""
         settings = load(service.settings)
         configure_logging(service.name, settings.log_level)
-        common: dict[str, Any] = dict(
-            host=settings.http_host,
-            port=settings.http_port,
-            log_config=None,
-            access_log=False,
-            timeout_graceful_shutdown=20,
-        )
+        common = server_options(settings)
         if settings.http_workers > 1:
             # Worker processes each build the app from the environment (create_app()).
             factory = f"{service.create_app.__module__}:{service.create_app.__name__}"
@@ -161,7 +154,9 @@ async def _run_consumers(
     if settings.consumer_health_port:
         # /healthz, /readyz (database, broker, and whether a consumer is paused), /metrics.
         app = consumer_health_app(running, engine, settings.kafka_bootstrap_servers)
-        config = uvicorn.Config(app, host=settings.http_host, port=settings.consumer_health_port, log_config=None)
+        config = uvicorn.Config(
+            app, host=settings.http_host, port=settings.consumer_health_port, log_config=None, proxy_headers=False
+        )
         server = _EmbeddedServer(config)
         serving: list[asyncio.Task[None]] = []
 

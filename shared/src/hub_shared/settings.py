@@ -84,6 +84,15 @@ class ServiceSettings(BaseSettings):
     # API worker processes (uvicorn --workers). Per-process state (the rate limiter's
     # memory:// store) is then per worker: give it a shared store.
     http_workers: int = 1
+    # The proxies whose X-Forwarded-For (and -Proto) the HTTP server believes: addresses or
+    # networks, comma-separated. None by default, so a client cannot choose the address its
+    # rate limits count under by sending the header itself.
+    trusted_proxies: str = Field("", validation_alias=AliasChoices("HUB_TRUSTED_PROXIES"))
+    # Public forms (no token): per client address.
+    public_rate_limit: str = "20/minute"
+    # Public answers that must not tell whether an address is known take at least this long
+    # either way (the known-address path does different work).
+    public_response_floor_ms: int = 250
 
     kafka_bootstrap_servers: str = Field("127.0.0.1:9092", validation_alias=AliasChoices("KAFKA_BOOTSTRAP_SERVERS"))
     jwt_issuer: str = Field("https://auth.ics-hub.local", validation_alias=AliasChoices("HUB_JWT_ISSUER"))

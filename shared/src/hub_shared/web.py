@@ -12,8 +12,14 @@ one, and what protects every page and API response:
   DELETE) whose ``Origin`` (or ``Sec-Fetch-Site``) says it came from another site gets 403,
   so no page can sign a person in or out, or act with their cookie, from elsewhere. Clients
   that are not browsers send neither header and are not affected; a path that is meant to be
-  posted from elsewhere (RFC 8058 one-click unsubscribe, by mail providers) is named."""
+  posted from elsewhere (RFC 8058 one-click unsubscribe, by mail providers) is named.
 
+And what public pages (no token) share: a limit per client address (``public_limit``) and
+answers in steady time (``steady_timing``), so neither the count nor the timing of an answer
+tells whether an address is known. The client address is the connection's, or what a trusted
+proxy says (``HUB_TRUSTED_PROXIES``, none by default: ``server_options``)."""
+
+import asyncio
 import functools
 import json
 import secrets
@@ -22,21 +28,57 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Mapp
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
-from fastapi import FastAPI, Response
+from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hub_shared import correlation, problems
 from hub_shared.asyncapi import as_cloudevents
 from hub_shared.auth import TokenVerifier
+from hub_shared.db import create_engine, session_factory
 from hub_shared.health import check_dependencies
 from hub_shared.metrics import HTTP_LATENCY, HTTP_REQUESTS
 from hub_shared.settings import ServiceSettings
 
 if TYPE_CHECKING:
     from hub_shared.consumer import EventConsumer
+
+
+def server_options(settings: ServiceSettings) -> dict[str, Any]:
+    """How uvicorn serves every service's HTTP. ``X-Forwarded-For`` and ``-Proto`` are believed
+    only from the proxies in ``HUB_TRUSTED_PROXIES`` (uvicorn would otherwise believe any
+    loopback peer, and a client could pick the address its rate limit counts under)."""
+    trusted = settings.trusted_proxies.strip()
+    return {
+        "host": settings.http_host,
+        "port": settings.http_port,
+        "log_config": None,
+        "access_log": False,
+        "timeout_graceful_shutdown": 20,
+        "proxy_headers": bool(trusted),
+        "forwarded_allow_ips": trusted,
+    }
+
+
+async def public_limit(request: Request) -> None:
+    """The per-client limit on a service's public forms (``app.state.public_rate_limit``); a
+    ``Problem`` (429) past it."""
+    client = request.client.host if request.client else "unknown"
+    await request.app.state.public_rate_limit.check(f"public:{client}")
+
+
+@asynccontextmanager
+async def steady_timing(request: Request) -> AsyncIterator[None]:
+    """Answer no sooner than the service's ``public_response_floor_ms``, so an answer that did
+    less work (an address not known, an email not sent) takes the same time."""
+    started = time.monotonic()
+    try:
+        yield
+    finally:
+        floor = request.app.state.settings.public_response_floor_ms / 1000
+        await asyncio.sleep(max(0.0, floor - (time.monotonic() - started)))
 
 
 class RequestContext:
@@ -279,13 +321,18 @@ def create_service_app(
     title: str,
     description: str,
     settings: ServiceSettings,
-    engine: AsyncEngine,
-    asyncapi: Callable[[], dict[str, Any]],
+    asyncapi: Callable[[async_sessionmaker[AsyncSession]], dict[str, Any]],
     on_startup: Callable[[FastAPI], Awaitable[None]] | None = None,
     on_shutdown: Callable[[FastAPI], Awaitable[None]] | None = None,
     body_limit_for: Callable[[str], int] = lambda _path: 1024 * 1024,
     cross_site_paths: Collection[str] = (),
 ) -> FastAPI:
+    """A service's API: its store's engine and sessions on app.state, health, metrics, problem
+    documents, security headers, body limits and its AsyncAPI document (`asyncapi` builds it
+    from the sessions its consumers would use)."""
+    engine = create_engine(settings.database_url)
+    sessions = session_factory(engine)
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if on_startup:
@@ -296,7 +343,7 @@ def create_service_app(
         await engine.dispose()
 
     # The document only changes with the code: build it (a broker and its spec) once.
-    asyncapi_once = functools.cache(lambda: as_cloudevents(asyncapi()))
+    asyncapi_once = functools.cache(lambda: as_cloudevents(asyncapi(sessions)))
     app = FastAPI(
         title=title,
         description=description,
@@ -313,6 +360,7 @@ def create_service_app(
     document_body_errors(app)
     app.state.settings = settings
     app.state.engine = engine
+    app.state.sessions = sessions
     app.state.token_verifier = TokenVerifier(
         issuer=settings.jwt_issuer,
         audience=settings.jwt_audience,

@@ -27,7 +27,7 @@ from console.templating import HERE, NHSUK, render
 from hub_shared import migrations
 from hub_shared.db import create_engine, ping, session_factory
 from hub_shared.logging import configure_logging, get_logger
-from hub_shared.web import RequestContext
+from hub_shared.web import RequestContext, server_options
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 FONT_FACE = re.compile(r"@font-face\s*\{[^}]*\}")
@@ -210,11 +210,4 @@ def api() -> None:
     """Serve the console."""
     settings = ConsoleSettings()
     configure_logging(SERVICE_NAME, settings.log_level)
-    uvicorn.run(
-        create_app(settings),
-        host=settings.http_host,
-        port=settings.http_port,
-        log_config=None,
-        access_log=False,
-        timeout_graceful_shutdown=20,
-    )
+    uvicorn.run(create_app(settings), **server_options(settings))

@@ -9,17 +9,24 @@ middleware loads it before the request and saves it as the response starts:
 * it ends after ``session_idle_minutes`` without a request or ``session_absolute_hours``
   after it began, whatever happens meanwhile; the next request then finds
   ``request.scope["console.session_ended"]`` set, and the sign-in page says why;
+* what it holds (the person's tokens among it) is sealed with AES-GCM under a key derived
+  from the session id, which only the browser's cookie holds: the store keeps the id's hash;
 * ``renew(request)`` gives the session a new id (at sign-in, so an id planted before it is
   worth nothing), ``end(request)`` deletes it and clears the cookie.
 """
 
 import hashlib
 import json
+import os
 import secrets
 from datetime import UTC, datetime, timedelta
 from http.cookies import SimpleCookie
 from typing import Any
 
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.hashes import SHA256
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy import delete, or_, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.requests import Request
@@ -37,6 +44,24 @@ ENDED_KEY = "console.session_ended"
 
 def _hash(session_id: str) -> str:
     return hashlib.sha256(session_id.encode()).hexdigest()
+
+
+def _key(session_id: str) -> AESGCM:
+    # A different derivation from the stored hash: knowing the hash gives no key.
+    return AESGCM(HKDF(SHA256(), 32, salt=None, info=b"ics-hub console session").derive(session_id.encode()))
+
+
+def seal(session_id: str, data: dict[str, Any]) -> bytes:
+    nonce = os.urandom(12)
+    return nonce + _key(session_id).encrypt(nonce, json.dumps(data, default=str).encode(), None)
+
+
+def unseal(session_id: str, sealed: bytes) -> dict[str, Any] | None:
+    try:
+        data: dict[str, Any] = json.loads(_key(session_id).decrypt(sealed[:12], sealed[12:], None))
+    except (InvalidTag, ValueError):
+        return None
+    return data
 
 
 class _State:
@@ -73,18 +98,20 @@ class SessionStore:
     def _expired(self, row: StaffSession, now: datetime) -> bool:
         return row.last_seen_at + self.idle <= now or row.created_at + self.absolute <= now
 
-    async def load(self, session_id: str) -> tuple[StaffSession | None, bool]:
-        """The live session with this id, and whether one existed but had timed out (deleted now)."""
+    async def load(self, session_id: str) -> tuple[StaffSession | None, dict[str, Any], bool]:
+        """The live session with this id and what it holds, and whether one existed but had
+        timed out (deleted now)."""
         now = datetime.now(UTC)
         async with self.sessions() as db, db.begin():
             row = await db.get(StaffSession, _hash(session_id))
             if row is None:
-                return None, False
-            if self._expired(row, now):
+                return None, {}, False
+            data = unseal(session_id, row.sealed)
+            if data is None or self._expired(row, now):
                 await db.delete(row)
-                return None, True
+                return None, {}, data is not None
             db.expunge(row)
-            return row, False
+            return row, data, False
 
     async def save(self, state: _State, data: dict[str, Any], changed: bool) -> str | None:
         """Write what the request did to the session; the id to put in the cookie, "" to clear
@@ -107,14 +134,25 @@ class SessionStore:
                 new_id = secrets.token_urlsafe(32)
                 # A renewed session (a sign-in) starts its absolute lifetime afresh.
                 db.add(
-                    StaffSession(id_hash=_hash(new_id), data=data, subject=subject, created_at=now, last_seen_at=now)
+                    StaffSession(
+                        id_hash=_hash(new_id),
+                        sealed=seal(new_id, data),
+                        subject=subject,
+                        created_at=now,
+                        last_seen_at=now,
+                    )
                 )
                 return new_id
-            if changed or row.last_seen_at + self.touch_every <= now:
+            if changed:
+                assert state.session_id is not None  # a stored row was loaded by its id
                 await db.execute(
                     update(StaffSession)
                     .where(StaffSession.id_hash == row.id_hash)
-                    .values(data=data, subject=subject, last_seen_at=now)
+                    .values(sealed=seal(state.session_id, data), subject=subject, last_seen_at=now)
+                )
+            elif row.last_seen_at + self.touch_every <= now:
+                await db.execute(
+                    update(StaffSession).where(StaffSession.id_hash == row.id_hash).values(last_seen_at=now)
                 )
             return None
 
@@ -162,8 +200,7 @@ class ServerSideSessions:
             await self.app(scope, receive, send)
             return
         session_id = self._cookie_value(scope)
-        row, ended = await self.store.load(session_id) if session_id else (None, False)
-        data: dict[str, Any] = dict(row.data) if row is not None else {}
+        row, data, ended = await self.store.load(session_id) if session_id else (None, {}, False)
         before = json.dumps(data, sort_keys=True, default=str)
         state = _State(session_id, row)
         scope["session"] = data

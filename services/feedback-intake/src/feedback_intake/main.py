@@ -4,7 +4,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
-from faststream.specification import AsyncAPI
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from feedback_intake import SERVICE_NAME
 from feedback_intake.api import router
@@ -13,9 +13,8 @@ from feedback_intake.models import OutboxMessage
 from feedback_intake.schemas import EXAMPLE, IngressSubmission
 from feedback_intake.settings import IntakeSettings
 from feedback_intake.workers.fft_uploads import UploadRunner
-from hub_shared.asyncapi import describe_consumed
-from hub_shared.consumer import new_broker
-from hub_shared.db import create_engine, session_factory
+from hub_shared import asyncapi
+from hub_shared.asyncapi import Published, describe_consumed
 from hub_shared.events import (
     FeedbackReceivedV1,
     FeedbackRejectedV1,
@@ -34,40 +33,30 @@ from hub_shared.topics import FEEDBACK_EVENTS, FEEDBACK_REJECTED
 from hub_shared.web import create_service_app
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
-ENVELOPE = "CloudEvents 1.0, structured JSON; extensions tenant (ODS code) and correlationid."
-
-
-def asyncapi(settings: IntakeSettings, sessions: Any) -> dict[str, Any]:
-    broker = new_broker(settings.kafka_bootstrap_servers, client_id=SERVICE_NAME)
-    for consumer in consumers(settings, sessions):
-        consumer.register(broker)
-    for model, key in (
-        (FeedbackReceivedV1, "submission id"),
-        (FeedbackReviewedV1, "submission id"),
-        (FftMonthlyReturnV1, "return id"),
-        (FeedbackRespondedV1, "response id"),
-    ):
-        broker.publisher(
-            FEEDBACK_EVENTS.name,
-            title=f"{model.event_type}",
-            description=f"{ENVELOPE} Type {model.event_type}; key = {key}.",
-            schema=model,
+PUBLISHED = [
+    *(
+        Published(FEEDBACK_EVENTS.name, model, f"key = {key}.")
+        for model, key in (
+            (FeedbackReceivedV1, "submission id"),
+            (FeedbackReviewedV1, "submission id"),
+            (FftMonthlyReturnV1, "return id"),
+            (FeedbackRespondedV1, "response id"),
         )
-    broker.publisher(
+    ),
+    Published(
         FEEDBACK_REJECTED.name,
-        title=FeedbackRejectedV1.event_type,
-        description=f"{ENVELOPE} Ingress records that were not accepted, keyed by the client_reference, with the "
-        "signing organisation as tenant ('unauthenticated' if none). For the hub's operators only: senders read "
-        "their own at GET /v1/ingress/rejections.",
-        schema=FeedbackRejectedV1,
+        FeedbackRejectedV1,
+        "Ingress records that were not accepted, keyed by the client_reference, with the signing organisation as "
+        "tenant ('unauthenticated' if none). For the hub's operators only: senders read their own at "
+        "GET /v1/ingress/rejections.",
+    ),
+]
+
+
+def asyncapi_document(settings: IntakeSettings, sessions: async_sessionmaker[AsyncSession]) -> dict[str, Any]:
+    document = asyncapi.document(
+        SERVICE_NAME, settings.kafka_bootstrap_servers, consumers(settings, sessions), PUBLISHED, INGRESS
     )
-    spec = AsyncAPI(
-        broker,
-        title=f"{SERVICE_NAME} events",
-        version="1.0.0",
-        description=INGRESS,
-    ).to_specification()
-    document: dict[str, Any] = spec.to_jsonable()
     describe_consumed(
         document,
         "feedback-intake.ingress",
@@ -143,9 +132,6 @@ ERASURE_EXAMPLE: dict[str, Any] = {
 
 def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     settings = settings or IntakeSettings()
-    engine = create_engine(settings.database_url)
-    sessions = session_factory(engine)
-    uploads = UploadRunner(sessions, reference())
 
     def body_limit_for(path: str) -> int:
         if path.endswith("/feedback/batch"):
@@ -154,11 +140,11 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
             return settings.max_upload_bytes
         return settings.max_body_bytes
 
-    async def on_startup(_app: FastAPI) -> None:
-        await uploads.resume_unfinished()
+    async def on_startup(app: FastAPI) -> None:
+        await app.state.uploads.resume_unfinished()
 
     async def on_shutdown(app: FastAPI) -> None:
-        await uploads.stop()
+        await app.state.uploads.stop()
         await app.state.rate_limit.close()
 
     app = create_service_app(
@@ -170,15 +156,13 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
             "organisation (ODS code) and scopes. Errors are RFC 9457 problem documents."
         ),
         settings=settings,
-        engine=engine,
-        asyncapi=lambda: asyncapi(settings, sessions),
+        asyncapi=lambda sessions: asyncapi_document(settings, sessions),
         on_startup=on_startup,
         on_shutdown=on_shutdown,
         body_limit_for=body_limit_for,
     )
-    app.state.sessions = sessions
-    app.state.group_commit = GroupCommit(sessions)
-    app.state.uploads = uploads
+    app.state.group_commit = GroupCommit(app.state.sessions)
+    app.state.uploads = UploadRunner(app.state.sessions, reference())
     app.state.rate_limit = RateLimit(settings.rate_limit, settings.rate_limit_storage)
     app.include_router(router)
     return app

@@ -3,15 +3,18 @@ email, the preference centre, replying to an invitation, confirming a hear-back 
 A purpose is a salt, so a link made for one purpose never works for another. Confirmation
 links carry a unique id and work once (``used_link``).
 
-Asking for a link by email (joining, a fresh link, hearing back) is public: the JSON API
-and the pages both limit it per client address and answer in steady time, so the answer
-does not tell whether an address is known."""
+A member's links carry their link version (``v``): confirming a new email address moves it
+on, so links sent to the old address stop working (``replaced``).
 
-import asyncio
+Asking for a link by email (joining, a fresh link, hearing back) is public: the JSON API
+and the pages both limit it per client address and answer in steady time
+(hub_shared.web), so the answer does not tell whether an address is known. However many
+ask, an address gets at most ``emails_per_address_per_hour`` of these emails
+(handlers/email_allowance.py)."""
+
+import hashlib
+import hmac
 import secrets
-import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -21,7 +24,7 @@ from fastapi import Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub_shared.links import LinkProblem, SignedLinks
-from membership.models import UsedLink
+from membership.models import Member, UsedLink
 from membership.settings import MembershipSettings
 
 
@@ -32,6 +35,7 @@ class Purpose(StrEnum):
     HEAR_BACK = "hear-back"
     HEAR_BACK_STOP = "hear-back-stop"
     NEW_EMAIL = "new-email"
+    WELCOME = "welcome"
 
 
 PATHS = {
@@ -41,15 +45,17 @@ PATHS = {
     Purpose.HEAR_BACK: "/hear-back/confirm",
     Purpose.HEAR_BACK_STOP: "/hear-back/stop",
     Purpose.NEW_EMAIL: "/email/confirm",
+    Purpose.WELCOME: "/welcome",
 }
 # Confirmation links carry a unique id and work once (``used_link``).
-SINGLE_USE = frozenset({Purpose.CONFIRM, Purpose.HEAR_BACK, Purpose.NEW_EMAIL})
+SINGLE_USE = frozenset({Purpose.CONFIRM, Purpose.HEAR_BACK, Purpose.NEW_EMAIL, Purpose.WELCOME})
 
 
 @dataclass(frozen=True)
 class Links:
     signed: SignedLinks
     lifetimes: dict[Purpose, timedelta]
+    emails_per_address_per_hour: int = 3
 
     def token(self, purpose: Purpose, **claims: Any) -> str:
         if purpose in SINGLE_USE:
@@ -62,6 +68,24 @@ class Links:
     def load(self, purpose: Purpose, token: str) -> dict[str, Any]:
         return self.signed.load(purpose.value, token, self.lifetimes[purpose])
 
+    def member_token(self, purpose: Purpose, member: Member, **claims: Any) -> str:
+        """A link of the member's, valid until their email address changes."""
+        return self.token(purpose, m=str(member.id), v=member.link_version, **claims)
+
+    def member_url(self, purpose: Purpose, member: Member, **claims: Any) -> str:
+        return self.signed.url(PATHS[purpose], self.member_token(purpose, member, **claims))
+
+    def address_key(self, address: str) -> str:
+        """A keyed digest of an address: what is counted per address without keeping it."""
+        key = self.signed.secrets[-1].encode()
+        return hmac.new(key, b"address:" + address.strip().lower().encode(), hashlib.sha256).hexdigest()
+
+
+def still_current(claims: dict[str, Any], member: Member) -> None:
+    """A link sent before the member's email address changed no longer works."""
+    if claims.get("v", 0) != member.link_version:
+        raise LinkProblem("replaced")
+
 
 def links_from(settings: MembershipSettings) -> Links:
     return Links(
@@ -73,7 +97,9 @@ def links_from(settings: MembershipSettings) -> Links:
             Purpose.REPLY: timedelta(days=settings.preferences_link_days),
             Purpose.HEAR_BACK_STOP: timedelta(days=settings.preferences_link_days),
             Purpose.NEW_EMAIL: timedelta(days=settings.confirm_link_days),
+            Purpose.WELCOME: timedelta(days=settings.confirm_link_days),
         },
+        emails_per_address_per_hour=settings.emails_per_address_per_hour,
     )
 
 
@@ -86,21 +112,3 @@ async def use_once(session: AsyncSession, claims: dict[str, object]) -> None:
 
 def links_of(request: Request) -> Links:
     return request.app.state.links  # type: ignore[no-any-return]
-
-
-async def public_limit(request: Request) -> None:
-    """The per-client limit on the public forms; a ``Problem`` (429) past it."""
-    client = request.client.host if request.client else "unknown"
-    await request.app.state.public_rate_limit.check(f"public:{client}")
-
-
-@asynccontextmanager
-async def steady_timing(request: Request) -> AsyncIterator[None]:
-    """Answer no sooner than the configured floor, so known and unknown addresses take
-    the same time."""
-    started = time.monotonic()
-    try:
-        yield
-    finally:
-        floor = request.app.state.settings.public_response_floor_ms / 1000
-        await asyncio.sleep(max(0.0, floor - (time.monotonic() - started)))

@@ -5,11 +5,10 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
-from faststream.specification import AsyncAPI
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from hub_shared.asyncapi import describe_consumed
-from hub_shared.consumer import new_broker
-from hub_shared.db import create_engine, session_factory
+from hub_shared import asyncapi
+from hub_shared.asyncapi import Published, describe_consumed
 from hub_shared.events import (
     AttendanceRecordedV1,
     FeedbackRespondedV1,
@@ -42,47 +41,38 @@ from membership.models import OutboxMessage
 from membership.settings import MembershipSettings
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
-ENVELOPE = "CloudEvents 1.0, structured JSON; extensions tenant (ODS code) and correlationid."
-PUBLISHED = (
-    (MemberJoinedV1, "member id"),
-    (MemberConfirmedV1, "member id"),
-    (MemberPreferencesChangedV1, "member id"),
-    (MemberLeftV1, "member id"),
-    (MemberErasedV1, "member id"),
-    (GroupMembershipChangedV1, "member id"),
-    (OpportunityPublishedV1, "opportunity id"),
-    (OpportunityChangedV1, "opportunity id"),
-    (OpportunityCancelledV1, "opportunity id"),
-    (InvitationIssuedV1, "member id"),
-    (InvitationAnsweredV1, "member id"),
-    (AttendanceRecordedV1, "member id"),
-    (UpdateDueV1, "member id or hear-back contact token"),
-)
-
-
-def asyncapi(settings: MembershipSettings, sessions: Any) -> dict[str, Any]:
-    broker = new_broker(settings.kafka_bootstrap_servers, client_id=SERVICE_NAME)
-    for consumer in consumers(settings, sessions):
-        consumer.register(broker)
-    for model, key in PUBLISHED:
-        broker.publisher(
-            MEMBERSHIP_EVENTS.name,
-            title=model.event_type,  # type: ignore[attr-defined]
-            description=f"{ENVELOPE} Type {model.event_type}; key = {key}. Ids and bands only.",  # type: ignore[attr-defined]
-            schema=model,
+PUBLISHED = [
+    *(
+        Published(MEMBERSHIP_EVENTS.name, model, f"key = {key}. Ids and bands only.")
+        for model, key in (
+            (MemberJoinedV1, "member id"),
+            (MemberConfirmedV1, "member id"),
+            (MemberPreferencesChangedV1, "member id"),
+            (MemberLeftV1, "member id"),
+            (MemberErasedV1, "member id"),
+            (GroupMembershipChangedV1, "member id"),
+            (OpportunityPublishedV1, "opportunity id"),
+            (OpportunityChangedV1, "opportunity id"),
+            (OpportunityCancelledV1, "opportunity id"),
+            (InvitationIssuedV1, "member id"),
+            (InvitationAnsweredV1, "member id"),
+            (AttendanceRecordedV1, "member id"),
+            (UpdateDueV1, "member id or hear-back contact token"),
         )
-    broker.publisher(
+    ),
+    Published(
         MEMBERSHIP_CONTACTS.name,
-        title=MemberContactV2.event_type,
-        description=(
-            f"{ENVELOPE} Restricted to membership and notification. Log-compacted; key = member id (or hear-back "
-            "contact token); the latest card per key wins and a null value (tombstone) means the person was erased. "
-            "The details are sealed with the person's key (GET /v1/contact-keys/{key}), destroyed on erasure."
-        ),
-        schema=MemberContactV2,
-    )
-    document: dict[str, Any] = (
-        AsyncAPI(broker, title=f"{SERVICE_NAME} events", version="1.0.0").to_specification().to_jsonable()
+        MemberContactV2,
+        "Restricted to membership and notification. Log-compacted; key = member id (or hear-back contact token); "
+        "the latest card per key wins and a null value (tombstone) means the person was erased. The details are "
+        "sealed with the person's key (GET /v1/contact-keys/{key}), destroyed on erasure.",
+    ),
+]
+
+
+def asyncapi_document(settings: MembershipSettings, sessions: async_sessionmaker[AsyncSession]) -> dict[str, Any]:
+    document = asyncapi.document(
+        SERVICE_NAME, settings.kafka_bootstrap_servers, consumers(settings, sessions), PUBLISHED
     )
     describe_consumed(document, "membership.updates", FeedbackRespondedV1.event_type, FeedbackRespondedV1)
     return document
@@ -91,8 +81,6 @@ def asyncapi(settings: MembershipSettings, sessions: Any) -> dict[str, Any]:
 def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     settings = settings or MembershipSettings()
     assert isinstance(settings, MembershipSettings)
-    engine = create_engine(settings.database_url)
-    sessions = session_factory(engine)
 
     def body_limit_for(path: str) -> int:
         return settings.max_import_bytes if path.endswith("/import") else settings.max_body_bytes
@@ -106,11 +94,9 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
             "details. Errors are RFC 9457 problem documents."
         ),
         settings=settings,
-        engine=engine,
-        asyncapi=lambda: asyncapi(settings, sessions),
+        asyncapi=lambda sessions: asyncapi_document(settings, sessions),
         body_limit_for=body_limit_for,
     )
-    app.state.sessions = sessions
     app.state.links = links_from(settings)
     app.state.contact_key_links = settings.signed_links("contact_keys_secret", settings.public_base_url, NAMESPACE)
     app.state.rate_limit = RateLimit(settings.rate_limit, settings.rate_limit_storage)

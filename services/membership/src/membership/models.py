@@ -58,6 +58,9 @@ class Member(Base):
     joined_at: Mapped[datetime] = mapped_column(UtcDateTime)
     confirmed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     left_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    # In every link sent to the member; a confirmed new email address adds one, so links sent
+    # to the old address stop working.
+    link_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # Seals their contact cards (hub_shared.sealing); gone with the row, or when they leave.
     contact_key: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
 
@@ -82,6 +85,38 @@ class UsedLink(Base):
 
     link_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     used_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class GroupInvitation(Base):
+    """A person a team listed for a group (a PPG list import), waiting to accept from the
+    welcome email. Nobody is added to a group, or shown to a team, until they accept, so
+    an import neither changes nor reveals anyone's membership. Deleted once accepted, when
+    the person is erased, or once its link has expired."""
+
+    __tablename__ = "group_invitation"
+
+    token: Mapped[str] = mapped_column(String(64), primary_key=True)
+    group_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("member_group.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(20))
+    email: Mapped[str] = mapped_column(String(320), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    phone: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    postcode: Mapped[str] = mapped_column(String(10))
+    practice_code: Mapped[str] = mapped_column(String(10))
+    consent_basis: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    contact_key: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)  # seals the welcome's card
+
+
+class EmailAllowance(Base):
+    """When emails asked for by someone (joining, a fresh link, hearing back, a new address,
+    a list import) were last sent to an address, to cap them per hour. The address is kept
+    only as a keyed digest."""
+
+    __tablename__ = "email_allowance"
+
+    address_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    sent_at: Mapped[list[str]] = mapped_column(JSON, default=list)
 
 
 class Group(Base):

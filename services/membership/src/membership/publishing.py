@@ -14,7 +14,7 @@ from hub_shared.sealing import new_key, seal
 from hub_shared.topics import MEMBERSHIP_CONTACTS, MEMBERSHIP_EVENTS
 from membership import SERVICE_NAME
 from membership.links import Links, Purpose
-from membership.models import HearBackContact, Member, OutboxMessage
+from membership.models import GroupInvitation, HearBackContact, Member, OutboxMessage
 
 # Ordinary events (ids and bands) on membership.events; contact cards name their topic.
 publisher = Publisher(source=SERVICE_NAME, outbox=OutboxMessage, topic=MEMBERSHIP_EVENTS.name)
@@ -67,7 +67,7 @@ def contact_card(
     if kind is not None:
         message_links = dict(extra_links or {})
         if member.status == "active":
-            message_links.setdefault("preferences", links.url(Purpose.PREFERENCES, m=str(member.id)))
+            message_links.setdefault("preferences", links.member_url(Purpose.PREFERENCES, member))
         message = ContactMessage(kind=kind, to=to, reference=reference_id, links=message_links)
     details = ContactDetails(
         name=member.name,
@@ -112,6 +112,31 @@ def hear_back_card(
         card,
         subject=contact.token,
         tenant=reference().icb_of(),
+        correlation_id=correlation_id,
+        topic=MEMBERSHIP_CONTACTS.name,
+    )
+
+
+def welcome_card(
+    session: AsyncSession, invitation: GroupInvitation, group_organisation: str, *, correlation_id: str, url: str
+) -> None:
+    """The welcome to a group for someone a team listed, keyed by the invitation's token (no
+    member id: whether the address belongs to a member is nobody's business until they
+    accept)."""
+    details = ContactDetails(
+        name=invitation.name,
+        email=invitation.email,
+        contactable=False,
+        message=ContactMessage(kind=MessageKind.WELCOME_IMPORTED, links={"confirm": url}),
+    )
+    if invitation.contact_key is None:
+        invitation.contact_key = new_key()
+    card = seal(invitation.contact_key, details, contact_token=invitation.token)
+    publisher.emit(
+        session,
+        card,
+        subject=invitation.token,
+        tenant=group_organisation,
         correlation_id=correlation_id,
         topic=MEMBERSHIP_CONTACTS.name,
     )

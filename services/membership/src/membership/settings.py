@@ -28,11 +28,10 @@ class MembershipSettings(ServiceSettings):
     confirm_link_days: int = 7
     preferences_link_days: int = 30
     consent_wording_version: str = "2026-11"
-    # Public forms (join, fresh link, hear back): per client address.
-    public_rate_limit: str = "20/minute"
-    # Joining and fresh-link answers take at least this long, whether or not the address is
-    # known, so their timing does not tell (the known-address path does less work).
-    public_response_floor_ms: int = 250
+    # Public forms (join, fresh link, hear back) are limited per client address and answer in
+    # steady time (public_rate_limit, public_response_floor_ms: hub_shared.settings). What they
+    # email, and a list import's welcomes, are capped per address whoever asks.
+    emails_per_address_per_hour: int = 3
     # Staff calls: per organisation.
     rate_limit: str = "1200/minute"
     rate_limit_storage: str = "memory://"

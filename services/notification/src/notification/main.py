@@ -4,12 +4,11 @@ commands (migrate, api, relay, consume, worker, check)."""
 import asyncio
 import signal
 from pathlib import Path
-from typing import Any
 
 from fastapi import FastAPI
-from faststream.specification import AsyncAPI
 
-from hub_shared.consumer import new_broker
+from hub_shared import asyncapi
+from hub_shared.asyncapi import Published
 from hub_shared.db import create_engine, session_factory
 from hub_shared.events import NotificationStatusChangedV1, RecipientSuppressedV1, UnsubscribeReceivedV1
 from hub_shared.logging import configure_logging
@@ -27,36 +26,19 @@ from notification.settings import NotificationSettings
 from notification.workers.delivery import Worker
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
-ENVELOPE = "CloudEvents 1.0, structured JSON; extensions tenant (ODS code) and correlationid."
-PUBLISHED = (
-    (NotificationStatusChangedV1, "notification id", "Every change of an email's state in the ledger."),
-    (RecipientSuppressedV1, "member id or contact token", "The relay refused an address for good (5xx)."),
-    (UnsubscribeReceivedV1, "member id or contact token", "One-click unsubscribe: stop non-transactional email."),
-)
-
-
-def asyncapi(settings: NotificationSettings, sessions: Any) -> dict[str, Any]:
-    broker = new_broker(settings.kafka_bootstrap_servers, client_id=SERVICE_NAME)
-    for consumer in consumers(settings, sessions):
-        consumer.register(broker)
-    for model, key, what in PUBLISHED:
-        broker.publisher(
-            NOTIFICATION_EVENTS.name,
-            title=model.event_type,  # type: ignore[attr-defined]
-            description=f"{ENVELOPE} Type {model.event_type}; key = {key}. {what} Ids only, never an address.",  # type: ignore[attr-defined]
-            schema=model,
-        )
-    document: dict[str, Any] = (
-        AsyncAPI(broker, title=f"{SERVICE_NAME} events", version="1.0.0").to_specification().to_jsonable()
+PUBLISHED = [
+    Published(NOTIFICATION_EVENTS.name, model, f"key = {key}. {what} Ids only, never an address.")
+    for model, key, what in (
+        (NotificationStatusChangedV1, "notification id", "Every change of an email's state in the ledger."),
+        (RecipientSuppressedV1, "member id or contact token", "The relay refused an address for good (5xx)."),
+        (UnsubscribeReceivedV1, "member id or contact token", "One-click unsubscribe: stop non-transactional email."),
     )
-    return document
+]
 
 
 def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     settings = settings or NotificationSettings()
     assert isinstance(settings, NotificationSettings)
-    engine = create_engine(settings.database_url)
-    sessions = session_factory(engine)
     app = create_service_app(
         title="ICS Engagement Hub — notification",
         description=(
@@ -65,13 +47,13 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
             "templates; people unsubscribe with one click (RFC 8058). Errors are RFC 9457 problem documents."
         ),
         settings=settings,
-        engine=engine,
-        asyncapi=lambda: asyncapi(settings, sessions),
+        asyncapi=lambda sessions: asyncapi.document(
+            SERVICE_NAME, settings.kafka_bootstrap_servers, consumers(settings, sessions), PUBLISHED
+        ),
         # Mail providers post RFC 8058 one-click unsubscribes from their own sites; the signed
         # token in the address is what authorises it.
         cross_site_paths=("/unsubscribe",),
     )
-    app.state.sessions = sessions
     app.state.unsubscribe_links = unsubscribe_links(settings)
     app.include_router(router)
     app.include_router(pages.router)

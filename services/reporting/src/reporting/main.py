@@ -3,17 +3,16 @@ commands (migrate, api, relay, consume, check, replay, publish-snapshot, audit).
 
 import asyncio
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from fastapi import FastAPI
-from faststream.specification import AsyncAPI
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
-from hub_shared import correlation
-from hub_shared.consumer import new_broker
+from hub_shared import asyncapi, correlation
+from hub_shared.asyncapi import Published
 from hub_shared.db import create_engine, session_factory
 from hub_shared.events import ReportPublishedV1
 from hub_shared.logging import configure_logging
@@ -36,23 +35,11 @@ from reporting.workers.replay import replay
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 
 
-def asyncapi(settings: ServiceSettings, sessions: Any) -> dict[str, Any]:
-    broker = new_broker(settings.kafka_bootstrap_servers, client_id=SERVICE_NAME)
-    for consumer in consumers(settings, sessions):
-        consumer.register(broker)
-    broker.publisher(
-        REPORTING_SNAPSHOTS.name,
-        title=ReportPublishedV1.event_type,
-        description="CloudEvents 1.0 structured JSON; key = month. Only disclosure-controlled figures.",
-        schema=ReportPublishedV1,
-    )
-    return AsyncAPI(broker, title=f"{SERVICE_NAME} events", version="1.0.0").to_specification().to_jsonable()  # type: ignore[no-any-return]
+PUBLISHED = [Published(REPORTING_SNAPSHOTS.name, ReportPublishedV1, "key = month. Only disclosure-controlled figures.")]
 
 
 def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     settings = settings or ReportingSettings()
-    engine = create_engine(settings.database_url)
-    sessions = session_factory(engine)
     app = create_service_app(
         title="ICS Engagement Hub — reporting",
         description=(
@@ -62,10 +49,10 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
             "every figure is disclosure-controlled (counts of 1 to 4 are shown as *)."
         ),
         settings=settings,
-        engine=engine,
-        asyncapi=lambda: asyncapi(settings, sessions),
+        asyncapi=lambda sessions: asyncapi.document(
+            SERVICE_NAME, settings.kafka_bootstrap_servers, consumers(settings, sessions), PUBLISHED
+        ),
     )
-    app.state.sessions = sessions
     app.include_router(router)
     return app
 

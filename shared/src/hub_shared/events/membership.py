@@ -148,8 +148,8 @@ class GroupMembershipChangedV1(_MemberFacts):
     left_on: date | None = None
 
 
-class OpportunityPublishedV1(_Event):
-    event_type: ClassVar[str] = "opportunity.published.v1"
+class _OpportunityDetails(_Event):
+    """An opportunity's details as they are when it is published or changed."""
 
     opportunity_id: UUID
     organisation_code: str
@@ -157,14 +157,20 @@ class OpportunityPublishedV1(_Event):
     kind: OpportunityKind
     title: str
     starts_at: datetime
-    online: bool
-    capacity: int | None = None
     closes_at: datetime
+    online: bool
+    location: str | None = Field(None, description="Where it is held, unless online")
+    capacity: int | None = None
+
+
+class OpportunityPublishedV1(_OpportunityDetails):
+    event_type: ClassVar[str] = "opportunity.published.v1"
+
     invited: int
     published_at: datetime
 
 
-class OpportunityChangedV1(_Event):
+class OpportunityChangedV1(_OpportunityDetails):
     """The publisher changed an opportunity's details: every detail as it is now, the
     fields that changed, and the opportunity's version (1 when published, one more for each
     change or the cancellation), so a reader keeps only the newest. Those who said yes are
@@ -174,16 +180,6 @@ class OpportunityChangedV1(_Event):
 
     event_type: ClassVar[str] = "opportunity.changed.v1"
 
-    opportunity_id: UUID
-    organisation_code: str
-    place_code: str | None = None
-    kind: OpportunityKind
-    title: str
-    starts_at: datetime
-    closes_at: datetime
-    online: bool
-    location: str | None = None
-    capacity: int | None = None
     changed: list[str] = Field(
         description="What changed: title, description, starts_at, closes_at, location, online, capacity"
     )

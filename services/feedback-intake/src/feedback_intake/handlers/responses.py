@@ -1,18 +1,16 @@
 """'You said, we did' responses."""
 
-import base64
-import binascii
-import json
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from feedback_intake.models import FeedbackResponse, FeedbackSubmission
 from feedback_intake.publishing import publisher
 from feedback_intake.schemas import ResponseCreate, ResponseUpdate
+from hub_shared import keyset
 from hub_shared.auth import Principal
 from hub_shared.authorisation import authorise, may_see
 from hub_shared.events import FeedbackRespondedV1, ServiceArea
@@ -166,23 +164,6 @@ async def hearing_back(session: AsyncSession, responses: Sequence[FeedbackRespon
     return {r.id: len({contact[uuid.UUID(i)] for i in r.submission_ids if uuid.UUID(i) in contact}) for r in responses}
 
 
-def _cursor_of(response: FeedbackResponse) -> str:
-    return base64.urlsafe_b64encode(json.dumps([response.responded_at.isoformat(), str(response.id)]).encode()).decode()
-
-
-def _after(cursor: str) -> tuple[datetime, uuid.UUID]:
-    try:
-        responded_at, response_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        return datetime.fromisoformat(responded_at), uuid.UUID(response_id)
-    except (ValueError, TypeError, binascii.Error) as exc:
-        raise Problem(
-            422,
-            "Invalid cursor",
-            "Use the cursor of a previous page's Link header.",
-            errors=[{"field": "cursor", "message": "not a cursor this API issued", "type": "cursor"}],
-        ) from exc
-
-
 async def list_responses(
     session: AsyncSession, *, principal: Principal, organisations: Organisations, limit: int, cursor: str | None
 ) -> tuple[list[FeedbackResponse], str | None]:
@@ -190,14 +171,6 @@ async def list_responses(
     query = select(FeedbackResponse).where(
         FeedbackResponse.organisation_code.in_(organisations.descendants(principal.organisation))
     )
-    if cursor:
-        responded_at, response_id = _after(cursor)
-        query = query.where(
-            or_(
-                FeedbackResponse.responded_at < responded_at,
-                and_(FeedbackResponse.responded_at == responded_at, FeedbackResponse.id < response_id),
-            )
-        )
-    query = query.order_by(FeedbackResponse.responded_at.desc(), FeedbackResponse.id.desc()).limit(limit + 1)
-    rows = list((await session.scalars(query)).all())
-    return rows[:limit], (_cursor_of(rows[limit - 1]) if len(rows) > limit else None)
+    return await keyset.newest_first(
+        session, query, FeedbackResponse.responded_at, FeedbackResponse.id, limit=limit, cursor=cursor
+    )

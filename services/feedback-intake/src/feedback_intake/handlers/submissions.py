@@ -1,9 +1,6 @@
 """Submissions: accept one or a batch (scrubbed, triaged, deduplicated), read, list; unlink
 an erased member."""
 
-import base64
-import binascii
-import json
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
@@ -13,7 +10,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import and_, or_, select, text, tuple_, update
+from sqlalchemy import select, text, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from feedback_intake.models import FeedbackSubmission, OutboxMessage
@@ -22,6 +19,7 @@ from feedback_intake.rules import themes
 from feedback_intake.rules.deidentify import scrub
 from feedback_intake.rules.triage import flags_for
 from feedback_intake.schemas import FeedbackCreate
+from hub_shared import keyset
 from hub_shared.auth import Principal
 from hub_shared.authorisation import NotAuthorised, authorise, may_see
 from hub_shared.db import bulk_insert
@@ -318,24 +316,6 @@ class FeedbackFilter:
     review_status: str | None = None
 
 
-def encode_cursor(submission: FeedbackSubmission) -> str:
-    raw = json.dumps([submission.received_at.isoformat(), str(submission.id)]).encode()
-    return base64.urlsafe_b64encode(raw).decode()
-
-
-def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
-    try:
-        received_at, submission_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        return datetime.fromisoformat(received_at), uuid.UUID(submission_id)
-    except (ValueError, TypeError, binascii.Error) as exc:
-        raise Problem(
-            422,
-            "Invalid cursor",
-            "Use the next_cursor of a previous page.",
-            errors=[{"field": "cursor", "message": "not a cursor this API issued", "type": "cursor"}],
-        ) from exc
-
-
 async def list_feedback(
     session: AsyncSession,
     filters: FeedbackFilter,
@@ -362,18 +342,9 @@ async def list_feedback(
         query = query.where(FeedbackSubmission.occurred_at < filters.occurred_to)
     if filters.review_status:
         query = query.where(FeedbackSubmission.review_status == filters.review_status)
-    if cursor:
-        received_at, submission_id = decode_cursor(cursor)
-        query = query.where(
-            or_(
-                FeedbackSubmission.received_at < received_at,
-                and_(FeedbackSubmission.received_at == received_at, FeedbackSubmission.id < submission_id),
-            )
-        )
-    query = query.order_by(FeedbackSubmission.received_at.desc(), FeedbackSubmission.id.desc()).limit(limit + 1)
-    rows = list((await session.scalars(query)).all())
-    next_cursor = encode_cursor(rows[limit - 1]) if len(rows) > limit else None
-    return rows[:limit], next_cursor
+    return await keyset.newest_first(
+        session, query, FeedbackSubmission.received_at, FeedbackSubmission.id, limit=limit, cursor=cursor
+    )
 
 
 async def on_member_erased(session: AsyncSession, envelope: Envelope, organisations: Organisations) -> None:

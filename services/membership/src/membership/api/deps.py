@@ -9,7 +9,7 @@ from fastapi import Depends, Query
 from hub_shared.auth import Principal, require_scope
 from hub_shared.links import LinkProblem
 from hub_shared.problems import MEDIA_TYPE, Problem
-from membership.links import public_limit
+from hub_shared.web import public_limit
 
 PROBLEM: dict[str, Any] = {"content": {MEDIA_TYPE: {}}, "description": "RFC 9457 problem details"}
 ERRORS: dict[int | str, dict[str, Any]] = {s: PROBLEM for s in (400, 401, 403, 404, 409, 410, 413, 422, 429)}
@@ -23,6 +23,14 @@ def link_problem(exc: LinkProblem) -> Problem:
     if exc.reason == "invalid":
         return Problem(
             400, "Link not valid", "This link is not valid. Ask for a fresh one: POST /v1/links.", reason="invalid"
+        )
+    if exc.reason == "replaced":
+        return Problem(
+            410,
+            "Link replaced",
+            "The email address changed since this link was sent, so it no longer works. "
+            "Ask for a fresh link to the new address: POST /v1/links.",
+            reason="replaced",
         )
     title = "Link expired" if exc.reason == "expired" else "Link already used"
     return Problem(410, title, "Ask for a fresh link by email: POST /v1/links.", reason=exc.reason)

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Request
 from hub_shared import correlation
 from hub_shared.db import Session, commit
 from membership.api.deps import ERRORS, Manager, Reader
-from membership.handlers import groups
+from membership.handlers import group_invitations, groups
 from membership.links import links_of
 from membership.schemas import GroupCreate, GroupMemberAdd, GroupMemberUpdate
 
@@ -64,18 +64,20 @@ async def update_group_member(
     responses=ERRORS,
     tags=["groups"],
     summary="Import a PPG list (CSV: name,email,phone,postcode,practice_code,consent_basis[,role])",
+    description="Each person listed is emailed a welcome and joins the group when they accept it; a result per "
+    "row: `imported` (welcome sent), `duplicate` (an address already listed above) or `rejected` (with field "
+    "errors). Whether an address belongs to a member is never said, nor changed.",
     openapi_extra={"requestBody": {"content": {"text/csv": {"schema": {"type": "string"}}}, "required": True}},
 )
 async def import_group(group_id: uuid.UUID, request: Request, principal: Manager, session: Session) -> dict[str, Any]:
     content = await request.body()
-    result = await groups.import_csv(
-        session,
-        principal,
-        group_id,
-        content,
-        links=links_of(request),
-        wording_version=request.app.state.settings.consent_wording_version,
-        correlation_id=correlation.current(),
+    result = await group_invitations.import_csv(
+        session, principal, group_id, content, links=links_of(request), correlation_id=correlation.current()
     )
     await commit(session)
-    return {"imported": result.imported, "rejected": result.rejected, "rows": result.rows}
+    return {
+        "imported": result.imported,
+        "rejected": result.rejected,
+        "duplicates": result.duplicates,
+        "rows": result.rows,
+    }

@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse
 from hub_shared import correlation
 from hub_shared.db import Session, commit
 from hub_shared.links import LinkProblem
+from hub_shared.web import steady_timing
 from membership.api.deps import CHECK_EMAIL, ERRORS, Public, link_problem
 from membership.handlers import hear_back as hearing_back
 from membership.links import links_of
@@ -19,10 +20,11 @@ router = APIRouter(prefix="/v1")
 
 @router.post("/hear-back", status_code=202, responses=ERRORS, tags=["hearing back"], summary="Hear back, not join")
 async def hear_back(body: EmailOnly, request: Request, session: Session, _limit: Public) -> JSONResponse:
-    token = await hearing_back.request_hear_back(
-        session, body.email, links=links_of(request), correlation_id=correlation.current()
-    )
-    await commit(session)
+    async with steady_timing(request):
+        token = await hearing_back.request_hear_back(
+            session, body.email, links=links_of(request), correlation_id=correlation.current()
+        )
+        await commit(session)
     return JSONResponse(
         {
             **CHECK_EMAIL,

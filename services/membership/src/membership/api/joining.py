@@ -1,5 +1,6 @@
-"""Joining and links: join (pending until confirmed), confirm with the emailed link, and
-ask for a fresh link. The answer never says whether an address is known."""
+"""Joining and links: join (pending until confirmed), confirm with the emailed link, accept
+a welcome to a group (a PPG list import), and ask for a fresh link. The answer never says
+whether an address is known."""
 
 from typing import Any
 
@@ -11,9 +12,10 @@ from hub_shared import correlation
 from hub_shared.db import Session, commit
 from hub_shared.events import ConsentSource
 from hub_shared.links import LinkProblem
+from hub_shared.web import steady_timing
 from membership.api.deps import CHECK_EMAIL, ERRORS, Public, link_problem
-from membership.handlers import members
-from membership.links import links_of, steady_timing
+from membership.handlers import group_invitations, members
+from membership.links import links_of
 from membership.schemas import EmailOnly, JoinRequest, TokenBody
 
 router = APIRouter(prefix="/v1")
@@ -48,6 +50,29 @@ async def confirm(body: TokenBody, request: Request, session: Session) -> dict[s
         raise link_problem(exc) from exc
     await commit(session)
     return {"member_id": str(member.id), "status": member.status}
+
+
+@router.post(
+    "/welcome", responses=ERRORS, tags=["joining"], summary="Accept a welcome to a group with the emailed link"
+)
+async def accept_welcome(body: TokenBody, request: Request, session: Session) -> dict[str, Any]:
+    try:
+        accepted = await group_invitations.accept(
+            session,
+            body.token,
+            links=links_of(request),
+            wording_version=request.app.state.settings.consent_wording_version,
+            correlation_id=correlation.current(),
+        )
+    except LinkProblem as exc:
+        raise link_problem(exc) from exc
+    await commit(session)
+    return {
+        "member_id": str(accepted.member.id),
+        "status": accepted.member.status,
+        "group_id": str(accepted.group.id),
+        "joined": accepted.joined,
+    }
 
 
 @router.post("/links", status_code=202, responses=ERRORS, tags=["joining"], summary="Send me a fresh link")

@@ -17,6 +17,7 @@ from membership.models import Member
 from membership.schemas import MemberPreferences, MemberPublic, PreferencesUpdate, TokenBody
 
 router = APIRouter(prefix="/v1")
+MAX_OFFSET = 10_000_000
 
 
 @router.post("/email/confirm", responses=ERRORS, tags=["preference centre"], summary="Confirm a new email address")
@@ -76,7 +77,8 @@ async def list_members(
     practice_code: Annotated[str | None, Query(pattern=r"^[A-Za-z0-9]{3,6}$")] = None,
     status: Annotated[str | None, Query(pattern=r"^(pending|active|left)$")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    # Bounded like every integer a client sends: past a database's integer it would be a 500.
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> list[MemberPublic]:
     return await members.members_in_area(
         session, principal, practice_code=practice_code, status=status, limit=limit, offset=offset

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hub_shared.events import Envelope, FeedbackRespondedV1, GroupKind, MessageKind, UpdateDueV1
 from hub_shared.links import LinkProblem
 from hub_shared.organisations import reference
+from membership.handlers.email_allowance import forget_address, may_email
 from membership.links import Links, Purpose, use_once
 from membership.models import Group, GroupMembership, HearBackContact, Member
 from membership.publishing import contact_card, forget_contact_cards, hear_back_card, publisher, tenant_of
@@ -22,8 +23,12 @@ from membership.publishing import contact_card, forget_contact_cards, hear_back_
 async def request_hear_back(session: AsyncSession, email: str, *, links: Links, correlation_id: str) -> str:
     """Issue a pseudonymous contact token for feedback (``hear_back.contact_token``). Nothing
     is sent to it until the address's owner confirms (double opt-in); each request gets its
-    own token, so the answer says nothing about earlier ones."""
-    contact = HearBackContact(token=secrets.token_urlsafe(24), email=email, created_at=datetime.now(UTC))
+    own token, so the answer says nothing about earlier ones. Past the address's emails for
+    the hour, the token is issued all the same but nothing is kept or sent: it leads nowhere."""
+    token = secrets.token_urlsafe(24)
+    if not await may_email(session, email, links):
+        return token
+    contact = HearBackContact(token=token, email=email, created_at=datetime.now(UTC))
     session.add(contact)
     url = links.url(Purpose.HEAR_BACK, t=contact.token)
     hear_back_card(
@@ -53,6 +58,7 @@ async def stop_hearing_back(session: AsyncSession, token: str, *, links: Links) 
         return  # already forgotten
     await session.delete(contact)
     await forget_contact_cards(session, contact.token)
+    await forget_address(session, contact.email, links)
 
 
 async def on_feedback_responded(session: AsyncSession, envelope: Envelope, links: Links) -> None:

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hub_shared.events import Answer, InvitationAnsweredV1, MessageKind, Place
 from hub_shared.links import LinkProblem
 from hub_shared.problems import Problem
-from membership.links import Links, Purpose
+from membership.links import Links, Purpose, still_current
 from membership.models import Invitation, Member, Opportunity
 from membership.publishing import contact_card, facts, publisher, tenant_of
 
@@ -28,6 +28,7 @@ async def invitation_from_link(
     member = await session.get(Member, invitation.member_id)
     if opportunity is None or member is None or member.status != "active":
         raise LinkProblem("invalid")
+    still_current(claims, member)
     return invitation, opportunity, member
 
 
@@ -124,7 +125,7 @@ async def _offer_next_place(
         correlation_id=correlation_id,
         kind=MessageKind.PLACE_OFFERED,
         reference_id=str(opportunity.id),
-        extra_links={"reply": links.url(Purpose.REPLY, i=str(waiting.id))},
+        extra_links={"reply": links.url(Purpose.REPLY, i=str(waiting.id), v=member.link_version)},
     )
     return True
 

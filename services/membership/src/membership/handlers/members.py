@@ -30,10 +30,11 @@ from hub_shared.events import (
 from hub_shared.links import LinkProblem
 from hub_shared.organisations import reference
 from hub_shared.problems import Problem
+from membership.handlers.email_allowance import forget_address, may_email
 from membership.handlers.group_memberships import active_groups, add_to_group, check_groups, group_event
 from membership.handlers.invitations import release_places
-from membership.links import Links, Purpose, use_once
-from membership.models import Group, GroupMembership, HearBackContact, Invitation, Member
+from membership.links import Links, Purpose, still_current, use_once
+from membership.models import Group, GroupInvitation, GroupMembership, HearBackContact, Invitation, Member
 from membership.publishing import (
     contact_card,
     facts,
@@ -63,27 +64,58 @@ async def join(
     links: Links,
     wording_version: str,
     correlation_id: str,
-    basis: str | None = None,
-    welcome: MessageKind = MessageKind.CONFIRM_JOIN,
 ) -> JoinOutcome:
     """A new member is pending and gets a confirmation link; someone already known gets
-    the email that applies to them, and nothing else changes. The caller cannot tell."""
+    the email that applies to them, and nothing else changes. The caller cannot tell, nor
+    whether the address had already had its emails for the hour."""
     groups = await check_groups(session, request.practice_code, request.group_ids)
     existing = await member_by_email(session, request.email)
     if existing is not None:
-        if existing.status == "pending":
+        if not await may_email(session, request.email, links):
+            pass
+        elif existing.status == "pending":
             confirm_url = links.url(Purpose.CONFIRM, m=str(existing.id))
             contact_card(
                 session,
                 existing,
                 links,
                 correlation_id=correlation_id,
-                kind=welcome,
+                kind=MessageKind.CONFIRM_JOIN,
                 extra_links={"confirm": confirm_url},
             )
         else:
             contact_card(session, existing, links, correlation_id=correlation_id, kind=MessageKind.ALREADY_MEMBER)
         return JoinOutcome(existing, created=False)
+    member = await new_member(
+        session, request, source=source, wording_version=wording_version, correlation_id=correlation_id
+    )
+    for group in groups:
+        add_to_group(session, member, group, "member", correlation_id)
+    if await may_email(session, request.email, links):
+        confirm_url = links.url(Purpose.CONFIRM, m=str(member.id))
+        contact_card(
+            session,
+            member,
+            links,
+            correlation_id=correlation_id,
+            kind=MessageKind.CONFIRM_JOIN,
+            extra_links={"confirm": confirm_url},
+        )
+    else:
+        contact_card(session, member, links, correlation_id=correlation_id)
+    return JoinOutcome(member, created=True)
+
+
+async def new_member(
+    session: AsyncSession,
+    request: JoinRequest,
+    *,
+    source: ConsentSource,
+    wording_version: str,
+    correlation_id: str,
+    basis: str | None = None,
+) -> Member:
+    """A pending member from what they (or a list a team holds consent for) gave."""
     now = datetime.now(UTC)
     d = request.demographics
     member = Member(
@@ -124,13 +156,7 @@ async def join(
         tenant=tenant_of(member),
         correlation_id=correlation_id,
     )
-    for group in groups:
-        add_to_group(session, member, group, "member", correlation_id)
-    confirm_url = links.url(Purpose.CONFIRM, m=str(member.id))
-    contact_card(
-        session, member, links, correlation_id=correlation_id, kind=welcome, extra_links={"confirm": confirm_url}
-    )
-    return JoinOutcome(member, created=True)
+    return member
 
 
 async def confirm(session: AsyncSession, token: str, *, links: Links, correlation_id: str) -> Member:
@@ -139,6 +165,12 @@ async def confirm(session: AsyncSession, token: str, *, links: Links, correlatio
     if member is None or member.status == "left":
         raise LinkProblem("invalid")
     await use_once(session, claims)
+    activate(session, member, links, correlation_id)
+    return member
+
+
+def activate(session: AsyncSession, member: Member, links: Links, correlation_id: str) -> None:
+    """A pending member proved the address is theirs (they followed a link sent to it)."""
     if member.status == "pending":
         member.status = "active"
         member.confirmed_at = datetime.now(UTC)
@@ -150,13 +182,14 @@ async def confirm(session: AsyncSession, token: str, *, links: Links, correlatio
             correlation_id=correlation_id,
         )
         contact_card(session, member, links, correlation_id=correlation_id)
-    return member
 
 
 async def request_link(session: AsyncSession, email: str, *, links: Links, correlation_id: str) -> None:
     """A fresh link by email, for whoever the address belongs to (if anyone)."""
     member = await member_by_email(session, email)
-    if member is not None and member.status == "pending":
+    if member is None or not await may_email(session, email, links):
+        return
+    if member.status == "pending":
         url = links.url(Purpose.CONFIRM, m=str(member.id))
         contact_card(
             session,
@@ -166,7 +199,7 @@ async def request_link(session: AsyncSession, email: str, *, links: Links, corre
             kind=MessageKind.CONFIRM_JOIN,
             extra_links={"confirm": url},
         )
-    elif member is not None and member.status == "active":
+    elif member.status == "active":
         contact_card(session, member, links, correlation_id=correlation_id, kind=MessageKind.FRESH_LINK)
 
 
@@ -175,6 +208,7 @@ async def member_from_link(session: AsyncSession, token: str, links: Links, *, l
     member = await session.get(Member, uuid.UUID(str(claims["m"])), with_for_update=lock)
     if member is None:
         raise LinkProblem("invalid")
+    still_current(claims, member)
     return member
 
 
@@ -203,8 +237,8 @@ async def update_preferences(
         raise Problem(409, "You have left", "Join again to choose what you hear about.")
     changes = update.model_dump(exclude_unset=True)
     contact_changed = False
-    if update.email is not None and update.email != member.email:
-        url = links.url(Purpose.NEW_EMAIL, m=str(member.id), e=update.email)
+    if update.email is not None and update.email != member.email and await may_email(session, update.email, links):
+        url = links.member_url(Purpose.NEW_EMAIL, member, e=update.email)
         contact_card(
             session,
             member,
@@ -266,6 +300,8 @@ async def leave(session: AsyncSession, member: Member, *, links: Links, correlat
     for membership, group in await active_groups(session, member):
         membership.left_on = today
         group_event(session, member, group, membership, correlation_id)
+    assert member.email is not None
+    await forget_address(session, member.email, links)
     member.status = "left"
     member.left_at = datetime.now(UTC)
     member.email = member.name = member.phone = member.postcode = None
@@ -290,6 +326,9 @@ async def erase(session: AsyncSession, member: Member, *, links: Links, correlat
     await release_places(session, member_id, links=links, correlation_id=correlation_id)
     await session.flush()
     tenant = tenant_of(member)
+    if member.email is not None:
+        await forget_address(session, member.email, links)
+        await forget_group_invitations(session, member.email)
     await session.execute(delete(Invitation).where(Invitation.member_id == member_id))
     await session.execute(delete(GroupMembership).where(GroupMembership.member_id == member_id))
     await session.delete(member)
@@ -309,6 +348,7 @@ async def confirm_new_email(session: AsyncSession, token: str, *, links: Links, 
     member = await session.get(Member, uuid.UUID(str(claims["m"])), with_for_update=True)
     if member is None or member.status != "active":
         raise LinkProblem("invalid")
+    still_current(claims, member)
     await use_once(session, claims)
     new_email = str(claims["e"])
     holder = await member_by_email(session, new_email)
@@ -316,8 +356,17 @@ async def confirm_new_email(session: AsyncSession, token: str, *, links: Links, 
         # Only the owner of that address can get here, so saying so reveals nothing new.
         raise Problem(409, "Address in use", "That address already has a membership: leave that one first.")
     member.email = new_email
+    member.link_version += 1  # links sent to the old address stop working
     contact_card(session, member, links, correlation_id=correlation_id)
     return member
+
+
+async def forget_group_invitations(session: AsyncSession, email: str) -> None:
+    """Erasure: lists that named the address no longer wait for its owner."""
+    tokens = (await session.scalars(select(GroupInvitation.token).where(GroupInvitation.email == email))).all()
+    for token in tokens:
+        await forget_contact_cards(session, token)
+    await session.execute(delete(GroupInvitation).where(GroupInvitation.email == email))
 
 
 # ---- what a team sees ----
@@ -397,12 +446,15 @@ async def _stop_contact(
 
 
 async def contact_key(session: AsyncSession, card_key: str) -> bytes | None:
-    """The contact key of a member (by id) or a hear-back contact (by token); None for
-    someone erased, who left, or was never here: their cards stay sealed for good."""
+    """The contact key of a member (by id), a hear-back contact or a group welcome (by token);
+    None for someone erased, who left, or was never here: their cards stay sealed for good."""
     try:
         member_id = uuid.UUID(card_key)
     except ValueError:
         contact = await session.get(HearBackContact, card_key)
-        return contact.contact_key if contact is not None else None
+        if contact is not None:
+            return contact.contact_key
+        welcome = await session.get(GroupInvitation, card_key)
+        return welcome.contact_key if welcome is not None else None
     member = await session.get(Member, member_id)
     return member.contact_key if member is not None else None

@@ -158,20 +158,12 @@ async def publish(
             correlation_id=correlation_id,
             kind=MessageKind.INVITATION,
             reference_id=str(opportunity.id),
-            extra_links={"reply": links.url(Purpose.REPLY, i=str(invitation.id))},
+            extra_links={"reply": links.url(Purpose.REPLY, i=str(invitation.id), v=member.link_version)},
         )
     publisher.emit(
         session,
         OpportunityPublishedV1(
-            opportunity_id=opportunity.id,
-            organisation_code=opportunity.organisation_code,
-            place_code=opportunity.place_code,
-            kind=Kind(opportunity.kind),
-            title=opportunity.title,
-            starts_at=opportunity.starts_at,
-            online=opportunity.online,
-            capacity=opportunity.capacity,
-            closes_at=opportunity.closes_at,
+            **_details(opportunity),
             invited=len(recipients),
             published_at=now,
         ),
@@ -180,6 +172,22 @@ async def publish(
         correlation_id=correlation_id,
     )
     return opportunity, len(recipients)
+
+
+def _details(opportunity: Opportunity) -> dict[str, Any]:
+    """What its published and changed events say of an opportunity, as it is now."""
+    return {
+        "opportunity_id": opportunity.id,
+        "organisation_code": opportunity.organisation_code,
+        "place_code": opportunity.place_code,
+        "kind": Kind(opportunity.kind),
+        "title": opportunity.title,
+        "starts_at": opportunity.starts_at,
+        "closes_at": opportunity.closes_at,
+        "online": opportunity.online,
+        "location": opportunity.location,
+        "capacity": opportunity.capacity,
+    }
 
 
 async def managed_opportunity(session: AsyncSession, principal: Principal, opportunity_id: uuid.UUID) -> Opportunity:
@@ -428,16 +436,7 @@ async def change(
     publisher.emit(
         session,
         OpportunityChangedV1(
-            opportunity_id=opportunity.id,
-            organisation_code=opportunity.organisation_code,
-            place_code=opportunity.place_code,
-            kind=Kind(opportunity.kind),
-            title=opportunity.title,
-            starts_at=opportunity.starts_at,
-            closes_at=opportunity.closes_at,
-            online=opportunity.online,
-            location=opportunity.location,
-            capacity=opportunity.capacity,
+            **_details(opportunity),
             changed=changed,
             version=opportunity.version,
             changed_at=now,
@@ -459,7 +458,7 @@ async def change(
             kind=MessageKind.OPPORTUNITY_CHANGED,
             reference_id=str(opportunity.id),
             extra_links={
-                "reply": links.url(Purpose.REPLY, i=str(invitation.id)),
+                "reply": links.url(Purpose.REPLY, i=str(invitation.id), v=member.link_version),
                 "place": invitation.place or "",
                 "changed": ",".join(told),
                 "version": str(opportunity.version),

@@ -7,6 +7,7 @@ from pydantic import ValidationError
 
 from hub_shared import correlation
 from hub_shared.links import LinkProblem
+from hub_shared.web import steady_timing
 from membership.handlers import hear_back as hearing_back
 from membership.links import Purpose, links_of
 from membership.pages.rendering import form_errors, link_landing, link_page, render, sessions, too_many_requests
@@ -29,7 +30,7 @@ async def hear_back_submit(request: Request) -> Response:
         command = EmailOnly(email=email)
     except ValidationError as exc:
         return render(request, "hear_back.html", status_code=422, errors=form_errors(exc), email=email)
-    async with sessions(request)() as session:
+    async with steady_timing(request), sessions(request)() as session:
         await hearing_back.request_hear_back(
             session, command.email, links=links_of(request), correlation_id=correlation.current()
         )

@@ -15,9 +15,10 @@ from hub_shared.events import AgeBand, ConsentSource, EthnicGroup, Sex, YesNoUns
 from hub_shared.links import LinkProblem
 from hub_shared.organisations import Kind, reference
 from hub_shared.problems import Problem
-from membership.handlers import members
+from hub_shared.web import steady_timing
+from membership.handlers import group_invitations, members
 from membership.handlers.group_memberships import joinable_groups
-from membership.links import Purpose, links_of, steady_timing
+from membership.links import Purpose, links_of
 from membership.models import Group
 from membership.pages.rendering import (
     form_errors,
@@ -143,13 +144,44 @@ async def confirm_submit(request: Request) -> Response:
     token = str((await request.form()).get("token", ""))
     async with sessions(request)() as session:
         try:
-            await members.confirm(session, token, links=links_of(request), correlation_id=correlation.current())
+            member = await members.confirm(
+                session, token, links=links_of(request), correlation_id=correlation.current()
+            )
         except LinkProblem as exc:
             return link_page(request, exc.reason)
         await session.commit()
-    claims = links_of(request).load(Purpose.CONFIRM, token)
-    preferences = links_of(request).token(Purpose.PREFERENCES, m=claims["m"])
+    preferences = links_of(request).member_token(Purpose.PREFERENCES, member)
     return render(request, "confirmed.html", preferences_url=f"/preferences?token={preferences}")
+
+
+@router.get("/welcome", response_class=HTMLResponse)
+async def welcome_page(request: Request, token: str = "") -> HTMLResponse:
+    return link_landing(request, Purpose.WELCOME, token, "confirm.html", action="/welcome")
+
+
+@router.post("/welcome", response_class=HTMLResponse)
+async def welcome_submit(request: Request) -> Response:
+    token = str((await request.form()).get("token", ""))
+    async with sessions(request)() as session:
+        try:
+            accepted = await group_invitations.accept(
+                session,
+                token,
+                links=links_of(request),
+                wording_version=request.app.state.settings.consent_wording_version,
+                correlation_id=correlation.current(),
+            )
+        except LinkProblem as exc:
+            return link_page(request, exc.reason)
+        await session.commit()
+    preferences = links_of(request).member_token(Purpose.PREFERENCES, accepted.member)
+    return render(
+        request,
+        "confirmed.html",
+        preferences_url=f"/preferences?token={preferences}",
+        group=accepted.group.name,
+        joined=accepted.joined,
+    )
 
 
 @router.get("/link", response_class=HTMLResponse)

@@ -106,5 +106,5 @@ async def new_email_submit(request: Request) -> Response:
         except Problem as exc:
             return render(request, "problem.html", status_code=exc.status, heading=exc.title, message=exc.detail)
         await session.commit()
-    preferences = links_of(request).token(Purpose.PREFERENCES, m=str(member.id))
+    preferences = links_of(request).member_token(Purpose.PREFERENCES, member)
     return RedirectResponse(f"/preferences?token={preferences}&saved=1", status_code=303)

@@ -14,7 +14,8 @@ from pydantic import ValidationError
 from hub_shared.events import Frequency, ServiceArea
 from hub_shared.links import LinkProblem
 from hub_shared.problems import Problem
-from membership.links import Purpose, links_of, public_limit
+from hub_shared.web import public_limit
+from membership.links import Purpose, links_of
 
 PACKAGE = Path(__file__).resolve().parents[1]
 STATIC = PACKAGE.parents[1] / "web" / "node_modules" / "nhsuk-frontend" / "dist" / "nhsuk"

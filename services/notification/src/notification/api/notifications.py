@@ -1,15 +1,14 @@
 """The ledger for place and practice teams: their own sends only, with reasons and never
 an address, filtered and paged; a summary for operators (unknown outcomes counted)."""
 
-import base64
 import uuid
 from collections import defaultdict
-from datetime import datetime
 
 from fastapi import APIRouter, Query
 from pydantic import AwareDatetime
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import func, select
 
+from hub_shared import keyset
 from hub_shared.authorisation import may_see
 from hub_shared.db import Session
 from hub_shared.events import DeliveryStatus
@@ -20,20 +19,6 @@ from notification.rules import kinds
 from notification.schemas import NotificationPage, NotificationPublic, Summary
 
 router = APIRouter(prefix="/v1")
-
-
-def _cursor(row: Notification) -> str:
-    return base64.urlsafe_b64encode(f"{row.created_at.isoformat()}|{row.id}".encode()).decode()
-
-
-def _uncursor(cursor: str) -> tuple[datetime, uuid.UUID]:
-    try:
-        created, ident = base64.urlsafe_b64decode(cursor.encode()).decode().split("|")
-        return datetime.fromisoformat(created), uuid.UUID(ident)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise Problem(
-            400, "Bad cursor", errors=[{"field": "cursor", "message": "not a cursor", "type": "value_error"}]
-        ) from exc
 
 
 @router.get("/notifications", responses=ERRORS, tags=["ledger"], summary="Emails sent for your organisation")
@@ -67,19 +52,10 @@ async def list_notifications(
         query = query.where(Notification.created_at >= created_from)
     if created_to is not None:
         query = query.where(Notification.created_at < created_to)
-    if cursor:
-        at, ident = _uncursor(cursor)
-        query = query.where(
-            or_(Notification.created_at < at, and_(Notification.created_at == at, Notification.id < ident))
-        )
-    rows = (
-        await session.scalars(query.order_by(Notification.created_at.desc(), Notification.id.desc()).limit(limit + 1))
-    ).all()
-    page = list(rows[:limit])
-    return NotificationPage(
-        items=[NotificationPublic.model_validate(r) for r in page],
-        next_cursor=_cursor(page[-1]) if len(rows) > limit else None,
+    page, next_cursor = await keyset.newest_first(
+        session, query, Notification.created_at, Notification.id, limit=limit, cursor=cursor
     )
+    return NotificationPage(items=[NotificationPublic.model_validate(r) for r in page], next_cursor=next_cursor)
 
 
 @router.get("/notifications/summary", responses=ERRORS, tags=["ledger"], summary="Counts by state and kind")
