@@ -152,13 +152,14 @@ def card(
     links: dict[str, str] | None = None,
     reference: str | None = None,
     tenant: str = "P81001",
+    to: str | None = None,
 ) -> Envelope:
     details = ContactDetails(
         name=name if member_id else None,
         email=email,
         frequency=frequency,
         contactable=contactable,
-        message=ContactMessage(kind=kind, reference=reference, links=LINKS if links is None else links)
+        message=ContactMessage(kind=kind, to=to, reference=reference, links=LINKS if links is None else links)
         if kind
         else None,
     )

@@ -150,6 +150,26 @@ async def test_nobody_unconfirmed_gets_a_goodbye(app: Any, worker: Worker, smtp_
     assert smtp_sink.messages == [] and await ledger(app) == []
 
 
+async def test_a_new_address_is_asked_to_confirm_at_that_address_and_kept_no_longer(
+    app: Any, worker: Worker, smtp_sink: SmtpSink
+) -> None:
+    member = uuid.uuid4()
+    await deliver(app, contacts(card("old@example.org", member_id=member)))
+    confirm = {"confirm": "http://membership/email/confirm?token=new-address"}
+    asking = card(
+        "old@example.org", MessageKind.CONFIRM_NEW_EMAIL, member_id=member, to="new@example.org", links=confirm
+    )
+    await deliver(app, contacts(asking))
+    await drain(worker)
+    assert smtp_sink.to("old@example.org") == []
+    [asked] = smtp_sink.to("new@example.org")
+    assert asked["Subject"] == "Confirm your new email address"
+    assert confirm["confirm"] in asked.get_body(("plain",)).get_content()
+    assert "List-Unsubscribe" not in asked  # it is how the address gets confirmed
+    [row] = [r for r in await ledger(app) if r.kind == kinds.CONFIRM_NEW_ADDRESS]
+    assert row.status == "delivered" and row.farewell_address is None  # the address goes once it is final
+
+
 async def test_one_click_unsubscribe(app: Any, client: httpx.AsyncClient, worker: Worker, smtp_sink: SmtpSink) -> None:
     member = uuid.uuid4()
     opp, published_opp = opportunity()

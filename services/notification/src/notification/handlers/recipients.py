@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub_shared.consumer import PermanentFailure
 from hub_shared.events import (
+    ContactDetails,
     Envelope,
     MemberConfirmedV1,
     MemberContactV2,
@@ -87,8 +88,16 @@ async def on_contact_card(
         organisation_code=await _sender(session, kind, card.message.reference, envelope.tenant),
         reference=card.message.reference,
         links=card.message.links,
-        farewell_address=card.email if kind in kinds.FAREWELLS else None,
+        farewell_address=_own_address(kind, card),
     )
+
+
+def _own_address(kind: str, card: ContactDetails) -> str | None:
+    """Where an email that goes to an address of its own goes: a goodbye to the address the
+    person had, a confirmation to the new address they gave."""
+    if kind in kinds.FAREWELLS:
+        return card.email
+    return card.message.to if kind in kinds.OWN_ADDRESS and card.message else None
 
 
 async def _sender(session: AsyncSession, kind: str, reference: str | None, fallback: str) -> str:
