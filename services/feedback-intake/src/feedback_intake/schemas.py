@@ -85,7 +85,10 @@ class FeedbackPublic(BaseModel):
     service_area: ServiceArea
     channel: Channel
     fft_answer: FftAnswer | None
-    text: str | None
+    text: str | None = Field(
+        description="Scrubbed free text. Null while it awaits review or after a referral unless you may review "
+        "feedback (scope feedback:review), and always null once withheld"
+    )
     occurred_at: datetime
     received_at: datetime
     client_reference: str | None
