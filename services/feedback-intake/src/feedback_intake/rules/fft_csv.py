@@ -194,6 +194,16 @@ def _too_long(line: int) -> Problem:
     )
 
 
+def _nul(line: int) -> Problem:
+    message = f"line {line} holds the NUL character, which is not text"
+    return Problem(
+        422,
+        "Not text",
+        f"The file could not be read: {message}.",
+        errors=[{"field": "(body)", "line": line, "message": message, "type": "nul_character"}],
+    )
+
+
 def _columns(header: list[str] | None) -> list[str | None]:
     if header is None:
         raise Problem(422, "Empty file", "The CSV has no header row.")
@@ -230,6 +240,10 @@ class _TooLong(Exception):
     """A record runs past ``RECORD_CHARS``."""
 
 
+class _Nul(Exception):
+    """A line holds the NUL character."""
+
+
 class _Lines:
     """The lines of ``text`` from ``start``, handed one by one to ``csv.reader``, which asks
     for lines until its record is complete and never reads ahead: so once it returns a
@@ -261,9 +275,12 @@ class _Lines:
             raise StopIteration
         if end > limit:
             raise _TooLong
-        self.end = end
+        line = text[start:end]
         self.given += 1
-        return text[start:end]
+        if "\x00" in line:
+            raise _Nul  # not text: no store can hold it faithfully (PostgreSQL not at all)
+        self.end = end
+        return line
 
 
 class CsvParts:
@@ -332,6 +349,8 @@ class CsvParts:
                 return [], False
             except _TooLong:
                 raise _too_long(self._lines + 1) from None
+            except _Nul:
+                raise _nul(before + lines.given) from None
             except csv.Error as exc:
                 raise _not_csv(exc) from exc
             self._read = lines.record_start = lines.end
