@@ -17,6 +17,7 @@ from hub_shared.authorisation import authorise, may_see
 from hub_shared.events import ConsentSource, GroupKind, MessageKind
 from hub_shared.organisations import reference
 from hub_shared.problems import Problem, field_errors
+from hub_shared.text import one_line
 from membership.handlers.group_memberships import add_to_group, group_event
 from membership.handlers.members import join
 from membership.links import Links
@@ -209,6 +210,11 @@ async def import_csv(
         errors: list[dict[str, str]] = []
         if not row.get("consent_basis"):
             errors.append({"field": "consent_basis", "message": "Say how this person consented", "type": "missing"})
+        else:
+            try:
+                one_line(row["consent_basis"])  # kept with the consent, and shown: one line of text
+            except ValueError as exc:
+                errors.append({"field": "consent_basis", "message": str(exc), "type": "value_error"})
         role = row.get("role") or "member"
         if role not in ("member", "chair", "clinician", "staff"):
             errors.append({"field": "role", "message": "member, chair, clinician or staff", "type": "enum"})
