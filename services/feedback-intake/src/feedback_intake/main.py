@@ -156,16 +156,11 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         return settings.max_body_bytes
 
     async def on_startup(_app: FastAPI) -> None:
-        # What starting made (modules, routes, models: some 176,000 objects) lives as long as
-        # the process; frozen, it is left out of the full collections that work such as a big
-        # upload sets off, each of which would otherwise hold the event loop for ~100 ms.
-        gc.freeze()
         await uploads.resume_unfinished()
 
     async def on_shutdown(app: FastAPI) -> None:
         await uploads.stop()
         await app.state.rate_limit.close()
-        gc.unfreeze()
 
     app = create_service_app(
         title="ICS Engagement Hub — feedback intake",
@@ -187,6 +182,13 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     app.state.uploads = uploads
     app.state.rate_limit = RateLimit(settings.rate_limit, settings.rate_limit_storage)
     app.include_router(router)
+    # What building the app made (modules, routes, models: some 176,000 objects) lives as long
+    # as the process; frozen (garbage collected first), it is left out of the full collections
+    # that work such as a big upload sets off, each of which would otherwise hold the event
+    # loop for ~100 ms. (Frozen here, before serving: frozen in the lifespan, uvicorn's worker
+    # processes never came up.)
+    gc.collect()
+    gc.freeze()
     return app
 
 
