@@ -2,6 +2,9 @@
 or paragraph separators are refused where they cannot belong, with a field error."""
 
 import pytest
+from sqlalchemy import select
+
+from membership.models import GroupInvitation
 
 from .conftest import auth
 from .test_groups_and_opportunities import make_group, opportunity
@@ -56,7 +59,7 @@ async def test_a_group_name_and_a_joiners_name_are_one_line(client, keys) -> Non
 
 
 @pytest.mark.parametrize("basis", ["paper form\x00", "paper\u2028form", "paper\tform"])
-async def test_an_imported_rows_consent_basis_is_one_line_of_text(client, keys, basis: str) -> None:  # type: ignore[no-untyped-def]
+async def test_an_imported_rows_consent_basis_is_one_line_of_text(app, client, keys, basis: str) -> None:  # type: ignore[no-untyped-def]
     ppg = await make_group(client, keys, "P81002", kind="ppg", name="High Street PPG")
     csv = (
         "name,email,phone,postcode,practice_code,consent_basis\n"
@@ -71,5 +74,7 @@ async def test_an_imported_rows_consent_basis_is_one_line_of_text(client, keys, 
         ("imported", []),
         ("rejected", ["consent_basis"]),
     ]
-    listed = (await client.get(f"/v1/groups/{ppg['id']}/members", headers=auth(keys, "P81002"))).json()
-    assert len(listed) == 1
+    # Only the good row waits for its welcome to be accepted, with its consent as given.
+    async with app.state.sessions() as session:
+        waiting = (await session.scalars(select(GroupInvitation))).all()
+    assert [(w.email, w.consent_basis) for w in waiting] == [("mary@example.org", "paper form 2024")]
