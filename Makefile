@@ -11,7 +11,7 @@ help:
 	@echo "make run        start Kafka, the four services and a mail sink; seed the demo ICS"
 	@echo "make test       lint, type-check, and run every test against real Kafka and PostgreSQL"
 	@echo "make status     is the hub of 'make run' up? prints its addresses and example requests again"
-	@echo "make fuzz       the OpenAPI contract tests with many more generated requests (a few minutes more)"
+	@echo "make fuzz       the OpenAPI contract tests with many more generated requests, and the cross-output disclosure sweep over many generated ICSs (long)"
 	@echo "make bench      every benchmark: intake, consumers/replay/relay, reports at 1M, a national month (long)"
 	@echo "make bench-quick  the same at a few minutes' size"
 	@echo "make chaos      fault-injection run: kill every process, the broker and PostgreSQL under load"
@@ -63,6 +63,7 @@ test: prerequisites lint typecheck
 # The contract tests alone, with many more generated requests per operation, randomised.
 fuzz: prerequisites install
 	HUB_CONTRACT_EXAMPLES=$${HUB_CONTRACT_EXAMPLES:-300} HUB_CONTRACT_RANDOM=1 $(BIN)/pytest tests/contracts/test_openapi.py
+	HUB_DISCLOSURE_SEEDS=$${HUB_DISCLOSURE_SEEDS:-40} $(BIN)/pytest services/reporting/tests/test_publication.py -k any_combination
 
 infra-up: install
 	deploy/kafka.sh start

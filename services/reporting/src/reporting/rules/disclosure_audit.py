@@ -117,6 +117,11 @@ class _Model:
         inf = highspy.kHighsInf
         for lb in self.floor:
             self.highs.addVar(lb, inf)
+        lower: list[float] = []
+        upper: list[float] = []
+        starts: list[int] = []
+        indices: list[int] = []
+        values: list[float] = []
         for fact in facts:
             coefs: dict[int, float] = defaultdict(float)
             known = fact.constant
@@ -127,10 +132,22 @@ class _Model:
                     known += c * pub.figures[k].value
             if not coefs:
                 continue
-            lo = -inf if fact.lo is None else float(fact.lo - known)
-            hi = inf if fact.hi is None else float(fact.hi - known)
-            cols = np.array(sorted(coefs), dtype=np.int32)
-            self.highs.addRow(lo, hi, len(cols), cols, np.array([coefs[i] for i in cols]))
+            lower.append(-inf if fact.lo is None else float(fact.lo - known))
+            upper.append(inf if fact.hi is None else float(fact.hi - known))
+            starts.append(len(indices))
+            for i in sorted(coefs):
+                indices.append(i)
+                values.append(coefs[i])
+        if lower:  # every row at once: one call into HiGHS, not one per fact
+            self.highs.addRows(
+                len(lower),
+                np.array(lower),
+                np.array(upper),
+                len(indices),
+                np.array(starts, dtype=np.int32),
+                np.array(indices, dtype=np.int32),
+                np.array(values),
+            )
         self.columns = np.arange(self.n, dtype=np.int32)
 
     def _integrality(self, kind: object) -> None:
@@ -231,7 +248,13 @@ def _neighbours(pub: Publication, key: Key) -> list[Key]:
             found.update(k for k in keys if pub.figures[k].shown)
             found.update(fact.while_shown)
     found = {k for k in found if not pub.figures[k].fixed}
-    return sorted(found, key=lambda k: (pub.figures[k].percentage, pub.figures[k].value, k))
+    # Those sharing a fact with ``key`` itself first: what gives a cell away is mostly next to it.
+    near: set[Key] = set()
+    for fact in facts:
+        terms = [t for t, _ in fact.terms]
+        if key in terms:
+            near.update(terms, fact.while_shown)
+    return sorted(found, key=lambda k: (k not in near, pub.figures[k].percentage, pub.figures[k].value, k))
 
 
 def _sum_facts(pub: Publication) -> list[Fact]:
@@ -298,32 +321,46 @@ def close(pub: Publication, max_rounds: int = 500) -> Report:
     report = audit(pub)
     rounds = 0
     while report.findings and rounds < max_rounds:
-        rounds += 1
-        target = report.findings[0].key
-        steps: list[list[Key]] = []
-        for candidate in _neighbours(pub, target):
-            if not pub.figures[candidate].shown:
-                continue  # starred by an earlier step's rebalancing
-            mark = len(pub.extra)
-            _star(pub, candidate)
-            balance(pub)
-            steps.append(pub.extra[mark:])
-            if not audit(pub, only={target}).findings:
-                break
-        if not steps:
+        progress = False
+        for i, finding in enumerate(report.findings):
+            rounds += 1
+            target = finding.key
+            if i and not audit(pub, only={target}).findings:
+                continue  # closed by the stars added for an earlier finding of this round
+            progress = _open(pub, target) or progress
+        if not progress:
             break
-        for step in reversed(steps[:-1]):  # keep only the steps it needs
-            for k in step:
-                pub.figures[k].shown = True
-            if audit(pub, only={target}).findings:
-                for k in step:
-                    pub.figures[k].shown = False
-            else:
-                pub.extra = [k for k in pub.extra if k not in step]
         report = audit(pub)
     if not report.findings:
         _prune(pub)
     return report
+
+
+def _open(pub: Publication, target: Key) -> bool:
+    """Star shown figures bound to ``target`` one at a time (counts before percentages, the
+    smallest first), each rebalanced, until it is no longer recoverable; then show again every
+    one of those steps it does not need. False when there was nothing to star."""
+    steps: list[list[Key]] = []
+    for candidate in _neighbours(pub, target):
+        if not pub.figures[candidate].shown:
+            continue  # starred by an earlier step's rebalancing
+        mark = len(pub.extra)
+        _star(pub, candidate)
+        balance(pub)
+        steps.append(pub.extra[mark:])
+        if not audit(pub, only={target}).findings:
+            break
+    if not steps:
+        return False
+    for step in reversed(steps[:-1]):  # keep only the steps it needs
+        for k in step:
+            pub.figures[k].shown = True
+        if audit(pub, only={target}).findings:
+            for k in step:
+                pub.figures[k].shown = False
+        else:
+            pub.extra = [k for k in pub.extra if k not in step]
+    return True
 
 
 def _bound_to(pub: Publication, key: Key) -> set[Key]:
