@@ -5,11 +5,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help install prerequisites run status test fuzz lint format typecheck infra-up infra-down bench bench-quick chaos clean
+.PHONY: help install prerequisites run status test test-quick fuzz lint format typecheck infra-up infra-down bench bench-quick chaos clean
 
 help:
 	@echo "make run        start Kafka, the four services and a mail sink; seed the demo ICS"
 	@echo "make test       lint, type-check, and run every test against real Kafka and PostgreSQL"
+	@echo "                (in $(TEST_WORKERS) processes sharing one broker and one PostgreSQL; TEST_WORKERS=N to change)"
+	@echo "make test-quick the unit and API tests that need no broker, PostgreSQL or browser (SQLite), in about a minute"
 	@echo "make status     is the hub of 'make run' up? prints its addresses and example requests again"
 	@echo "make fuzz       the OpenAPI contract tests with many more generated requests, and the cross-output disclosure sweep over many generated ICSs (long)"
 	@echo "make bench      every benchmark: intake, consumers/replay/relay, reports at 1M, a national month (long)"
@@ -19,7 +21,7 @@ help:
 	@echo "make infra-down stop them"
 
 # Front-end assets (NHS.UK frontend, axe-core) of the services that serve pages.
-WEB := services/reporting/web services/membership/web services/console/web
+WEB := services/membership/web services/console/web
 
 # What the system must have first (Python's venv, a JDK, Maven, npm...): installed when run as
 # root on Debian, otherwise named. `make run` needs less than `make test`.
@@ -57,8 +59,19 @@ typecheck: install
 prerequisites:
 	@deploy/prerequisites.sh $(PROFILE)
 
+# Tests run in several processes (pytest-xdist) on one broker and one PostgreSQL, each process
+# with its own databases and topics (hub_shared.testing); a module's tests stay in one process
+# (the end-to-end ones build on each other's data); the long tests start first.
+TEST_WORKERS ?= 3
+PYTEST_PARALLEL := -n $(TEST_WORKERS) --dist loadscope --no-loadscope-reorder
+
 test: prerequisites lint typecheck
-	$(BIN)/pytest
+	$(BIN)/pytest $(PYTEST_PARALLEL)
+
+# The inner loop: every test that needs neither the broker nor PostgreSQL (markers set by
+# hub_shared.testing from the fixtures a test uses).
+test-quick: install
+	$(BIN)/pytest -n 2 -m "not kafka and not postgres and not chromium"
 
 # The contract tests alone, with many more generated requests per operation, randomised.
 fuzz: prerequisites install

@@ -1,3 +1,4 @@
-"""Real Kafka, PostgreSQL (and later SMTP) for every test directory: see hub_shared.testing."""
+"""Real Kafka, PostgreSQL and SMTP for every test directory (hub_shared.testing); the staff
+console's OpenID Connect provider and Chromium, started when a test asks (hub_shared.console_testing)."""
 
-pytest_plugins = ["hub_shared.testing"]
+pytest_plugins = ["hub_shared.testing", "hub_shared.console_testing"]

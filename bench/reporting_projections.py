@@ -42,9 +42,9 @@ import psycopg
 from aiokafka import AIOKafkaProducer
 from sqlalchemy import text
 
-from feedback_intake import themes
 from feedback_intake.main import MIGRATIONS as INTAKE_MIGRATIONS
 from feedback_intake.models import OutboxMessage
+from feedback_intake.rules import themes
 from hub_shared import kafka_admin
 from hub_shared.db import bulk_insert, create_engine, session_factory
 from hub_shared.events import (

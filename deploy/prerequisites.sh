@@ -2,7 +2,7 @@
 # The Debian packages the hub needs on a machine without Docker, by what you are about to do:
 #
 #   deploy/prerequisites.sh run     make run:  Python (with venv), a JDK and Maven (the Kafka
-#                                   broker's jars), npm (the dashboard's styles), curl
+#                                   broker's jars), npm (the pages' NHS.UK styles), curl
 #   deploy/prerequisites.sh test    make test: the same, plus the PostgreSQL server and Chromium
 #   deploy/prerequisites.sh bench   make bench: the same as test, plus wrk
 #
@@ -22,7 +22,7 @@ command -v npm >/dev/null || missing+=(npm)
 command -v curl >/dev/null || missing+=(curl)
 if [ "$profile" != run ]; then
   ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || missing+=(postgresql)
-  command -v chromium >/dev/null || missing+=(chromium)  # the dashboard's browser test
+  command -v chromium >/dev/null || missing+=(chromium)  # the pages' browser tests
 fi
 if [ "$profile" = bench ]; then
   command -v wrk >/dev/null || missing+=(wrk)

@@ -38,6 +38,10 @@ if [ -t 1 ]; then export HUB_LOG_FORMAT="${HUB_LOG_FORMAT:-console}"; fi
 rm -f "$banner_file"
 
 export HUB_JWKS_PATH="${HUB_JWKS_PATH:-$repo/.state/dev-keys/jwks.json}"
+# Development mode: a service without its secrets (MEMBERSHIP_LINK_SECRET, ...) makes this
+# machine's own, kept in .state/secrets/ (mode 600), instead of refusing to start. Only
+# make run, the tests and the benchmarks set it; a deployment gives every secret.
+export HUB_DEVELOPMENT_MODE=1
 export HUB_SMTP_PORT="${HUB_SMTP_PORT:-1025}"
 export HUB_MAIL_DIR="${HUB_MAIL_DIR:-$repo/.state/mail}"
 
@@ -64,8 +68,11 @@ if [ -z "${HUB_IDP_ISSUER:-}" ]; then
   own_oidc=1
   deploy/oidc.sh start
   export HUB_IDP_ISSUER="$(deploy/oidc.sh issuer)"
-  # The demo provider's client: its secret is for this machine only (the provider checks PKCE).
-  export CONSOLE_CLIENT_SECRET="${CONSOLE_CLIENT_SECRET:-dev-only-console-client-secret}"
+  # The demo provider's client: its secret is this machine's own (the provider checks PKCE).
+  if [ -z "${CONSOLE_CLIENT_SECRET:-}" ]; then
+    CONSOLE_CLIENT_SECRET="$(python -c 'from hub_shared.settings import development_secret as s; print(s("console-client-secret"))')"
+    export CONSOLE_CLIENT_SECRET
+  fi
 fi
 
 if [ -z "${KAFKA_BOOTSTRAP_SERVERS:-}" ]; then
@@ -115,8 +122,8 @@ cat > "$banner_file" <<INFO
   feedback-intake  http://127.0.0.1:8001/docs   (AsyncAPI: /asyncapi.json)
   membership       http://127.0.0.1:8002/docs   (join as a patient partner: http://127.0.0.1:8002/join)
   notification     http://127.0.0.1:8003/docs
+  reports, emails  http://127.0.0.1:8005/reports and /emails  (in the console: no token to paste)
   reporting        http://127.0.0.1:8004/docs
-  dashboard        http://127.0.0.1:8004/dashboard  (sign in with the token below)
   Kafka            $KAFKA_BOOTSTRAP_SERVERS
   mail sink        smtp://127.0.0.1:$HUB_SMTP_PORT  -> $HUB_MAIL_DIR (Maildir)
   mailbox          http://127.0.0.1:8003/mailbox  (every email the hub sent; follow its links)
@@ -125,7 +132,8 @@ cat > "$banner_file" <<INFO
   emails to send   .venv/bin/hub contacts links you@example.org   (confirmation and other links,
                    from the contacts topic until the notification service sends them)
 
-  A token for Northvale Place (01A), valid for a day (another: .venv/bin/hub token --org 02B):
+  For machine clients and curl only (staff use the console above), a token for Northvale Place
+  (01A), valid for a day (another: .venv/bin/hub token --org 02B):
 
   export TOKEN=$token
 

@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -124,8 +125,8 @@ def start_hub(name: str, extra_env: dict[str, str] | None = None, smtp_port: int
         subprocess.run(["rm", "-rf", str(state / folder)], check=True)
     (state / "logs").mkdir()
     hub = Hub(state, free_port_pair(), free_port(), free_port(), DevKeys(state / "keys").ensure(), free_port())
-    hub.script("kafka.sh", "start")
-    hub.script("postgres.sh", "start")
+    with ThreadPoolExecutor() as pool:  # the broker and PostgreSQL start side by side
+        list(pool.map(lambda script: hub.script(script, "start"), ("kafka.sh", "postgres.sh")))
     asyncio.run(kafka_admin.create_topics(hub.bootstrap))
     env = {
         **os.environ,
@@ -152,10 +153,18 @@ def start_hub(name: str, extra_env: dict[str, str] | None = None, smtp_port: int
         "NOTIFICATION_ORG_RATE_LIMIT": "100000/minute",
         "NOTIFICATION_RELAY_RATE_LIMIT": "100000/minute",
         "HUB_LOG_LEVEL": "INFO",
+        # Link secrets: this machine's development ones (.state/secrets), as under make run.
+        "HUB_DEVELOPMENT_MODE": "1",
         **(extra_env or {}),
     }
-    for service in ("feedback-intake", "reporting", "membership", "notification"):
-        subprocess.run([str(BIN / service), "migrate"], env=env, check=True, capture_output=True)
+    migrations = [
+        subprocess.Popen([str(BIN / service), "migrate"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        for service in ("feedback-intake", "reporting", "membership", "notification")
+    ]
+    for migration in migrations:
+        output, _ = migration.communicate()
+        if migration.returncode != 0:
+            raise subprocess.CalledProcessError(migration.returncode, migration.args, output)
     for process_name, service, command in PROCESSES:
         process = Process(process_name, [str(BIN / service), command], env, state / "logs")
         process.start()
@@ -169,13 +178,22 @@ def start_hub(name: str, extra_env: dict[str, str] | None = None, smtp_port: int
             except httpx.HTTPError:
                 pass
             if time.monotonic() > deadline:
+                stop_hub(hub)  # nothing left running behind the failure
                 raise SystemExit(f"an API did not become ready (see {state / 'logs'})")
             time.sleep(0.3)
     return hub
 
 
 def stop_hub(hub: Hub) -> None:
-    for process in hub.processes.values():
-        process.signal(signal.SIGTERM)
-    hub.script("kafka.sh", "stop")
-    hub.script("postgres.sh", "stop")
+    """Every process asked to stop at once, then each waited for (at most 40 s)."""
+    running = [p.popen for p in hub.processes.values() if p.popen and p.popen.poll() is None]
+    for popen in running:
+        popen.send_signal(signal.SIGTERM)
+    for popen in running:
+        try:
+            popen.wait(timeout=40)
+        except subprocess.TimeoutExpired:
+            popen.kill()
+            popen.wait()
+    with ThreadPoolExecutor() as pool:
+        list(pool.map(lambda script: hub.script(script, "stop"), ("kafka.sh", "postgres.sh")))

@@ -55,6 +55,8 @@ def env_names(settings_type: type[BaseSettings]) -> set[str]:
     for name, field in settings_type.model_fields.items():
         alias = field.validation_alias
         names |= {c.upper() for c in getattr(alias, "choices", [])} if alias else {f"{prefix}{name}".upper()}
+        if "SecretStr" in str(field.annotation):  # a secret may come from a file instead
+            names.add(f"{prefix}{name}_FILE".upper())
     return names
 
 
@@ -106,6 +108,22 @@ def test_containers_use_only_settings_and_commands_the_code_has(name: str) -> No
             assert sub in cli_commands(service), f"{name}: '{program} {sub}' is not a command"
         elif program == "hub":
             assert sub in {"topics"}
+
+
+@pytest.mark.parametrize("name", sorted(n for n in COMPOSE if "build" in COMPOSE[n]))
+def test_every_secret_comes_from_a_secret_file_never_from_compose(name: str) -> None:
+    entry = COMPOSE[name]
+    service = SERVICES[service_of(entry)]
+    settings_type = type(service.settings())
+    declared = getattr(settings_type, "SECRETS", ())
+    mounted = set(entry.get("secrets", []))
+    for field in declared:
+        variable = f"{settings_type.model_config.get('env_prefix', '')}{field}".upper()
+        assert variable not in entry["environment"], f"{name}: {variable} has a value in compose.yaml"
+        path = entry["environment"].get(f"{variable}_FILE", "")
+        assert path.startswith("/run/secrets/"), f"{name}: {variable}_FILE is not a container secret"
+        secret = path.removeprefix("/run/secrets/")
+        assert secret in mounted and "file" in yaml.safe_load((REPO / "compose.yaml").read_text())["secrets"][secret]
 
 
 def test_each_service_database_is_created_and_configured() -> None:

@@ -1,11 +1,14 @@
 """The hub wired in-process against the real broker and real PostgreSQL: intake's API,
 outbox relay and consumers; membership's API and pages, relay and consumer; notification's
 API and pages, relay, consumer and sending worker, against a real SMTP server (aiosmtpd)
-the fixture starts; reporting's consumer, relay and API. Only HTTP transport is in-process."""
+the fixture starts; reporting's consumer, relay and API. Only HTTP transport is in-process.
+The APIs also trust staff tokens from the test OpenID Connect provider (started only when a
+test signs someone in: hub_shared.console_testing), so the staff console can run against them."""
 
 import asyncio
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -23,9 +26,10 @@ from hub_shared import kafka_admin, migrations
 from hub_shared.auth import SCOPES, DevKeys
 from hub_shared.consumer import new_broker
 from hub_shared.db import create_engine, session_factory
+from hub_shared.identity import IdentityProviderSettings
 from hub_shared.organisations import reference
 from hub_shared.outbox import OutboxRelay
-from hub_shared.testing import KafkaUnderTest, SmtpSink
+from hub_shared.testing import KafkaUnderTest, SmtpSink, consumer_group
 from membership.consumers import consumers as membership_consumers
 from membership.models import OutboxMessage as MembershipOutbox
 from membership.settings import MembershipSettings
@@ -63,6 +67,7 @@ class Hub:
     notification_settings: NotificationSettings | None = None
     notification_sessions: Any = None
     smtp: SmtpSink | None = None
+    apps: dict[str, Any] = field(default_factory=dict)  # "intake", "membership", ... -> ASGI app
 
     def token(self, org: str, scopes: list[str] = ALL_SCOPES) -> dict[str, str]:
         token = self.keys.issue(
@@ -93,10 +98,19 @@ class Hub:
         return await self.intake.post("/v1/feedback", json=body, headers=self.token(org))
 
 
-@pytest_asyncio.fixture(scope="session")
-async def hub(kafka: KafkaUnderTest, new_postgres_database, tmp_path_factory) -> AsyncIterator[Hub]:  # type: ignore[no-untyped-def]
-    keys = DevKeys(Path(tmp_path_factory.mktemp("keys"))).ensure()
-    common = {"KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap_servers, "HUB_JWKS_PATH": keys.jwks_path}
+@asynccontextmanager
+async def running_hub(  # type: ignore[no-untyped-def]
+    kafka: KafkaUnderTest,
+    new_postgres_database,
+    keys: DevKeys,
+    identity_provider: IdentityProviderSettings | None = None,
+) -> AsyncIterator[Hub]:
+    """Every service's API, relay, consumers and notification's worker on ``kafka``, each
+    on a fresh database. Consumer groups carry this test process's prefix (its topics do).
+    With ``identity_provider``, the APIs also trust the staff sign-in provider's tokens."""
+    common: dict[str, Any] = {"KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap_servers, "HUB_JWKS_PATH": keys.jwks_path}
+    if identity_provider is not None:
+        common["identity_provider"] = identity_provider
     intake_settings = IntakeSettings(database_url=new_postgres_database("intake"), **common)
     reporting_settings = ReportingSettings(database_url=new_postgres_database("reporting"), **common)
     membership_settings = MembershipSettings(
@@ -181,62 +195,81 @@ async def hub(kafka: KafkaUnderTest, new_postgres_database, tmp_path_factory) ->
         *membership_consumers(membership_settings, session_factory(membership_consumer_engine)),
         *notification_consumers(notification_settings, session_factory(notification_consumer_engine)),
     ]:
+        consumer.group = consumer_group(consumer.group)
         consumer.register(broker)
     await broker.start()
 
-    async with (
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=intake_app), base_url="http://intake") as intake,
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=reporting_app), base_url="http://reporting") as reporting,
-        httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=membership_app), base_url="http://membership"
-        ) as membership,
-        httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=notification_app), base_url="http://notification"
-        ) as notification,
-    ):
-        yield Hub(
-            intake,
-            reporting,
-            kafka,
-            keys,
-            intake_settings,
-            reporting_settings,
-            reporting_app.state.sessions,
-            new_postgres_database,
-            membership=membership,
-            membership_settings=membership_settings,
-            membership_sessions=membership_app.state.sessions,
-            intake_sessions=intake_app.state.sessions,
-            notification=notification,
-            notification_settings=notification_settings,
-            notification_sessions=notification_app.state.sessions,
-            smtp=smtp,
-        )
+    try:
+        async with (
+            httpx.AsyncClient(transport=httpx.ASGITransport(app=intake_app), base_url="http://intake") as intake,
+            httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=reporting_app), base_url="http://reporting"
+            ) as reporting,
+            httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=membership_app), base_url="http://membership"
+            ) as membership,
+            httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=notification_app), base_url="http://notification"
+            ) as notification,
+        ):
+            yield Hub(
+                intake,
+                reporting,
+                kafka,
+                keys,
+                intake_settings,
+                reporting_settings,
+                reporting_app.state.sessions,
+                new_postgres_database,
+                membership=membership,
+                membership_settings=membership_settings,
+                membership_sessions=membership_app.state.sessions,
+                intake_sessions=intake_app.state.sessions,
+                notification=notification,
+                notification_settings=notification_settings,
+                notification_sessions=notification_app.state.sessions,
+                smtp=smtp,
+                apps={
+                    "intake": intake_app,
+                    "membership": membership_app,
+                    "notification": notification_app,
+                    "reporting": reporting_app,
+                },
+            )
+    finally:
+        relay.stop()
+        reporting_relay.stop()
+        membership_relay.stop()
+        notification_relay.stop()
+        worker.stop()
+        await notification_relay_task
+        await worker_task
+        smtp.stop()
+        await relay_task
+        await reporting_relay_task
+        await membership_relay_task
+        await broker.stop()
+        for engine in (
+            relay_engine,
+            consumer_engine,
+            intake_consumer_engine,
+            membership_relay_engine,
+            membership_consumer_engine,
+            notification_relay_engine,
+            notification_consumer_engine,
+            notification_worker_engine,
+            notification_app.state.engine,
+            intake_app.state.engine,
+            reporting_app.state.engine,
+            membership_app.state.engine,
+        ):
+            await engine.dispose()
 
-    relay.stop()
-    reporting_relay.stop()
-    membership_relay.stop()
-    notification_relay.stop()
-    worker.stop()
-    await notification_relay_task
-    await worker_task
-    smtp.stop()
-    await relay_task
-    await reporting_relay_task
-    await membership_relay_task
-    await broker.stop()
-    for engine in (
-        relay_engine,
-        consumer_engine,
-        intake_consumer_engine,
-        membership_relay_engine,
-        membership_consumer_engine,
-        notification_relay_engine,
-        notification_consumer_engine,
-        notification_worker_engine,
-        notification_app.state.engine,
-        intake_app.state.engine,
-        reporting_app.state.engine,
-        membership_app.state.engine,
-    ):
-        await engine.dispose()
+
+@pytest_asyncio.fixture(scope="session")
+async def hub(  # type: ignore[no-untyped-def]
+    kafka: KafkaUnderTest, new_postgres_database, tmp_path_factory, staff_identity_provider: IdentityProviderSettings
+) -> AsyncIterator[Hub]:
+    keys = DevKeys(Path(tmp_path_factory.mktemp("keys"))).ensure()
+    async with running_hub(kafka, new_postgres_database, keys, staff_identity_provider) as running:
+        yield running

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from hub_shared import kafka_admin
 from hub_shared.migrations import sync_url
-from hub_shared.testing import eventually
+from hub_shared.testing import consumer_group, eventually
 from hub_shared.topics import FEEDBACK_EVENTS, MEMBERSHIP_CONTACTS
 from membership.models import HearBackContact
 from membership.models import OutboxMessage as MembershipOutbox
@@ -139,12 +139,15 @@ async def test_you_said_we_did_reaches_the_person_and_one_click_stops_everything
         # Membership has read the second response (finding nobody left to tell, or asking
         # for an email), its outbox is published, and notification has read all of it.
         bootstrap = hub.kafka.bootstrap_servers
-        if await kafka_admin.group_lag(bootstrap, "membership.updates", FEEDBACK_EVENTS.name):
+        if await kafka_admin.group_lag(bootstrap, consumer_group("membership.updates"), FEEDBACK_EVENTS.name):
             return False
         async with hub.membership_sessions() as session:
             if await session.scalar(select(func.count()).where(MembershipOutbox.published_at.is_(None))):
                 return False
-        return await kafka_admin.group_lag(bootstrap, "notification.deliveries", MEMBERSHIP_CONTACTS.name) == 0
+        return (
+            await kafka_admin.group_lag(bootstrap, consumer_group("notification.deliveries"), MEMBERSHIP_CONTACTS.name)
+            == 0
+        )
 
     await eventually(second_response_handled, what="the second response to be handled")
     await asyncio.sleep(0.5)

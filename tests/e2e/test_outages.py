@@ -10,7 +10,7 @@ import httpx
 import feedback_intake.main as intake_main
 from hub_shared import kafka_admin, migrations
 from hub_shared.events import encode
-from hub_shared.testing import TcpProxy, eventually
+from hub_shared.testing import TcpProxy, consumer_group, eventually
 from hub_shared.topics import FEEDBACK_EVENTS, dead_letter
 
 from .conftest import Hub
@@ -69,7 +69,7 @@ async def test_dead_letters_replay_by_filter_and_a_second_replay_changes_nothing
         ("dlq-original-topic", FEEDBACK_EVENTS.name.encode()),
         ("dlq-original-partition", b"0"),
         ("dlq-original-offset", b"0"),
-        ("dlq-consumer-group", b"reporting.projections"),
+        ("dlq-consumer-group", consumer_group("reporting.projections").encode()),
     ]
     from aiokafka import AIOKafkaProducer
 
@@ -100,4 +100,9 @@ async def _applied(hub: Hub, org: str, expected: int) -> bool:
 
 async def _settled(hub: Hub) -> bool:
     """Reporting's consumer group has caught up with the end of feedback.events."""
-    return await kafka_admin.group_lag(hub.kafka.bootstrap_servers, "reporting.projections", FEEDBACK_EVENTS.name) == 0
+    return (
+        await kafka_admin.group_lag(
+            hub.kafka.bootstrap_servers, consumer_group("reporting.projections"), FEEDBACK_EVENTS.name
+        )
+        == 0
+    )

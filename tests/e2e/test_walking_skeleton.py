@@ -3,16 +3,18 @@ through duplicates, poison messages and a broker outage; tenants stay apart."""
 
 import uuid
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from aiokafka import AIOKafkaProducer
 
 from hub_shared import kafka_admin
+from hub_shared.auth import DevKeys
 from hub_shared.events import FeedbackReceivedV1, encode, new_envelope
-from hub_shared.testing import eventually
+from hub_shared.testing import KafkaUnderTest, consumer_group, eventually
 from hub_shared.topics import FEEDBACK_EVENTS, dead_letter
 
-from .conftest import Hub
+from .conftest import Hub, running_hub
 
 
 def received_event(org: str, subject: str | None = None):  # type: ignore[no-untyped-def]
@@ -115,31 +117,40 @@ async def test_a_malformed_event_is_dead_lettered_and_the_next_good_one_is_proce
     await eventually(good_counted, what="the good event after the poison one")
     letters = await kafka_admin.read_all(hub.kafka.bootstrap_servers, dead_letter(FEEDBACK_EVENTS.name))
     # Every group reading the topic dead-letters it once, naming itself; reporting's:
-    ours = [d for d in letters if d.value == poison and d.headers["dlq-consumer-group"] == "reporting.projections"]
+    ours = [
+        d
+        for d in letters
+        if d.value == poison and d.headers["dlq-consumer-group"] == consumer_group("reporting.projections")
+    ]
     assert len(ours) == 1
     assert ours[0].original_topic == FEEDBACK_EVENTS.name
     assert "not a CloudEvents" in ours[0].reason
     assert int(ours[0].headers["dlq-original-offset"]) >= 0
 
 
-async def test_feedback_posted_while_the_broker_is_down_arrives_after_it_restarts(hub: Hub) -> None:
-    if not hub.kafka.controllable:
-        pytest.skip("the broker was given from outside; this run cannot stop it")
-    org = "P82004"
-    before = await hub.applied(org)
-    hub.kafka.stop()
-    try:
-        response = await hub.post_feedback(org)
-        assert response.status_code == 201, "the POST must not depend on Kafka"
-        ready = await hub.intake.get("/readyz")
-        assert ready.status_code == 503 and ready.json()["checks"]["broker"].startswith("unavailable")
-    finally:
-        hub.kafka.start()
+@pytest.mark.long(seconds=40)
+async def test_feedback_posted_while_the_broker_is_down_arrives_after_it_restarts(
+    private_kafka: KafkaUnderTest,
+    new_postgres_database,  # type: ignore[no-untyped-def]
+    tmp_path: Path,
+) -> None:
+    # A hub of its own on a broker of its own: the run's broker serves other tests meanwhile.
+    async with running_hub(private_kafka, new_postgres_database, DevKeys(tmp_path / "keys").ensure()) as hub:
+        org = "P82004"
+        before = await hub.applied(org)
+        private_kafka.stop()
+        try:
+            response = await hub.post_feedback(org)
+            assert response.status_code == 201, "the POST must not depend on Kafka"
+            ready = await hub.intake.get("/readyz")
+            assert ready.status_code == 503 and ready.json()["checks"]["broker"].startswith("unavailable")
+        finally:
+            private_kafka.start()
 
-    async def arrived() -> bool:
-        return await hub.applied(org) == before + 1
+        async def arrived() -> bool:
+            return await hub.applied(org) == before + 1
 
-    await eventually(arrived, timeout=120, what="the event held in the outbox to arrive after the restart")
+        await eventually(arrived, timeout=120, what="the event held in the outbox to arrive after the restart")
 
 
 async def test_another_place_cannot_read_this_places_count(hub: Hub) -> None:

@@ -34,7 +34,7 @@ from hub_shared.auth import SCOPES
 from hub_shared.events import AUTHORIZATION_HEADER, FeedbackSubmittedV1, encode, new_envelope
 from hub_shared.settings import ServiceSettings
 from hub_shared.testing import SmtpSink
-from hub_shared.topics import FEEDBACK_SUBMISSIONS, SOURCE_TOPICS, dead_letter
+from hub_shared.topics import FEEDBACK_REJECTED, FEEDBACK_SUBMISSIONS, SOURCE_TOPICS, dead_letter
 
 from ..stack import Hub, start_hub, stop_hub
 
@@ -316,7 +316,7 @@ def run(items: int, rate: float, outage: float, settle: float = 240) -> dict[str
         seen = counts(hub, run_id)
         mail = email_counts(hub, smtp, joined, may_have_joined)
         letters = asyncio.run(dead_letters(hub))
-        rejected = len(asyncio.run(kafka_admin.read_all(hub.bootstrap, "feedback.rejected")))
+        rejected = len(asyncio.run(kafka_admin.read_all(hub.bootstrap, FEEDBACK_REJECTED.name)))
     finally:
         stop_hub(hub)
         smtp.stop()

@@ -3,9 +3,14 @@ process of the four services killed and restarted, some stopped gracefully, the 
 killed, PostgreSQL crashed and the SMTP relay refusing, under load; nothing lost, doubled
 or dead-lettered, and every confirmation email sent exactly once."""
 
+import pytest
+
 from . import chaos
 
 
+@pytest.mark.long(seconds=120)
+@pytest.mark.kafka  # its own broker and PostgreSQL (tests/stack.py)
+@pytest.mark.postgres
 def test_nothing_accepted_is_lost_or_doubled_when_every_part_fails() -> None:
     result = chaos.run(items=200, rate=20, outage=4, settle=180)
     print("\n".join(result["faults"]))  # type: ignore[arg-type]

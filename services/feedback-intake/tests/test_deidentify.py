@@ -2,7 +2,7 @@ from datetime import date
 
 import pytest
 
-from feedback_intake.deidentify import scrub
+from feedback_intake.rules.deidentify import scrub
 
 TODAY = date(2026, 11, 22)
 

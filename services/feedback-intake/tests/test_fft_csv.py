@@ -1,7 +1,7 @@
 import pytest
 from pydantic import ValidationError
 
-from feedback_intake.fft_returns import FftReturnRow, normalise_period, read_rows
+from feedback_intake.rules.fft_csv import FftReturnRow, normalise_period, read_rows
 from hub_shared.problems import Problem
 
 NHS_LAYOUT = (

@@ -10,9 +10,9 @@ import httpx
 import pytest_asyncio
 from sqlalchemy import func, select
 
-from feedback_intake.fft_returns import PART_CHARS, CsvParts, read_rows
 from feedback_intake.main import MIGRATIONS, create_app
 from feedback_intake.models import FftReturn, FftUploadPart, OutboxMessage
+from feedback_intake.rules.fft_csv import PART_CHARS, CsvParts, read_rows
 from feedback_intake.settings import IntakeSettings
 from hub_shared import migrations
 from hub_shared.auth import DevKeys

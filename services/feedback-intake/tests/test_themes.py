@@ -1,6 +1,6 @@
 """Themes and sentiment are worked out once, where feedback is accepted."""
 
-from feedback_intake.themes import sentiment, themes
+from feedback_intake.rules.themes import sentiment, themes
 
 
 def test_themes_and_sentiment() -> None:

@@ -1,6 +1,6 @@
 import pytest
 
-from feedback_intake.triage import flags_for
+from feedback_intake.rules.triage import flags_for
 from hub_shared.events import TriageFlag
 
 

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 from hub_shared.consumer import EventConsumer, read_record
 from hub_shared.events import RecipientSuppressedV1, UnsubscribeReceivedV1, encode, new_envelope
+from hub_shared.topics import NOTIFICATION_EVENTS
 from membership.consumers import CONTACT_OUTCOMES_GROUP, consumers
 from membership.models import Member
 
@@ -23,7 +24,7 @@ async def deliver(app, data) -> None:  # type: ignore[no-untyped-def]
     from aiokafka.structs import ConsumerRecord
 
     message = encode(new_envelope(data, source="notification", subject="s", tenant="QZZ", correlation_id="c"))
-    record = ConsumerRecord("notification.events", 0, 0, 0, 0, b"s", message.value, None, 0, 0, [])
+    record = ConsumerRecord(NOTIFICATION_EVENTS.name, 0, 0, 0, 0, b"s", message.value, None, 0, 0, [])
     consumer = consumer_for(app)
     async with app.state.sessions() as session, session.begin():
         await consumer.apply(session, [read_record(record)])

@@ -5,6 +5,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 from hub_shared.events import FeedbackRespondedV1, ResponseStatus, new_envelope
+from hub_shared.topics import MEMBERSHIP_CONTACTS
 from membership.handlers.hear_back import on_feedback_responded
 
 from .conftest import auth, events_of, join_and_confirm, last_card, outbox, token_of
@@ -214,7 +215,7 @@ async def test_a_response_tells_contributors_and_interested_group_members_once_e
     # The contributor is also an interested PPG member: still one event. The PPG member
     # interested in maternity hears nothing; nor does an unconfirmed hear-back address.
     assert people == sorted([(contributor, "contributor"), (interested, "group_interest"), (hb_token, "contributor")])
-    cards = [c["data"] for c in await outbox(app, "membership.contacts") if "data" in c]
+    cards = [c["data"] for c in await outbox(app, MEMBERSHIP_CONTACTS.name) if "data" in c]
     assert sum(1 for c in cards if (c["message"] or {}).get("kind") == "update_due") == 3
 
 

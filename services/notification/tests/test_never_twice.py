@@ -85,7 +85,9 @@ async def test_every_event_published_again_and_the_consumer_restarted_sends_noth
         await producer.stop()
     assert len(mine()) == 20
     assert len({m["To"] for m in mine()}) == 20
-    rows = [r for r in await ledger(app) if r.status == "delivered"]
+    # Other tests' cards may be on this process's contacts topic too: count this test's.
+    ours = {e.data.member_id for e in envelopes}  # type: ignore[attr-defined]
+    rows = [r for r in await ledger(app) if r.status == "delivered" and r.member_id in ours]
     assert len(rows) == 20  # the ledger agrees with the SMTP server
 
 

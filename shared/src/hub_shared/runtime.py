@@ -21,7 +21,7 @@ from hub_shared.db import create_engine, session_factory
 from hub_shared.health import check_dependencies, kafka_ping
 from hub_shared.logging import configure_logging, get_logger
 from hub_shared.outbox import OutboxMixin, OutboxRelay
-from hub_shared.settings import ServiceSettings
+from hub_shared.settings import ServiceSettings, load
 from hub_shared.web import consumer_health_app
 
 
@@ -45,7 +45,7 @@ def cli(service: ServiceDefinition) -> typer.Typer:
     @app.command()
     def migrate() -> None:
         """Apply this service's database migrations (run before api/relay/consume)."""
-        settings = service.settings()
+        settings = load(service.settings)
         configure_logging(service.name, settings.log_level)
         migrations.upgrade(service.migrations_dir, settings.database_url)
         get_logger().info("migrations applied", database=settings.database_url.split("@")[-1])
@@ -53,7 +53,7 @@ def cli(service: ServiceDefinition) -> typer.Typer:
     @app.command()
     def api() -> None:
         """Serve the HTTP API (OpenAPI at /docs, AsyncAPI at /asyncapi.json)."""
-        settings = service.settings()
+        settings = load(service.settings)
         configure_logging(service.name, settings.log_level)
         common: dict[str, Any] = dict(
             host=settings.http_host,
@@ -72,7 +72,7 @@ def cli(service: ServiceDefinition) -> typer.Typer:
     @app.command()
     def check() -> None:
         """Exit 0 if the database and the broker answer (a container healthcheck for workers)."""
-        settings = service.settings()
+        settings = load(service.settings)
         problems = asyncio.run(_dependencies_down(settings))
         for problem in problems:
             typer.echo(problem, err=True)
@@ -84,7 +84,7 @@ def cli(service: ServiceDefinition) -> typer.Typer:
         @app.command()
         def relay() -> None:
             """Publish the transactional outbox to Kafka."""
-            settings = service.settings()
+            settings = load(service.settings)
             configure_logging(service.name, settings.log_level)
             asyncio.run(_run_relay(service.name, settings, outbox_model))
 
@@ -94,7 +94,7 @@ def cli(service: ServiceDefinition) -> typer.Typer:
         @app.command()
         def consume() -> None:
             """Consume events from Kafka into this service's database."""
-            settings = service.settings()
+            settings = load(service.settings)
             configure_logging(service.name, settings.log_level)
             asyncio.run(_run_consumers(service.name, settings, consumers))
 

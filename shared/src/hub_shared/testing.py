@@ -5,15 +5,27 @@ Each part is found in this order:
 2. testcontainers, when a Docker daemon answers (a developer's laptop);
 3. the project's own scripts (deploy/kafka.sh, deploy/postgres.sh), on test ports, with
    state under .state/test-*, which is what CI on a machine without Docker uses.
+
+A run with several processes (pytest-xdist, ``make test``) starts one broker and one
+PostgreSQL: the first process that needs one starts it, under a file lock, and the others
+wait for it and reuse it; the process that started the run stops them at its end. Each
+process keeps to its own part of them: its own databases (``new_postgres_database``) and
+its own topics (``HUB_TOPIC_PREFIX``, set here for each xdist worker, read by
+``hub_shared.topics``); consumer groups named with ``consumer_group``.
 """
 
 import asyncio
+import fcntl
+import json
 import os
 import shutil
 import subprocess
+import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,8 +34,25 @@ import psycopg
 import pytest
 
 REPO = Path(__file__).resolve().parents[3]
-TEST_KAFKA_PORT = int(os.environ.get("HUB_TEST_KAFKA_PORT", "19092"))
+TEST_KAFKA_PORT = int(os.environ.get("HUB_TEST_KAFKA_PORT", "19092"))  # its controller: the next port
 TEST_PG_PORT = int(os.environ.get("HUB_TEST_PG_PORT", "15433"))
+# A second broker, for the tests that stop one (the shared one stays up): two ports above.
+PRIVATE_KAFKA_PORT = int(os.environ.get("HUB_TEST_PRIVATE_KAFKA_PORT", str(TEST_KAFKA_PORT + 2)))
+RUN_DIR_VARIABLE = "HUB_TEST_RUN_DIR"  # where the processes of one run agree who starts what
+
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+if WORKER:
+    # Before any test module imports hub_shared.topics (this plugin loads first).
+    os.environ.setdefault("HUB_TOPIC_PREFIX", f"test-{WORKER}.")
+    _topics = sys.modules.get("hub_shared.topics")
+    if _topics is not None and os.environ["HUB_TOPIC_PREFIX"] != _topics.PREFIX:  # type: ignore[attr-defined]
+        raise RuntimeError("hub_shared.topics was imported before hub_shared.testing set this worker's topic prefix")
+
+
+def consumer_group(name: str) -> str:
+    """A consumer group's name in this test process: with the topic prefix, so that the
+    same group in another worker (reading other topics) never shares its partitions."""
+    return os.environ.get("HUB_TOPIC_PREFIX", "") + name
 
 
 def docker_available() -> bool:
@@ -32,17 +61,123 @@ def docker_available() -> bool:
     return subprocess.run(["docker", "info"], capture_output=True, timeout=20).returncode == 0
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    # Tests run in development mode: services make this machine's secrets (.state/secrets)
+    # instead of refusing to start without them (tests of that unset it).
+    os.environ.setdefault("HUB_DEVELOPMENT_MODE", "1")
+    config.addinivalue_line(
+        "markers", "kafka: needs the real broker (added to every test using the kafka fixture; not in make test-quick)"
+    )
+    config.addinivalue_line(
+        "markers", "postgres: needs the real PostgreSQL (added to every test using it; not in make test-quick)"
+    )
+    config.addinivalue_line(
+        "markers", "chromium: drives Debian's Chromium (every test using the browser fixture; never skipped)"
+    )
+    config.addinivalue_line(
+        "markers",
+        "long(seconds=N): about N seconds on a quiet machine; long tests start first, longest first, "
+        "so that a parallel run never waits for one at the end",
+    )
+    if not hasattr(config, "workerinput") and RUN_DIR_VARIABLE not in os.environ:
+        # The process that started the run; xdist's workers, started after this, inherit it.
+        os.environ[RUN_DIR_VARIABLE] = tempfile.mkdtemp(prefix="hub-test-run-")
+        config.stash[_owned_run_dir] = Path(os.environ[RUN_DIR_VARIABLE])
+
+
+_owned_run_dir = pytest.StashKey[Path]()
+
+
+@pytest.hookimpl(tryfirst=True)  # before -m selects by these marks
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark what each test needs, from the fixtures it uses; then put the long tests first,
+    each followed by another module's tests (xdist's loadscope hands a worker a module at a
+    time, and the next one while fewer than three of its tests are left), so that the long
+    ones start at once, on different workers."""
+    for item in items:
+        used = set(getattr(item, "fixturenames", ()))
+        if "kafka" in used:
+            item.add_marker(pytest.mark.kafka)
+        if "postgres_admin_url" in used:
+            item.add_marker(pytest.mark.postgres)
+        if "browser" in used:
+            item.add_marker(pytest.mark.chromium)
+    long = sorted(
+        (i for i in items if i.get_closest_marker("long")),
+        key=lambda i: -i.get_closest_marker("long").kwargs.get("seconds", 0),  # type: ignore[union-attr]
+    )
+    long_modules = {i.nodeid.split("::")[0] for i in long}
+    modules: dict[str, list[pytest.Item]] = {}
+    for item in items:
+        if not item.get_closest_marker("long"):
+            modules.setdefault(item.nodeid.split("::")[0], []).append(item)
+    ordered: list[pytest.Item] = []
+    for item in long:
+        ordered.append(item)
+        ordered += modules.pop(item.nodeid.split("::")[0], [])  # the rest of its module with it
+        spare = next((m for m in modules if m not in long_modules), None)
+        if spare is not None:
+            ordered += modules.pop(spare)
+    for rest in modules.values():
+        ordered += rest
+    items[:] = ordered
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """The run's process stops what any of its processes started, once all are done."""
+    run_dir = config.stash.get(_owned_run_dir, None)
+    if run_dir is None:
+        return
+    for record in sorted(run_dir.glob("*.json")):
+        started = json.loads(record.read_text())
+        if "stop" in started:
+            subprocess.run(started["stop"], env={**os.environ, **started["env"]}, check=False)
+    shutil.rmtree(run_dir, ignore_errors=True)
+    os.environ.pop(RUN_DIR_VARIABLE, None)
+
+
+@contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    with open(path, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def started_once(name: str, start: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """What ``start`` returned, run by the first process of this run to ask for ``name``;
+    the others wait for it and get the same. ``start`` returns ``stop`` (a command) and
+    ``env`` for the run's end."""
+    run_dir = Path(os.environ[RUN_DIR_VARIABLE])
+    record = run_dir / f"{name}.json"
+    with _locked(run_dir / f"{name}.lock"):
+        if record.exists():
+            started = json.loads(record.read_text())
+            if "error" in started:
+                raise RuntimeError(f"{name} did not start in another test process: {started['error']}")
+            return started  # type: ignore[no-any-return]
+        try:
+            started = start()
+        except BaseException as error:
+            record.write_text(json.dumps({"error": repr(error)}))
+            raise
+        record.write_text(json.dumps(started))
+        return started
+
+
 @dataclass
 class KafkaUnderTest:
     bootstrap_servers: str
-    script_env: dict[str, str] | None = None  # set when this run owns the broker process
+    script_env: dict[str, str] | None = None  # set for a broker a test may stop (private_kafka)
 
     @property
     def controllable(self) -> bool:
         return self.script_env is not None
 
     def _script(self, action: str) -> None:
-        assert self.script_env is not None, "only a broker started by deploy/kafka.sh can be stopped"
+        assert self.script_env is not None, "only a test's private broker can be stopped"
         subprocess.run([str(REPO / "deploy" / "kafka.sh"), action], env=self.script_env, check=True)
 
     def stop(self) -> None:
@@ -52,8 +187,24 @@ class KafkaUnderTest:
         self._script("start")
 
 
+def _kafka_env(port: int, state: Path) -> dict[str, str]:
+    return {"KAFKA_PORT": str(port), "KAFKA_STATE_DIR": str(state)}
+
+
+def _start_kafka(port: int, state: Path) -> dict[str, Any]:
+    """A fresh broker: no topics or offsets from earlier runs (one left running by an
+    interrupted run is stopped first)."""
+    env = _kafka_env(port, state)
+    script = str(REPO / "deploy" / "kafka.sh")
+    subprocess.run([script, "stop"], env={**os.environ, **env}, check=False, capture_output=True)
+    shutil.rmtree(state, ignore_errors=True)
+    subprocess.run([script, "start"], env={**os.environ, **env}, check=True)
+    return {"bootstrap_servers": f"127.0.0.1:{port}", "stop": [script, "stop"], "env": env}
+
+
 @pytest.fixture(scope="session")
 def kafka() -> Iterator[KafkaUnderTest]:
+    """The run's broker, shared by every test process (not to be stopped: see private_kafka)."""
     given = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
     if given:
         yield KafkaUnderTest(given)
@@ -64,15 +215,28 @@ def kafka() -> Iterator[KafkaUnderTest]:
         with KafkaContainer("apache/kafka:4.1.1").with_kraft() as container:
             yield KafkaUnderTest(container.get_bootstrap_server())
         return
-    state = REPO / ".state" / "test-kafka"
-    shutil.rmtree(state, ignore_errors=True)  # a fresh cluster: no topics or offsets from earlier runs
-    env = {**os.environ, "KAFKA_PORT": str(TEST_KAFKA_PORT), "KAFKA_STATE_DIR": str(state)}
-    broker = KafkaUnderTest(f"127.0.0.1:{TEST_KAFKA_PORT}", env)
-    broker.start()
-    try:
-        yield broker
-    finally:
-        broker.stop()
+    started = started_once("kafka", lambda: _start_kafka(TEST_KAFKA_PORT, REPO / ".state" / "test-kafka"))
+    yield KafkaUnderTest(started["bootstrap_servers"])
+
+
+@pytest.fixture
+def private_kafka() -> Iterator[KafkaUnderTest]:
+    """A broker of this test's own, which it may stop and start (deploy/kafka.sh, on
+    HUB_TEST_PRIVATE_KAFKA_PORT and the next port); stopped after the test."""
+    with _locked(Path(os.environ[RUN_DIR_VARIABLE]) / "private-kafka.lock"):  # one port: one at a time
+        started = _start_kafka(PRIVATE_KAFKA_PORT, REPO / ".state" / "test-kafka-private")
+        broker = KafkaUnderTest(started["bootstrap_servers"], {**os.environ, **started["env"]})
+        try:
+            yield broker
+        finally:
+            subprocess.run(started["stop"], env=broker.script_env, check=False)
+
+
+def _start_postgres(port: int, state: Path) -> dict[str, Any]:
+    env = {"PG_PORT": str(port), "PG_STATE_DIR": str(state)}
+    script = str(REPO / "deploy" / "postgres.sh")
+    subprocess.run([script, "start"], env={**os.environ, **env}, check=True)
+    return {"url": f"postgresql://postgres@127.0.0.1:{port}/postgres", "stop": [script, "stop"], "env": env}
 
 
 @pytest.fixture(scope="session")
@@ -88,12 +252,8 @@ def postgres_admin_url() -> Iterator[str]:
         with PostgresContainer("postgres:15", driver=None) as container:
             yield container.get_connection_url()
         return
-    env = {**os.environ, "PG_PORT": str(TEST_PG_PORT), "PG_STATE_DIR": str(REPO / ".state" / "test-postgres")}
-    subprocess.run([str(REPO / "deploy" / "postgres.sh"), "start"], env=env, check=True)
-    try:
-        yield f"postgresql://postgres@127.0.0.1:{TEST_PG_PORT}/postgres"
-    finally:
-        subprocess.run([str(REPO / "deploy" / "postgres.sh"), "stop"], env=env, check=False)
+    started = started_once("postgres", lambda: _start_postgres(TEST_PG_PORT, REPO / ".state" / "test-postgres"))
+    yield started["url"]
 
 
 @pytest.fixture(scope="session")

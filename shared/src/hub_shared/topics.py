@@ -1,7 +1,12 @@
 """Every Kafka topic the hub uses, with its partition count, in one place. Topics are
 created by the project (``hub topics create``), never by broker auto-creation."""
 
+import os
 from dataclasses import dataclass
+
+# Empty in every deployment. Test processes running in parallel on one broker each set
+# their own (hub_shared.testing), so each gets its own topics.
+PREFIX = os.environ.get("HUB_TOPIC_PREFIX", "")
 
 
 @dataclass(frozen=True)
@@ -12,12 +17,14 @@ class Topic:
     config: tuple[tuple[str, str], ...] = ()
 
 
-FEEDBACK_SUBMISSIONS = Topic("feedback.submissions", 6, "Raw submissions places' own systems publish (ingress)")
-FEEDBACK_EVENTS = Topic("feedback.events", 6, "Feedback received, reviewed, FFT returns, responses")
-FEEDBACK_REJECTED = Topic("feedback.rejected", 3, "Ingress submissions that failed validation, with reasons")
-MEMBERSHIP_EVENTS = Topic("membership.events", 6, "Patient partners, groups, opportunities, invitations")
+FEEDBACK_SUBMISSIONS = Topic(
+    PREFIX + "feedback.submissions", 6, "Raw submissions places' own systems publish (ingress)"
+)
+FEEDBACK_EVENTS = Topic(PREFIX + "feedback.events", 6, "Feedback received, reviewed, FFT returns, responses")
+FEEDBACK_REJECTED = Topic(PREFIX + "feedback.rejected", 3, "Ingress submissions that failed validation, with reasons")
+MEMBERSHIP_EVENTS = Topic(PREFIX + "membership.events", 6, "Patient partners, groups, opportunities, invitations")
 MEMBERSHIP_CONTACTS = Topic(
-    "membership.contacts",
+    PREFIX + "membership.contacts",
     6,
     "Restricted (membership and notification only): contact cards and the emails to send, keyed by member; "
     "log-compacted, tombstoned on erasure",
@@ -30,8 +37,8 @@ MEMBERSHIP_CONTACTS = Topic(
         ("segment.ms", str(3600 * 1000)),
     ),
 )
-NOTIFICATION_EVENTS = Topic("notification.events", 6, "Emails sent, failed, bounced; unsubscribes")
-REPORTING_SNAPSHOTS = Topic("reporting.snapshots", 3, "Published, disclosure-controlled report snapshots")
+NOTIFICATION_EVENTS = Topic(PREFIX + "notification.events", 6, "Emails sent, failed, bounced; unsubscribes")
+REPORTING_SNAPSHOTS = Topic(PREFIX + "reporting.snapshots", 3, "Published, disclosure-controlled report snapshots")
 
 SOURCE_TOPICS = (
     FEEDBACK_SUBMISSIONS,

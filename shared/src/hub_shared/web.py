@@ -1,11 +1,24 @@
 """The HTTP shell every service shares: problem details, correlation ids, /healthz,
-/readyz (database and broker), /metrics, and the AsyncAPI document next to FastAPI's
-OpenAPI one."""
+/readyz (database and broker), /metrics, the AsyncAPI document next to FastAPI's OpenAPI
+one, and what protects every page and API response:
+
+* **Security headers** (``SecurityHeaders``) on every response: a Content-Security-Policy
+  (the service's own scripts, styles and images only; no plugins; forms post to the service
+  itself; never framed: ``frame-ancestors 'none'``), ``Referrer-Policy: same-origin`` (links
+  in pages carry tokens), ``X-Content-Type-Options: nosniff``, ``X-Frame-Options: DENY``,
+  ``Cross-Origin-Opener-Policy``, and ``Cache-Control: no-store`` on HTML. The API documents
+  (``/docs``, ``/redoc``) get the looser policy their bundled viewers need.
+* **Forms from other sites are refused** (``SameSiteForms``): a browser's POST (PUT, PATCH,
+  DELETE) whose ``Origin`` (or ``Sec-Fetch-Site``) says it came from another site gets 403,
+  so no page can sign a person in or out, or act with their cookie, from elsewhere. Clients
+  that are not browsers send neither header and are not affected; a path that is meant to be
+  posted from elsewhere (RFC 8058 one-click unsubscribe, by mail providers) is named."""
 
 import functools
 import json
+import secrets
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Mapping
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -121,6 +134,146 @@ class _TooLarge(Exception):
     pass
 
 
+# Only the service's own resources; inline style attributes are allowed (the emails previewed
+# and the dashboard's bars use them), inline scripts never (a page that needs one uses a nonce).
+PAGE_POLICY: Mapping[str, str] = {
+    "default-src": "'self'",
+    "script-src": "'self'",
+    "style-src": "'self' 'unsafe-inline'",
+    "img-src": "'self' data:",
+    "font-src": "'self'",
+    "connect-src": "'self'",
+    "object-src": "'none'",
+    "base-uri": "'self'",
+    "form-action": "'self'",
+    "frame-ancestors": "'none'",
+}
+# FastAPI's Swagger UI and ReDoc pages: their bundles (from jsDelivr unless a service serves
+# them itself) and the inline script that starts them. They show no personal data.
+DOCS_POLICY: Mapping[str, str] = {
+    "default-src": "'self'",
+    "script-src": "'self' 'unsafe-inline' https://cdn.jsdelivr.net",
+    "style-src": "'self' 'unsafe-inline' https://cdn.jsdelivr.net https://fonts.googleapis.com",
+    "img-src": "'self' data: https://fastapi.tiangolo.com https://cdn.redoc.ly",
+    "font-src": "'self' https://fonts.gstatic.com",
+    "worker-src": "'self' blob:",
+    "connect-src": "'self'",
+    "object-src": "'none'",
+    "base-uri": "'self'",
+    "form-action": "'self'",
+    "frame-ancestors": "'none'",
+}
+DOCS_PATHS = ("/docs", "/docs/oauth2-redirect", "/redoc")
+
+
+class SecurityHeaders:
+    """Pure ASGI middleware adding the security headers (module docstring) to every response.
+    ``nonce_key``: a fresh script nonce per request, kept in the scope under that key for the
+    page to use, and allowed by the policy. ``https``: add Strict-Transport-Security."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        policy: Mapping[str, str] = PAGE_POLICY,
+        docs_paths: Collection[str] = DOCS_PATHS,
+        nonce_key: str | None = None,
+        https: bool = False,
+    ) -> None:
+        self.app = app
+        self.policy = dict(policy)
+        self.docs_paths = frozenset(docs_paths)
+        self.nonce_key = nonce_key
+        self.https = https
+        self._fixed = {path: _policy(DOCS_POLICY) for path in self.docs_paths}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        header = self._fixed.get(scope["path"])
+        if header is None:
+            directives = self.policy
+            if self.nonce_key:
+                nonce = secrets.token_urlsafe(16)
+                scope[self.nonce_key] = nonce
+                directives = {**directives, "script-src": f"{directives.get('script-src', '')} 'nonce-{nonce}'".strip()}
+            header = _policy(directives)
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                names = {name.lower() for name, _ in headers}
+                added = [
+                    (b"content-security-policy", header.encode()),
+                    (b"referrer-policy", b"same-origin"),
+                    (b"x-content-type-options", b"nosniff"),
+                    (b"x-frame-options", b"DENY"),
+                    (b"cross-origin-opener-policy", b"same-origin"),
+                ]
+                if self.https:
+                    added.append((b"strict-transport-security", b"max-age=31536000"))
+                content_type = dict(headers).get(b"content-type", b"")
+                if content_type.startswith(b"text/html") and b"cache-control" not in names:
+                    added.append((b"cache-control", b"no-store"))
+                message["headers"] = headers + [(k, v) for k, v in added if k not in names]
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def _policy(directives: Mapping[str, str]) -> str:
+    return "; ".join(f"{name} {value}".strip() for name, value in directives.items())
+
+
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+class SameSiteForms:
+    """Pure ASGI middleware: a browser's state-changing request from another site is refused
+    (403 problem), except on ``open_paths``. Same site means the ``Origin`` is this service's
+    own (scheme, host and port as the request reached it); where a browser sends no
+    ``Origin``, ``Sec-Fetch-Site`` must not say ``cross-site`` or ``same-site``."""
+
+    def __init__(self, app: ASGIApp, *, open_paths: Collection[str] = ()) -> None:
+        self.app = app
+        self.open_paths = frozenset(open_paths)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] not in UNSAFE_METHODS or scope["path"] in self.open_paths:
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope["headers"])
+        origin = headers.get(b"origin", b"").decode("latin-1")
+        fetch_site = headers.get(b"sec-fetch-site", b"").decode("latin-1").lower()
+        if origin:
+            host = headers.get(b"host", b"").decode("latin-1")
+            own = {f"{scheme}://{host}" for scheme in ("http", "https")} if host else set()
+            foreign = origin not in own  # "null" (a sandboxed or privacy-sensitive context) too
+        else:
+            foreign = fetch_site in {"cross-site", "same-site"}
+        if not foreign:
+            await self.app(scope, receive, send)
+            return
+        problem = problems.Problem(
+            403,
+            "Sent from another site",
+            "This form must be sent from this service's own page: open the page again and send it from there.",
+        )
+        body = json.dumps(problem.body(instance=scope["path"])).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 403,
+                "headers": [
+                    (b"content-type", problems.MEDIA_TYPE.encode()),
+                    (b"content-length", str(len(body)).encode()),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+
 def create_service_app(
     *,
     title: str,
@@ -131,6 +284,7 @@ def create_service_app(
     on_startup: Callable[[FastAPI], Awaitable[None]] | None = None,
     on_shutdown: Callable[[FastAPI], Awaitable[None]] | None = None,
     body_limit_for: Callable[[str], int] = lambda _path: 1024 * 1024,
+    cross_site_paths: Collection[str] = (),
 ) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -169,6 +323,8 @@ def create_service_app(
     problems.install(app)
 
     app.add_middleware(BodySizeLimit, limit_for=body_limit_for)
+    app.add_middleware(SameSiteForms, open_paths=cross_site_paths)
+    app.add_middleware(SecurityHeaders)
     app.add_middleware(RequestContext)
 
     @app.get("/healthz", tags=["operations"], summary="The process is alive")
@@ -239,6 +395,7 @@ def consumer_health_app(consumers: "list[EventConsumer]", engine: AsyncEngine, b
     """The consume process's probes: not ready while the database or broker is down or
     while a consumer waits out an unavailable dependency (it is paused, not failing)."""
     app = FastAPI(title="consumer health", docs_url=None, redoc_url=None, openapi_url=None)
+    app.add_middleware(SecurityHeaders)
 
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:

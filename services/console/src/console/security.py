@@ -15,13 +15,13 @@ to the console or the identity provider (sign-in and sign-out redirect there), n
 stays out of shared caches and the back button after sign-out)."""
 
 import hmac
-import secrets
 from urllib.parse import urlsplit
 
 from fastapi import Request
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp
 
 from console.signin import SignInRequired
+from hub_shared import web
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 NONCE_KEY = "console.csp_nonce"
@@ -69,52 +69,15 @@ def csp_nonce(request: Request) -> str:
     return str(request.scope.get(NONCE_KEY, ""))
 
 
-class SecurityHeaders:
-    """Pure ASGI middleware adding the headers above to every response."""
+class SecurityHeaders(web.SecurityHeaders):
+    """The hub's security headers (``hub_shared.web``) with the console's policy: its own
+    scripts and the one inline script by nonce, its own styles only, forms posting to the
+    console or the identity provider."""
 
     def __init__(self, app: ASGIApp, *, provider_origin: str, https: bool) -> None:
-        self.app = app
-        self.provider_origin = provider_origin
-        self.https = https
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        nonce = secrets.token_urlsafe(16)
-        scope[NONCE_KEY] = nonce
-        policy = "; ".join(
-            [
-                "default-src 'self'",
-                f"script-src 'self' 'nonce-{nonce}'",
-                "style-src 'self'",
-                "img-src 'self' data:",
-                "font-src 'self'",
-                "connect-src 'self'",
-                "object-src 'none'",
-                "base-uri 'self'",
-                f"form-action 'self' {self.provider_origin}".strip(),
-                "frame-ancestors 'none'",
-            ]
-        )
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = list(message.get("headers", []))
-                names = {name.lower() for name, _ in headers}
-                added = [
-                    (b"content-security-policy", policy.encode()),
-                    (b"referrer-policy", b"same-origin"),
-                    (b"x-content-type-options", b"nosniff"),
-                    (b"x-frame-options", b"DENY"),
-                    (b"cross-origin-opener-policy", b"same-origin"),
-                ]
-                if self.https:
-                    added.append((b"strict-transport-security", b"max-age=31536000"))
-                content_type = dict(headers).get(b"content-type", b"")
-                if content_type.startswith(b"text/html") and b"cache-control" not in names:
-                    added.append((b"cache-control", b"no-store"))
-                message["headers"] = headers + [(k, v) for k, v in added if k not in names]
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
+        policy = {
+            **web.PAGE_POLICY,
+            "style-src": "'self'",
+            "form-action": f"'self' {provider_origin}".strip(),
+        }
+        super().__init__(app, policy=policy, docs_paths=(), nonce_key=NONCE_KEY, https=https)

@@ -28,7 +28,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from console.models import StaffSession
 
 # Re-stamp last_seen_at at most this often when nothing else changed (one write a minute,
-# not one a request); the idle timeout is accurate to this.
+# not one a request), or every half idle timeout when that is shorter; the idle timeout is
+# accurate to this.
 TOUCH_EVERY = timedelta(seconds=60)
 SCOPE_KEY = "console.session_state"
 ENDED_KEY = "console.session_ended"
@@ -67,6 +68,7 @@ class SessionStore:
         self.sessions = sessions
         self.idle = idle
         self.absolute = absolute
+        self.touch_every = min(TOUCH_EVERY, idle / 2)
 
     def _expired(self, row: StaffSession, now: datetime) -> bool:
         return row.last_seen_at + self.idle <= now or row.created_at + self.absolute <= now
@@ -108,7 +110,7 @@ class SessionStore:
                     StaffSession(id_hash=_hash(new_id), data=data, subject=subject, created_at=now, last_seen_at=now)
                 )
                 return new_id
-            if changed or row.last_seen_at + TOUCH_EVERY <= now:
+            if changed or row.last_seen_at + self.touch_every <= now:
                 await db.execute(
                     update(StaffSession)
                     .where(StaffSession.id_hash == row.id_hash)

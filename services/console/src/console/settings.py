@@ -28,7 +28,8 @@ class ConsoleSettings(ServiceSettings):
     # and offline_access for refresh tokens; Keycloak issues refresh tokens unasked.
     oidc_scope: str = "openid profile email"
 
-    session_idle_minutes: int = 30
+    # Fractions are allowed (a test waits seconds, not minutes).
+    session_idle_minutes: float = 30
     session_absolute_hours: int = 10
     # Refresh the person's access token this long before it expires.
     token_refresh_leeway_seconds: int = 60

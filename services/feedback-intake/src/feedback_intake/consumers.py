@@ -4,7 +4,7 @@ from functools import partial
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from feedback_intake.handlers import consumed
+from feedback_intake.handlers import ingress, submissions
 from feedback_intake.models import InboxMessage
 from hub_shared.auth import TokenVerifier
 from hub_shared.consumer import EventConsumer
@@ -34,16 +34,16 @@ def consumers(settings: ServiceSettings, sessions: async_sessionmaker[AsyncSessi
             handlers={},
             batch_handlers={
                 FeedbackSubmittedV1.event_type: partial(
-                    consumed.on_ingress_submissions, organisations=reference(), verifier=verifier
+                    ingress.on_ingress_submissions, organisations=reference(), verifier=verifier
                 )
             },
-            invalid_handler=partial(consumed.on_invalid_ingress, verifier=verifier),
+            invalid_handler=partial(ingress.on_invalid_ingress, verifier=verifier),
             **common,  # type: ignore[arg-type]
         ),
         EventConsumer(
             group="feedback-intake.erasure",
             topics=[MEMBERSHIP_EVENTS.name],
-            handlers={MemberErasedV1.event_type: partial(consumed.on_member_erased, organisations=reference())},
+            handlers={MemberErasedV1.event_type: partial(submissions.on_member_erased, organisations=reference())},
             **common,  # type: ignore[arg-type]
         ),
     ]

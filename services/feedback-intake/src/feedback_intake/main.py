@@ -9,10 +9,10 @@ from faststream.specification import AsyncAPI
 from feedback_intake import SERVICE_NAME
 from feedback_intake.api import router
 from feedback_intake.consumers import consumers
-from feedback_intake.fft_returns import UploadRunner
 from feedback_intake.models import OutboxMessage
 from feedback_intake.schemas import EXAMPLE, IngressSubmission
 from feedback_intake.settings import IntakeSettings
+from feedback_intake.workers.fft_uploads import UploadRunner
 from hub_shared.asyncapi import describe_consumed
 from hub_shared.consumer import new_broker
 from hub_shared.db import create_engine, session_factory

@@ -182,6 +182,9 @@ class ResponsePublic(BaseModel):
     changed_at: date | None
     responded_at: datetime
     updated_at: datetime
+    hearing_back: int = Field(
+        0, description="How many contributors who asked to hear back this response reaches (a count, never who)"
+    )
 
 
 class UploadPublic(BaseModel):

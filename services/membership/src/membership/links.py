@@ -65,7 +65,7 @@ class Links:
 
 def links_from(settings: MembershipSettings) -> Links:
     return Links(
-        signed=SignedLinks([settings.link_secret.get_secret_value()], settings.public_base_url, "membership"),
+        signed=settings.signed_links("link_secret", settings.public_base_url, "membership"),
         lifetimes={
             Purpose.CONFIRM: timedelta(days=settings.confirm_link_days),
             Purpose.HEAR_BACK: timedelta(days=settings.confirm_link_days),

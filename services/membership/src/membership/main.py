@@ -22,6 +22,8 @@ from hub_shared.events import (
     MemberJoinedV1,
     MemberLeftV1,
     MemberPreferencesChangedV1,
+    OpportunityCancelledV1,
+    OpportunityChangedV1,
     OpportunityPublishedV1,
     UpdateDueV1,
 )
@@ -48,6 +50,8 @@ PUBLISHED = (
     (MemberErasedV1, "member id"),
     (GroupMembershipChangedV1, "member id"),
     (OpportunityPublishedV1, "opportunity id"),
+    (OpportunityChangedV1, "opportunity id"),
+    (OpportunityCancelledV1, "opportunity id"),
     (InvitationIssuedV1, "member id"),
     (InvitationAnsweredV1, "member id"),
     (AttendanceRecordedV1, "member id"),

@@ -108,6 +108,11 @@ class Opportunity(Base):
     closes_at: Mapped[datetime] = mapped_column(UtcDateTime)
     targeting: Mapped[dict] = mapped_column(JSON)  # type: ignore[type-arg]
     published_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # 1 when published, one more for each change or the cancellation (the events carry it).
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    changed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    cancel_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
 class Invitation(Base):

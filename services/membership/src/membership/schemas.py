@@ -24,6 +24,7 @@ from hub_shared.events import (
     YesNoUnsaid,
 )
 from hub_shared.organisations import Kind, reference
+from hub_shared.text import ONE_LINE, OneLine, PlainText, one_line
 
 # The outward code (area and district) and inward code (sector and unit) of a UK postcode,
 # as published by the ONS, plus the one non-geographic exception (GIR 0AA).
@@ -93,7 +94,12 @@ Postcode = Annotated[str, Field(max_length=10), AfterValidator(normalise_postcod
 Phone = Annotated[str, Field(max_length=40), AfterValidator(normalise_phone)]
 Practice = Annotated[str, Field(max_length=10), AfterValidator(known_practice)]
 OrgCode = Annotated[str, Field(max_length=10), AfterValidator(known_organisation)]
-Name = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(nonblank)]
+Name = Annotated[
+    str,
+    Field(min_length=1, max_length=200, json_schema_extra={"pattern": ONE_LINE}),
+    AfterValidator(one_line),
+    AfterValidator(nonblank),
+]
 
 
 class Demographics(BaseModel):
@@ -122,7 +128,7 @@ class JoinRequest(BaseModel):
     consent_to_contact: Annotated[bool, AfterValidator(consented)] = Field(
         description="Must be true: the person agreed to be contacted"
     )
-    consent_wording_version: str | None = Field(None, max_length=40, description="Default: the current wording")
+    consent_wording_version: OneLine | None = Field(None, max_length=40, description="Default: the current wording")
 
 
 class EmailOnly(BaseModel):
@@ -196,7 +202,7 @@ class GroupCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     kind: GroupKind
-    name: str = Field(min_length=1, max_length=200)
+    name: OneLine = Field(min_length=1, max_length=200)
     organisation_code: OrgCode = Field(description="A practice for a PPG, a place for a co-production group")
     service_area: ServiceArea | None = None
 
@@ -268,10 +274,10 @@ class OpportunityCreate(BaseModel):
 
     organisation_code: OrgCode
     kind: OpportunityKind
-    title: str = Field(min_length=1, max_length=200)
-    description: str = Field(min_length=1, max_length=5000)
+    title: OneLine = Field(min_length=1, max_length=200)
+    description: PlainText = Field(min_length=1, max_length=5000)
     starts_at: AwareDatetime
-    location: str | None = Field(None, max_length=300)
+    location: OneLine | None = Field(None, max_length=300)
     online: bool = False
     capacity: int | None = Field(None, ge=1, le=100_000)
     closes_at: AwareDatetime
@@ -283,6 +289,47 @@ class OpportunityCreate(BaseModel):
             raise ValueError("location: say where it is, or that it is online")
         if self.closes_at > self.starts_at:
             raise ValueError("closes_at: replies must close before it starts")
+        return self
+
+
+class OpportunityChange(BaseModel):
+    """What to change; what is left out stays as it is. The opportunity as changed is then
+    checked exactly as a new one is (``OpportunityCreate``), so the same field errors come
+    back. ``capacity: null`` means no limit; ``location: null`` with ``online: true`` moves it
+    online."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: str | None = Field(None, min_length=1, max_length=200)
+    description: str | None = Field(None, min_length=1, max_length=5000)
+    starts_at: AwareDatetime | None = None
+    closes_at: AwareDatetime | None = Field(None, description="Replies close (reply by)")
+    location: str | None = Field(None, max_length=300)
+    online: bool | None = None
+    capacity: int | None = Field(None, ge=1, le=100_000, description="null: no limit")
+
+    @model_validator(mode="after")
+    def _something(self) -> Self:
+        if not self.model_fields_set:
+            raise ValueError("Say what to change")
+        for name in ("title", "description", "starts_at", "closes_at", "online"):
+            if name in self.model_fields_set and getattr(self, name) is None:
+                raise ValueError(f"{name}: cannot be empty")
+        return self
+
+
+class OpportunityCancel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(
+        min_length=1, max_length=1000, description="Why: shown to everyone who said yes, in the email and on the page"
+    )
+
+    @model_validator(mode="after")
+    def _said(self) -> Self:
+        self.reason = self.reason.strip()
+        if not self.reason:
+            raise ValueError("reason: say why it is cancelled")
         return self
 
 

@@ -1,9 +1,9 @@
-from pydantic import SecretStr, field_validator
+from datetime import datetime
+
+from pydantic import SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from hub_shared.settings import ServiceSettings
-
-PLACEHOLDER_SECRETS = {"", "changeme", "change-me", "secret"}
 
 
 class MembershipSettings(ServiceSettings):
@@ -12,8 +12,12 @@ class MembershipSettings(ServiceSettings):
     service_name: str = "membership"
     database_url: str = "sqlite+aiosqlite:///.state/membership.db"
     http_port: int = 8002
-    # Signs every link the hub sends (itsdangerous). Rotating it invalidates links in flight.
-    link_secret: SecretStr = SecretStr("dev-only-membership-link-secret-0123456789")
+    # Signs every link the hub sends (itsdangerous). No default (hub_shared.settings): set it,
+    # or MEMBERSHIP_LINK_SECRET_FILE. To rotate, put the old one in _PREVIOUS until _PREVIOUS_UNTIL.
+    SECRETS = ("link_secret",)
+    link_secret: SecretStr | None = None
+    link_secret_previous: SecretStr | None = None
+    link_secret_previous_until: datetime | None = None
     public_base_url: str = "http://127.0.0.1:8002"
     confirm_link_days: int = 7
     preferences_link_days: int = 30
@@ -28,11 +32,3 @@ class MembershipSettings(ServiceSettings):
     rate_limit_storage: str = "memory://"
     max_body_bytes: int = 64 * 1024
     max_import_bytes: int = 2 * 1024 * 1024
-
-    @field_validator("link_secret")
-    @classmethod
-    def _real_secret(cls, secret: SecretStr) -> SecretStr:
-        value = secret.get_secret_value()
-        if value.lower() in PLACEHOLDER_SECRETS or len(value) < 32:
-            raise ValueError("MEMBERSHIP_LINK_SECRET must be a random string of at least 32 characters")
-        return secret

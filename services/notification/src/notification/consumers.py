@@ -14,6 +14,8 @@ from hub_shared.events import (
     MemberContactV1,
     MemberErasedV1,
     MemberLeftV1,
+    OpportunityCancelledV1,
+    OpportunityChangedV1,
     OpportunityPublishedV1,
 )
 from hub_shared.settings import ServiceSettings
@@ -33,6 +35,8 @@ def handlers(settings: NotificationSettings) -> dict[str, EventHandler]:
         MemberLeftV1.event_type: partial(recipients.on_member_left, settings=settings),
         MemberErasedV1.event_type: partial(recipients.on_member_erased, settings=settings),
         OpportunityPublishedV1.event_type: notifications.on_opportunity_published,
+        OpportunityChangedV1.event_type: partial(notifications.on_opportunity_changed, settings=settings),
+        OpportunityCancelledV1.event_type: notifications.on_opportunity_cancelled,
         InvitationIssuedV1.event_type: notifications.on_invitation_issued,
         InvitationAnsweredV1.event_type: partial(notifications.on_invitation_answered, settings=settings),
         FeedbackRespondedV1.event_type: notifications.on_feedback_responded,

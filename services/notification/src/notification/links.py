@@ -28,6 +28,6 @@ class UnsubscribeLinks:
 
 def unsubscribe_links(settings: NotificationSettings) -> UnsubscribeLinks:
     return UnsubscribeLinks(
-        signed=SignedLinks([settings.link_secret.get_secret_value()], settings.public_base_url, "notification"),
+        signed=settings.signed_links("link_secret", settings.public_base_url, "notification"),
         lifetime=timedelta(days=settings.unsubscribe_link_days),
     )

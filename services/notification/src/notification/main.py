@@ -15,7 +15,7 @@ from hub_shared.events import NotificationStatusChangedV1, RecipientSuppressedV1
 from hub_shared.logging import configure_logging
 from hub_shared.runtime import ServiceDefinition
 from hub_shared.runtime import cli as service_cli
-from hub_shared.settings import ServiceSettings
+from hub_shared.settings import ServiceSettings, load
 from hub_shared.topics import NOTIFICATION_EVENTS
 from hub_shared.web import create_service_app
 from notification import SERVICE_NAME, pages
@@ -67,6 +67,9 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         settings=settings,
         engine=engine,
         asyncapi=lambda: asyncapi(settings, sessions),
+        # Mail providers post RFC 8058 one-click unsubscribes from their own sites; the signed
+        # token in the address is what authorises it.
+        cross_site_paths=("/unsubscribe",),
     )
     app.state.sessions = sessions
     app.state.unsubscribe_links = unsubscribe_links(settings)
@@ -101,6 +104,6 @@ cli = service_cli(SERVICE)
 @cli.command()
 def worker() -> None:
     """Send due emails over SMTP (safe to run several at once)."""
-    settings = NotificationSettings()
+    settings = load(NotificationSettings)
     configure_logging(SERVICE_NAME, settings.log_level)
     asyncio.run(run_worker(settings))

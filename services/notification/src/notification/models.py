@@ -78,7 +78,8 @@ class Notification(Base):
 
 
 class Opportunity(Base):
-    """What an invitation is about, from ``opportunity.published.v1``."""
+    """What an invitation is about, from ``opportunity.published.v1``, kept current by
+    ``opportunity.changed.v1`` and ``opportunity.cancelled.v1`` (the newest version wins)."""
 
     __tablename__ = "opportunity"
 
@@ -89,6 +90,10 @@ class Opportunity(Base):
     starts_at: Mapped[datetime] = mapped_column(UtcDateTime)
     online: Mapped[bool] = mapped_column(Boolean)
     closes_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    location: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    cancelled_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    cancel_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
 class InvitationRef(Base):

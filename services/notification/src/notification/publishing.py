@@ -9,6 +9,7 @@ from hub_shared.outbox import Publisher
 from hub_shared.topics import NOTIFICATION_EVENTS
 from notification import SERVICE_NAME
 from notification.models import Notification, OutboxMessage
+from notification.rules.reasons import without_addresses
 
 publisher = Publisher(source=SERVICE_NAME, outbox=OutboxMessage, topic=NOTIFICATION_EVENTS.name)
 
@@ -23,6 +24,7 @@ def move(
 ) -> None:
     """Change a ledger entry's state and publish the change, in the caller's transaction."""
     now = now or datetime.now(UTC)
+    reason = without_addresses(reason)  # relays echo addresses; the ledger never shows one
     row.status = status.value
     row.reason = reason
     row.updated_at = now

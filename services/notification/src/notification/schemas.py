@@ -5,6 +5,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
+from hub_shared.text import OneLine, PlainText
+
 
 class NotificationPublic(BaseModel):
     """One email in the ledger: never the address or the name."""
@@ -40,8 +42,8 @@ class Summary(BaseModel):
 
 
 class BrandingUpdate(BaseModel):
-    sign_off: str = Field(min_length=1, max_length=500, examples=["With warm thanks,"])
-    team_name: str | None = Field(None, max_length=200, examples=["Northvale engagement team"])
+    sign_off: PlainText = Field(min_length=1, max_length=500, examples=["With warm thanks,"])
+    team_name: OneLine | None = Field(None, max_length=200, examples=["Northvale engagement team"])
     contact_email: EmailStr | None = None
 
 

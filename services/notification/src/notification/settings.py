@@ -1,11 +1,10 @@
+from datetime import datetime
 from typing import Literal
 
-from pydantic import SecretStr, field_validator
+from pydantic import SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
 
-from hub_shared.settings import ServiceSettings
-
-PLACEHOLDER_SECRETS = {"", "changeme", "change-me", "secret"}
+from hub_shared.settings import ServiceSettings, development_mode
 
 
 class NotificationSettings(ServiceSettings):
@@ -16,8 +15,12 @@ class NotificationSettings(ServiceSettings):
     http_port: int = 8003
     # Where people reach notification's own pages (unsubscribe, preview, mailbox).
     public_base_url: str = "http://127.0.0.1:8003"
-    # Signs unsubscribe links (itsdangerous). Rotating it invalidates links in flight.
-    link_secret: SecretStr = SecretStr("dev-only-notification-link-secret-0123456789")
+    # Signs unsubscribe links (itsdangerous). No default (hub_shared.settings): set it, or
+    # NOTIFICATION_LINK_SECRET_FILE. To rotate, put the old one in _PREVIOUS until _PREVIOUS_UNTIL.
+    SECRETS = ("link_secret",)
+    link_secret: SecretStr | None = None
+    link_secret_previous: SecretStr | None = None
+    link_secret_previous_until: datetime | None = None
     unsubscribe_link_days: int = 365
 
     # The SMTP relay.
@@ -52,13 +55,15 @@ class NotificationSettings(ServiceSettings):
     weekly_digest_weekday: int = 0  # Monday
     reminder_hours_before: int = 24
 
-    # A folder of received mail (Maildir) shown at /mailbox; development only.
+    # A folder of received mail (Maildir) shown at /mailbox: development mode only, and only
+    # to this machine (it shows every email with live links).
     mailbox_dir: str | None = None
 
-    @field_validator("link_secret")
-    @classmethod
-    def _real_secret(cls, secret: SecretStr) -> SecretStr:
-        value = secret.get_secret_value()
-        if value.lower() in PLACEHOLDER_SECRETS or len(value) < 32:
-            raise ValueError("NOTIFICATION_LINK_SECRET must be a random string of at least 32 characters")
-        return secret
+    @model_validator(mode="after")
+    def _mailbox_in_development_only(self) -> "NotificationSettings":
+        if self.mailbox_dir and not development_mode():
+            raise ValueError(
+                "NOTIFICATION_MAILBOX_DIR shows every email with its live links: development only "
+                "(HUB_DEVELOPMENT_MODE=1)"
+            )
+        return self

@@ -1,4 +1,4 @@
-"""Entry points: ``create_app`` for the API and dashboard, and ``cli`` for the image's
+"""Entry points: ``create_app`` for the API, and ``cli`` for the image's
 commands (migrate, api, relay, consume, check, replay, publish-snapshot, audit)."""
 
 import asyncio
@@ -27,7 +27,6 @@ from reporting import SERVICE_NAME
 from reporting.api import router
 from reporting.consumers import consumers
 from reporting.models import OutboxMessage
-from reporting.pages import assets, dashboard
 from reporting.publishing import publish_snapshot
 from reporting.queries.monthly_audit import OutputAudit, audit_month
 from reporting.rules.publication import RULE_SET
@@ -58,7 +57,8 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         title="ICS Engagement Hub — reporting",
         description=(
             "Involvement measured from the hub's events: Friends and Family Test scores, themes and sentiment, "
-            "the involvement scorecard, CSV exports and a dashboard. Scoped to what your organisation may see; "
+            "the involvement scorecard and CSV exports (staff see them in the console). Scoped to what your "
+            "organisation may see; "
             "every figure is disclosure-controlled (counts of 1 to 4 are shown as *)."
         ),
         settings=settings,
@@ -67,8 +67,6 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     )
     app.state.sessions = sessions
     app.include_router(router)
-    app.include_router(dashboard.router)
-    assets.mount(app)
     return app
 
 

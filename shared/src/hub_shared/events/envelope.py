@@ -36,6 +36,8 @@ from hub_shared.events.membership import (
     MemberJoinedV1,
     MemberLeftV1,
     MemberPreferencesChangedV1,
+    OpportunityCancelledV1,
+    OpportunityChangedV1,
     OpportunityPublishedV1,
     UpdateDueV1,
 )
@@ -62,6 +64,8 @@ EVENT_TYPES: dict[str, type[BaseModel]] = {
         MemberLeftV1,
         GroupMembershipChangedV1,
         OpportunityPublishedV1,
+        OpportunityChangedV1,
+        OpportunityCancelledV1,
         InvitationIssuedV1,
         InvitationAnsweredV1,
         AttendanceRecordedV1,

@@ -163,6 +163,47 @@ class OpportunityPublishedV1(_Event):
     published_at: datetime
 
 
+class OpportunityChangedV1(_Event):
+    """The publisher changed an opportunity's details: every detail as it is now, the
+    fields that changed, and the opportunity's version (1 when published, one more for each
+    change or the cancellation), so a reader keeps only the newest. Those who said yes are
+    told by email (``opportunity_changed``); a smaller capacity moves the latest booked to
+    the waiting list and a larger one books the longest waiting (``invitation.answered.v1``
+    for each)."""
+
+    event_type: ClassVar[str] = "opportunity.changed.v1"
+
+    opportunity_id: UUID
+    organisation_code: str
+    place_code: str | None = None
+    kind: OpportunityKind
+    title: str
+    starts_at: datetime
+    closes_at: datetime
+    online: bool
+    location: str | None = None
+    capacity: int | None = None
+    changed: list[str] = Field(
+        description="What changed: title, description, starts_at, closes_at, location, online, capacity"
+    )
+    version: int
+    changed_at: datetime
+
+
+class OpportunityCancelledV1(_Event):
+    """The publisher cancelled an opportunity: it takes no more replies, and those who said
+    yes (booked or waiting) are told by email with the reason (``opportunity_cancelled``).
+    Invitations and replies stay as they were, for the record."""
+
+    event_type: ClassVar[str] = "opportunity.cancelled.v1"
+
+    opportunity_id: UUID
+    organisation_code: str
+    reason: str = Field(description="Shown to those who had said yes")
+    version: int
+    cancelled_at: datetime
+
+
 class InvitationIssuedV1(_MemberFacts):
     """One per person per opportunity, however many of its targets they match."""
 
@@ -222,6 +263,8 @@ class MessageKind(StrEnum):
     PLACE_OFFERED = "place_offered"
     UPDATE_DUE = "update_due"
     LEFT = "left"
+    OPPORTUNITY_CHANGED = "opportunity_changed"
+    OPPORTUNITY_CANCELLED = "opportunity_cancelled"
 
 
 class ContactMessage(BaseModel):

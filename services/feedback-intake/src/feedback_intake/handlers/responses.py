@@ -1,9 +1,13 @@
 """'You said, we did' responses."""
 
+import base64
+import binascii
+import json
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from feedback_intake.models import FeedbackResponse, FeedbackSubmission
@@ -142,3 +146,58 @@ async def update_response(
         correlation_id=correlation_id,
     )
     return response
+
+
+async def hearing_back(session: AsyncSession, responses: Sequence[FeedbackResponse]) -> dict[uuid.UUID, int]:
+    """How many contributors each response will reach: the distinct member ids and contact
+    tokens of its submissions, as its feedback.responded event names them (a count only)."""
+    wanted = {uuid.UUID(i) for r in responses for i in r.submission_ids}
+    if not wanted:
+        return {r.id: 0 for r in responses}
+    rows = (
+        await session.execute(
+            select(FeedbackSubmission.id, FeedbackSubmission.member_id, FeedbackSubmission.contact_token).where(
+                FeedbackSubmission.id.in_(wanted),
+                or_(FeedbackSubmission.member_id.is_not(None), FeedbackSubmission.contact_token.is_not(None)),
+            )
+        )
+    ).all()
+    contact = {row.id: (f"m:{row.member_id}" if row.member_id else f"t:{row.contact_token}") for row in rows}
+    return {r.id: len({contact[uuid.UUID(i)] for i in r.submission_ids if uuid.UUID(i) in contact}) for r in responses}
+
+
+def _cursor_of(response: FeedbackResponse) -> str:
+    return base64.urlsafe_b64encode(json.dumps([response.responded_at.isoformat(), str(response.id)]).encode()).decode()
+
+
+def _after(cursor: str) -> tuple[datetime, uuid.UUID]:
+    try:
+        responded_at, response_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        return datetime.fromisoformat(responded_at), uuid.UUID(response_id)
+    except (ValueError, TypeError, binascii.Error) as exc:
+        raise Problem(
+            422,
+            "Invalid cursor",
+            "Use the cursor of a previous page's Link header.",
+            errors=[{"field": "cursor", "message": "not a cursor this API issued", "type": "cursor"}],
+        ) from exc
+
+
+async def list_responses(
+    session: AsyncSession, *, principal: Principal, organisations: Organisations, limit: int, cursor: str | None
+) -> tuple[list[FeedbackResponse], str | None]:
+    """Newest first, keyset-paginated on (responded_at, id), within the caller's authority."""
+    query = select(FeedbackResponse).where(
+        FeedbackResponse.organisation_code.in_(organisations.descendants(principal.organisation))
+    )
+    if cursor:
+        responded_at, response_id = _after(cursor)
+        query = query.where(
+            or_(
+                FeedbackResponse.responded_at < responded_at,
+                and_(FeedbackResponse.responded_at == responded_at, FeedbackResponse.id < response_id),
+            )
+        )
+    query = query.order_by(FeedbackResponse.responded_at.desc(), FeedbackResponse.id.desc()).limit(limit + 1)
+    rows = list((await session.scalars(query)).all())
+    return rows[:limit], (_cursor_of(rows[limit - 1]) if len(rows) > limit else None)

@@ -1,4 +1,5 @@
-"""Submissions: accept one or a batch (scrubbed, triaged, deduplicated), read, list."""
+"""Submissions: accept one or a batch (scrubbed, triaged, deduplicated), read, list; unlink
+an erased member."""
 
 import base64
 import binascii
@@ -12,21 +13,23 @@ from types import SimpleNamespace
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import and_, or_, select, text, tuple_
+from sqlalchemy import and_, or_, select, text, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from feedback_intake import themes
-from feedback_intake.deidentify import scrub
 from feedback_intake.models import FeedbackSubmission, OutboxMessage
 from feedback_intake.publishing import publisher
-from feedback_intake.schemas import FeedbackCreate, FeedbackPublic
-from feedback_intake.triage import flags_for
+from feedback_intake.rules import themes
+from feedback_intake.rules.deidentify import scrub
+from feedback_intake.rules.triage import flags_for
+from feedback_intake.schemas import FeedbackCreate
 from hub_shared.auth import Principal
 from hub_shared.authorisation import NotAuthorised, authorise, may_see
 from hub_shared.db import bulk_insert
 from hub_shared.events import (
     Demographics,
+    Envelope,
     FeedbackReceivedV1,
+    MemberErasedV1,
 )
 from hub_shared.group_commit import Writes
 from hub_shared.organisations import Organisations
@@ -42,32 +45,6 @@ class StagedSubmission(SimpleNamespace):
 
 
 Submission = FeedbackSubmission | StagedSubmission
-
-
-def public(submission: Submission) -> FeedbackPublic:
-    demographics = Demographics(
-        age_band=submission.age_band,
-        sex=submission.sex,
-        ethnic_group=submission.ethnic_group,
-        postcode_district=submission.postcode_district,
-    )
-    return FeedbackPublic(
-        id=submission.id,
-        organisation_code=submission.organisation_code,
-        counts_for=submission.counts_for,
-        service_area=submission.service_area,  # type: ignore[arg-type]
-        channel=submission.channel,  # type: ignore[arg-type]
-        fft_answer=submission.fft_answer,  # type: ignore[arg-type]
-        text=submission.text,
-        occurred_at=submission.occurred_at,
-        received_at=submission.received_at,
-        client_reference=submission.client_reference,
-        demographics=demographics if demographics.model_dump(exclude_none=True) else None,
-        hears_back=submission.member_id is not None or submission.contact_token is not None,
-        redactions=submission.redactions,
-        triage_flags=submission.triage_flags,  # type: ignore[arg-type]
-        review_status=submission.review_status,
-    )
 
 
 async def find_by_client_reference(
@@ -397,3 +374,12 @@ async def list_feedback(
     rows = list((await session.scalars(query)).all())
     next_cursor = encode_cursor(rows[limit - 1]) if len(rows) > limit else None
     return rows[:limit], next_cursor
+
+
+async def on_member_erased(session: AsyncSession, envelope: Envelope, organisations: Organisations) -> None:
+    """Remove every link from submissions to the erased member."""
+    data = envelope.data
+    assert isinstance(data, MemberErasedV1)
+    await session.execute(
+        update(FeedbackSubmission).where(FeedbackSubmission.member_id == data.member_id).values(member_id=None)
+    )

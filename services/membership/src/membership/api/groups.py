@@ -14,7 +14,7 @@ from membership.handlers import groups
 from membership.links import links_of
 from membership.schemas import GroupCreate, GroupMemberAdd, GroupMemberUpdate
 
-router = APIRouter()
+router = APIRouter(prefix="/v1")
 
 
 @router.post("/groups", status_code=201, responses=ERRORS, tags=["groups"], summary="Create a group")

@@ -14,7 +14,7 @@ from membership.handlers import hear_back as hearing_back
 from membership.links import links_of
 from membership.schemas import EmailOnly, TokenBody
 
-router = APIRouter()
+router = APIRouter(prefix="/v1")
 
 
 @router.post("/hear-back", status_code=202, responses=ERRORS, tags=["hearing back"], summary="Hear back, not join")

@@ -16,7 +16,7 @@ from membership.handlers import members
 from membership.links import links_of, steady_timing
 from membership.schemas import EmailOnly, JoinRequest, TokenBody
 
-router = APIRouter()
+router = APIRouter(prefix="/v1")
 
 
 @router.post("/join", status_code=202, responses=ERRORS, tags=["joining"], summary="Join (pending until confirmed)")

@@ -16,7 +16,7 @@ from membership.links import links_of
 from membership.models import Member
 from membership.schemas import MemberPreferences, MemberPublic, PreferencesUpdate, TokenBody
 
-router = APIRouter()
+router = APIRouter(prefix="/v1")
 
 
 @router.post("/email/confirm", responses=ERRORS, tags=["preference centre"], summary="Confirm a new email address")

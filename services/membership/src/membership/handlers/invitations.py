@@ -1,6 +1,7 @@
 """Invitations: a member's signed reply link, yes, no or maybe, a place while capacity
 lasts then the waiting list, and a given-up place offered to whoever waited longest
-(also when someone leaves or is erased)."""
+(also when someone leaves or is erased, or the capacity grows); a smaller capacity moves
+the latest booked back to the waiting list. A cancelled opportunity takes no replies."""
 
 import uuid
 from datetime import UTC, datetime
@@ -55,6 +56,13 @@ async def reply(
 ) -> tuple[Invitation, Opportunity]:
     invitation, opportunity, member = await invitation_from_link(session, token, links)
     now = datetime.now(UTC)
+    if opportunity.cancelled_at is not None:
+        raise Problem(
+            410,
+            "Cancelled",
+            f"'{opportunity.title}' was cancelled: {opportunity.cancel_reason}",
+            reason="cancelled",
+        )
     if now > opportunity.closes_at.replace(tzinfo=opportunity.closes_at.tzinfo or UTC):
         raise Problem(
             410, "Replies have closed", f"Replies to '{opportunity.title}' closed on {opportunity.closes_at:%d %B %Y}."
@@ -90,8 +98,11 @@ async def _booked(session: AsyncSession, opportunity_id: uuid.UUID) -> int:
 
 async def _offer_next_place(
     session: AsyncSession, opportunity: Opportunity, *, links: Links, correlation_id: str
-) -> None:
-    """A booked place was given up: the longest-waiting person gets it."""
+) -> bool:
+    """A booked place was given up (or the capacity grew): the longest-waiting person gets
+    it. False when nobody was waiting."""
+    if opportunity.cancelled_at is not None:
+        return False
     await session.flush()
     waiting = await session.scalar(
         select(Invitation)
@@ -100,10 +111,10 @@ async def _offer_next_place(
         .limit(1)
     )
     if waiting is None:
-        return
+        return False
     member = await session.get(Member, waiting.member_id)
     if member is None:
-        return
+        return False
     waiting.place = Place.BOOKED.value
     _answered(session, waiting, opportunity, member, correlation_id)
     contact_card(
@@ -115,6 +126,35 @@ async def _offer_next_place(
         reference_id=str(opportunity.id),
         extra_links={"reply": links.url(Purpose.REPLY, i=str(waiting.id))},
     )
+    return True
+
+
+async def fit_capacity(session: AsyncSession, opportunity: Opportunity, *, links: Links, correlation_id: str) -> None:
+    """The capacity changed (the caller holds the opportunity's lock). Past it, the latest
+    booked move to the waiting list, where they come first (they replied before those
+    waiting); within it, the longest waiting are booked, each told as a given-up place is.
+    Everyone moved gets ``invitation.answered.v1`` with their new place."""
+    await session.flush()
+    booked = (
+        await session.scalars(
+            select(Invitation)
+            .where(Invitation.opportunity_id == opportunity.id, Invitation.place == Place.BOOKED.value)
+            .order_by(Invitation.answered_at.desc())
+        )
+    ).all()
+    capacity = opportunity.capacity
+    if capacity is not None and len(booked) > capacity:
+        for invitation in booked[: len(booked) - capacity]:
+            invitation.place = Place.WAITING_LIST.value
+            member = await session.get(Member, invitation.member_id)
+            if member is not None:
+                _answered(session, invitation, opportunity, member, correlation_id)
+        return
+    room = None if capacity is None else capacity - len(booked)
+    while room is None or room > 0:
+        if not await _offer_next_place(session, opportunity, links=links, correlation_id=correlation_id):
+            return
+        room = None if room is None else room - 1
 
 
 async def release_places(session: AsyncSession, member_id: uuid.UUID, *, links: Links, correlation_id: str) -> None:

@@ -7,6 +7,7 @@ from collections import defaultdict
 from datetime import datetime
 
 from fastapi import APIRouter, Query
+from pydantic import AwareDatetime
 from sqlalchemy import and_, func, or_, select
 
 from hub_shared.authorisation import may_see
@@ -43,8 +44,8 @@ async def list_notifications(
     status: DeliveryStatus | None = None,
     kind: str | None = Query(None, description=f"One of {', '.join(kinds.ALL)}"),
     reference_id: str | None = Query(None, alias="reference", description="An opportunity or response id"),
-    created_from: datetime | None = None,
-    created_to: datetime | None = None,
+    created_from: AwareDatetime | None = Query(None, description="With its time zone, e.g. 2026-11-01T00:00:00Z"),
+    created_to: AwareDatetime | None = Query(None, description="With its time zone; not included"),
     limit: int = Query(50, ge=1, le=500),
     cursor: str | None = None,
 ) -> NotificationPage:

@@ -39,6 +39,22 @@ async def rebrand(session: AsyncSession, code: str, body: BrandingUpdate) -> Non
     row.updated_at = datetime.now(UTC)
 
 
+SAMPLE_BRANDING = {
+    "organisation_name": "Sample Place",
+    "sign_off": DEFAULT_SIGN_OFF,
+    "team_name": "The engagement team",
+    "contact_email": None,
+}
+
+
+def sample_preview(settings: NotificationSettings, kind: str) -> Preview:
+    """A template filled with sample data and sample branding (no organisation's own)."""
+    if kind not in kinds.ALL:
+        raise Problem(404, "No such template", f"Templates: {', '.join(kinds.ALL)}")
+    rendered = render(kind, sample_context(kind, reference().icb_of(), dict(SAMPLE_BRANDING), settings))
+    return Preview(kind=kind, subject=rendered.subject, text=rendered.text, html=rendered.html)
+
+
 async def preview_of(
     session: AsyncSession, settings: NotificationSettings, kind: str, organisation_code: str
 ) -> Preview:

@@ -1,8 +1,9 @@
 """The delivery ledger: queueing emails, one row per (event, recipient) — the unique
 ``dedupe_key`` makes queueing idempotent whatever redelivers the event — withholding and
-forgetting them; what invitations and updates are about (opportunities, invitations,
-responses); and replies, which get an acknowledgement and, for a booked place, a reminder
-before the event."""
+forgetting them; what invitations and updates are about (opportunities, kept current as they
+change or are cancelled, invitations, responses); and replies, which get an acknowledgement
+and, for a booked place, a reminder before the event (moved when the time changes, withheld
+when it is cancelled)."""
 
 import hashlib
 import uuid
@@ -20,6 +21,8 @@ from hub_shared.events import (
     FeedbackRespondedV1,
     InvitationAnsweredV1,
     InvitationIssuedV1,
+    OpportunityCancelledV1,
+    OpportunityChangedV1,
     OpportunityPublishedV1,
     Place,
 )
@@ -130,6 +133,58 @@ async def on_opportunity_published(session: AsyncSession, envelope: Envelope) ->
     opportunity.starts_at = data.starts_at
     opportunity.online = data.online
     opportunity.closes_at = data.closes_at
+
+
+async def on_opportunity_changed(session: AsyncSession, envelope: Envelope, settings: NotificationSettings) -> None:
+    """The copy takes the newest details (an older version changes nothing), so every email
+    rendered from now on shows them; reminders still waiting move with the start time."""
+    data = envelope.data
+    assert isinstance(data, OpportunityChangedV1)
+    opportunity = await session.get(Opportunity, data.opportunity_id, with_for_update=True)
+    if opportunity is None:
+        opportunity = Opportunity(id=data.opportunity_id, version=0)
+        session.add(opportunity)
+    if data.version <= (opportunity.version or 0):
+        return
+    opportunity.organisation_code = data.organisation_code
+    opportunity.kind = data.kind.value
+    opportunity.title = data.title
+    opportunity.starts_at = data.starts_at
+    opportunity.closes_at = data.closes_at
+    opportunity.online = data.online
+    opportunity.location = data.location
+    opportunity.version = data.version
+    if "starts_at" not in data.changed:
+        return
+    remind_at = max(data.starts_at - timedelta(hours=settings.reminder_hours_before), datetime.now(UTC))
+    await session.execute(
+        update(Notification)
+        .where(Notification.kind == kinds.REMINDER, Notification.reference == str(data.opportunity_id))
+        .where(Notification.status.in_(PENDING))
+        .values(due_at=remind_at)
+    )
+
+
+async def on_opportunity_cancelled(session: AsyncSession, envelope: Envelope) -> None:
+    """The copy is marked cancelled with the reason (the cancellation email shows it), and
+    nothing else about it still waiting is sent: invitations, reminders, offers, changes."""
+    data = envelope.data
+    assert isinstance(data, OpportunityCancelledV1)
+    opportunity = await session.get(Opportunity, data.opportunity_id, with_for_update=True)
+    if opportunity is not None and data.version > opportunity.version:
+        opportunity.cancelled_at = data.cancelled_at
+        opportunity.cancel_reason = data.reason
+        opportunity.version = data.version
+    waiting = (
+        await session.scalars(
+            select(Notification)
+            .where(Notification.reference == str(data.opportunity_id))
+            .where(Notification.kind.in_(kinds.VOID_WHEN_CANCELLED), Notification.status.in_(PENDING))
+            .with_for_update()
+        )
+    ).all()
+    for row in waiting:
+        move(session, row, DeliveryStatus.WITHHELD, "opportunity cancelled")
 
 
 async def on_invitation_issued(session: AsyncSession, envelope: Envelope) -> None:

@@ -26,6 +26,7 @@ from notification.handlers import notifications as ledger
 from notification.models import InvitationRef, Notification, Opportunity, Recipient, ResponseContent
 from notification.publishing import PENDING, publisher
 from notification.rules import kinds
+from notification.rules.reasons import without_addresses
 from notification.settings import NotificationSettings
 
 log = get_logger(__name__)
@@ -196,6 +197,7 @@ async def suppress(session: AsyncSession, row: Notification, reply: str, now: da
     recipient = await session.get(Recipient, row.recipient_key, with_for_update=True)
     if recipient is None or recipient.suppressed_at is not None:
         return
+    reply = without_addresses(reply) or ""  # relays echo the address; it is not a reason
     recipient.suppressed_at = now
     recipient.suppression_reason = reply[:2000]
     await ledger.withhold_pending(session, recipient.key, "suppressed")

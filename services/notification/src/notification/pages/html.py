@@ -18,6 +18,12 @@ PAGES = Environment(
 )
 
 
+def framed(html: str) -> str:
+    """An email's HTML as a sandboxed iframe shows it (no scripts, no same origin): its links
+    open in a new tab, outside the sandbox, as they would from a mail client."""
+    return '<base target="_blank">' + html
+
+
 def page(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
     settings = request.app.state.settings
     html = PAGES.get_template(f"pages/{template}.html").render(ics_name=settings.ics_name, **context)

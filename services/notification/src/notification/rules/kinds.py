@@ -12,6 +12,8 @@ INVITATION = "invitation"
 PLACE_OFFERED = "place_offered"
 REPLY_RECEIVED = "reply_received"
 REMINDER = "reminder"
+OPPORTUNITY_CHANGED = "opportunity_changed"
+OPPORTUNITY_CANCELLED = "opportunity_cancelled"
 UPDATE = "update"
 DIGEST_DAILY = "digest_daily"
 DIGEST_WEEKLY = "digest_weekly"
@@ -28,6 +30,8 @@ ALL = (
     PLACE_OFFERED,
     REPLY_RECEIVED,
     REMINDER,
+    OPPORTUNITY_CHANGED,
+    OPPORTUNITY_CANCELLED,
     UPDATE,
     DIGEST_DAILY,
     DIGEST_WEEKLY,
@@ -45,6 +49,8 @@ FROM_MEMBERSHIP = {
     MessageKind.PLACE_OFFERED: PLACE_OFFERED,
     MessageKind.UPDATE_DUE: UPDATE,
     MessageKind.LEFT: LEFT,
+    MessageKind.OPPORTUNITY_CHANGED: OPPORTUNITY_CHANGED,
+    MessageKind.OPPORTUNITY_CANCELLED: OPPORTUNITY_CANCELLED,
 }
 
 # Sent to an address nobody has confirmed yet: they are how it gets confirmed.
@@ -52,12 +58,17 @@ CONFIRMATIONS = frozenset({CONFIRM_EMAIL, WELCOME, HEAR_BACK_CONFIRMATION})
 # The last word to someone who left or was forgotten: sent from the address the ledger
 # keeps until the email reaches a final state.
 FAREWELLS = frozenset({LEFT, ERASED})
-# Answers to something the person just did: no unsubscribe, but a confirmed address.
-TRANSACTIONAL = CONFIRMATIONS | FAREWELLS | frozenset({ALREADY_MEMBER, FRESH_LINK, REPLY_RECEIVED})
+# What became of a place the person asked for (the opportunity changed or was cancelled):
+# they need to know whatever they chose to hear about, so these go like transactional ones.
+ABOUT_THEIR_PLACE = frozenset({OPPORTUNITY_CHANGED, OPPORTUNITY_CANCELLED})
+# Answers to something the person did: no unsubscribe, but a confirmed address.
+TRANSACTIONAL = CONFIRMATIONS | FAREWELLS | ABOUT_THEIR_PLACE | frozenset({ALREADY_MEMBER, FRESH_LINK, REPLY_RECEIVED})
 # Everything else is a mailing the person can leave with one click (RFC 8058).
 NON_TRANSACTIONAL = frozenset(ALL) - TRANSACTIONAL
 # What a daily or weekly digest gathers; the rest goes as it happens.
 DIGESTIBLE = frozenset({INVITATION, UPDATE})
 DIGESTS = frozenset({DIGEST_DAILY, DIGEST_WEEKLY})
 # About an opportunity: their reference is its id (an update's is a response's).
-ABOUT_OPPORTUNITY = frozenset({INVITATION, PLACE_OFFERED, REMINDER, REPLY_RECEIVED})
+ABOUT_OPPORTUNITY = frozenset({INVITATION, PLACE_OFFERED, REMINDER, REPLY_RECEIVED}) | ABOUT_THEIR_PLACE
+# Not worth sending once the opportunity is cancelled (the cancellation says all).
+VOID_WHEN_CANCELLED = frozenset({INVITATION, PLACE_OFFERED, REMINDER, REPLY_RECEIVED, OPPORTUNITY_CHANGED})

@@ -38,6 +38,8 @@ SUBJECTS = {
     kinds.PLACE_OFFERED: "A place has come up: {{ opportunity.title }}",
     kinds.REPLY_RECEIVED: "We have your reply: {{ opportunity.title }}",
     kinds.REMINDER: "Reminder: {{ opportunity.title }}, {{ opportunity.when }}",
+    kinds.OPPORTUNITY_CHANGED: "Changed: {{ opportunity.title }}, now {{ opportunity.when }}",
+    kinds.OPPORTUNITY_CANCELLED: "Cancelled: {{ opportunity.title }}",
     kinds.UPDATE: "You said, we did: {{ organisation_name }}",
     kinds.DIGEST_DAILY: "Your daily round-up: {{ count }} new",
     kinds.DIGEST_WEEKLY: "Your weekly round-up: {{ count }} new",
@@ -49,6 +51,8 @@ REASONS = {
     kinds.INVITATION: "you are a patient partner and asked to hear about opportunities like this",
     kinds.PLACE_OFFERED: "you asked for a place",
     kinds.REMINDER: "you have a place booked",
+    kinds.OPPORTUNITY_CHANGED: "you said yes to it",
+    kinds.OPPORTUNITY_CANCELLED: "you said yes to it",
     kinds.UPDATE: "you asked to hear what came of feedback",
     kinds.DIGEST_DAILY: "you chose a daily round-up",
     kinds.DIGEST_WEEKLY: "you chose a weekly round-up",
@@ -68,6 +72,19 @@ REPLIES = {
     ): "You said yes. The places are full, so you are on the waiting list; we will email you if one comes up.",
     ("maybe", ""): "You said maybe. You can change your reply at any time before it closes.",
     ("no", ""): "You said no. Thank you for letting us know.",
+}
+# What changed, as the "changed" email lists it (membership names the fields).
+CHANGES = {
+    "title": "the title",
+    "description": "what it is about",
+    "starts_at": "the date and time",
+    "closes_at": "the date to reply by",
+    "location": "where it is",
+    "online": "where it is",
+}
+STANDING = {
+    "booked": "You still have a place.",
+    "waiting_list": "You are on the waiting list; we will email you if a place comes up.",
 }
 DEFAULT_SIGN_OFF = "With thanks,"
 # CRLF for SMTP; headers folded only past RFC 5322's hard limit, so a long subject stays one
@@ -99,7 +116,21 @@ def opportunity_view(opportunity: Any) -> dict[str, Any]:
         "when": london(opportunity.starts_at),
         "closes": london(opportunity.closes_at),
         "online": opportunity.online,
+        "where": "Online" if opportunity.online else getattr(opportunity, "location", None),
+        "cancel_reason": getattr(opportunity, "cancel_reason", None),
     }
+
+
+def changes_of(links: dict[str, str]) -> str:
+    """What changed, in words: "the date and time and where it is"."""
+    said = list(dict.fromkeys(CHANGES[name] for name in links.get("changed", "").split(",") if name in CHANGES))
+    if not said:
+        return "the details"
+    return " and ".join([", ".join(said[:-1]), said[-1]] if len(said) > 1 else said)
+
+
+def standing(links: dict[str, str]) -> str:
+    return STANDING.get(links.get("place", ""), "")
 
 
 def reply_summary(links: dict[str, str]) -> str:

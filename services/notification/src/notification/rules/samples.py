@@ -6,7 +6,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from notification.rules import kinds
-from notification.rules.render import opportunity_view, organisation_name, reply_summary
+from notification.rules.render import changes_of, opportunity_view, organisation_name, reply_summary, standing
 from notification.settings import NotificationSettings
 
 SAMPLE_LINKS = {
@@ -15,6 +15,7 @@ SAMPLE_LINKS = {
     "reply": "https://example.invalid/reply?token=sample",
     "answer": "yes",
     "place": "booked",
+    "changed": "starts_at,location",
 }
 
 
@@ -28,6 +29,8 @@ def sample_context(
         starts_at=starts,
         closes_at=starts - timedelta(days=7),
         online=False,
+        location="Northvale Community Centre, Mill Lane",
+        cancel_reason="The venue is closed for repairs that day; we will invite you again when we have a new date.",
     )
     response = {
         "you_said": "It was hard to get a physiotherapy appointment in the evening.",
@@ -42,6 +45,8 @@ def sample_context(
         "opportunity": opportunity_view(opportunity),
         "response": response,
         "reply_summary": reply_summary(SAMPLE_LINKS),
+        "changes": changes_of(SAMPLE_LINKS),
+        "standing": standing(SAMPLE_LINKS),
         **brand,
     }
     if kind in kinds.NON_TRANSACTIONAL:

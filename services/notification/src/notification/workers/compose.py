@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from notification.handlers.branding import branding
 from notification.models import Notification, Opportunity, Recipient, ResponseContent
 from notification.rules import kinds
-from notification.rules.render import opportunity_view, organisation_name, reply_summary
+from notification.rules.render import changes_of, opportunity_view, organisation_name, reply_summary, standing
 from notification.settings import NotificationSettings
 
 
@@ -28,18 +28,31 @@ def _uuid(value: str | None) -> uuid.UUID | None:
         return None
 
 
+def _version(links: dict[str, str]) -> int:
+    try:
+        return int(links.get("version", "1"))
+    except ValueError:
+        return 1
+
+
 async def _about(session: AsyncSession, kind: str, reference: str | None, links: dict[str, str]) -> dict[str, Any]:
     ref = _uuid(reference)
     if kind in kinds.ABOUT_OPPORTUNITY:
         opportunity = await session.get(Opportunity, ref) if ref else None
         if opportunity is None:
             raise Missing(f"opportunity {reference}")
+        if kind in kinds.ABOUT_THEIR_PLACE and opportunity.version < _version(links):
+            # The change (or cancellation) this email tells of has not reached our copy yet.
+            raise Missing(f"opportunity {reference} version {_version(links)}")
         extra: dict[str, Any] = {
             "opportunity": opportunity_view(opportunity),
             "_organisation": opportunity.organisation_code,
         }
         if kind == kinds.REPLY_RECEIVED:
             extra["reply_summary"] = reply_summary(links)
+        if kind in kinds.ABOUT_THEIR_PLACE:
+            extra["changes"] = changes_of(links)
+            extra["standing"] = standing(links)
         return extra
     if kind == kinds.UPDATE:
         response = await session.get(ResponseContent, ref) if ref else None

@@ -46,7 +46,7 @@ from notification.workers.smtp import Outcome, RelayUnavailable, SmtpRelay
 log = get_logger(__name__)
 DELIVERY_OUTCOMES = Counter(
     "hub_notification_outcomes_total",
-    "Emails by kind and what became of them (delivered, temporary, permanent, unknown, withheld)",
+    "Emails by kind and what became of them (delivered, temporary, permanent, unknown, withheld, technical-failure)",
     ["kind", "result"],
 )
 SENDABLE = (DeliveryStatus.CREATED.value, DeliveryStatus.TEMPORARY_FAILURE.value)
@@ -59,6 +59,16 @@ class Claimed:
     email: EmailMessage
     to: str
     kind: str
+    data: bytes  # the message as the relay gets it
+
+
+class CannotBuild(Exception):
+    """This email cannot be made, now or later."""
+
+
+def _why(exc: Exception) -> str:
+    """An exception as a ledger reason: its kind and message (no traceback, no address)."""
+    return f"{type(exc).__name__}: {exc}"[:500]
 
 
 class Worker:
@@ -154,7 +164,7 @@ class Worker:
             self._limiter.hit(self._relay_limit, "relay")
             self._limiter.hit(self._org_limit, claimed.organisation_code)
             try:
-                outcome = await self.relay.send(claimed.email, sender=self.settings.mail_from, to=claimed.to)
+                outcome = await self.relay.send(claimed.data, sender=self.settings.mail_from, to=claimed.to)
             except RelayUnavailable as exc:
                 await self.record(claimed, Outcome("relay-unavailable", str(exc)))
                 raise
@@ -178,7 +188,20 @@ class Worker:
             return [(r[0], r[1]) for r in rows.all()]
 
     async def claim(self, notification_id: uuid.UUID) -> Claimed | None:
-        """Move one due row to ``sending`` (or to ``withheld`` when consent says no), atomically."""
+        """Move one due row to ``sending`` (or to ``withheld`` when consent says no), atomically.
+        An email that cannot be built (a template that cannot be filled, a subject no header
+        can carry, anything else but the database being away) is settled as a technical
+        failure, counted and shown in the ledger, and the worker goes on to the next: one bad
+        email never holds up the others."""
+        try:
+            return await self._claim(notification_id)
+        except Exception as exc:
+            if is_transient(exc):
+                raise
+            await self._settle_unbuildable(notification_id, exc)
+            return None
+
+    async def _claim(self, notification_id: uuid.UUID) -> Claimed | None:
         now = datetime.now(UTC)
         async with self.sessions() as session, session.begin():
             taken = await session.execute(
@@ -204,6 +227,7 @@ class Worker:
                     row.due_at = now + timedelta(seconds=2)
                     return None
                 move(session, row, DeliveryStatus.TECHNICAL_FAILURE, f"never arrived: {missing}", now=now)
+                DELIVERY_OUTCOMES.labels(row.kind, "technical-failure").inc()
                 return None
             unsubscribe = None
             if row.kind in kinds.NON_TRANSACTIONAL and row.recipient_key:
@@ -211,24 +235,41 @@ class Worker:
             context["unsubscribe_url"] = unsubscribe
             to = row.farewell_address if row.kind in kinds.FAREWELLS and row.farewell_address else None
             to = to or (recipient.email if recipient else None)
-            assert to is not None
+            if to is None:
+                raise CannotBuild("no address to send it to")
             try:
                 rendered = render(row.kind, context)
-            except Exception as exc:  # a template that cannot be filled never will be: say why
-                move(session, row, DeliveryStatus.TECHNICAL_FAILURE, f"cannot render: {exc!r}"[:2000], now=now)
-                return None
-            email = message(
-                rendered,
-                sender=self.settings.mail_from,
-                to=to,
-                message_id=f"<{row.id}@{self.settings.public_base_url.split('://')[-1].split('/')[0].split(':')[0]}>",
-                notification_id=str(row.id),
-                unsubscribe_url=unsubscribe,
-            )
+                email = message(
+                    rendered,
+                    sender=self.settings.mail_from,
+                    to=to,
+                    message_id=f"<{row.id}@{self.settings.public_base_url.split('://')[-1].split('/')[0].split(':')[0]}>",
+                    notification_id=str(row.id),
+                    unsubscribe_url=unsubscribe,
+                )
+                data = email.as_bytes()  # what goes to the relay: it must be made before it is claimed
+            except Exception as exc:  # an email that cannot be made now never will be: say why
+                raise CannotBuild(_why(exc)) from exc
             row.attempts += 1
             row.message_id = email["Message-ID"]
             move(session, row, DeliveryStatus.SENDING, now=now)
-            return Claimed(row.id, row.organisation_code, email, to, row.kind)
+            return Claimed(row.id, row.organisation_code, email, to, row.kind, data)
+
+    async def _settle_unbuildable(self, notification_id: uuid.UUID, exc: Exception) -> None:
+        """In a transaction of its own (the claim's was rolled back): a technical failure."""
+        reason = (
+            f"cannot build the email: {exc}" if isinstance(exc, CannotBuild) else f"cannot build the email: {_why(exc)}"
+        )
+        log.error(
+            "email cannot be built; settled as a technical failure", notification=str(notification_id), reason=reason
+        )
+        now = datetime.now(UTC)
+        async with self.sessions() as session, session.begin():
+            row = await session.get(Notification, notification_id, with_for_update=True)
+            if row is None or row.status not in SENDABLE:
+                return
+            move(session, row, DeliveryStatus.TECHNICAL_FAILURE, reason[:2000], now=now)
+            DELIVERY_OUTCOMES.labels(row.kind, "technical-failure").inc()
 
     async def record(self, claimed: Claimed, outcome: Outcome) -> None:
         """Record the relay's answer; retried while the database is away (if this process

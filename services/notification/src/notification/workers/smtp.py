@@ -16,6 +16,7 @@ import aiosmtplib
 
 from hub_shared.failures import DependencyUnavailable
 from hub_shared.logging import get_logger
+from notification.rules.reasons import without_addresses
 from notification.settings import NotificationSettings
 
 log = get_logger(__name__)
@@ -28,7 +29,10 @@ class RelayUnavailable(DependencyUnavailable):
 @dataclass(frozen=True)
 class Outcome:
     result: str  # delivered, temporary, permanent, unknown
-    reply: str
+    reply: str  # the relay's answer, without any address it echoed (rules/reasons.py)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "reply", without_addresses(self.reply) or "")
 
 
 class SmtpRelay:
@@ -78,7 +82,7 @@ class SmtpRelay:
             self._client.close()
             self._client = None
 
-    async def send(self, email: EmailMessage, *, sender: str, to: str) -> Outcome:
+    async def send(self, email: EmailMessage | bytes, *, sender: str, to: str) -> Outcome:
         await self.ensure_connected()
         client = self._client
         assert client is not None
@@ -92,7 +96,7 @@ class SmtpRelay:
             self._drop()
             return Outcome("temporary", f"before the message was sent: {exc!r}")
         try:
-            response = await client.data(email.as_bytes())
+            response = await client.data(email if isinstance(email, bytes) else email.as_bytes())
         except aiosmtplib.SMTPResponseException as exc:
             await self._reset()
             return Outcome("permanent" if 500 <= exc.code < 600 else "temporary", f"{exc.code} {exc.message}")

@@ -10,7 +10,7 @@ from hub_shared.authorisation import authorise
 from hub_shared.db import Session
 from hub_shared.events import ServiceArea
 from hub_shared.organisations import reference
-from reporting.api.deps import ERRORS, PREFIX, TAGS, CsvReader, Month, Org, Reader
+from reporting.api.deps import ERRORS, PREFIX, TAGS, Month, Org, Reader
 from reporting.queries import fft as fft_queries
 from reporting.rules import fft_csv as fft_csv_layout
 from reporting.schemas import FftReportPublic, TrendPointPublic
@@ -31,7 +31,7 @@ CSV: dict[int | str, dict[str, Any]] = {
 )
 async def fft_csv(
     organisation_code: Org,
-    principal: CsvReader,
+    principal: Reader,
     session: Session,
     month: Month = None,
     service_area: ServiceArea | None = None,

@@ -1,0 +1,1 @@
+"""Long-running work of intake besides the API, consumer and relay: FFT upload jobs."""

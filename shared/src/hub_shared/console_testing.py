@@ -1,0 +1,214 @@
+"""The staff console under test, as a pytest plugin (the root ``conftest.py`` loads it beside
+``hub_shared.testing``): the real OpenID Connect provider (``deploy/oidc.sh``, started on a
+private port the first time a test asks for it), Debian's Chromium through Playwright, a
+console served for real by uvicorn calling whichever services a test serves in-process, and
+signing in through the provider's own login page as a person does.
+
+One provider and one Chromium per test run, shared by the console's own tests and the
+end-to-end journeys through the whole hub. ``CONSOLE_TEST_OIDC_PORT`` picks the provider's
+port (default: a free one). ``staff_identity_provider`` says what the APIs trust without
+starting anything: the provider's keys are fetched when a staff token first arrives."""
+
+import asyncio
+import hashlib
+import os
+import shutil
+import socket
+import subprocess
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import pytest_asyncio
+
+from hub_shared.identity import IdentityProviderSettings
+
+REPO = Path(__file__).resolve().parents[3]
+OIDC = REPO / "deploy" / "oidc.sh"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+API_AUDIENCE = "ics-engagement-hub"
+SESSION_COOKIE = "__Host-console_session"
+# deploy/oidc/demo-users.json: username -> (name, organisation code, organisation name).
+DEMO_USERS = {
+    "icb-analyst": ("Asha Patel", "QZZ", "Demo Integrated Care Board"),
+    "place-officer": ("Ben Okafor", "01A", "Northvale Place"),
+    "practice-manager": ("Carys Evans", "P81001", "Church Street Surgery"),
+}
+
+# Never skipped: a browser test that did not run proves nothing (deploy/prerequisites.sh test
+# installs Debian's Chromium; without it the test fails at launch, naming the missing path).
+needs_chromium = pytest.mark.chromium
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Provider:
+    issuer: str
+    port: int
+
+
+def idp(provider: Provider | str) -> IdentityProviderSettings:
+    """The hub's identity-provider settings (``HUB_IDP_*``) for this provider (or issuer)."""
+    issuer = provider.issuer if isinstance(provider, Provider) else provider
+    return IdentityProviderSettings(issuer=issuer, audience=API_AUDIENCE)
+
+
+@pytest.fixture(scope="session")
+def provider_port() -> int:
+    return int(os.environ.get("CONSOLE_TEST_OIDC_PORT") or free_port())
+
+
+@pytest.fixture(scope="session")
+def staff_identity_provider(provider_port: int) -> IdentityProviderSettings:
+    """What an API under test trusts for staff tokens: the test provider's issuer. Nothing is
+    started; a test signing someone in asks for ``provider``."""
+    return idp(f"http://127.0.0.1:{provider_port}/ics-hub")
+
+
+@pytest.fixture(scope="session")
+def provider(provider_port: int, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Provider]:
+    """The real provider, as `make run` starts it, on a private port and state directory."""
+    env = {**os.environ, "OIDC_PORT": str(provider_port), "OIDC_STATE_DIR": str(tmp_path_factory.mktemp("oidc"))}
+    started = subprocess.run([str(OIDC), "start"], env=env, capture_output=True, text=True, timeout=300)
+    assert started.returncode == 0, f"deploy/oidc.sh start failed:\n{started.stdout}\n{started.stderr}"
+    try:
+        yield Provider(issuer=f"http://127.0.0.1:{provider_port}/ics-hub", port=provider_port)
+    finally:
+        subprocess.run([str(OIDC), "stop"], env=env, capture_output=True, timeout=60)
+
+
+@pytest_asyncio.fixture(scope="session")
+async def browser() -> AsyncIterator[Any]:
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as p:
+        chromium = await p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield chromium
+        await chromium.close()
+
+
+@dataclass
+class Console:
+    url: str
+    app: Any
+    settings: Any  # console.settings.ConsoleSettings
+    sessions: Any  # the console's session store (an async_sessionmaker)
+    reporting: Any = None  # the reporting app the console calls, where a test wants it
+    keys: Any = None  # that app's development keys (machine clients' tokens)
+
+    async def stored_sessions(self) -> list[Any]:
+        from sqlalchemy import select
+
+        from console.models import StaffSession
+
+        async with self.sessions() as db:
+            return list((await db.scalars(select(StaffSession))).all())
+
+    async def session_of(self, context: Any) -> Any:
+        """The stored session of a browser context (by the hash of its cookie's id), or None."""
+        from console.models import StaffSession
+
+        session_id = await self.cookie_of(context)
+        if session_id is None:
+            return None
+        async with self.sessions() as db:
+            return await db.get(StaffSession, hashlib.sha256(session_id.encode()).hexdigest())
+
+    async def cookie_of(self, context: Any) -> str | None:
+        cookies = {c["name"]: c["value"] for c in await context.cookies(self.url)}
+        return cookies.get(SESSION_COOKIE)
+
+    async def client_of(self, context: Any) -> httpx.AsyncClient:
+        """An HTTP client carrying a signed-in browser context's session, sending forms as the
+        console's own pages do (its Origin and the session's form token, ``csrf``): quicker
+        than clicking through a page, the same checks. The caller closes it."""
+        stored = await self.session_of(context)
+        assert stored is not None, "the browser context is not signed in"
+        return httpx.AsyncClient(
+            base_url=self.url,
+            headers={
+                "Cookie": f"{SESSION_COOKIE}={await self.cookie_of(context)}",
+                "Origin": self.url,
+                "X-CSRF-Token": stored.data["csrf"],
+            },
+            follow_redirects=False,
+            timeout=60,
+        )
+
+
+async def serve(app: Any, port: int) -> tuple[Any, "asyncio.Task[None]"]:
+    import uvicorn
+
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        if task.done():
+            task.result()
+        await asyncio.sleep(0.02)
+    return server, task
+
+
+@asynccontextmanager
+async def running_console(
+    provider: Provider,
+    tmp: Path,
+    transports: dict[str, httpx.AsyncBaseTransport] | None = None,
+    **overrides: Any,
+) -> AsyncIterator[Console]:
+    """A console (its own SQLite session store) served on a free port, calling the services a
+    test serves in-process (``transports``: "intake", "membership", "notification",
+    "reporting" -> transport); ``overrides`` are ``ConsoleSettings`` fields."""
+    from console.main import MIGRATIONS, create_app
+    from console.settings import ConsoleSettings
+    from hub_shared import migrations
+    from hub_shared.db import create_engine, session_factory
+
+    database = f"sqlite+aiosqlite:///{tmp / 'console.db'}"
+    migrations.upgrade(MIGRATIONS, database)
+    port = free_port()
+    settings = ConsoleSettings(
+        database_url=database,
+        public_url=f"http://127.0.0.1:{port}",
+        client_secret="test-only-console-client-secret",
+        identity_provider=idp(provider),
+        **overrides,
+    )
+    app = create_app(settings, transports=transports)
+    server, task = await serve(app, port)
+    engine = create_engine(database)
+    try:
+        yield Console(url=settings.public_url, app=app, settings=settings, sessions=session_factory(engine))
+    finally:
+        server.should_exit = True
+        await task
+        await engine.dispose()
+
+
+async def sign_in(page: Any, console: Console, username: str, start: str = "/") -> None:
+    """Through the console's sign-in page and the provider's login page, as a person does."""
+    await page.goto(console.url + start)
+    assert "/sign-in" in page.url
+    await page.click("button:has-text('Sign in with your organisation')")
+    assert page.url.startswith(console.settings.identity_provider.issuer or "-"), page.url
+    await page.check(f"input[name=username][value={username}]")
+    await page.click("button[type=submit]")
+    await page.wait_for_url(console.url + "/**")
