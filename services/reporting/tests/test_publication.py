@@ -230,18 +230,20 @@ def test_an_organisation_list_with_names() -> None:
 def split_over_months(
     root: OrgFigures, seed: int, months: tuple[str, ...] = ("2025-01", "2025-02")
 ) -> dict[str, OrgFigures]:
-    """The same ICS with each practice's answers and modes split at random over ``months``."""
+    """The same ICS with each practice's responses (an answer and the mode it came by) split
+    at random over ``months``."""
     rng = random.Random(seed)
 
     def split(node: OrgFigures) -> list[OrgFigures]:
         if not node.children:
             answers, modes = [[0] * 6 for _ in months], [[0] * 5 for _ in months]
-            for i, a in enumerate(ANSWERS):
-                for _ in range(node.answers[a]):
-                    answers[rng.randrange(len(months))][i] += 1
-            for i, m in enumerate(MODES):
-                for _ in range(node.modes[m]):
-                    modes[rng.randrange(len(months))][i] += 1
+            given = [i for i, a in enumerate(ANSWERS) for _ in range(node.answers[a])]
+            came = [i for i, m in enumerate(MODES) for _ in range(node.modes[m])]
+            rng.shuffle(came)
+            for answer, mode in zip(given, came, strict=True):
+                month = rng.randrange(len(months))
+                answers[month][answer] += 1
+                modes[month][mode] += 1
             return [practice(node.code, answers[k], modes[k]) for k in range(len(months))]
         kids = [split(c) for c in node.children]
         return [parent(node.code, [k[i] for k in kids]) for i in range(len(months))]
