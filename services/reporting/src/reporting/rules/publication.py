@@ -250,12 +250,28 @@ def add_counts(pub: Publication, row: str, counts: dict[str, int], total_column:
     pub.sums_to(total, parts)
 
 
-def publish_themes(
-    overall: dict[str, int], by_month: dict[str, dict[str, int]], month: str | None
-) -> tuple[dict[str, int | str], dict[str, dict[str, int | str]], Publication, Report]:
+ThemesPublished = tuple[dict[str, int | str], dict[str, dict[str, int | str]], Publication, Report]
+_THEMES: dict[tuple[Any, ...], ThemesPublished] = {}
+
+
+def publish_themes(overall: dict[str, int], by_month: dict[str, dict[str, int]], month: str | None) -> ThemesPublished:
     """Themes' mentions (overall, or in ``month``) beside their trend by month. A theme's
     overall mentions are the sum of its months (or that month's), a month's mentions the sum
-    of its themes, and a theme missing from a month is a shown zero."""
+    of its themes, and a theme missing from a month is a shown zero. The same counts give the
+    same result, kept for reuse: the audit runs once per set of counts, not per request."""
+    key = (
+        tuple(sorted(overall.items())),
+        tuple((m, tuple(sorted(c.items()))) for m, c in sorted(by_month.items())),
+        month,
+    )
+    if key not in _THEMES:
+        if len(_THEMES) >= _CACHE_SIZE:
+            _THEMES.pop(next(iter(_THEMES)))
+        _THEMES[key] = _publish_themes(overall, by_month, month)
+    return _THEMES[key]
+
+
+def _publish_themes(overall: dict[str, int], by_month: dict[str, dict[str, int]], month: str | None) -> ThemesPublished:
     pub = Publication("themes")
     themes = sorted(set(overall) | {t for c in by_month.values() for t in c})
     add_counts(pub, "overall", {t: overall.get(t, 0) for t in themes}, "mentions", total_shown=False)
