@@ -30,8 +30,8 @@ from reporting.rules import cross_output, membership_measures, publication
 
 # The generated ICSs are the tests' own, so the bench measures what the tests prove.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "services" / "reporting" / "tests"))
-from test_membership_measures import generated_membership, side_by_side  # noqa: E402
-from test_publication import (  # noqa: E402
+from test_membership_measures import generated_membership, side_by_side
+from test_publication import (
     each_output_alone,
     generated_ics,
     organisations,
