@@ -15,10 +15,11 @@ while the search stars figures, answering most questions from solutions already 
 value is 0 it was revealed by shown zeros (a shown zero parent, percentages that leave no
 room).
 
-``close`` then adds the least extra suppression it can find: one shown figure at a time,
-the one (among those that share a fact with a recoverable cell, counts before
-percentages, the smallest first) that opens the most findings, until none is left. The
-extra stars are recorded on the publication, so every output can label them.
+``close`` then adds the least extra suppression it can find: for each recoverable cell, the
+shown figures around it (those sharing a fact with it, then every count bound to it, then the
+percentages over them) are freed for a moment, and a solution in which the cell moves while
+moving those figures as little as it can names the ones to star. The extra stars are
+recorded on the publication, so every output can label them.
 
 Percentages are rounded half away from zero from the exact fraction, so a shown whole
 percentage p of N / D (D > 0) says exactly (2p - 1) * D <= 200 * N <= (2p + 1) * D - 1."""
@@ -213,10 +214,9 @@ def close(pub: Publication, max_rounds: int = 500) -> Report:
     the extra stars are appended to ``pub.extra``. Returns the final audit.
 
     First ``balance`` (cheap, on sums). Then, while the exact audit still finds a
-    recoverable cell, shown figures bound to it are starred one at a time (counts before
-    percentages, the smallest first), each rebalanced, until it is no longer recoverable;
-    then every one of those that is not needed to keep it so is shown again. Last, the latest
-    extra stars the whole output can do without are shown again (``_prune``)."""
+    recoverable cell, ``_open`` stars what a solution moving it had to move, rebalanced.
+    Last, the latest extra stars the whole output can do without are shown again
+    (``_prune``). One model of the publication serves every question (``RecoveryModel``)."""
     balance(pub)
     model = RecoveryModel(pub)
     report = audit(pub, model=model)

@@ -85,8 +85,7 @@ class RecoveryModel:
         self.store = np.empty((0, self.n))  # the witnesses, in the first ``count`` rows
         self.count = 0
         self.moved = np.zeros(self.n, dtype=bool)  # differs from the truth in a valid witness
-        self.solves = 0
-        self.mips = 0
+        self.solves = 0  # how many times HiGHS ran, for benchmarks
         _quiet_highs()
         self.highs = highspy.Highs()
         self.highs.silent()
@@ -113,10 +112,6 @@ class RecoveryModel:
         self.row_hi = np.array([r[4] for r in self.rows])
         self.version = 0
         self.propagated: tuple[int, np.ndarray] | None = None
-        self.by_column: list[list[int]] = [[] for _ in range(self.n)]
-        for r, (_, indices, *_rest) in enumerate(self.rows):
-            for i in indices:
-                self.by_column[int(i)].append(r)
 
     def _row(self, fact: Fact) -> tuple[np.ndarray, np.ndarray, float, float] | None:
         coefs: dict[int, int] = {}
@@ -238,7 +233,6 @@ class RecoveryModel:
 
     def _solve(self, cost: np.ndarray, integer: bool) -> np.ndarray | None:
         self.solves += 1
-        self.mips += integer
         self.highs.changeColsCost(self.n, self.columns, cost)
         if integer:
             self.highs.changeColsIntegrality(self.n, self.columns, np.full(self.n, highspy.HighsVarType.kInteger))
@@ -309,10 +303,7 @@ class RecoveryModel:
 
     def _unbounded(self, i: int) -> np.ndarray | None:
         """A solution with count ``i`` above its true value, when its maximum is unbounded."""
-        cost = np.zeros(self.n)
-        cost[i] = -1
-        lower = self.truth[i] + 1
-        self.highs.changeColBounds(i, lower, _INF)
+        self.highs.changeColBounds(i, self.truth[i] + 1, _INF)
         try:
             return self.optimum(np.zeros(self.n))
         finally:
