@@ -82,8 +82,8 @@ class RecoveryModel:
         self.conditional_on = np.array([k for _, k in conditional], dtype=np.int64)
         self.constants = [k for k in pub.figures if constant(pub, k)]
         self.active = self._active()
-        self.store = np.empty((0, self.n))  # the witnesses, in the first ``count`` rows
-        self.count = 0
+        # the witnesses, each as the counts it moves and by how much
+        self.witnesses: list[tuple[np.ndarray, np.ndarray]] = []
         self.moved = np.zeros(self.n, dtype=bool)  # differs from the truth in a valid witness
         self.solves = 0  # how many times HiGHS ran, for benchmarks
         _quiet_highs()
@@ -165,31 +165,46 @@ class RecoveryModel:
         shown_again = columns[shown[columns]]
         holding_again = rows[active[rows]]
         self.shown, self.active = shown, active
-        if len(self.witnesses) and (len(shown_again) or len(holding_again)):
+        if self.witnesses and (len(shown_again) or len(holding_again)):
             self._keep_valid(shown_again, holding_again)
 
     def _keep_valid(self, shown_again: np.ndarray, holding_again: np.ndarray) -> None:
-        w = self.witnesses
-        valid = np.all(w[:, shown_again] == self.truth[shown_again], axis=1)
-        for r in holding_again:
+        again = np.zeros(self.n, dtype=bool)
+        again[shown_again] = True
+        kept = []
+        for columns, moves in self.witnesses:
+            if again[columns].any():
+                continue
+            if len(holding_again) and not self._holds_with(columns, moves, holding_again):
+                continue
+            kept.append((columns, moves))
+        self.witnesses = kept
+        self.moved = np.zeros(self.n, dtype=bool)
+        for columns, _ in kept:
+            self.moved[columns] = True
+
+    def _holds_with(self, columns: np.ndarray, moves: np.ndarray, rows: np.ndarray) -> bool:
+        """Whether the truth moved by ``moves`` at ``columns`` keeps each of ``rows``."""
+        x = self.truth.copy()
+        x[columns] += moves
+        for r in rows:
             _, indices, values, lo, hi = self.rows[r]
-            activity = w[:, indices] @ values
-            valid &= (activity >= lo - _TOLERANCE) & (activity <= hi + _TOLERANCE)
-        kept = w[valid]
-        self.store[: len(kept)] = kept
-        self.count = len(kept)
-        self.moved = np.any(kept != self.truth, axis=0) if len(kept) else np.zeros(self.n, bool)
+            activity = x[indices] @ values
+            if activity < lo - _TOLERANCE or activity > hi + _TOLERANCE:
+                return False
+        return True
 
     def _witness(self, x: np.ndarray) -> None:
-        if self.count == len(self.store):
-            self.store = np.vstack([self.store, np.empty((max(8, self.count), self.n))])
-        self.store[self.count] = x
-        self.count += 1
-        self.moved |= x != self.truth
+        """Keep ``x`` as its difference from the truth: a few counts, not every one."""
+        columns = np.flatnonzero(x != self.truth)
+        if len(columns):
+            self.witnesses.append((columns, x[columns] - self.truth[columns]))
+            self.moved[columns] = True
 
-    @property
-    def witnesses(self) -> np.ndarray:
-        return self.store[: self.count]
+    def _dense(self, witness: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+        x = self.truth.copy()
+        x[witness[0]] += witness[1]
+        return x
 
     # --- deciding without solving ------------------------------------------------------------
 
@@ -287,8 +302,7 @@ class RecoveryModel:
         self.sync()
         i = self.index[key]
         if self.moved[i]:
-            w = self.witnesses
-            return w[np.flatnonzero(w[:, i] != self.truth[i])[0]]
+            return self._dense(next(w for w in self.witnesses if i in w[0]))
         if self.pinned()[i]:
             return None
         for sign in (-1, 1):
