@@ -13,7 +13,7 @@ help:
 	@echo "                (in $(TEST_WORKERS) processes sharing one broker and one PostgreSQL; TEST_WORKERS=N to change)"
 	@echo "make test-quick the unit and API tests that need no broker, PostgreSQL or browser (SQLite), in about a minute"
 	@echo "make status     is the hub of 'make run' up? prints its addresses and example requests again"
-	@echo "make fuzz       the OpenAPI contract tests with many more generated requests (a few minutes more)"
+	@echo "make fuzz       the OpenAPI contract tests with many more generated requests, and the cross-output disclosure sweep over many generated ICSs (long)"
 	@echo "make bench      every benchmark: intake, consumers/replay/relay, reports at 1M, a national month (long)"
 	@echo "make bench-quick  the same at a few minutes' size"
 	@echo "make chaos      fault-injection run: kill every process, the broker and PostgreSQL under load"
@@ -76,6 +76,7 @@ test-quick: install
 # The contract tests alone, with many more generated requests per operation, randomised.
 fuzz: prerequisites install
 	HUB_CONTRACT_EXAMPLES=$${HUB_CONTRACT_EXAMPLES:-300} HUB_CONTRACT_RANDOM=1 $(BIN)/pytest tests/contracts/test_openapi.py
+	HUB_DISCLOSURE_SEEDS=$${HUB_DISCLOSURE_SEEDS:-40} $(BIN)/pytest services/reporting/tests/test_publication.py -k any_combination
 
 infra-up: install
 	deploy/kafka.sh start
