@@ -5,6 +5,7 @@ links`` open them), a PPG import and an opportunity."""
 import asyncio
 import functools
 import socket
+from collections import Counter
 
 import pytest
 import uvicorn
@@ -38,6 +39,13 @@ async def test_demo_seed_makes_groups_confirmed_members_and_an_opportunity(
     def token_for(org: str) -> str:
         return hub.token(org)["Authorization"].split()[1]
 
+    groups = (await hub.membership.get("/v1/groups", headers=hub.token("P81001"))).json()
+    before = {
+        m["member_id"]
+        for g in groups
+        if g["kind"] == "ppg" and g["organisation_code"] == "P81001"
+        for m in (await hub.membership.get(f"/v1/groups/{g['id']}/members", headers=hub.token("P81001"))).json()
+    }
     try:
         while not server.started:
             await asyncio.sleep(0.05)
@@ -51,5 +59,6 @@ async def test_demo_seed_makes_groups_confirmed_members_and_an_opportunity(
     # Farah and George (Jade is 16-24 but registered in another place).
     assert summary["opportunity"]["invited"] == 5
     ppg = await hub.membership.get(f"/v1/groups/{summary['groups']['ppg']}/members", headers=hub.token("P81001"))
-    roles = sorted(m["role"] for m in ppg.json())
-    assert roles == ["chair", "member", "member", "member", "member"]
+    # The practice's one PPG may hold members another test of this hub added: the seed adds these.
+    added = Counter(m["role"] for m in ppg.json() if m["member_id"] not in before)
+    assert added == Counter({"member": 4, "chair": 1})
