@@ -71,20 +71,11 @@ async def join(
     groups = await check_groups(session, request.practice_code, request.group_ids)
     existing = await member_by_email(session, request.email)
     if existing is not None:
-        if not await may_email(session, request.email, links):
-            pass
-        elif existing.status == "pending":
-            confirm_url = links.url(Purpose.CONFIRM, m=str(existing.id))
-            contact_card(
-                session,
-                existing,
-                links,
-                correlation_id=correlation_id,
-                kind=MessageKind.CONFIRM_JOIN,
-                extra_links={"confirm": confirm_url},
-            )
-        else:
-            contact_card(session, existing, links, correlation_id=correlation_id, kind=MessageKind.ALREADY_MEMBER)
+        if await may_email(session, request.email, links):
+            if existing.status == "pending":
+                _ask_to_confirm(session, existing, links, correlation_id)
+            else:
+                contact_card(session, existing, links, correlation_id=correlation_id, kind=MessageKind.ALREADY_MEMBER)
         return JoinOutcome(existing, created=False)
     member = await new_member(
         session, request, source=source, wording_version=wording_version, correlation_id=correlation_id
@@ -92,18 +83,23 @@ async def join(
     for group in groups:
         add_to_group(session, member, group, "member", correlation_id)
     if await may_email(session, request.email, links):
-        confirm_url = links.url(Purpose.CONFIRM, m=str(member.id))
-        contact_card(
-            session,
-            member,
-            links,
-            correlation_id=correlation_id,
-            kind=MessageKind.CONFIRM_JOIN,
-            extra_links={"confirm": confirm_url},
-        )
+        _ask_to_confirm(session, member, links, correlation_id)
     else:
         contact_card(session, member, links, correlation_id=correlation_id)
     return JoinOutcome(member, created=True)
+
+
+def _ask_to_confirm(session: AsyncSession, member: Member, links: Links, correlation_id: str) -> None:
+    """The card with a confirmation link: the email that makes a pending member a member."""
+    confirm_url = links.url(Purpose.CONFIRM, m=str(member.id))
+    contact_card(
+        session,
+        member,
+        links,
+        correlation_id=correlation_id,
+        kind=MessageKind.CONFIRM_JOIN,
+        extra_links={"confirm": confirm_url},
+    )
 
 
 async def new_member(
