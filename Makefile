@@ -14,7 +14,8 @@ help:
 	@echo "make test-quick the unit and API tests that need no broker, PostgreSQL or browser (SQLite), in about a minute"
 	@echo "make status     is the hub of 'make run' up? prints its addresses and example requests again"
 	@echo "make fuzz       the OpenAPI contract tests with every check, many more requests, as every role"
-	@echo "                (SERVICES=membership,notification to pick services)"
+	@echo "                (SERVICES=membership,notification to pick services), and the cross-output"
+	@echo "                disclosure sweep over many generated ICSs (long)"
 	@echo "make bench      every benchmark: intake, consumers/replay/relay, reports at 1M, a national month (long)"
 	@echo "make bench-quick  the same at a few minutes' size"
 	@echo "make chaos      fault-injection run: kill every process, the broker and PostgreSQL under load"
@@ -74,10 +75,12 @@ test: prerequisites lint typecheck
 test-quick: install
 	$(BIN)/pytest -n 2 -m "not kafka and not postgres and not chromium"
 
-# The contract tests alone, with many more generated requests per operation, randomised, as every role.
+# The contract tests with many more generated requests per operation, randomised, as every role;
+# then the disclosure sweep over many generated ICSs.
 fuzz: prerequisites install
 	HUB_CONTRACT_EXAMPLES=$${HUB_CONTRACT_EXAMPLES:-300} HUB_CONTRACT_RANDOM=1 HUB_CONTRACT_SERVICES=$(SERVICES) \
 		$(BIN)/pytest tests/contracts/test_openapi.py
+	HUB_DISCLOSURE_SEEDS=$${HUB_DISCLOSURE_SEEDS:-40} $(BIN)/pytest services/reporting/tests/test_publication.py -k any_combination
 
 infra-up: install
 	deploy/kafka.sh start

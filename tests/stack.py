@@ -294,6 +294,8 @@ def start_hub(
         "MEMBERSHIP_PUBLIC_RATE_LIMIT": "100000/minute",
         "MEMBERSHIP_PUBLIC_RESPONSE_FLOOR_MS": "0",
         "NOTIFICATION_HTTP_PORT": str(free_port()),
+        # Notification opens contact cards with keys asked of this hub's membership.
+        "NOTIFICATION_MEMBERSHIP_URL": f"http://127.0.0.1:{hub.membership_port}",
         "NOTIFICATION_SMTP_PORT": str(smtp_port or free_port()),
         # Retries on a temporary refusal come quickly here, so a run settles in minutes.
         "NOTIFICATION_RETRY_BASE_SECONDS": "1",

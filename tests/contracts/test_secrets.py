@@ -21,12 +21,47 @@ OLD = "old-secret-0123456789-0123456789-0123456789"
 NEW = "new-secret-0123456789-0123456789-0123456789"
 
 
+SHARED = "shared-secret-0123456789-0123456789-0123456789"
+
+
 @pytest.fixture
 def production(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Outside development mode, with no link secret (and the contact keys secret given,
+    unless a test takes it away)."""
     monkeypatch.delenv("HUB_DEVELOPMENT_MODE", raising=False)
     for name in list(os.environ):
-        if "LINK_SECRET" in name:
+        if "LINK_SECRET" in name or "CONTACT_KEYS_SECRET" in name:
             monkeypatch.delenv(name)
+    for variable in ("MEMBERSHIP_CONTACT_KEYS_SECRET", "NOTIFICATION_CONTACT_KEYS_SECRET"):
+        monkeypatch.setenv(variable, SHARED)
+
+
+@pytest.mark.parametrize(
+    ("settings_type", "variable"),
+    [
+        (MembershipSettings, "MEMBERSHIP_CONTACT_KEYS_SECRET"),
+        (NotificationSettings, "NOTIFICATION_CONTACT_KEYS_SECRET"),
+    ],
+)
+def test_a_service_without_the_contact_keys_secret_refuses_to_start_and_names_it(
+    production: None, monkeypatch: pytest.MonkeyPatch, settings_type: type, variable: str
+) -> None:
+    monkeypatch.delenv(variable)
+    with pytest.raises(SystemExit, match=f"{variable} is not set"):
+        load(lambda: settings_type(link_secret=NEW))
+
+
+def test_development_mode_gives_membership_and_notification_one_contact_keys_secret(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """One signs requests for a person's key, the other checks them: the same on one machine."""
+    monkeypatch.setenv("HUB_DEVELOPMENT_MODE", "1")
+    for variable in ("MEMBERSHIP_CONTACT_KEYS_SECRET", "NOTIFICATION_CONTACT_KEYS_SECRET"):
+        monkeypatch.delenv(variable, raising=False)
+    checks, signs = MembershipSettings().contact_keys_secret, NotificationSettings().contact_keys_secret
+    assert checks is not None and signs is not None
+    assert checks.get_secret_value() == signs.get_secret_value()
+    assert MembershipSettings().link_secret != NotificationSettings().link_secret
 
 
 @pytest.mark.parametrize(

@@ -29,6 +29,7 @@ from hub_shared.db import create_engine, session_factory
 from hub_shared.identity import IdentityProviderSettings
 from hub_shared.organisations import reference
 from hub_shared.outbox import OutboxRelay
+from hub_shared.sealing import NAMESPACE, ContactKeys
 from hub_shared.testing import KafkaUnderTest, SmtpSink, consumer_group
 from membership.consumers import consumers as membership_consumers
 from membership.models import OutboxMessage as MembershipOutbox
@@ -98,15 +99,24 @@ class Hub:
         return await self.intake.post("/v1/feedback", json=body, headers=self.token(org))
 
 
+def contact_keys(membership_app: Any) -> ContactKeys:
+    """Membership's contact keys as notification asks for them, from the in-process app."""
+    settings = NotificationSettings()
+    links = settings.signed_links("contact_keys_secret", "http://membership", NAMESPACE)
+    return ContactKeys("http://membership", links, transport=httpx.ASGITransport(app=membership_app))
+
+
 @asynccontextmanager
 async def running_hub(  # type: ignore[no-untyped-def]
     kafka: KafkaUnderTest,
     new_postgres_database,
     keys: DevKeys,
     identity_provider: IdentityProviderSettings | None = None,
+    groups: str = "",
 ) -> AsyncIterator[Hub]:
     """Every service's API, relay, consumers and notification's worker on ``kafka``, each
-    on a fresh database. Consumer groups carry this test process's prefix (its topics do).
+    on a fresh database (``new_postgres_database(name)`` gives its URL). Consumer groups carry
+    this test process's prefix (its topics do), and ``groups`` after it for a second hub.
     With ``identity_provider``, the APIs also trust the staff sign-in provider's tokens."""
     common: dict[str, Any] = {"KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap_servers, "HUB_JWKS_PATH": keys.jwks_path}
     if identity_provider is not None:
@@ -193,9 +203,11 @@ async def running_hub(  # type: ignore[no-untyped-def]
         *reporting_consumers(reporting_settings, session_factory(consumer_engine)),
         *intake_consumers(intake_settings, session_factory(intake_consumer_engine)),
         *membership_consumers(membership_settings, session_factory(membership_consumer_engine)),
-        *notification_consumers(notification_settings, session_factory(notification_consumer_engine)),
+        *notification_consumers(
+            notification_settings, session_factory(notification_consumer_engine), contact_keys(membership_app)
+        ),
     ]:
-        consumer.group = consumer_group(consumer.group)
+        consumer.group = consumer_group(consumer.group) + groups
         consumer.register(broker)
     await broker.start()
 

@@ -1,6 +1,7 @@
 """A patient partner's journey through membership's API with every step's event checked on
 the real broker, and erasure proven everywhere: every service's store and every topic."""
 
+import base64
 import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -9,14 +10,17 @@ from urllib.parse import parse_qs, urlparse
 import psycopg
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
+from sqlalchemy import func, select
 
 from hub_shared import kafka_admin
+from hub_shared.events import MemberContactV2
 from hub_shared.migrations import sync_url
 from hub_shared.testing import eventually
 from hub_shared.topics import MEMBERSHIP_CONTACTS, MEMBERSHIP_EVENTS
 from hub_shared.topics import PREFIX as topics_prefix
+from notification.models import Notification, Recipient
 
-from .conftest import Hub
+from .conftest import Hub, contact_keys
 
 
 def token_of(url: str) -> str:
@@ -36,17 +40,30 @@ async def events(hub: Hub, event_type: str, member_id: str | None = None) -> lis
     return found
 
 
+async def contact_cards(hub: Hub) -> list[tuple[bytes, dict[str, Any] | None]]:
+    """Every contact card on the compacted topic, oldest first, with its key and its details
+    as notification opens them (None: its person's key is gone, so nobody can read it)."""
+    keys = contact_keys(hub.apps["membership"])
+    opened: list[tuple[bytes, dict[str, Any] | None]] = []
+    for r in await records(hub, MEMBERSHIP_CONTACTS.name):
+        event = json.loads(r.value) if r.value else {}
+        if event.get("type") == MemberContactV2.event_type:
+            sealed = MemberContactV2.model_validate(event["data"])
+            details = await keys.open(sealed)
+            ids = sealed.model_dump(mode="json", include={"member_id", "contact_token"})
+            opened.append((r.key or b"", {**ids, **details.model_dump(mode="json")} if details else None))
+    return opened
+
+
 async def card(hub: Hub, email: str, kind: str) -> dict[str, Any]:
     """The newest contact card on the compacted topic for this address carrying a message
-    of this kind: what notification would email (until notification exists, tests read it)."""
+    of this kind, opened as notification opens it: what notification emails."""
     found: list[dict[str, Any]] = []
 
     async def arrived() -> bool:
-        for r in await records(hub, MEMBERSHIP_CONTACTS.name):
-            if r.value:
-                data = json.loads(r.value)["data"]
-                if data["email"] == email and (data.get("message") or {}).get("kind") == kind:
-                    found.append(data)
+        for _key, data in await contact_cards(hub):
+            if data and data["email"] == email and (data.get("message") or {}).get("kind") == kind:
+                found.append(data)
         return bool(found)
 
     await eventually(arrived, what=f"a {kind} card for {email} on {MEMBERSHIP_CONTACTS.name}")
@@ -163,9 +180,10 @@ async def test_journey_through_the_api_and_erasure_leaves_nothing(hub: Hub) -> N
     assert due[0]["data"]["reason"] == "contributor"
     await card(hub, PERSON["email"], "update_due")
 
-    # The search below finds the person while they are a member (so it can fail).
+    # The search below finds the person while they are a member (so it can fail): in the
+    # store, and in their cards, which open with their key.
     assert PERSON["email"] in dump_database(hub.membership_settings.database_url)
-    assert any(PERSON["email"].encode() in r.value for r in await records(hub, MEMBERSHIP_CONTACTS.name))
+    assert any(d and d["email"] == PERSON["email"] for _k, d in await contact_cards(hub))
 
     # Erased: membership forgets, intake unlinks, the contacts topic gets a tombstone.
     assert (await m.post("/v1/me/erase", params={"token": prefs})).status_code == 200
@@ -182,19 +200,63 @@ async def test_journey_through_the_api_and_erasure_leaves_nothing(hub: Hub) -> N
         return latest.get(member_id.encode()) == b""
 
     await eventually(tombstoned, what="the tombstone to be the member's latest contact record")
-    await search_everywhere(hub, member_id)
+    await notification_forgot(hub, member_id)
+    for service, url in stores(hub).items():
+        everything = dump_database(url).encode()
+        for trace in traces_of(TRACES):
+            assert trace not in everything, f"{trace!r} outlived erasure in {service}'s store"
+    await search_topics(hub, TRACES, member_id)
 
 
-async def search_everywhere(hub: Hub, member_id: str) -> None:
-    stores = {
+async def notification_forgot(hub: Hub, *card_keys: str) -> None:
+    """Notification's confirmation: no recipient of these keys, and no goodbye still holding
+    its address (sent, and the address wiped)."""
+
+    async def forgotten() -> bool:
+        async with hub.notification_sessions() as session:
+            people = await session.scalar(
+                select(func.count()).select_from(Recipient).where(Recipient.key.in_(card_keys))
+            )
+            addresses = await session.scalar(
+                select(func.count()).select_from(Notification).where(Notification.farewell_address.is_not(None))
+            )
+        return people == 0 and addresses == 0
+
+    await eventually(forgotten, what="notification to forget them and their goodbye's address")
+
+
+def stores(hub: Hub) -> dict[str, str]:
+    assert hub.notification_settings is not None
+    return {
         "membership": hub.membership_settings.database_url,
         "feedback-intake": hub.settings.database_url,
         "reporting": hub.reporting_settings.database_url,
+        "notification": hub.notification_settings.database_url,
     }
-    for service, url in stores.items():
-        everything = dump_database(url)
-        for trace in TRACES:
-            assert trace not in everything, f"{trace!r} outlived erasure in {service}'s store"
+
+
+def traces_of(details: tuple[str, ...]) -> list[bytes]:
+    """A person's details as bytes, and as they would read inside base64 (standard and URL
+    alphabets, at each of the three alignments), for details long enough that a chance match
+    in encoded ciphertext is out of the question."""
+    found = []
+    for detail in details:
+        raw = detail.encode()
+        found.append(raw)
+        if len(raw) < 12:
+            continue
+        for shift in range(3):
+            encoded = base64.b64encode(b"\0" * shift + raw)
+            # Only the characters made of the detail's bits alone (not the pad's, nor padding).
+            fixed = encoded[-(-8 * shift // 6) : (8 * (shift + len(raw))) // 6]
+            found += [fixed, fixed.replace(b"+", b"-").replace(b"/", b"_")]
+    return found
+
+
+async def search_topics(hub: Hub, details: tuple[str, ...], *card_keys: str) -> None:
+    """No record of any of this hub's topics, from the beginning (the contacts topic's whole
+    history, which compaction may not have touched, and every dead-letter topic), carries
+    the details in clear or encoded; no card of these keys opens any more."""
     admin = AIOKafkaAdminClient(bootstrap_servers=hub.kafka.bootstrap_servers)
     await admin.start()
     try:
@@ -205,21 +267,19 @@ async def search_everywhere(hub: Hub, member_id: str) -> None:
         await admin.close()
     config = {c[0]: c[1] for c in described[0].resources[0][4]}
     assert config["cleanup.policy"] == "compact"
-    assert MEMBERSHIP_EVENTS.name in topics and MEMBERSHIP_CONTACTS.name in topics
+    assert {MEMBERSHIP_EVENTS.name, MEMBERSHIP_CONTACTS.name, MEMBERSHIP_CONTACTS.name + ".dlq"} <= set(topics)
+    traces = traces_of(details)
+    searched = 0
     for topic in topics:
-        held = await records(hub, topic)
-        if topic == MEMBERSHIP_CONTACTS.name:
-            # Compaction removes earlier values later; what it will keep is the latest per key.
-            latest = {r.key: r.value for r in held}
-            assert latest[member_id.encode()] == b"", "the member's latest contact record is not a tombstone"
-            for key, value in latest.items():
-                for trace in TRACES:
-                    assert trace.encode() not in value, f"{trace!r} would survive compaction under {key!r}"
-            continue
-        for r in held:
+        for r in await records(hub, topic):
             blob = (r.key or b"") + r.value + json.dumps(r.headers).encode()
-            for trace in TRACES:
-                assert trace.encode() not in blob, f"{trace!r} was carried on {topic}"
+            for trace in traces:
+                assert trace not in blob, f"{trace!r} is readable on {topic}"
+            searched += 1
+    opened = [(key.decode(), data) for key, data in await contact_cards(hub) if key.decode() in card_keys]
+    assert opened, "the person's cards were not on the contacts topic to be searched"
+    assert all(data is None for _key, data in opened), "a card of the erased person still opens"
+    assert searched > len(opened)
 
 
 async def test_the_scorecard_counts_members_from_real_events(hub: Hub) -> None:
@@ -232,11 +292,15 @@ async def test_the_scorecard_counts_members_from_real_events(hub: Hub) -> None:
 
     async def counted() -> bool:
         r = await hub.reporting.get("/v1/reports/scorecard/P81010", headers=hub.token("01A"))
-        return bool(r.json()["membership"]["members"] == 5)
+        measures = r.json()["membership"]
+        # Other tests' members share this hub: the joint disclosure audit may star these 5 to
+        # protect another practice's small count, and then labels the star as its own.
+        return bool(measures["members"] == 5 or "members" in measures.get("extra_suppression", []))
 
     await eventually(counted, what="reporting's scorecard to count 5 members at P81010")
     r = await hub.reporting.get("/v1/reports/scorecard/P81010", headers=hub.token("01A"))
     measures = r.json()["membership"]
-    assert measures["members_per_1000_registered"] > 0
-    band = next(b for b in measures["representation"]["bands"] if (b["age_band"], b["sex"]) == ("25_34", "male"))
-    assert band["members"] == 5
+    if measures["members"] == 5:
+        assert measures["members_per_1000_registered"] > 0
+        band = next(b for b in measures["representation"]["bands"] if (b["age_band"], b["sex"]) == ("25_34", "male"))
+        assert band["members"] == 5

@@ -1,14 +1,16 @@
 """`make run`'s membership seed works against the real API and broker: groups, members
-confirmed with the links from the contacts topic, a PPG import and an opportunity."""
+confirmed with the links from the contacts topic (opened as ``hub seed`` and ``hub contacts
+links`` open them), a PPG import and an opportunity."""
 
 import asyncio
-import json
+import functools
 import socket
+from collections import Counter
 
+import pytest
 import uvicorn
 
-from hub_shared import demo, kafka_admin
-from hub_shared.topics import MEMBERSHIP_CONTACTS
+from hub_shared import cli, demo
 from membership.main import create_app
 
 from .conftest import Hub
@@ -20,33 +22,34 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-async def test_demo_seed_makes_groups_confirmed_members_and_an_opportunity(hub: Hub) -> None:
+async def test_demo_seed_makes_groups_confirmed_members_and_an_opportunity(
+    hub: Hub, monkeypatch: pytest.MonkeyPatch
+) -> None:
     port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(create_app(hub.membership_settings), host="127.0.0.1", port=port, log_level="warning")
     )
     serving = asyncio.create_task(server.serve())
 
-    def confirm_links(emails: set[str]) -> dict[str, str]:
-        links: dict[str, str] = {}
-        for _ in range(60):
-            records = asyncio.run(kafka_admin.read_all(hub.kafka.bootstrap_servers, MEMBERSHIP_CONTACTS.name))
-            for r in records:
-                data = json.loads(r.value)["data"] if r.value else {}
-                if data.get("email") in emails and "confirm" in ((data.get("message") or {}).get("links") or {}):
-                    links[data["email"]] = data["message"]["links"]["confirm"]
-            if set(links) >= emails:
-                break
-            __import__("time").sleep(0.5)
-        return links
+    url = f"http://127.0.0.1:{port}"
+    # hub seed's own way to the confirmation links: the cards, opened with keys from membership.
+    monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", hub.kafka.bootstrap_servers)
+    confirm_links = functools.partial(cli._confirm_links, membership_url=url)
 
     def token_for(org: str) -> str:
         return hub.token(org)["Authorization"].split()[1]
 
+    groups = (await hub.membership.get("/v1/groups", headers=hub.token("P81001"))).json()
+    before = {
+        m["member_id"]
+        for g in groups
+        if g["kind"] == "ppg" and g["organisation_code"] == "P81001"
+        for m in (await hub.membership.get(f"/v1/groups/{g['id']}/members", headers=hub.token("P81001"))).json()
+    }
     try:
         while not server.started:
             await asyncio.sleep(0.05)
-        summary = await asyncio.to_thread(demo.seed_membership, f"http://127.0.0.1:{port}", token_for, confirm_links)
+        summary = await asyncio.to_thread(demo.seed_membership, url, token_for, confirm_links)
     finally:
         server.should_exit = True
         await serving
@@ -56,5 +59,6 @@ async def test_demo_seed_makes_groups_confirmed_members_and_an_opportunity(hub: 
     # Farah and George (Jade is 16-24 but registered in another place).
     assert summary["opportunity"]["invited"] == 5
     ppg = await hub.membership.get(f"/v1/groups/{summary['groups']['ppg']}/members", headers=hub.token("P81001"))
-    roles = sorted(m["role"] for m in ppg.json())
-    assert roles == ["chair", "member", "member", "member", "member"]
+    # The practice's one PPG may hold members another test of this hub added: the seed adds these.
+    added = Counter(m["role"] for m in ppg.json() if m["member_id"] not in before)
+    assert added == Counter({"member": 4, "chair": 1})

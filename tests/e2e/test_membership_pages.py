@@ -5,7 +5,6 @@ and be forgotten. axe-core checks every page; each is photographed at 1280 and 3
 
 import asyncio
 import json
-import shutil
 import socket
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -15,6 +14,7 @@ from urllib.parse import urlparse
 import pytest
 import uvicorn
 
+from hub_shared.console_testing import CHROMIUM, FLAGS
 from membership.links import Purpose, links_from
 from membership.main import create_app
 
@@ -24,17 +24,6 @@ from .test_membership import card, on_broker
 REPO = Path(__file__).resolve().parents[2]
 AXE = REPO / "services" / "membership" / "web" / "node_modules" / "axe-core" / "axe.min.js"
 SHOTS = REPO / ".state" / "membership-pages"
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 EMAIL = "florence.page@example.org"
 
 

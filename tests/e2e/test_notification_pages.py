@@ -3,13 +3,13 @@ Chromium: axe-core finds no accessibility violations, and the emails read the sa
 images off (they have none)."""
 
 import asyncio
-import shutil
 import socket
 from pathlib import Path
 
 import pytest
 import uvicorn
 
+from hub_shared.console_testing import CHROMIUM, FLAGS
 from notification.links import unsubscribe_links
 from notification.main import create_app
 from notification.rules import kinds
@@ -18,17 +18,6 @@ from .conftest import Hub
 
 REPO = Path(__file__).resolve().parents[2]
 AXE = REPO / "services" / "console" / "web" / "node_modules" / "axe-core" / "axe.min.js"
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 def free_port() -> int:

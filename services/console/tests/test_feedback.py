@@ -288,3 +288,20 @@ async def test_the_practice_manager_is_refused_another_practices_feedback(
     response = await page.goto(feedback_console.url + f"/feedback/triage/{intake.ids['elsewhere']}")
     assert response is not None and response.status == 404
     await context.close()
+
+
+async def test_a_response_with_a_nul_character_is_refused_naming_the_field(
+    feedback_console: Console, intake: Intake, officer: Any
+) -> None:
+    page = officer
+    before = len(await intake.outbox("feedback.responded.v1"))
+    await page.goto(feedback_console.url + f"/feedback/responses/new?submission={intake.ids['kind']}")
+    await page.select_option("#organisation_code", "01A")
+    await page.fill("#you_said", "Reception were\x00 kind.")
+    await page.fill("#we_did", "We thanked them.")
+    await page.check("input[name=status][value=planned]")
+    await page.click("button:has-text('Publish response')")
+    summary = await page.locator(".nhsuk-error-summary").inner_text()
+    assert "You said" in summary and "control characters" in summary
+    assert await page.get_attribute(".nhsuk-error-summary a", "href") == "#you_said"
+    assert len(await intake.outbox("feedback.responded.v1")) == before

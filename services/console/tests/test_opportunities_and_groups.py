@@ -21,6 +21,8 @@ from sqlalchemy import select
 import membership.main as membership_main
 from hub_shared import migrations
 from hub_shared.auth import SCOPES, DevKeys
+from hub_shared.events import MemberContactV2
+from hub_shared.sealing import ContactKeys
 from hub_shared.topics import MEMBERSHIP_CONTACTS, MEMBERSHIP_EVENTS
 from membership.models import OutboxMessage
 from membership.settings import MembershipSettings
@@ -57,7 +59,13 @@ class Membership:
         return [e for e in await self.staged() if e["type"] == event_type]
 
     async def cards(self, email: str) -> list[dict[str, Any]]:
-        return [c["data"] for c in await self.staged(MEMBERSHIP_CONTACTS.name) if c["data"]["email"] == email]
+        """The contact cards staged for this address, opened with keys from membership."""
+        keys = ContactKeys(
+            "http://membership", self.app.state.contact_key_links, transport=httpx.ASGITransport(app=self.app)
+        )
+        staged = [MemberContactV2.model_validate(c["data"]) for c in await self.staged(MEMBERSHIP_CONTACTS.name)]
+        opened = [await keys.open(card) for card in staged]
+        return [d.model_dump(mode="json") for d in opened if d is not None and d.email == email]
 
     async def member(self, email: str, practice: str, **extra: Any) -> str:
         """Joins and confirms by the emailed link, as a person does; returns the member id."""

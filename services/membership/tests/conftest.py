@@ -14,7 +14,10 @@ from sqlalchemy import select
 
 from hub_shared import migrations
 from hub_shared.auth import SCOPES, DevKeys
+from hub_shared.events import MemberContactV2
+from hub_shared.sealing import card_key, unseal
 from hub_shared.topics import MEMBERSHIP_CONTACTS, MEMBERSHIP_EVENTS
+from membership.handlers import members
 from membership.main import MIGRATIONS, create_app
 from membership.models import OutboxMessage
 from membership.settings import MembershipSettings
@@ -56,12 +59,20 @@ def auth(keys: DevKeys, org: str, scopes: tuple[str, ...] = tuple(SCOPES)) -> di
 
 
 async def outbox(app, topic: str = MEMBERSHIP_EVENTS.name) -> list[dict[str, Any]]:  # type: ignore[no-untyped-def]
-    """Staged events of a topic, oldest first, as CloudEvents dicts (None for a tombstone)."""
+    """Staged events of a topic, oldest first, as CloudEvents dicts (a tombstone as such);
+    a contact card's data opened with its person's key, while they have one."""
     async with app.state.sessions() as session:
         rows = (
             await session.scalars(select(OutboxMessage).where(OutboxMessage.topic == topic).order_by(OutboxMessage.seq))
         ).all()
-    return [json.loads(r.payload) if r.payload else {"tombstone": True, "key": r.key} for r in rows]
+        staged = [json.loads(r.payload) if r.payload else {"tombstone": True, "key": r.key} for r in rows]
+        for event in staged:
+            if event.get("type") == MemberContactV2.event_type:
+                card = MemberContactV2.model_validate(event["data"])
+                key = await members.contact_key(session, card_key(card))
+                if key is not None:
+                    event["data"] = {**event["data"], **unseal(key, card).model_dump(mode="json")}
+    return staged
 
 
 async def events_of(app, event_type: str) -> list[dict[str, Any]]:  # type: ignore[no-untyped-def]

@@ -184,7 +184,7 @@ async def test_asyncapi_documents_every_published_event_and_the_consumed_one(cli
         "invitation.answered.v1",
         "attendance.recorded.v1",
         "member.update_due.v1",
-        "member.contact.v1",
+        "member.contact.v2",
         "membership.updates",
     ):
         assert event_type in channels

@@ -2,9 +2,12 @@
 or paragraph separators are refused where they cannot belong, with a field error."""
 
 import pytest
+from sqlalchemy import select
+
+from membership.models import GroupInvitation
 
 from .conftest import auth
-from .test_groups_and_opportunities import opportunity
+from .test_groups_and_opportunities import make_group, opportunity
 
 
 @pytest.mark.parametrize(
@@ -53,3 +56,25 @@ async def test_a_group_name_and_a_joiners_name_are_one_line(client, keys) -> Non
         },
     )
     assert r.status_code == 422 and r.json()["errors"][0]["field"].endswith("name")
+
+
+@pytest.mark.parametrize("basis", ["paper form\x00", "paper\u2028form", "paper\tform"])
+async def test_an_imported_rows_consent_basis_is_one_line_of_text(app, client, keys, basis: str) -> None:  # type: ignore[no-untyped-def]
+    ppg = await make_group(client, keys, "P81002", kind="ppg", name="High Street PPG")
+    csv = (
+        "name,email,phone,postcode,practice_code,consent_basis\n"
+        "Mary Seacole,mary@example.org,,SW1A 1AA,P81002,paper form 2024\n"
+        f'Ada Lovelace,ada@example.org,,SW1A 1AA,P81002,"{basis}"\n'
+    )
+    r = await client.post(
+        f"/v1/groups/{ppg['id']}/import", content=csv, headers={**auth(keys, "P81002"), "content-type": "text/csv"}
+    )
+    assert r.status_code == 200, r.text
+    assert [(row["status"], [e["field"] for e in row["errors"]]) for row in r.json()["rows"]] == [
+        ("imported", []),
+        ("rejected", ["consent_basis"]),
+    ]
+    # Only the good row waits for its welcome to be accepted, with its consent as given.
+    async with app.state.sessions() as session:
+        waiting = (await session.scalars(select(GroupInvitation))).all()
+    assert [(w.email, w.consent_basis) for w in waiting] == [("mary@example.org", "paper form 2024")]

@@ -6,6 +6,7 @@ import itertools
 import json
 import uuid
 from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -19,14 +20,16 @@ from hub_shared import migrations
 from hub_shared.auth import SCOPES, DevKeys
 from hub_shared.consumer import EventConsumer, read_record
 from hub_shared.events import (
+    ContactDetails,
     ContactMessage,
     Envelope,
     Frequency,
-    MemberContactV1,
     MessageKind,
     encode,
     new_envelope,
 )
+from hub_shared.links import SignedLinks
+from hub_shared.sealing import NAMESPACE, ContactKeys, new_key, seal
 from hub_shared.testing import SmtpSink
 from hub_shared.topics import MEMBERSHIP_CONTACTS, MEMBERSHIP_EVENTS
 from notification.consumers import consumers
@@ -113,11 +116,28 @@ def record(envelope: Envelope | None, topic: str, key: str | None = None) -> Con
 
 async def deliver(app, *records: ConsumerRecord) -> list[str]:  # type: ignore[no-untyped-def]
     """Apply records with the live consumer's code, in one transaction; returns outcomes."""
-    consumer: EventConsumer = consumers(app.state.settings, app.state.sessions)[0]
+    consumer: EventConsumer = consumers(app.state.settings, app.state.sessions, KEYS)[0]
     items = [read_record(r) for r in records]
     async with app.state.sessions() as session, session.begin():
         await consumer.apply(session, items)
     return [i.outcome for i in items]
+
+
+@dataclass
+class HeldKeys(ContactKeys):
+    """Membership's contact keys, held here: each card ``card`` builds is sealed with its
+    person's key (one per member or contact token), and opens with it until ``forget``."""
+
+    held: dict[str, bytes] = field(default_factory=dict)
+
+    async def key_for(self, card_key: str) -> bytes | None:
+        return self.held.get(card_key)
+
+    def forget(self, card_key: str) -> None:
+        self.held.pop(card_key, None)
+
+
+KEYS = HeldKeys("http://membership", SignedLinks(["not-asked-tests-hold-the-keys-0123456789"], "", NAMESPACE))
 
 
 def card(
@@ -132,18 +152,19 @@ def card(
     links: dict[str, str] | None = None,
     reference: str | None = None,
     tenant: str = "P81001",
+    to: str | None = None,
 ) -> Envelope:
-    data = MemberContactV1(
-        member_id=member_id,
-        contact_token=token,
+    details = ContactDetails(
         name=name if member_id else None,
         email=email,
         frequency=frequency,
         contactable=contactable,
-        message=ContactMessage(kind=kind, reference=reference, links=LINKS if links is None else links)
+        message=ContactMessage(kind=kind, to=to, reference=reference, links=LINKS if links is None else links)
         if kind
         else None,
     )
+    key = KEYS.held.setdefault(str(member_id) if member_id else str(token), new_key())
+    data = seal(key, details, member_id=member_id, contact_token=token)
     return new_envelope(
         data,
         source="membership",

@@ -23,7 +23,7 @@ from hub_shared.topics import MEMBERSHIP_CONTACTS
 from notification.consumers import consumers
 from notification.workers.delivery import Worker
 
-from .conftest import auth, card, contacts, deliver, ledger
+from .conftest import KEYS, auth, card, contacts, deliver, ledger
 
 BIN = Path(__file__).resolve().parents[3] / ".venv" / "bin"
 
@@ -52,7 +52,7 @@ async def test_every_event_published_again_and_the_consumer_restarted_sends_noth
 
     async def start_consumer() -> Any:
         broker = new_broker(kafka.bootstrap_servers, client_id=f"test-{run}")
-        for consumer in consumers(settings, app.state.sessions):
+        for consumer in consumers(settings, app.state.sessions, KEYS):
             consumer.group = group
             consumer.register(broker)
         await broker.start()

@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 import psycopg
+import pytest
 from sqlalchemy import update
 
 from hub_shared.auth import DevKeys
@@ -19,8 +20,11 @@ from hub_shared.events import (
     OpportunityKind,
     OpportunityPublishedV1,
     ResponseStatus,
+    decode,
 )
+from hub_shared.failures import DependencyUnavailable, is_transient
 from hub_shared.migrations import sync_url
+from hub_shared.sealing import ContactKeys
 from hub_shared.testing import SmtpSink
 from hub_shared.topics import FEEDBACK_EVENTS, MEMBERSHIP_CONTACTS
 from notification.models import Notification, Recipient
@@ -29,7 +33,7 @@ from notification.rules.render import render
 from notification.rules.schedule import next_digest
 from notification.workers.delivery import Worker
 
-from .conftest import auth, card, contacts, deliver, drain, ledger, membership_event, published, record
+from .conftest import KEYS, auth, card, contacts, deliver, drain, ledger, membership_event, published, record
 
 
 def opportunity(org: str = "01A", title: str = "Physiotherapy redesign workshop") -> tuple[uuid.UUID, Any]:
@@ -107,6 +111,33 @@ async def test_erasure_leaves_no_address_or_name_in_the_store(
     assert all(r.member_id is None and r.recipient_key is None and r.farewell_address is None for r in rows)
 
 
+async def test_a_card_of_someone_erased_since_opens_no_more_and_keeps_nothing(
+    app: Any, worker: Worker, smtp_sink: SmtpSink
+) -> None:
+    """A card read after its person's key was destroyed (a consumer behind, a replay, a dead
+    letter replayed): nothing of them is kept and nothing is sent."""
+    member = uuid.uuid4()
+    late = contacts(card("late.reader@example.org", MessageKind.FRESH_LINK, member_id=member))
+    KEYS.forget(str(member))  # membership erased them before notification read the card
+    assert await deliver(app, late) == ["applied"]
+    await drain(worker)
+    async with app.state.sessions() as session:
+        assert await session.get(Recipient, str(member)) is None
+    assert smtp_sink.messages == [] and await ledger(app) == []
+
+
+async def test_a_card_waits_while_membership_cannot_be_asked_for_the_key(app: Any) -> None:
+    """Membership down is the world's failure, not the card's: the consumer waits and tries
+    again (never a dead letter, never skipped)."""
+    member = uuid.uuid4()
+    unreachable = ContactKeys("http://127.0.0.1:9", KEYS.links, timeout=1)
+    sealed = contacts(card("patient@example.org", MessageKind.FRESH_LINK, member_id=member)).value
+    envelope = decode(sealed)
+    with pytest.raises(DependencyUnavailable) as raised:
+        await unreachable.open(envelope.data)  # type: ignore[arg-type]
+    assert is_transient(raised.value)
+
+
 async def test_nobody_unconfirmed_gets_a_goodbye(app: Any, worker: Worker, smtp_sink: SmtpSink) -> None:
     member = uuid.uuid4()
     await deliver(app, contacts(card("typo@example.org", member_id=member, contactable=False)))
@@ -117,6 +148,26 @@ async def test_nobody_unconfirmed_gets_a_goodbye(app: Any, worker: Worker, smtp_
     )
     await drain(worker)
     assert smtp_sink.messages == [] and await ledger(app) == []
+
+
+async def test_a_new_address_is_asked_to_confirm_at_that_address_and_kept_no_longer(
+    app: Any, worker: Worker, smtp_sink: SmtpSink
+) -> None:
+    member = uuid.uuid4()
+    await deliver(app, contacts(card("old@example.org", member_id=member)))
+    confirm = {"confirm": "http://membership/email/confirm?token=new-address"}
+    asking = card(
+        "old@example.org", MessageKind.CONFIRM_NEW_EMAIL, member_id=member, to="new@example.org", links=confirm
+    )
+    await deliver(app, contacts(asking))
+    await drain(worker)
+    assert smtp_sink.to("old@example.org") == []
+    [asked] = smtp_sink.to("new@example.org")
+    assert asked["Subject"] == "Confirm your new email address"
+    assert confirm["confirm"] in asked.get_body(("plain",)).get_content()
+    assert "List-Unsubscribe" not in asked  # it is how the address gets confirmed
+    [row] = [r for r in await ledger(app) if r.kind == kinds.CONFIRM_NEW_ADDRESS]
+    assert row.status == "delivered" and row.farewell_address is None  # the address goes once it is final
 
 
 async def test_one_click_unsubscribe(app: Any, client: httpx.AsyncClient, worker: Worker, smtp_sink: SmtpSink) -> None:

@@ -152,7 +152,7 @@ async def test_the_mailbox_answers_only_this_machine_in_development_mode(
     await application.state.engine.dispose()
     assert 'sandbox="allow-popups allow-popups-to-escape-sandbox"' in message
     with pytest.raises(ValueError, match="NOTIFICATION_MAILBOX_DIR"):
-        NotificationSettings(link_secret="x" * 40, mailbox_dir=str(tmp_path / "mail"))
+        NotificationSettings(link_secret="x" * 40, contact_keys_secret="y" * 40, mailbox_dir=str(tmp_path / "mail"))
 
 
 async def test_public_template_pages_show_sample_branding_never_an_organisations(

@@ -2,10 +2,12 @@
 registered patients, representation by age band and sex with the representativeness
 score, PPG coverage, invitations, replies and attendance; disclosure control on each."""
 
+import random
 import uuid
 from datetime import UTC, date, datetime
 from typing import Any
 
+import pytest
 import pytest_asyncio
 from pydantic import BaseModel
 
@@ -30,6 +32,15 @@ from hub_shared.organisations import reference
 from reporting.consumers import HANDLERS
 from reporting.main import MIGRATIONS
 from reporting.queries.membership import membership_scorecard
+from reporting.rules.disclosure_audit import audit
+from reporting.rules.membership_measures import (
+    REPLIES,
+    MemberCounts,
+    band_column,
+    publish_membership,
+    published_membership,
+    shown_rows,
+)
 from reporting.rules.representation import representation
 
 NOW = datetime(2026, 11, 20, tzinfo=UTC)
@@ -72,6 +83,10 @@ async def member(sessions: Any, practice: str = "P83001", age: str = "45_54", se
     return m
 
 
+def one_organisation(bands: dict[tuple[str, str], int]) -> MemberCounts:
+    return MemberCounts("P83001", bands, 0, 0, dict.fromkeys(REPLIES, 0), 0)
+
+
 def test_representativeness_is_least_over_most_represented_rate() -> None:
     registered = {
         ("16_24", "female"): 1000,
@@ -79,14 +94,82 @@ def test_representativeness_is_least_over_most_represented_rate() -> None:
         ("65_74", "female"): 2000,
         ("65_74", "male"): 2000,
     }
-    shown = representation(
-        {("16_24", "female"): 10, ("16_24", "male"): 5, ("65_74", "female"): 10, ("65_74", "male"): 40}, registered
-    )
-    assert shown["representativeness"] == 0.25  # 5 per 1,000 over 20 per 1,000
-    assert [r["per_1000"] for r in shown["bands"]] == [10.0, 5.0, 5.0, 20.0]
-    small = representation({("16_24", "female"): 3, ("16_24", "male"): 5, ("65_74", "male"): 40}, registered)
+
+    def shown(counts: dict[tuple[str, str], int]) -> dict[str, Any]:
+        node = one_organisation({b: counts.get(b, 0) for b in registered})
+        published = publish_membership(node)
+        bands = {b: published.shown(node.code, band_column(b)) for b in registered}
+        return representation(node.bands, registered, bands, published.shown(node.code, "members_in_bands"))
+
+    full = shown({("16_24", "female"): 10, ("16_24", "male"): 5, ("65_74", "female"): 10, ("65_74", "male"): 40})
+    assert full["representativeness"] == 0.25  # 5 per 1,000 over 20 per 1,000
+    assert [r["per_1000"] for r in full["bands"]] == [10.0, 5.0, 5.0, 20.0]
+    small = shown({("16_24", "female"): 3, ("16_24", "male"): 5, ("65_74", "male"): 40})
     assert small["representativeness"] == "*"
     assert small["bands"][0]["members"] == "*" and small["bands"][0]["per_1000"] == "*"
+
+
+# Membership measures across outputs: a reader with the ICB's rights puts the ICB's scorecard
+# beside each place's and each practice's.
+
+BANDS = [(a, s) for a in ("16_24", "45_54", "75_84") for s in ("female", "male")]
+
+
+def generated_membership(seed: int, places: int = 3, practices: int = 4) -> MemberCounts:
+    """An ICS's members: a few per practice and band (many of 1 to 4), some not stating."""
+    rng = random.Random(seed)
+    place_nodes = []
+    for p in range(places):
+        kids = []
+        for q in range(practices):
+            bands = {b: rng.choice([0, 0, 1, 2, 3, 5, 8]) for b in BANDS}
+            replies = {r: rng.choice([0, 1, 2, 6]) for r in REPLIES}
+            attended = min(replies["replied_yes"], rng.choice([0, 1, 5]))
+            kids.append(MemberCounts(f"P{p}{q:02d}", bands, rng.choice([0, 1, 6]), 0, replies, attended))
+        place_nodes.append(add_up(f"{p:02d}X", kids))
+    return add_up("QZZ", place_nodes)
+
+
+def add_up(code: str, children: list[MemberCounts]) -> MemberCounts:
+    return MemberCounts(
+        code,
+        {b: sum(c.bands[b] for c in children) for b in BANDS},
+        sum(c.not_stated for c in children),
+        0,
+        {r: sum(c.invitations[r] for c in children) for r in REPLIES},
+        sum(c.attended for c in children),
+        children,
+    )
+
+
+def everyone(root: MemberCounts) -> list[MemberCounts]:
+    return [root, *[n for c in root.children for n in everyone(c)]]
+
+
+def side_by_side(root: MemberCounts, alone: bool) -> tuple[int, int]:
+    """(starred counts, recoverable ones) over every organisation's scorecard put side by side:
+    each published alone (``alone``), or all of them together as reporting now does."""
+    parents = {c.code: n.code for n in everyone(root) for c in n.children} | {root.code: None}
+    rows: dict[str, dict[str, int | str]] = {}
+    extra: set[tuple[str, str]] = set()
+    for node in everyone(root) if alone else [root]:
+        own = MemberCounts(node.code, node.bands, node.not_stated, node.other, node.invitations, node.attended)
+        published = publish_membership(own if alone else node)
+        for code, row in shown_rows(published, own if alone else node).items():
+            rows[code] = row
+        extra |= set(published.publication.extra)
+    report = audit(published_membership(rows, parents, extra), intervals=True)
+    return report.checked, len(report.findings)
+
+
+def test_membership_scorecards_alone_leak_when_put_side_by_side() -> None:
+    assert side_by_side(generated_membership(1), alone=True)[1] > 0
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_no_starred_membership_count_is_recoverable_from_any_combination_of_scorecards(seed: int) -> None:
+    checked, found = side_by_side(generated_membership(seed), alone=False)
+    assert checked > 0 and found == 0
 
 
 async def test_scorecard_measures_from_membership_events(sessions) -> None:  # type: ignore[no-untyped-def]
@@ -139,12 +222,29 @@ async def test_scorecard_measures_from_membership_events(sessions) -> None:  # t
     async with sessions() as session:
         card = await membership_scorecard(session, reference(), "03C")
         icb = await membership_scorecard(session, reference(), "QZZ")
-    assert card["members"] == 6
-    assert icb["members"] == 7  # and the member registered in another place
+    # 02B's one member is starred in its own scorecard; the ICB's 7 beside 03C's 6 would give it
+    # away, so one of them is starred too (extra suppression, labelled), and nothing starred in
+    # the ICB's, a place's or a practice's scorecard can be worked out from the others.
+    place_b = await scorecard_of(sessions, "02B")
+    assert place_b["members"] == "*"
+    assert "*" in (card["members"], icb["members"])
+    for shown, true, scorecard in ((card["members"], 6, card), (icb["members"], 7, icb)):
+        assert shown == true or "members" in scorecard["extra_suppression"]
+    assert card["audit"]["recoverable"] == icb["audit"]["recoverable"] == 0
     registered = card["representation"]["bands"]
     assert sum(r["registered_patients"] for r in registered) > 0
-    assert card["members_per_1000_registered"] == round(6000 / sum(r["registered_patients"] for r in registered), 2)
+    if card["members"] != "*":
+        assert card["members_per_1000_registered"] == round(6000 / sum(r["registered_patients"] for r in registered), 2)
+    else:
+        assert card["members_per_1000_registered"] == "*"
     women_45 = next(r for r in registered if (r["age_band"], r["sex"]) == ("45_54", "female"))
-    assert women_45["members"] == 6
-    assert card["representativeness_by_place"]["03C"] == 0.0  # other bands have no members
+    assert women_45["members"] in (6, "*")
+    others = [r for r in registered if r is not women_45]
+    assert {r["members"] for r in others} == {0}  # a shown zero where nothing is hidden
     assert icb["representativeness_by_place"].keys() == {"01A", "02B", "03C"}
+    assert icb["representativeness_by_place"]["02B"] == "*"
+
+
+async def scorecard_of(sessions: Any, code: str) -> dict[str, Any]:
+    async with sessions() as session:
+        return await membership_scorecard(session, reference(), code)

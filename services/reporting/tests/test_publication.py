@@ -3,12 +3,14 @@ percentages, and the disclosure audit finding nothing recoverable in what is pub
 (the JSON rows and the CSV read back), while it does name what NHS England's rules alone
 would leave recoverable."""
 
+import os
 import random
 
 import pytest
 
 from hub_shared.organisations import Kind, Organisation, Organisations
 from reporting.rules import fft_csv
+from reporting.rules.cross_output import ALL, all_months, publish_fft_views, published_view
 from reporting.rules.disclosure_audit import audit
 from reporting.rules.fft import ANSWERS, MODES, percentage, scores
 from reporting.rules.publication import (
@@ -19,6 +21,7 @@ from reporting.rules.publication import (
     publish_themes,
     published_fft,
     trend_input,
+    trend_rows,
 )
 
 # Generated ICS hierarchies for tests of the publication rules and the disclosure audit:
@@ -217,3 +220,97 @@ def test_an_organisation_list_with_names() -> None:
     table = publish_fft(orgs, practice("QZZ", [0, 0, 0, 0, 0, 0]))
     assert table.rows[0]["name"] == "Demo ICB" and table.rows[0]["pct_positive"] is None
     assert "NA" in fft_csv.write(table.rows, orgs, None)
+
+
+# Disclosure across outputs: a reader with the same rights puts side by side each month's
+# table and the all-months one, the ICB's table and each place's and practice's own, and the
+# trend by month (the dashboard and the CSV show the same rows).
+
+
+def split_over_months(
+    root: OrgFigures, seed: int, months: tuple[str, ...] = ("2025-01", "2025-02")
+) -> dict[str, OrgFigures]:
+    """The same ICS with each practice's responses (an answer and the mode it came by) split
+    at random over ``months``."""
+    rng = random.Random(seed)
+
+    def split(node: OrgFigures) -> list[OrgFigures]:
+        if not node.children:
+            answers, modes = [[0] * 6 for _ in months], [[0] * 5 for _ in months]
+            given = [i for i, a in enumerate(ANSWERS) for _ in range(node.answers[a])]
+            came = [i for i, m in enumerate(MODES) for _ in range(node.modes[m])]
+            rng.shuffle(came)
+            for answer, mode in zip(given, came, strict=True):
+                month = rng.randrange(len(months))
+                answers[month][answer] += 1
+                modes[month][mode] += 1
+            return [practice(node.code, answers[k], modes[k]) for k in range(len(months))]
+        kids = [split(c) for c in node.children]
+        return [parent(node.code, [k[i] for k in kids]) for i in range(len(months))]
+
+    return dict(zip(months, split(root), strict=True))
+
+
+def nodes(root: OrgFigures) -> dict[str, OrgFigures]:
+    return {root.code: root, **{k: v for c in root.children for k, v in nodes(c).items()}}
+
+
+def each_output_alone(orgs: Organisations, months: dict[str, OrgFigures]) -> tuple[list, dict]:  # type: ignore[type-arg]
+    """Every table and trend as published when each output is audited alone."""
+    total = all_months(months)
+    tables = []
+    for label, root in [*months.items(), (ALL, total)]:
+        tables += [(label, publish_fft(orgs, node).rows) for node in nodes(root).values()]
+    trends = {
+        code: trend_rows({m: nodes(r)[code].answers for m, r in months.items() if nodes(r)[code].total})
+        for code in nodes(total)
+    }
+    return tables, trends
+
+
+def views_as_published(orgs: Organisations, months: dict[str, OrgFigures]) -> tuple[list, dict]:  # type: ignore[type-arg]
+    """Every table and trend as reporting now publishes them: views of one audited set."""
+    views = publish_fft_views(orgs, months)
+    codes = list(nodes(all_months(months)))
+    tables = [(label, views.table(code, label).rows) for label in [*months, ALL] for code in codes]
+    return tables, {code: views.trend(code) for code in codes}
+
+
+def recoverable(tables: list, trends: dict, months: list[str]) -> tuple[int, int, list]:  # type: ignore[type-arg]
+    """(starred counts, recoverable ones, findings) over everything a reader can combine."""
+    report = audit(published_view(tables, trends, months), intervals=True)
+    return report.checked, len(report.findings), report.findings
+
+
+def test_outputs_audited_alone_leak_when_put_side_by_side() -> None:
+    # What the audit of each output alone left: a month's starred cell is "all months" minus
+    # the other month, a practice starred in the ICB's table is shown in its place's table.
+    root = generated_ics(1, places=2, practices=4, scale=6)
+    months = split_over_months(root, 1)
+    tables, trends = each_output_alone(organisations(root), months)
+    _checked, found, findings = recoverable(tables, trends, list(months))
+    assert found > 0 and any(f.key[0].endswith("@2025-01") for f in findings)
+
+
+# A few seeds in `make test`; `make fuzz` sweeps many more, over bigger ICSs.
+SWEEP = int(os.environ.get("HUB_DISCLOSURE_SEEDS", "1"))
+SWEEP_SIZE = (3, 5) if SWEEP > 2 else (2, 3)
+
+
+@pytest.mark.parametrize("seed", range(SWEEP))
+def test_no_starred_cell_is_recoverable_from_any_combination_of_outputs(seed: int) -> None:
+    root = generated_ics(seed, places=SWEEP_SIZE[0], practices=SWEEP_SIZE[1], scale=5 + seed % 4)
+    orgs = organisations(root)
+    months = split_over_months(root, seed)
+    tables, trends = views_as_published(orgs, months)
+    checked, found, findings = recoverable(tables, trends, list(months))
+    assert checked > 0 and found == 0, findings[:5]
+    # The CSV shows the same rows: read back, side by side with everything else, still nothing.
+    back = [(label, fft_csv.read(fft_csv.write(rows, orgs, None if label == ALL else label))) for label, rows in tables]
+    assert recoverable(back, trends, list(months))[1] == 0
+    # Every output agrees: a row is starred the same wherever it appears.
+    seen: dict[tuple[str, str], dict] = {}  # type: ignore[type-arg]
+    for label, rows in tables:
+        for row in rows:
+            key = (label, row["organisation_code"])
+            assert seen.setdefault(key, row)["answers"] == row["answers"]

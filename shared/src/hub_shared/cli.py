@@ -1,6 +1,7 @@
 """``hub``: the operator's command line (dev tokens, topics, dead letters, demo data)."""
 
 import asyncio
+import functools
 import json
 from collections.abc import Coroutine
 from datetime import UTC, datetime
@@ -9,13 +10,18 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 from aiokafka.errors import KafkaConnectionError
+from pydantic import SecretStr
+from pydantic_settings import SettingsConfigDict
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
 from hub_shared import demo, kafka_admin
 from hub_shared.auth import SCOPES, DevKeys
+from hub_shared.events import ContactDetails, MemberContactV2
+from hub_shared.failures import DependencyUnavailable
 from hub_shared.organisations import Kind, reference
+from hub_shared.sealing import NAMESPACE, ContactKeys
 from hub_shared.settings import ServiceSettings
 from hub_shared.topics import ALL_TOPICS, MEMBERSHIP_CONTACTS, SOURCE_TOPICS, dead_letter
 
@@ -188,45 +194,77 @@ def dlq_replay(
     console.print(f"replayed {len(letters)} dead letter(s) to {topic}")
 
 
-def _contact_messages(emails: set[str] | None = None) -> list[dict[str, Any]]:
-    """Contact cards with a message, oldest first (tombstones and other addresses skipped)."""
+class ContactKeysSettings(ServiceSettings):
+    """What the CLI needs to open contact cards, read as notification reads it."""
+
+    model_config = SettingsConfigDict(env_prefix="NOTIFICATION_", extra="ignore")
+
+    service_name: str = "notification"
+    membership_url: str = "http://127.0.0.1:8002"
+    SECRETS = ("contact_keys_secret",)
+    SHARED_SECRETS = ("contact_keys_secret",)
+    contact_keys_secret: SecretStr | None = None
+
+
+async def _open_cards(records: list[kafka_admin.DeadLetter], membership_url: str | None) -> list[ContactDetails]:
+    """Cards with a message, oldest first, opened with each person's key from membership
+    (tombstones and the cards of people erased since are skipped)."""
+    settings = ContactKeysSettings()
+    url = membership_url or settings.membership_url
+    keys = ContactKeys(url, settings.signed_links("contact_keys_secret", url, NAMESPACE))
+    opened = []
+    for record in sorted(records, key=lambda r: json.loads(r.value)["time"] if r.value else ""):
+        event = json.loads(record.value) if record.value else {}
+        if event.get("type") != MemberContactV2.event_type:
+            continue
+        details = await keys.open(MemberContactV2.model_validate(event["data"]))
+        if details is not None and details.message is not None:
+            opened.append(details)
+    return opened
+
+
+def _contact_messages(emails: set[str] | None = None, membership_url: str | None = None) -> list[ContactDetails]:
+    """Contact cards with a message for these addresses, oldest first."""
     settings = ServiceSettings()
     records = _kafka(kafka_admin.read_all(settings.kafka_bootstrap_servers, MEMBERSHIP_CONTACTS.name))
-    cards = []
-    for record in sorted(records, key=lambda r: json.loads(r.value)["time"] if r.value else ""):
-        if not record.value:
-            continue
-        data = json.loads(record.value)["data"]
-        if data.get("message") and (emails is None or data["email"] in emails):
-            cards.append(data)
-    return cards
+    try:
+        cards = asyncio.run(_open_cards(records, membership_url))
+    except DependencyUnavailable as exc:
+        console.print(f"[red]cannot open the contact cards[/red]: {exc}")
+        raise typer.Exit(1) from exc
+    return [card for card in cards if emails is None or card.email in emails]
 
 
 @contacts_app.command("links")
-def contacts_links(email: Annotated[str, typer.Argument(help="The address the email would go to")]) -> None:
-    """Show the emails membership asked to send to an address, with their links (until the
-    notification service sends them, this is how you follow a confirmation link locally)."""
-    cards = _contact_messages({email.strip().lower()})
+def contacts_links(
+    email: Annotated[str, typer.Argument(help="The address the email would go to")],
+    membership_url: Annotated[
+        str | None, typer.Option(help="membership's base URL, which holds the keys (NOTIFICATION_MEMBERSHIP_URL)")
+    ] = None,
+) -> None:
+    """Show the emails membership asked to send to an address, with their links (cards are
+    sealed per person: opened with keys from membership, as notification opens them)."""
+    cards = _contact_messages({email.strip().lower()}, membership_url)
     if not cards:
         console.print(f"no messages for {email} on {MEMBERSHIP_CONTACTS.name} (yet)")
         raise typer.Exit(1)
     for card in cards:
-        message = card["message"]
-        typer.echo(f"{message['kind']}:")
-        for name, url in message.get("links", {}).items():
+        assert card.message is not None
+        typer.echo(f"{card.message.kind.value}:")
+        for name, url in card.message.links.items():
             typer.echo(f"  {name}: {url}")
 
 
-def _confirm_links(emails: set[str], timeout: float = 60.0) -> dict[str, str]:
+def _confirm_links(emails: set[str], membership_url: str, timeout: float = 60.0) -> dict[str, str]:
     """The newest confirmation link per address, waiting for the relay to publish them."""
     import time
 
     deadline = time.monotonic() + timeout
     links: dict[str, str] = {}
     while time.monotonic() < deadline:
-        for card in _contact_messages(emails):
-            if "confirm" in card["message"].get("links", {}):
-                links[card["email"]] = card["message"]["links"]["confirm"]
+        for card in _contact_messages(emails, membership_url):
+            if card.message is not None and "confirm" in card.message.links:
+                links[card.email] = card.message.links["confirm"]
         if set(links) >= emails:
             break
         time.sleep(0.5)
@@ -257,7 +295,10 @@ def seed(
             )
 
         summary = demo.seed_membership(
-            membership_url, token_for, _confirm_links, progress=lambda step: console.print(f"membership: {step}")
+            membership_url,
+            token_for,
+            functools.partial(_confirm_links, membership_url=membership_url),
+            progress=lambda step: console.print(f"membership: {step}"),
         )
         console.print(f"membership seeded: {json.dumps(summary)}")
     token = keys.issue(

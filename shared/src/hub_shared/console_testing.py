@@ -167,14 +167,14 @@ class Console:
         """An HTTP client carrying a signed-in browser context's session, sending forms as the
         console's own pages do (its Origin and the session's form token, ``csrf``): quicker
         than clicking through a page, the same checks. The caller closes it."""
-        stored = await self.session_of(context)
-        assert stored is not None, "the browser context is not signed in"
+        data = await self.data_of(context)
+        assert data is not None, "the browser context is not signed in"
         return httpx.AsyncClient(
             base_url=self.url,
             headers={
                 "Cookie": f"{SESSION_COOKIE}={await self.cookie_of(context)}",
                 "Origin": self.url,
-                "X-CSRF-Token": stored.data["csrf"],
+                "X-CSRF-Token": data["csrf"],
             },
             follow_redirects=False,
             timeout=60,

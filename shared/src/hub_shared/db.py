@@ -17,6 +17,16 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from hub_shared.problems import Problem
 
+# Erasure leaves no bytes behind in a SQLite store. A deleted row's bytes would stay in its
+# page (free space, or a free page) and, in write-ahead-log mode, in the log's older page
+# images and in the database file until a checkpoint copies the newer page over it, which
+# readers of the other processes can hold off indefinitely: secure_delete zeroes the bytes
+# as the row goes, and a connection that deleted or changed rows checkpoints the whole log
+# into the file and empties it (TRUNCATE, waiting for readers as for any lock) as it is
+# given back. Inserts overwrite nothing and skip it (a checkpoint triples a commit's cost).
+CHECKPOINT = "PRAGMA wal_checkpoint(TRUNCATE)"
+OVERWRITING = ("DELETE", "UPDATE", "INSERT OR REPLACE", "REPLACE")
+
 
 def create_engine(url: str) -> AsyncEngine:
     if url.startswith("sqlite"):
@@ -28,7 +38,21 @@ def create_engine(url: str) -> AsyncEngine:
             cursor = dbapi_conn.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.execute("PRAGMA secure_delete=ON")
             cursor.close()
+
+        @event.listens_for(engine.sync_engine, "after_cursor_execute")
+        def _overwrote(conn, _cursor, statement, _parameters, _context, _many):  # type: ignore[no-untyped-def]
+            if statement.lstrip().upper().startswith(OVERWRITING) or " ON CONFLICT " in statement.upper():
+                conn.info["checkpoint"] = True
+
+        @event.listens_for(engine.sync_engine.pool, "reset")
+        def _checkpoint(dbapi_conn, record, state):  # type: ignore[no-untyped-def]
+            # Only where the driver can be awaited (not a connection collected as garbage).
+            if record.info.pop("checkpoint", False) and state.asyncio_safe and not state.terminate_only:
+                cursor = dbapi_conn.cursor()
+                cursor.execute(CHECKPOINT)
+                cursor.close()
 
         return engine
     # No pre-ping (a round trip per checkout): after a server restart the first use of a

@@ -114,7 +114,9 @@ def seed_membership(
         def group(org: str, body: dict[str, Any]) -> str:
             existing = client.get("/v1/groups", headers=as_org(org)).json()
             for g in existing:
-                if g["name"] == body["name"]:
+                # A practice has one PPG: an existing one (whatever its name) is the one to use.
+                same_ppg = body["kind"] == "ppg" and g["kind"] == "ppg" and g["organisation_code"] == org
+                if g["name"] == body["name"] or same_ppg:
                     return str(g["id"])
             response = client.post("/v1/groups", json={"organisation_code": org, **body}, headers=as_org(org))
             response.raise_for_status()

@@ -112,6 +112,9 @@ class ServiceSettings(BaseSettings):
     # The service's secrets (field names, each a ``SecretStr | None`` with no default);
     # ``<name>_previous`` and ``<name>_previous_until`` fields, where declared, rotate it.
     SECRETS: ClassVar[tuple[str, ...]] = ()
+    # Those of ``SECRETS`` that two services must hold alike (one signs, the other checks):
+    # in development mode both read one file, named by the field alone.
+    SHARED_SECRETS: ClassVar[tuple[str, ...]] = ()
 
     @classmethod
     def env_name(cls, field: str) -> str:
@@ -147,7 +150,8 @@ class ServiceSettings(BaseSettings):
                         f"(e.g. python -c 'import secrets; print(secrets.token_urlsafe(48))'); "
                         f"{DEVELOPMENT_MODE}=1 makes one for this machine, for development only"
                     )
-                value = SecretStr(development_secret(f"{self.service_name}-{field.replace('_', '-')}"))
+                name = field if field in self.SHARED_SECRETS else f"{self.service_name}-{field}"
+                value = SecretStr(development_secret(name.replace("_", "-")))
                 setattr(self, field, value)
             check_secret(variable, value.get_secret_value())
             previous: SecretStr | None = getattr(self, f"{field}_previous", None)

@@ -16,6 +16,7 @@ from hub_shared.events import (
     TriageFlag,
 )
 from hub_shared.organisations import OrganisationCode
+from hub_shared.text import OneLine, PlainText
 from hub_shared.timestamps import Day, Timestamp
 
 EXAMPLE: dict[str, Any] = {
@@ -81,13 +82,15 @@ class FeedbackCreate(BaseModel):
     service_area: ServiceArea
     channel: Channel
     fft_answer: FftAnswer | None = Field(None, description="Friends and Family Test answer, if one was given")
-    text: str | None = Field(None, min_length=1, max_length=5000, description="Free text; scrubbed of personal data")
+    text: PlainText | None = Field(
+        None, min_length=1, max_length=5000, description="Free text; scrubbed of personal data"
+    )
     occurred_at: Annotated[Timestamp, AfterValidator(not_in_future)] = Field(
         description="When the experience or meeting happened (with a UTC offset)"
     )
     demographics: Demographics | None = None
     hear_back: HearBack | None = None
-    client_reference: str | None = Field(
+    client_reference: OneLine | None = Field(
         None, min_length=1, max_length=100, description="Your id for this item; a repeat is reported as a duplicate"
     )
 
@@ -103,7 +106,7 @@ class IngressSubmission(FeedbackCreate):
     """The data of ``feedback.submitted.v1`` on the Kafka ingress: the body of POST
     /v1/feedback, with a client_reference (required: it is what a retry is recognised by)."""
 
-    client_reference: str = Field(  # type: ignore[assignment]
+    client_reference: OneLine = Field(  # type: ignore[assignment]
         min_length=1, max_length=100, description="Your id for this item; a repeat is reported as a duplicate"
     )
 
@@ -115,7 +118,10 @@ class FeedbackPublic(BaseModel):
     service_area: ServiceArea
     channel: Channel
     fft_answer: FftAnswer | None
-    text: str | None
+    text: str | None = Field(
+        description="Scrubbed free text. Null while it awaits review or after a referral unless you may review "
+        "feedback (scope feedback:review), and always null once withheld"
+    )
     occurred_at: datetime
     received_at: datetime
     client_reference: str | None
@@ -173,12 +179,12 @@ class ResponseCreate(BaseModel):
     )
 
     organisation_code: OrganisationCode = Field(description="The place or practice responding")
-    theme: str | None = Field(None, min_length=1, max_length=100, description="The theme responded to, if any")
+    theme: OneLine | None = Field(None, min_length=1, max_length=100, description="The theme responded to, if any")
     submission_ids: list[UUID] = Field(default_factory=list, max_length=1000)
-    you_said: str = Field(min_length=1, max_length=5000)
-    we_did: str = Field(min_length=1, max_length=5000)
+    you_said: PlainText = Field(min_length=1, max_length=5000)
+    we_did: PlainText = Field(min_length=1, max_length=5000)
     status: ResponseStatus
-    status_reason: str | None = Field(None, max_length=2000, description="Required when status is not_possible")
+    status_reason: PlainText | None = Field(None, max_length=2000, description="Required when status is not_possible")
     evidence_url: AnyHttpUrl | None = None
     change_due: Day | None = None
     changed_at: Day | None = None
@@ -201,8 +207,8 @@ class ResponseUpdate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     status: ResponseStatus
-    status_reason: str | None = Field(None, max_length=2000)
-    we_did: str = Field(None, min_length=1, max_length=5000)  # type: ignore[assignment]
+    status_reason: PlainText | None = Field(None, max_length=2000)
+    we_did: PlainText = Field(None, min_length=1, max_length=5000)  # type: ignore[assignment]
     evidence_url: AnyHttpUrl | None = None
     change_due: Day | None = None
     changed_at: Day | None = None

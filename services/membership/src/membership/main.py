@@ -16,7 +16,7 @@ from hub_shared.events import (
     InvitationAnsweredV1,
     InvitationIssuedV1,
     MemberConfirmedV1,
-    MemberContactV1,
+    MemberContactV2,
     MemberErasedV1,
     MemberJoinedV1,
     MemberLeftV1,
@@ -29,6 +29,7 @@ from hub_shared.events import (
 from hub_shared.ratelimit import RateLimit
 from hub_shared.runtime import ServiceDefinition
 from hub_shared.runtime import cli as service_cli
+from hub_shared.sealing import NAMESPACE
 from hub_shared.settings import ServiceSettings
 from hub_shared.topics import MEMBERSHIP_CONTACTS, MEMBERSHIP_EVENTS
 from hub_shared.web import create_service_app
@@ -61,9 +62,10 @@ PUBLISHED = [
     ),
     Published(
         MEMBERSHIP_CONTACTS.name,
-        MemberContactV1,
+        MemberContactV2,
         "Restricted to membership and notification. Log-compacted; key = member id (or hear-back contact token); "
-        "the latest card per key wins and a null value (tombstone) means the person was erased.",
+        "the latest card per key wins and a null value (tombstone) means the person was erased. The details are "
+        "sealed with the person's key (GET /v1/contact-keys/{key}), destroyed on erasure.",
     ),
 ]
 
@@ -96,6 +98,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
         body_limit_for=body_limit_for,
     )
     app.state.links = links_from(settings)
+    app.state.contact_key_links = settings.signed_links("contact_keys_secret", settings.public_base_url, NAMESPACE)
     app.state.rate_limit = RateLimit(settings.rate_limit, settings.rate_limit_storage)
     app.state.public_rate_limit = RateLimit(settings.public_rate_limit, settings.rate_limit_storage)
     app.include_router(router)

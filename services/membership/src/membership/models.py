@@ -1,10 +1,23 @@
 """membership's tables. Contact details (name, email, phone, postcode) live only in
-``member`` and ``hear_back_contact``; erasure deletes the rows."""
+``member`` and ``hear_back_contact``, with the person's contact key (their cards on the
+contacts topic are sealed with it); erasure deletes the rows, and so the keys."""
 
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, Uuid
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    Uuid,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from hub_shared.inbox import InboxMixin
@@ -48,6 +61,8 @@ class Member(Base):
     # In every link sent to the member; a confirmed new email address adds one, so links sent
     # to the old address stop working.
     link_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Seals their contact cards (hub_shared.sealing); gone with the row, or when they leave.
+    contact_key: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
 
 
 class HearBackContact(Base):
@@ -60,6 +75,7 @@ class HearBackContact(Base):
     email: Mapped[str] = mapped_column(String(320), index=True)
     confirmed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    contact_key: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)  # seals their cards
 
 
 class UsedLink(Base):
@@ -89,6 +105,7 @@ class GroupInvitation(Base):
     practice_code: Mapped[str] = mapped_column(String(10))
     consent_basis: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    contact_key: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)  # seals the welcome's card
 
 
 class EmailAllowance(Base):

@@ -1,14 +1,16 @@
 """Staging membership's events in the outbox: ordinary events (ids and bands) on
-``membership.events``, contact cards on the compacted ``membership.contacts``."""
+``membership.events``, contact cards on the compacted ``membership.contacts``, sealed with
+the person's own key (``hub_shared.sealing``), which erasure destroys."""
 
 from typing import Any
 
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hub_shared.events import Bands, ContactMessage, MemberContactV1, MessageKind
+from hub_shared.events import Bands, ContactDetails, ContactMessage, MessageKind
 from hub_shared.organisations import reference
 from hub_shared.outbox import Publisher
+from hub_shared.sealing import new_key, seal
 from hub_shared.topics import MEMBERSHIP_CONTACTS, MEMBERSHIP_EVENTS
 from membership import SERVICE_NAME
 from membership.links import Links, Purpose
@@ -67,8 +69,7 @@ def contact_card(
         if member.status == "active":
             message_links.setdefault("preferences", links.member_url(Purpose.PREFERENCES, member))
         message = ContactMessage(kind=kind, to=to, reference=reference_id, links=message_links)
-    card = MemberContactV1(
-        member_id=member.id,
+    details = ContactDetails(
         name=member.name,
         email=member.email,
         phone=member.phone,
@@ -76,6 +77,9 @@ def contact_card(
         contactable=member.status == "active" and member.frequency != "never",
         message=message,
     )
+    if member.contact_key is None:
+        member.contact_key = new_key()
+    card = seal(member.contact_key, details, member_id=member.id)
     publisher.emit(
         session,
         card,
@@ -95,12 +99,14 @@ def hear_back_card(
     reference_id: str | None = None,
     links: dict[str, str] | None = None,
 ) -> None:
-    card = MemberContactV1(
-        contact_token=contact.token,
+    details = ContactDetails(
         email=contact.email,
         contactable=contact.confirmed_at is not None,
         message=ContactMessage(kind=kind, reference=reference_id, links=links or {}) if kind else None,
     )
+    if contact.contact_key is None:
+        contact.contact_key = new_key()
+    card = seal(contact.contact_key, details, contact_token=contact.token)
     publisher.emit(
         session,
         card,
@@ -117,13 +123,15 @@ def welcome_card(
     """The welcome to a group for someone a team listed, keyed by the invitation's token (no
     member id: whether the address belongs to a member is nobody's business until they
     accept)."""
-    card = MemberContactV1(
-        contact_token=invitation.token,
+    details = ContactDetails(
         name=invitation.name,
         email=invitation.email,
         contactable=False,
         message=ContactMessage(kind=MessageKind.WELCOME_IMPORTED, links={"confirm": url}),
     )
+    if invitation.contact_key is None:
+        invitation.contact_key = new_key()
+    card = seal(invitation.contact_key, details, contact_token=invitation.token)
     publisher.emit(
         session,
         card,
@@ -136,7 +144,9 @@ def welcome_card(
 
 async def forget_contact_cards(session: AsyncSession, key: str) -> None:
     """Delete every card of this key still held in the outbox (sent or not) and stage a
-    tombstone, so neither membership's store nor the compacted topic keeps them."""
+    tombstone, so neither membership's store nor, once compacted, the topic keeps them. The
+    caller destroys the person's key (deleting their row, or leaving): from that commit on,
+    every card already published is unreadable."""
     await session.execute(
         delete(OutboxMessage).where(OutboxMessage.topic == MEMBERSHIP_CONTACTS.name).where(OutboxMessage.key == key)
     )

@@ -1,5 +1,6 @@
-"""Subscriptions: membership's contact cards (compacted, tombstoned on erasure) and events,
-and feedback-intake's responses, into notification's own store and delivery ledger."""
+"""Subscriptions: membership's contact cards (compacted, sealed per person, tombstoned on
+erasure) and events, and feedback-intake's responses, into notification's own store and
+delivery ledger."""
 
 from functools import partial
 
@@ -11,13 +12,14 @@ from hub_shared.events import (
     InvitationAnsweredV1,
     InvitationIssuedV1,
     MemberConfirmedV1,
-    MemberContactV1,
+    MemberContactV2,
     MemberErasedV1,
     MemberLeftV1,
     OpportunityCancelledV1,
     OpportunityChangedV1,
     OpportunityPublishedV1,
 )
+from hub_shared.sealing import NAMESPACE, ContactKeys
 from hub_shared.settings import ServiceSettings
 from hub_shared.topics import FEEDBACK_EVENTS, MEMBERSHIP_CONTACTS, MEMBERSHIP_EVENTS
 from notification.handlers import notifications, recipients
@@ -28,9 +30,15 @@ GROUP = "notification.deliveries"
 TOPICS = [MEMBERSHIP_CONTACTS.name, MEMBERSHIP_EVENTS.name, FEEDBACK_EVENTS.name]
 
 
-def handlers(settings: NotificationSettings) -> dict[str, EventHandler]:
+def contact_keys(settings: NotificationSettings) -> ContactKeys:
+    """Membership's per-person keys, asked for at ``NOTIFICATION_MEMBERSHIP_URL``."""
+    links = settings.signed_links("contact_keys_secret", settings.membership_url, NAMESPACE)
+    return ContactKeys(settings.membership_url, links)
+
+
+def handlers(settings: NotificationSettings, keys: ContactKeys) -> dict[str, EventHandler]:
     return {
-        MemberContactV1.event_type: partial(recipients.on_contact_card, settings=settings),
+        MemberContactV2.event_type: partial(recipients.on_contact_card, settings=settings, keys=keys),
         MemberConfirmedV1.event_type: recipients.on_member_confirmed,
         MemberLeftV1.event_type: partial(recipients.on_member_left, settings=settings),
         MemberErasedV1.event_type: partial(recipients.on_member_erased, settings=settings),
@@ -43,13 +51,15 @@ def handlers(settings: NotificationSettings) -> dict[str, EventHandler]:
     }
 
 
-def consumers(settings: ServiceSettings, sessions: async_sessionmaker[AsyncSession]) -> list[EventConsumer]:
+def consumers(
+    settings: ServiceSettings, sessions: async_sessionmaker[AsyncSession], keys: ContactKeys | None = None
+) -> list[EventConsumer]:
     assert isinstance(settings, NotificationSettings)
     return [
         EventConsumer(
             group=GROUP,
             topics=TOPICS,
-            handlers=handlers(settings),
+            handlers=handlers(settings, keys or contact_keys(settings)),
             sessions=sessions,
             inbox_model=InboxMessage,
             # A null value on the contacts topic is an erasure (tombstone), not a bad event.

@@ -17,11 +17,17 @@ class NotificationSettings(ServiceSettings):
     public_base_url: str = "http://127.0.0.1:8003"
     # Signs unsubscribe links (itsdangerous). No default (hub_shared.settings): set it, or
     # NOTIFICATION_LINK_SECRET_FILE. To rotate, put the old one in _PREVIOUS until _PREVIOUS_UNTIL.
-    SECRETS = ("link_secret",)
     link_secret: SecretStr | None = None
     link_secret_previous: SecretStr | None = None
     link_secret_previous_until: datetime | None = None
     unsubscribe_link_days: int = 365
+    # Contact cards are sealed per person (hub_shared.sealing): their keys come from
+    # membership, asked with requests signed by the secret the two share (the same value as
+    # MEMBERSHIP_CONTACT_KEYS_SECRET; no default).
+    membership_url: str = "http://127.0.0.1:8002"
+    SECRETS = ("link_secret", "contact_keys_secret")
+    SHARED_SECRETS = ("contact_keys_secret",)
+    contact_keys_secret: SecretStr | None = None
 
     # The SMTP relay.
     smtp_host: str = "127.0.0.1"

@@ -5,10 +5,11 @@ Two kinds of record, on two topics:
 * ``membership.events`` carries ids and demographic bands only: never a name, email
   address, phone number or postcode. Every service may read it.
 * ``membership.contacts`` (log-compacted, keyed by member id or hear-back contact token)
-  carries ``member.contact.v1``: the contact card notification needs, with the message
-  membership asks it to send (links included). Erasure writes a tombstone (a null value)
-  for the key, so compaction leaves nothing of the person. Only membership and
-  notification read it.
+  carries ``member.contact.v2``: the contact card notification needs, with the message
+  membership asks it to send (links included), sealed with the person's own key
+  (``hub_shared.sealing``). Erasure destroys the key, so every card of the person on any
+  topic, dead letter or copy is unreadable at once; the tombstone written for the key lets
+  compaction remove them later. Only membership and notification read it.
 
 Readers are tolerant (unknown fields are ignored); a breaking change is a new version."""
 
@@ -278,17 +279,28 @@ class ContactMessage(BaseModel):
     links: dict[str, str] = Field(default_factory=dict)
 
 
-class MemberContactV1(_Event):
-    """Compacted ``membership.contacts`` topic only: the contact card of a member (or of a
-    hear-back contact, keyed by its token), latest value wins; a null value is erasure."""
+class ContactDetails(BaseModel):
+    """What a contact card carries, sealed: whom to write to and what to send."""
 
-    event_type: ClassVar[str] = "member.contact.v1"
+    model_config = ConfigDict(extra="ignore")
 
-    member_id: UUID | None = None
-    contact_token: str | None = None
     name: str | None = None
     email: str
     phone: str | None = None
     frequency: Frequency = Frequency.AS_IT_HAPPENS
     contactable: bool = True
     message: ContactMessage | None = None
+
+
+class MemberContactV2(_Event):
+    """Compacted ``membership.contacts`` topic only: the contact card of a member (or of a
+    hear-back contact, keyed by its token), latest value wins; a null value is erasure.
+    ``sealed`` is the card's ``ContactDetails`` sealed with the person's key, which only
+    membership holds (and hands to notification): ids are all anyone else can read, and
+    nobody, once the person is erased. v1 carried the details in clear."""
+
+    event_type: ClassVar[str] = "member.contact.v2"
+
+    member_id: UUID | None = None
+    contact_token: str | None = None
+    sealed: str = Field(description="ContactDetails as JSON, AES-256-GCM under the person's key (base64url)")

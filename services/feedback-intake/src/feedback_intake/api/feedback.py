@@ -13,6 +13,7 @@ from feedback_intake.api.errors import BODY_ERRORS, ERRORS, problem
 from feedback_intake.api.idempotency import IdempotencyKey, Produced, respond_once
 from feedback_intake.handlers import submissions
 from feedback_intake.handlers.submissions import FeedbackFilter, Submission
+from feedback_intake.rules.triage import text_shown
 from feedback_intake.schemas import (
     BatchCreate,
     BatchItemResult,
@@ -22,6 +23,7 @@ from feedback_intake.schemas import (
     FeedbackPublic,
 )
 from hub_shared import correlation
+from hub_shared.auth import Principal
 from hub_shared.authorisation import authorise
 from hub_shared.db import Session
 from hub_shared.events import Channel, Demographics, ServiceArea
@@ -32,7 +34,10 @@ from hub_shared.timestamps import Timestamp
 router = APIRouter(prefix="/v1")
 
 
-def public(submission: Submission) -> FeedbackPublic:
+def public(submission: Submission, *, reader: Principal | None = None) -> FeedbackPublic:
+    """The item as answered to ``reader``, its text only as triage allows; without a reader,
+    as answered to the sender of a new item (what it sent, scrubbed)."""
+    triages = reader is None or "feedback:review" in reader.scopes
     demographics = Demographics(
         age_band=submission.age_band,
         sex=submission.sex,
@@ -46,7 +51,7 @@ def public(submission: Submission) -> FeedbackPublic:
         service_area=submission.service_area,  # type: ignore[arg-type]
         channel=submission.channel,  # type: ignore[arg-type]
         fft_answer=submission.fft_answer,  # type: ignore[arg-type]
-        text=submission.text,
+        text=submission.text if text_shown(submission.review_status, triages=triages) else None,
         occurred_at=submission.occurred_at,
         received_at=submission.received_at,
         client_reference=submission.client_reference,
@@ -171,11 +176,12 @@ async def list_feedback(
     rows, next_cursor = await submissions.list_feedback(
         session, filters, principal=principal, organisations=reference(), limit=limit, cursor=cursor
     )
-    return FeedbackPage(items=[public(r) for r in rows], next_cursor=next_cursor)
+    return FeedbackPage(items=[public(r, reader=principal) for r in rows], next_cursor=next_cursor)
 
 
 @router.get("/feedback/{submission_id:uuid}", responses=ERRORS, tags=["feedback"], summary="Read one feedback item")
 async def get_feedback(submission_id: uuid.UUID, principal: Reader, session: Session) -> FeedbackPublic:
     return public(
-        await submissions.get_feedback(session, submission_id, principal=principal, organisations=reference())
+        await submissions.get_feedback(session, submission_id, principal=principal, organisations=reference()),
+        reader=principal,
     )

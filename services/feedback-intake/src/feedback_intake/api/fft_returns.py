@@ -15,6 +15,7 @@ from feedback_intake.schemas import UploadPublic
 from hub_shared import correlation
 from hub_shared.db import Session, commit
 from hub_shared.problems import Problem
+from hub_shared.text import OneLine
 
 router = APIRouter(prefix="/v1")
 
@@ -46,7 +47,7 @@ async def upload_returns(
     request: Request,
     principal: Writer,
     session: Session,
-    filename: Annotated[str | None, Query(max_length=200)] = None,
+    filename: Annotated[OneLine | None, Query(max_length=200)] = None,
 ) -> JSONResponse:
     if request.headers.get("content-type", "").split(";")[0].strip() not in ("text/csv", "application/csv"):
         raise Problem(415, "Unsupported media type", "Send the file as the body with Content-Type: text/csv.")

@@ -9,6 +9,7 @@ from feedback_intake.handlers import ingress
 from feedback_intake.schemas import IngressRejectionPublic
 from hub_shared.auth import Principal, require_scope
 from hub_shared.db import Session
+from hub_shared.text import OneLine
 
 router = APIRouter(prefix="/v1")
 
@@ -25,7 +26,7 @@ router = APIRouter(prefix="/v1")
 async def ingress_rejections(
     principal: Annotated[Principal, Depends(require_scope("feedback:write"))],
     session: Session,
-    client_reference: Annotated[str | None, Query(max_length=200)] = None,
+    client_reference: Annotated[OneLine | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[IngressRejectionPublic]:
     rows = await ingress.list_rejections(

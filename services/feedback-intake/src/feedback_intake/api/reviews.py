@@ -33,7 +33,7 @@ async def review_queue(
         limit=1000,
         cursor=None,
     )
-    return [public(r) for r in sorted(rows, key=lambda r: r.received_at)[:limit]]
+    return [public(r, reader=principal) for r in sorted(rows, key=lambda r: r.received_at)[:limit]]
 
 
 @router.post("/reviews/{submission_id}", responses=BODY_ERRORS, tags=["reviews"], summary="Record a review decision")
@@ -49,4 +49,4 @@ async def decide(
         correlation_id=correlation.current(),
     )
     await commit(session)
-    return public(submission)
+    return public(submission, reader=principal)

@@ -7,7 +7,7 @@ and month replaces it. Reading the file is ``rules.fft_csv``'s; running the job,
 import asyncio
 import itertools
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -28,6 +28,7 @@ from hub_shared.problems import Problem, field_errors
 
 log = get_logger(__name__)
 CHUNK = 1000  # rows per transaction: one progress update, one lookup, one bulk write each
+FLUSH_ROWS = 100  # rows written at a time within one (a whole chunk's ORM work at once holds the loop ~100 ms)
 
 
 async def receive_upload(
@@ -58,13 +59,18 @@ async def receive_upload(
     session.add(upload)
     await session.flush()
     stored = 0
+
+    async def store(steps: Iterator[list[str]]) -> None:
+        nonlocal stored
+        for completed in steps:
+            for part in completed:
+                await session.execute(insert(FftUploadPart).values(upload_id=upload.id, part=stored, content=part))
+                stored += 1
+            await asyncio.sleep(0)  # reading is done in steps: requests get in between
+
     async for chunk in chunks:
-        for part in parts.feed(chunk):
-            await session.execute(insert(FftUploadPart).values(upload_id=upload.id, part=stored, content=part))
-            stored += 1
-    for part in parts.close():  # refuses a wrong header now, not in the background
-        await session.execute(insert(FftUploadPart).values(upload_id=upload.id, part=stored, content=part))
-        stored += 1
+        await store(parts.feed(chunk))
+    await store(parts.close())  # refuses a wrong header now, not in the background
     upload.total_rows = parts.rows
     return upload
 
@@ -87,8 +93,9 @@ async def process_upload(
             return
         upload.status = "running"
         start, submitted_by, correlation_id = upload.processed_rows, upload.submitted_by, upload.correlation_id
+    job = (submitted_by, organisations, correlation_id)
     columns: list[str | None] | None = None
-    first = 0  # the index in the file of the part's first row
+    first = 0  # rows of the file read so far
     for number in itertools.count():
         async with sessions() as session:
             part = await session.scalar(
@@ -96,20 +103,20 @@ async def process_upload(
             )
         if part is None:
             break
-        columns, rows = part_rows(part, columns)
+        columns, steps = part_rows(part, columns)
         del part
-        for offset in range(max(start - first, 0), len(rows), CHUNK):
-            await _process_chunk(
-                sessions,
-                upload_id,
-                rows[offset : offset + CHUNK],
-                first + offset,
-                submitted_by,
-                organisations,
-                correlation_id,
-            )
-            await asyncio.sleep(0)  # let requests (progress polls) in between chunks
-        first += len(rows)
+        chunk: list[dict[str, str]] = []
+        for rows in steps:
+            for row in rows:
+                if first >= start:  # not processed before a restart
+                    chunk.append(row)
+                first += 1
+                if len(chunk) == CHUNK:
+                    await _process_chunk(sessions, upload_id, chunk, first - CHUNK, *job)
+                    chunk = []
+            await asyncio.sleep(0)  # read in steps: requests (progress polls) get in between
+        if chunk:
+            await _process_chunk(sessions, upload_id, chunk, first - len(chunk), *job)
     async with sessions() as session, session.begin():
         upload = await session.get(FftUpload, upload_id)
         assert upload is not None
@@ -142,6 +149,8 @@ async def _process_chunk(
                 errors.append({"row": number, "errors": problems})
             else:
                 upload.accepted += 1
+            if (number - offset - 1) % FLUSH_ROWS == 0:
+                await session.flush()  # written as it goes: each flush waits on the database, so requests get in
         await bulk_insert(session, OutboxMessage, events)
         upload.errors = errors
         upload.processed_rows = offset + len(chunk)

@@ -32,6 +32,7 @@ from hub_shared.events import (
 from hub_shared.group_commit import Writes
 from hub_shared.organisations import Organisations
 from hub_shared.problems import Problem, field_errors
+from hub_shared.text import one_line
 
 PENDING_REVIEW = "pending"
 
@@ -241,7 +242,7 @@ async def known_references_of(
 ) -> defaultdict[str, dict[str, Submission]]:
     """The stored submissions of every (submitter, client reference) named, by submitter
     and reference, in one query (a poll of the Kafka ingress carries many practices')."""
-    wanted = {(tenant, reference) for tenant, reference in pairs if isinstance(reference, str) and reference}
+    wanted = {(tenant, reference) for tenant, reference in pairs if _storable(reference)}
     known: defaultdict[str, dict[str, Submission]] = defaultdict(dict)
     if not wanted:
         return known
@@ -263,6 +264,15 @@ async def known_references_of(
     for submission in (await session.scalars(query)).all():
         known[submission.submitted_by][submission.client_reference or ""] = submission
     return known
+
+
+def _storable(reference: object) -> bool:
+    """Whether a client reference could have been stored: one that could not (a NUL in it,
+    which PostgreSQL cannot even compare) is refused with its item, never looked up."""
+    try:
+        return isinstance(reference, str) and bool(reference) and bool(one_line(reference))
+    except ValueError:
+        return False
 
 
 async def known_references(

@@ -6,7 +6,7 @@ The phrase lists are the rules; extend them here, with a test for each new phras
 
 import re
 
-from hub_shared.events import TriageFlag
+from hub_shared.events import ReviewDecision, TriageFlag
 
 RULES: dict[TriageFlag, list[str]] = {
     TriageFlag.RISK_OF_HARM: [
@@ -41,3 +41,14 @@ def flags_for(text: str | None) -> list[TriageFlag]:
     if not text:
         return []
     return [flag for flag, pattern in _COMPILED.items() if pattern.search(text)]
+
+
+def text_shown(review_status: str, *, triages: bool) -> bool:
+    """Whether a reader sees an item's text. Triage exists so that text nobody has cleared
+    (awaiting review, or referred for safeguarding or as a complaint) is seen by those who
+    triage it and no one else, and withheld text by no one at all."""
+    if review_status in ("not_required", ReviewDecision.CLEARED):
+        return True
+    if review_status == ReviewDecision.WITHHELD:
+        return False
+    return triages

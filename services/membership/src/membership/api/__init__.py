@@ -6,8 +6,8 @@ contact details."""
 
 from fastapi import APIRouter
 
-from membership.api import groups, hear_back, joining, members, opportunities
+from membership.api import contact_keys, groups, hear_back, joining, members, opportunities
 
 router = APIRouter()
-for resource in (joining, hear_back, members, groups, opportunities):
+for resource in (joining, hear_back, members, groups, opportunities, contact_keys):
     router.include_router(resource.router)

@@ -25,6 +25,7 @@ from hub_shared.auth import Principal
 from hub_shared.events import ConsentSource
 from hub_shared.links import LinkProblem
 from hub_shared.problems import Problem, field_errors
+from hub_shared.text import one_line
 from membership.handlers.email_allowance import may_email
 from membership.handlers.group_memberships import add_to_group
 from membership.handlers.groups import managed_group, may_belong, may_belong_code
@@ -142,6 +143,11 @@ def _row(row: dict[str, str]) -> tuple[JoinRequest | None, str, list[dict[str, s
         errors.append({"field": "consent_basis", "message": "Say how this person consented", "type": "missing"})
     elif len(row["consent_basis"]) > 200:
         errors.append({"field": "consent_basis", "message": "At most 200 characters", "type": "too_long"})
+    else:
+        try:
+            one_line(row["consent_basis"])  # kept with the consent, and shown: one line of text
+        except ValueError as exc:
+            errors.append({"field": "consent_basis", "message": str(exc), "type": "value_error"})
     role = row.get("role") or "member"
     if role not in ("member", "chair", "clinician", "staff"):
         errors.append({"field": "role", "message": "member, chair, clinician or staff", "type": "enum"})

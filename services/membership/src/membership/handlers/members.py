@@ -71,20 +71,11 @@ async def join(
     groups = await check_groups(session, request.practice_code, request.group_ids)
     existing = await member_by_email(session, request.email)
     if existing is not None:
-        if not await may_email(session, request.email, links):
-            pass
-        elif existing.status == "pending":
-            confirm_url = links.url(Purpose.CONFIRM, m=str(existing.id))
-            contact_card(
-                session,
-                existing,
-                links,
-                correlation_id=correlation_id,
-                kind=MessageKind.CONFIRM_JOIN,
-                extra_links={"confirm": confirm_url},
-            )
-        else:
-            contact_card(session, existing, links, correlation_id=correlation_id, kind=MessageKind.ALREADY_MEMBER)
+        if await may_email(session, request.email, links):
+            if existing.status == "pending":
+                _ask_to_confirm(session, existing, links, correlation_id)
+            else:
+                contact_card(session, existing, links, correlation_id=correlation_id, kind=MessageKind.ALREADY_MEMBER)
         return JoinOutcome(existing, created=False)
     member = await new_member(
         session, request, source=source, wording_version=wording_version, correlation_id=correlation_id
@@ -92,18 +83,23 @@ async def join(
     for group in groups:
         add_to_group(session, member, group, "member", correlation_id)
     if await may_email(session, request.email, links):
-        confirm_url = links.url(Purpose.CONFIRM, m=str(member.id))
-        contact_card(
-            session,
-            member,
-            links,
-            correlation_id=correlation_id,
-            kind=MessageKind.CONFIRM_JOIN,
-            extra_links={"confirm": confirm_url},
-        )
+        _ask_to_confirm(session, member, links, correlation_id)
     else:
         contact_card(session, member, links, correlation_id=correlation_id)
     return JoinOutcome(member, created=True)
+
+
+def _ask_to_confirm(session: AsyncSession, member: Member, links: Links, correlation_id: str) -> None:
+    """The card with a confirmation link: the email that makes a pending member a member."""
+    confirm_url = links.url(Purpose.CONFIRM, m=str(member.id))
+    contact_card(
+        session,
+        member,
+        links,
+        correlation_id=correlation_id,
+        kind=MessageKind.CONFIRM_JOIN,
+        extra_links={"confirm": confirm_url},
+    )
 
 
 async def new_member(
@@ -305,6 +301,7 @@ async def leave(session: AsyncSession, member: Member, *, links: Links, correlat
     member.status = "left"
     member.left_at = datetime.now(UTC)
     member.email = member.name = member.phone = member.postcode = None
+    member.contact_key = None  # every card they had is unreadable from this commit
     member.frequency = "never"
     publisher.emit(
         session,
@@ -318,8 +315,9 @@ async def leave(session: AsyncSession, member: Member, *, links: Links, correlat
 
 
 async def erase(session: AsyncSession, member: Member, *, links: Links, correlation_id: str) -> None:
-    """Forget the person: their rows here, their cards on the contacts topic (tombstone),
-    and, by ``member.erased.v1``, every other service's links to them."""
+    """Forget the person: their rows here, and with the member row their contact key, so
+    every card of theirs on the contacts topic is unreadable at once (and tombstoned, for
+    compaction); by ``member.erased.v1``, every other service's links to them."""
     member_id = member.id
     await release_places(session, member_id, links=links, correlation_id=correlation_id)
     await session.flush()
@@ -438,3 +436,21 @@ async def _stop_contact(
     member.frequency = "never"
     preferences_changed(session, member, correlation_id)
     contact_card(session, member, links, correlation_id=correlation_id)
+
+
+# ---- what notification asks for: the key that opens a person's contact cards ----
+
+
+async def contact_key(session: AsyncSession, card_key: str) -> bytes | None:
+    """The contact key of a member (by id), a hear-back contact or a group welcome (by token);
+    None for someone erased, who left, or was never here: their cards stay sealed for good."""
+    try:
+        member_id = uuid.UUID(card_key)
+    except ValueError:
+        contact = await session.get(HearBackContact, card_key)
+        if contact is not None:
+            return contact.contact_key
+        welcome = await session.get(GroupInvitation, card_key)
+        return welcome.contact_key if welcome is not None else None
+    member = await session.get(Member, member_id)
+    return member.contact_key if member is not None else None

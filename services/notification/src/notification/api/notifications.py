@@ -12,6 +12,7 @@ from hub_shared.authorisation import may_see
 from hub_shared.db import Session
 from hub_shared.events import DeliveryStatus
 from hub_shared.problems import Problem
+from hub_shared.text import OneLine
 from hub_shared.timestamps import Timestamp
 from notification.api.deps import ERRORS, OrganisationFilter, Reader, authority
 from notification.models import Notification
@@ -28,7 +29,7 @@ async def list_notifications(
     organisation_code: OrganisationFilter = None,
     status: DeliveryStatus | None = None,
     kind: str | None = Query(None, json_schema_extra={"enum": list(kinds.ALL)}),
-    reference_id: str | None = Query(None, alias="reference", description="An opportunity or response id"),
+    reference_id: OneLine | None = Query(None, alias="reference", description="An opportunity or response id"),
     created_from: Timestamp | None = Query(None, description="With its time zone, e.g. 2026-11-01T00:00:00Z"),
     created_to: Timestamp | None = Query(None, description="With its time zone; not included"),
     limit: int = Query(50, ge=1, le=500),

@@ -1,5 +1,6 @@
 """Recipients: notification's own copy of the people it writes to, from membership's
-contact cards (and the emails membership asks it to send with them); confirmation,
+contact cards (and the emails membership asks it to send with them), opened with each
+person's key from membership (a card of someone erased opens no more); confirmation,
 leaving and erasure (a tombstone or ``member.erased.v1``), each with one goodbye; and
 suppression of an address the relay refused for good."""
 
@@ -12,15 +13,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub_shared.consumer import PermanentFailure
 from hub_shared.events import (
+    ContactDetails,
     Envelope,
     MemberConfirmedV1,
-    MemberContactV1,
+    MemberContactV2,
     MemberErasedV1,
     MemberLeftV1,
     RecipientSuppressedV1,
 )
 from hub_shared.logging import get_logger
 from hub_shared.organisations import reference
+from hub_shared.sealing import ContactKeys, Unreadable, card_key
 from hub_shared.topics import MEMBERSHIP_CONTACTS
 from notification.handlers import notifications as ledger
 from notification.models import InvitationRef, Notification, Opportunity, Recipient, ResponseContent
@@ -32,23 +35,33 @@ from notification.settings import NotificationSettings
 log = get_logger(__name__)
 
 
-def _recipient_kind(card: MemberContactV1) -> str:
+def _recipient_kind(card: MemberContactV2) -> str:
     return "member" if card.member_id is not None else "hear_back"
 
 
-async def on_contact_card(session: AsyncSession, envelope: Envelope, settings: NotificationSettings) -> None:
-    card = envelope.data
-    assert isinstance(card, MemberContactV1)
-    key = envelope.subject or str(card.member_id or card.contact_token)
+async def on_contact_card(
+    session: AsyncSession, envelope: Envelope, settings: NotificationSettings, keys: ContactKeys
+) -> None:
+    sealed = envelope.data
+    assert isinstance(sealed, MemberContactV2)
+    key = envelope.subject or card_key(sealed)
+    try:
+        card = await keys.open(sealed)
+    except Unreadable as exc:
+        raise PermanentFailure(f"contact card for {key} does not open with its person's key") from exc
+    if card is None:
+        # Erased (or left) since: their key is gone, and so is anything to send them.
+        log.info("contact card of someone membership no longer knows; nothing kept", recipient_key=key)
+        return
     now = datetime.now(UTC)
     recipient = await session.get(Recipient, key, with_for_update=True)
     if recipient is None:
-        recipient = Recipient(key=key, kind=_recipient_kind(card), confirmed=False, updated_at=now)
+        recipient = Recipient(key=key, kind=_recipient_kind(sealed), confirmed=False, updated_at=now)
         session.add(recipient)
     if recipient.suppressed_at is not None and card.contactable and recipient.email != card.email:
         recipient.suppressed_at = None  # a new address: the old one's refusal no longer applies
         recipient.suppression_reason = None
-    recipient.member_id = card.member_id
+    recipient.member_id = sealed.member_id
     recipient.email = card.email
     recipient.name = card.name
     recipient.organisation_code = envelope.tenant
@@ -71,12 +84,20 @@ async def on_contact_card(session: AsyncSession, envelope: Envelope, settings: N
         recipient=recipient,
         recipient_key=key,
         recipient_kind=recipient.kind,
-        member_id=card.member_id,
+        member_id=sealed.member_id,
         organisation_code=await _sender(session, kind, card.message.reference, envelope.tenant),
         reference=card.message.reference,
         links=card.message.links,
-        farewell_address=card.email if kind in kinds.FAREWELLS else None,
+        farewell_address=_own_address(kind, card),
     )
+
+
+def _own_address(kind: str, card: ContactDetails) -> str | None:
+    """Where an email that goes to an address of its own goes: a goodbye to the address the
+    person had, a confirmation to the new address they gave."""
+    if kind in kinds.FAREWELLS:
+        return card.email
+    return card.message.to if kind in kinds.OWN_ADDRESS and card.message else None
 
 
 async def _sender(session: AsyncSession, kind: str, reference: str | None, fallback: str) -> str:

@@ -4,6 +4,7 @@ which carry an unsubscribe link, which a daily or weekly digest may gather."""
 from hub_shared.events import MessageKind
 
 CONFIRM_EMAIL = "confirm_email"
+CONFIRM_NEW_ADDRESS = "confirm_new_address"
 WELCOME = "welcome"
 ALREADY_MEMBER = "already_member"
 FRESH_LINK = "fresh_link"
@@ -22,6 +23,7 @@ ERASED = "erased"
 
 ALL = (
     CONFIRM_EMAIL,
+    CONFIRM_NEW_ADDRESS,
     WELCOME,
     ALREADY_MEMBER,
     FRESH_LINK,
@@ -41,6 +43,7 @@ ALL = (
 
 FROM_MEMBERSHIP = {
     MessageKind.CONFIRM_JOIN: CONFIRM_EMAIL,
+    MessageKind.CONFIRM_NEW_EMAIL: CONFIRM_NEW_ADDRESS,
     MessageKind.WELCOME_IMPORTED: WELCOME,
     MessageKind.ALREADY_MEMBER: ALREADY_MEMBER,
     MessageKind.FRESH_LINK: FRESH_LINK,
@@ -54,10 +57,13 @@ FROM_MEMBERSHIP = {
 }
 
 # Sent to an address nobody has confirmed yet: they are how it gets confirmed.
-CONFIRMATIONS = frozenset({CONFIRM_EMAIL, WELCOME, HEAR_BACK_CONFIRMATION})
+CONFIRMATIONS = frozenset({CONFIRM_EMAIL, CONFIRM_NEW_ADDRESS, WELCOME, HEAR_BACK_CONFIRMATION})
 # The last word to someone who left or was forgotten: sent from the address the ledger
 # keeps until the email reaches a final state.
 FAREWELLS = frozenset({LEFT, ERASED})
+# Sent to the address the email itself carries (the ledger keeps it until the email is
+# final), not to the person's current one: a goodbye, or a new address to confirm.
+OWN_ADDRESS = FAREWELLS | frozenset({CONFIRM_NEW_ADDRESS})
 # What became of a place the person asked for (the opportunity changed or was cancelled):
 # they need to know whatever they chose to hear about, so these go like transactional ones.
 ABOUT_THEIR_PLACE = frozenset({OPPORTUNITY_CHANGED, OPPORTUNITY_CANCELLED})

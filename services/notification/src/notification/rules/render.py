@@ -29,6 +29,7 @@ _INLINER = css_inline.CSSInliner(keep_style_tags=False)
 
 SUBJECTS = {
     kinds.CONFIRM_EMAIL: "Confirm your email address",
+    kinds.CONFIRM_NEW_ADDRESS: "Confirm your new email address",
     kinds.WELCOME: "Welcome: please confirm you want to hear from us",
     kinds.ALREADY_MEMBER: "You are already a patient partner",
     kinds.FRESH_LINK: "Your link to your preferences",

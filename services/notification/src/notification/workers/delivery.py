@@ -233,7 +233,7 @@ class Worker:
             if row.kind in kinds.NON_TRANSACTIONAL and row.recipient_key:
                 unsubscribe = self.links.url(row.recipient_key, str(row.id))
             context["unsubscribe_url"] = unsubscribe
-            to = row.farewell_address if row.kind in kinds.FAREWELLS and row.farewell_address else None
+            to = row.farewell_address if row.kind in kinds.OWN_ADDRESS and row.farewell_address else None
             to = to or (recipient.email if recipient else None)
             if to is None:
                 raise CannotBuild("no address to send it to")

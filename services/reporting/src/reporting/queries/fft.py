@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub_shared.organisations import Organisations
 from reporting.models import FFT_FIGURES, FeedbackCount, FftReturnCount
+from reporting.rules.cross_output import ALL, FftViews, publish_fft_views
 from reporting.rules.fft import ANSWERS, FORMULAE, MODES
 from reporting.rules.publication import (
     RULE_SET,
@@ -19,8 +20,6 @@ from reporting.rules.publication import (
     FftTable,
     OrgFigures,
     publish_fft,
-    trend_input,
-    trend_rows,
 )
 
 
@@ -109,6 +108,54 @@ def _report(table: FftTable, code: str, filters: FftFilter) -> dict[str, Any]:
     }
 
 
+async def counts_by_month(
+    session: AsyncSession, organisations: Organisations, icb: str, service_area: str | None
+) -> dict[str, OrgCounts]:
+    """Answer and mode counts per organisation of the ICB, per month (``fft_counts_by_org``'s, for
+    every month at once)."""
+    codes = organisations.descendants(icb)
+    by_month: dict[str, OrgCounts] = {}
+
+    def of(month: str) -> OrgCounts:
+        if month not in by_month:
+            fresh = OrgCounts(
+                defaultdict(lambda: dict.fromkeys(ANSWERS, 0)), defaultdict(lambda: dict.fromkeys(MODES, 0))
+            )
+            by_month[month] = fresh
+        return by_month[month]
+
+    query = (
+        select(FeedbackCount.month, FeedbackCount.organisation_code, *_fft_sums(FeedbackCount))
+        .where(FeedbackCount.organisation_code.in_(codes))
+        .group_by(FeedbackCount.month, FeedbackCount.organisation_code)
+    )
+    if service_area:
+        query = query.where(FeedbackCount.service_area == service_area)
+    queries = [query]
+    if service_area in (None, "general_practice"):
+        queries.append(
+            select(FftReturnCount.month, FftReturnCount.organisation_code, *_fft_sums(FftReturnCount))
+            .where(FftReturnCount.organisation_code.in_(codes))
+            .group_by(FftReturnCount.month, FftReturnCount.organisation_code)
+        )
+    for q in queries:
+        for month, code, *sums in (await session.execute(q)).all():
+            _add(of(month), code, sums)
+    return by_month
+
+
+async def fft_views(
+    session: AsyncSession, organisations: Organisations, code: str, service_area: str | None
+) -> FftViews:
+    """Every FFT table (each month and all months, the ICB's and everything under it) and trend
+    point of ``code``'s ICB for a service area (or all), published and audited together, so that
+    nothing starred in one can be worked out from the others."""
+    icb = organisations.icb_of(code)
+    by_month = await counts_by_month(session, organisations, icb, service_area)
+    trees = {m: org_tree(organisations, icb, counts) for m, counts in by_month.items()}
+    return publish_fft_views(organisations, {m: t for m, t in trees.items() if t.total > 0})
+
+
 async def fft_table(
     session: AsyncSession,
     organisations: Organisations,
@@ -116,12 +163,15 @@ async def fft_table(
     filters: FftFilter,
     trend: dict[str, dict[str, int]] | None = None,
 ) -> FftTable:
-    """The table under nhse-fft-v1; with ``trend`` (the organisation's answers by month, as the
-    dashboard shows beside it) audited together with that trend."""
-    counts = await fft_counts_by_org(session, organisations.descendants(code), filters)
-    root = org_tree(organisations, code, counts)
-    link = None if filters.service_area else (filters.month or "all")
-    return publish_fft(organisations, root, trend_input(code, trend, link) if trend is not None else None)
+    """The table under nhse-fft-v1, as one view of every table and trend point the same reader
+    can see (``fft_views``). ``trend`` (the dashboard's) is one of those views already."""
+    views = await fft_views(session, organisations, code, filters.service_area)
+    label = filters.month or ALL
+    if label in views.trees:
+        return views.table(code, label)
+    # A month with no responses at all: every count is a shown zero.
+    empty = OrgCounts(defaultdict(lambda: dict.fromkeys(ANSWERS, 0)), defaultdict(lambda: dict.fromkeys(MODES, 0)))
+    return publish_fft(organisations, org_tree(organisations, code, empty))
 
 
 async def fft_report(
@@ -159,5 +209,8 @@ async def answers_by_month(session: AsyncSession, organisations: Organisations, 
 
 
 async def fft_trend(session: AsyncSession, organisations: Organisations, code: str) -> list[dict[str, Any]]:
-    """% positive by month for the organisation (nhse-v1 under nhse-fft-v1)."""
-    return trend_rows(await answers_by_month(session, organisations, code))
+    """% positive by month for the organisation (nhse-v1 under nhse-fft-v1): each point is the
+    organisation's row of that month's table, starred as the table stars it."""
+    months = await answers_by_month(session, organisations, code)
+    views = await fft_views(session, organisations, code, None)
+    return views.trend(code, sorted(months))

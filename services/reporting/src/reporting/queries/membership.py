@@ -13,7 +13,14 @@ from hub_shared.events import GroupKind
 from hub_shared.organisations import Kind, Organisations
 from reporting.models import GroupMemberFact, InvitationFact, MemberFact
 from reporting.queries.population import population
-from reporting.rules.disclosure import SUPPRESSED, protect_counts, shown_count
+from reporting.rules.disclosure import SUPPRESSED, shown_count
+from reporting.rules.membership_measures import (
+    REPLIES,
+    MemberCounts,
+    MembershipPublication,
+    band_column,
+    publish_membership,
+)
 from reporting.rules.representation import representation
 
 FORMULAE = {
@@ -46,21 +53,71 @@ def _by_band(found: dict[str, Counter[tuple[str, str]]], practices: list[str]) -
     return dict(sum((found[p] for p in practices if p in found), Counter()))
 
 
+async def _invitations_by_org(session: AsyncSession, codes: list[str]) -> dict[str, tuple[dict[str, int], int]]:
+    """Invitations by reply and attendance, per organisation whose opportunity they were for."""
+    answered = await session.execute(
+        select(
+            InvitationFact.organisation_code,
+            InvitationFact.answer,
+            func.count(),
+            func.count().filter(InvitationFact.attended.is_(True)),
+        )
+        .where(InvitationFact.organisation_code.in_(codes))
+        .group_by(InvitationFact.organisation_code, InvitationFact.answer)
+    )
+    found: dict[str, tuple[dict[str, int], int]] = {}
+    for code, answer, n, came in answered.all():
+        replies, attended = found.get(code, (dict.fromkeys(REPLIES, 0), 0))
+        column = "no_reply" if answer is None else f"replied_{answer}"
+        if column in replies:
+            replies[column] += int(n)
+        found[code] = (replies, attended + int(came))
+    return found
+
+
+async def member_counts(session: AsyncSession, organisations: Organisations, icb: str) -> MemberCounts:
+    """Every organisation's membership counts under the ICB (everything under it included)."""
+    found = await _active_by_practice_and_band(session, organisations.practices_under(icb))
+    invitations = await _invitations_by_org(session, organisations.descendants(icb))
+
+    def build(code: str) -> MemberCounts:
+        children = [build(o.code) for o in organisations if o.parent == code]
+        practices = organisations.practices_under(code)
+        by_band = _by_band(found, practices)
+        registered = population().by_band_and_sex(practices)
+        bands = {b: by_band.get(b, 0) for b in sorted(registered)}
+        not_stated = sum(n for (a, s), n in by_band.items() if _not_stated(a) or _not_stated(s))
+        other = sum(by_band.values()) - sum(bands.values()) - not_stated
+        replies, attended = invitations.get(code, (dict.fromkeys(REPLIES, 0), 0))
+        replies = {r: replies[r] + sum(c.invitations[r] for c in children) for r in REPLIES}
+        attended += sum(c.attended for c in children)
+        return MemberCounts(code, bands, not_stated, other, replies, attended, children)
+
+    return build(icb)
+
+
+def _not_stated(answer: str) -> bool:
+    return answer in ("not_stated", "prefer_not_to_say")
+
+
+def _representation(published: MembershipPublication, node: MemberCounts, practices: list[str]) -> dict[str, Any]:
+    shown = {b: published.shown(node.code, band_column(b)) for b in node.bands}
+    registered = population().by_band_and_sex(practices)
+    return representation(node.bands, registered, shown, published.shown(node.code, "members_in_bands"))
+
+
 async def membership_scorecard(session: AsyncSession, organisations: Organisations, code: str) -> dict[str, Any]:
+    """``code``'s membership measures: one view of every organisation's under its ICB,
+    published and audited together (``reporting.rules.membership_measures``)."""
+    icb = organisations.icb_of(code)
+    root = await member_counts(session, organisations, icb)
+    nodes = {n.code: n for n in _nodes(root)}
+    published = publish_membership(root)
+    node = nodes[code.upper()]
     practices = organisations.practices_under(code)
     registered_total = population().registered(practices)
-    found = await _active_by_practice_and_band(session, practices)
-    by_band = _by_band(found, practices)
-    members = sum(by_band.values())
-    shown_members = shown_count(members)
-    not_stated = sum(n for (a, s), n in by_band.items() if "not_stated" in (a, s) or "prefer_not_to_say" in (a, s))
-    places = [c for c in organisations.descendants(code) if (o := organisations.get(c)) and o.kind is Kind.PLACE]
-    by_place = {}
-    for place in places:
-        place_practices = organisations.practices_under(place)
-        by_place[place] = representation(
-            _by_band(found, place_practices), population().by_band_and_sex(place_practices)
-        )
+    members = published.shown(node.code, "members")
+    places = [c for c in nodes if (o := organisations.get(c)) and o.kind is Kind.PLACE and c in _subtree(node)]
     ppg_rows = await session.execute(
         select(GroupMemberFact.organisation_code, func.count())
         .join(MemberFact, MemberFact.member_id == GroupMemberFact.member_id)
@@ -69,26 +126,22 @@ async def membership_scorecard(session: AsyncSession, organisations: Organisatio
         .group_by(GroupMemberFact.organisation_code)
     )
     ppg_sizes = {p: int(n) for p, n in ppg_rows.all()}
-    answered = await session.execute(
-        select(InvitationFact.answer, func.count(), func.count().filter(InvitationFact.attended.is_(True)))
-        .where(InvitationFact.organisation_code.in_(organisations.descendants(code)))
-        .group_by(InvitationFact.answer)
-    )
-    by_answer = {a: (int(n), int(came)) for a, n, came in answered.all()}
-    replies = {a: by_answer.get(a, (0, 0))[0] for a in ("yes", "no", "maybe")}
     return {
         "formulae": FORMULAE,
-        "members": shown_members,
+        "members": members,
         "members_per_1000_registered": (
             SUPPRESSED
-            if shown_members == SUPPRESSED
-            else round(1000 * members / registered_total, 2)
+            if members == SUPPRESSED
+            else round(1000 * node.members / registered_total, 2)
             if registered_total
             else None
         ),
-        "members_not_stating_age_or_sex": shown_count(not_stated),
-        "representation": representation(by_band, population().by_band_and_sex(practices)),
-        "representativeness_by_place": {p: r["representativeness"] for p, r in by_place.items()},
+        "members_not_stating_age_or_sex": published.shown(node.code, "not_stated"),
+        "representation": _representation(published, node, practices),
+        "representativeness_by_place": {
+            p: _representation(published, nodes[p], organisations.practices_under(p))["representativeness"]
+            for p in places
+        },
         "ppg_coverage": {
             "practices": len(practices),
             "practices_with_active_ppg": len(ppg_sizes),
@@ -96,10 +149,18 @@ async def membership_scorecard(session: AsyncSession, organisations: Organisatio
             "ppg_members": {p: shown_count(n) for p, n in sorted(ppg_sizes.items())},
         },
         "invitations": {
-            **protect_counts(
-                {"replied_" + a: n for a, n in replies.items()} | {"no_reply": by_answer.get(None, (0, 0))[0]},
-                total_key="invited",
-            ),
-            "attended": shown_count(sum(came for _, came in by_answer.values())),
+            "invited": published.shown(node.code, "invited"),
+            **{r: published.shown(node.code, r) for r in REPLIES},
+            "attended": published.shown(node.code, "attended"),
         },
+        "extra_suppression": published.extra(node.code),
+        "audit": {"starred_counts": published.audit.checked, "recoverable": len(published.audit.findings)},
     }
+
+
+def _nodes(node: MemberCounts) -> list[MemberCounts]:
+    return [node, *[n for c in node.children for n in _nodes(c)]]
+
+
+def _subtree(node: MemberCounts) -> set[str]:
+    return {n.code for n in _nodes(node)}

@@ -1,6 +1,8 @@
 """The disclosure audit over a month's outputs, for operators (``reporting audit MONTH``).
 
-For every organisation a reader may ask about, and every service area with answers that
+First, across outputs: every FFT table the ICB's reader can open (each organisation, each
+month and all months) and every trend, side by side, audited as one (``published_view``).
+Then for every organisation a reader may ask about, and every service area with answers that
 month (and all of them together), it takes the FFT table as published (the API rows, and
 the CSV read back) and audits it from its shown figures alone (``published_fft``); it
 audits the month's theme report of each organisation (overall mentions beside the
@@ -14,10 +16,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub_shared.organisations import Organisations
 from reporting.models import FeedbackCount
-from reporting.queries.fft import FftFilter, answered, fft_report
+from reporting.queries.fft import FftFilter, answered, answers_by_month, fft_report, fft_views
 from reporting.queries.scorecard import scorecard
 from reporting.queries.themes import theme_counts
 from reporting.rules import fft_csv
+from reporting.rules.cross_output import ALL, published_view
 from reporting.rules.disclosure_audit import Finding, audit
 from reporting.rules.publication import publish_themes, published_fft
 
@@ -28,6 +31,23 @@ class OutputAudit:
     starred: int
     extra: int
     findings: list[Finding] = field(default_factory=list)
+
+
+async def _across_outputs(session: AsyncSession, organisations: Organisations, month: str) -> OutputAudit:
+    """Everything the ICB's reader can put side by side, audited together from what is shown:
+    every organisation's table of ``month``, of every other month and of all months (all
+    services), and every organisation's trend."""
+    icb = organisations.icb_of()
+    views = await fft_views(session, organisations, icb, None)
+    codes = [o.code for o in organisations if o.successor is None and o.code in views.trees.get(ALL, {})]
+    labels = [m for m in views.labels if m != ALL]
+    tables = [(label, views.table(code, label).rows) for label in [*labels, ALL] for code in codes]
+    trends = {code: views.trend(code, sorted(await answers_by_month(session, organisations, code))) for code in codes}
+    report = audit(published_view(tables, trends, labels), intervals=True)
+    name = (
+        f"fft across outputs: {len(codes)} organisations x {len(labels)} months + all months, trends ({month} in them)"
+    )
+    return OutputAudit(name, report.checked, len(views.publication.extra), report.findings)
 
 
 async def audit_month(session: AsyncSession, organisations: Organisations, month: str) -> list[OutputAudit]:
@@ -41,7 +61,7 @@ async def audit_month(session: AsyncSession, organisations: Organisations, month
             ).all()
         }
     )
-    results: list[OutputAudit] = []
+    results: list[OutputAudit] = [await _across_outputs(session, organisations, month)]
     for org in organisations:
         if org.successor is not None:
             continue

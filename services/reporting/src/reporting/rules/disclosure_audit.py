@@ -6,50 +6,30 @@ its true value, and the linear facts that bind the figures together and that a r
 (a parent is the sum of its children, the answers add up to the total, a percentage as shown
 bounds its numerator, a theme's mentions over the months add up to its overall mentions...).
 
-For each starred count the audit computes, exactly, the interval of whole numbers its
-true value can take given every shown figure and every fact: it minimises and maximises
-the cell by integer linear programming with HiGHS (``highspy``, its official bindings)
-over the starred cells that share facts with it. Each component's model is built once;
-a solve first relaxes integrality (a fraction of a millisecond) and keeps the answer when
-the optimum is whole (then it is the integer optimum too), else solves it as a MIP.
-A starred cell whose interval is a single value is *recoverable*, a finding; when that
+For each starred count the audit decides, exactly, whether its true value is the only whole
+number it can take given every shown figure and every fact (or, asked for intervals, the
+interval it can take): it minimises and maximises the cell by integer linear programming with
+HiGHS (``highspy``, its official bindings), in one model of the whole publication kept
+while the search stars figures, answering most questions from solutions already found
+(``reporting.rules.recovery``). A starred cell whose interval is a single value is *recoverable*, a finding; when that
 value is 0 it was revealed by shown zeros (a shown zero parent, percentages that leave no
 room).
 
-``close`` then adds the least extra suppression it can find: one shown figure at a time,
-the one (among those that share a fact with a recoverable cell, counts before
-percentages, the smallest first) that opens the most findings, until none is left. The
-extra stars are recorded on the publication, so every output can label them.
+``close`` then adds the least extra suppression it can find: for each recoverable cell, the
+shown figures around it (those sharing a fact with it, then every count bound to it, then the
+percentages over them) are freed for a moment, and a solution in which the cell moves while
+moving those figures as little as it can names the ones to star. The extra stars are
+recorded on the publication, so every output can label them.
 
 Percentages are rounded half away from zero from the exact fraction, so a shown whole
 percentage p of N / D (D > 0) says exactly (2p - 1) * D <= 200 * N <= (2p + 1) * D - 1."""
 
 import itertools
-import os
-import sys
 from collections import defaultdict
 from dataclasses import dataclass
-from functools import cache
-
-import highspy
-import numpy as np
 
 from reporting.rules.figures import Fact, Key, Publication
-
-
-@cache
-def _quiet_highs() -> None:
-    """HiGHS prints its banner on stdout the first time a model is made in a process; make
-    that first one with stdout pointed at /dev/null, so CLI output and logs stay clean."""
-    sys.stdout.flush()
-    saved = os.dup(1)
-    try:
-        with open(os.devnull, "w") as devnull:
-            os.dup2(devnull.fileno(), 1)
-            highspy.Highs()
-    finally:
-        os.dup2(saved, 1)
-        os.close(saved)
+from reporting.rules.recovery import RecoveryModel
 
 
 @dataclass
@@ -104,117 +84,47 @@ class _Components:
         return [sorted(g) for _, g in sorted(out.items())]
 
 
-class _Model:
-    """One component's integer program, built once and re-solved with other objectives."""
-
-    def __init__(self, pub: Publication, unknowns: list[Key], facts: list[Fact]) -> None:
-        self.index = {k: i for i, k in enumerate(unknowns)}
-        self.n = len(unknowns)
-        self.floor = [float(pub.figures[k].floor) for k in unknowns]
-        _quiet_highs()
-        self.highs = highspy.Highs()
-        self.highs.silent()
-        inf = highspy.kHighsInf
-        for lb in self.floor:
-            self.highs.addVar(lb, inf)
-        for fact in facts:
-            coefs: dict[int, float] = defaultdict(float)
-            known = fact.constant
-            for k, c in fact.terms:
-                if k in self.index:
-                    coefs[self.index[k]] += c
-                elif not _unknown(pub, k):
-                    known += c * pub.figures[k].value
-            if not coefs:
-                continue
-            lo = -inf if fact.lo is None else float(fact.lo - known)
-            hi = inf if fact.hi is None else float(fact.hi - known)
-            cols = np.array(sorted(coefs), dtype=np.int32)
-            self.highs.addRow(lo, hi, len(cols), cols, np.array([coefs[i] for i in cols]))
-        self.columns = np.arange(self.n, dtype=np.int32)
-
-    def _integrality(self, kind: object) -> None:
-        self.highs.changeColsIntegrality(self.n, self.columns, np.array([kind] * self.n))
-
-    def optimum(self, cost: np.ndarray) -> np.ndarray | None:
-        """A whole-number solution minimising cost . x; None when the cost is unbounded below."""
-        self.highs.changeColsCost(self.n, self.columns, cost.astype(float))
-        self.highs.run()
-        if self.highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-            return None
-        x = np.array(self.highs.getSolution().col_value)
-        if np.all(np.abs(x - np.round(x)) < 1e-6):
-            return np.round(x)
-        self._integrality(highspy.HighsVarType.kInteger)
-        try:
-            self.highs.run()
-            if self.highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-                return None
-            return np.round(np.array(self.highs.getSolution().col_value))
-        finally:
-            self._integrality(highspy.HighsVarType.kContinuous)
-
-    def extreme(self, i: int, sign: int) -> float:
-        """The least (sign 1) or greatest (sign -1) whole value unknown ``i`` can take."""
-        cost = np.zeros(self.n)
-        cost[i] = sign
-        x = self.optimum(cost)
-        if x is None:
-            return float("inf") if sign < 0 else self.floor[i]
-        return float(x[i])
-
-
-def audit(pub: Publication, only: set[Key] | None = None, intervals: bool = False) -> Report:
+def audit(
+    pub: Publication, only: set[Key] | None = None, intervals: bool = False, model: RecoveryModel | None = None
+) -> Report:
     """Every starred count that anyone can work out exactly from what the output shows.
 
     With ``intervals`` each starred count's exact interval is computed (two integer programs
-    per cell). Without, it decides only whether the interval is a single value: the true
-    values are one solution; solutions that maximise and minimise the sum of the starred
-    cells (and a signed mix of them) prove most cells movable at once, and only the cells
-    none of them moved are minimised and maximised one by one."""
-    facts = _active(pub)
-    components = _Components(pub, facts)
+    per cell). Without, it decides only whether the interval is a single value: a count some
+    witness has moved is not (``reporting.rules.recovery``); solutions that maximise and
+    minimise the sum of the others (and signed mixes of them) prove most of the rest movable
+    at once, and only the counts none of them moved are minimised and maximised one by one.
+    ``model`` is the publication's model kept by the caller (``close``) between audits."""
+    model = model or RecoveryModel(pub)
+    model.sync()
     starred = [k for k, f in pub.figures.items() if _unknown(pub, k) and f.audited]
+    targets = sorted(k for k in starred if only is None or k in only)
     found: dict[Key, tuple[int, float]] = {}
     findings: list[Finding] = []
-    grouped = {k for g in components.groups() for k in g}
-    groups = components.groups() + [[k] for k in starred if k not in grouped]
-    for group in groups:
-        targets = [k for k in group if pub.figures[k].audited and (only is None or k in only)]
-        if not targets:
+    if not intervals:
+        model.sweep(targets)
+    for key in targets:
+        i = model.index[key]
+        if not intervals and model.moved[i]:
             continue
-        model = _Model(pub, group, facts)
-        index, n = model.index, model.n
-        truth = np.array([pub.figures[k].value for k in group], dtype=float)
-        undecided = set(targets)
-        if not intervals and len(undecided) > 2:
-            rng = np.random.default_rng(len(group))  # deterministic: same figures, same answer
-            quiet = 0
-            for round_ in range(16):
-                weights = np.array([1.0 if k in undecided else 0.0 for k in group])
-                if round_ < 2:
-                    cost = weights if round_ == 0 else -weights
-                else:
-                    cost = weights * rng.choice([-1.0, 1.0], size=n) * rng.integers(1, 4, size=n)
-                x = model.optimum(cost)
-                if x is None:
-                    continue
-                moved = {k for k in undecided if x[index[k]] != truth[index[k]]}
-                undecided -= moved
-                quiet = 0 if moved else quiet + 1
-                if not undecided or quiet >= 3 or len(undecided) <= 2:
-                    break
-        for key in targets:
-            if key not in undecided:
-                continue
-            i = index[key]
-            hi = model.extreme(i, -1)
-            lo = model.extreme(i, 1) if hi == truth[i] or intervals else -1.0
-            found[key] = (int(lo), hi)
-            if lo == hi:
-                value = int(lo)
-                reason = "revealed as zero by shown figures" if value == 0 else "recoverable exactly"
-                findings.append(Finding(key, value, reason))
+        if model.pinned()[i]:  # no solver needed: the facts alone leave it one value
+            value = int(model.truth[i])
+            found[key] = (value, float(value))
+            reason = "revealed as zero by shown figures" if value == 0 else "recoverable exactly"
+            findings.append(Finding(key, value, reason))
+            continue
+        hi = model.extreme(i, -1)
+        if hi != model.truth[i] and not intervals:
+            lo = -1.0
+        elif model.truth[i] == model.floor[i]:
+            lo = model.truth[i]  # it can go no lower
+        else:
+            lo = model.extreme(i, 1)
+        found[key] = (int(lo), hi)
+        if lo == hi:
+            value = int(lo)
+            reason = "revealed as zero by shown figures" if value == 0 else "recoverable exactly"
+            findings.append(Finding(key, value, reason))
     return Report(checked=len(starred), intervals=found, findings=findings)
 
 
@@ -231,7 +141,19 @@ def _neighbours(pub: Publication, key: Key) -> list[Key]:
             found.update(k for k in keys if pub.figures[k].shown)
             found.update(fact.while_shown)
     found = {k for k in found if not pub.figures[k].fixed}
-    return sorted(found, key=lambda k: (pub.figures[k].percentage, pub.figures[k].value, k))
+    # Those sharing a fact with ``key`` itself first: what gives a cell away is mostly next to it.
+    near = _near(pub, key)
+    return sorted(found, key=lambda k: (k not in near, pub.figures[k].percentage, pub.figures[k].value, k))
+
+
+def _near(pub: Publication, key: Key) -> set[Key]:
+    """The figures sharing a fact with ``key``."""
+    near: set[Key] = set()
+    for fact in _active(pub):
+        terms = [t for t, _ in fact.terms]
+        if key in terms:
+            near.update(terms, fact.while_shown)
+    return near
 
 
 def _sum_facts(pub: Publication) -> list[Fact]:
@@ -252,14 +174,16 @@ def balance(pub: Publication) -> None:
     with room to move is starred too, else the cell on the other side (the parent, the
     total), else the percentage that pins the sum. A percentage tied to counts
     (``star_with``) is starred with them."""
+    tied = [(key, figure) for key, figure in pub.figures.items() if figure.star_with]
+    sums = _sum_facts(pub)
     changed = True
     while changed:
         changed = False
-        for key, figure in pub.figures.items():
+        for key, figure in tied:
             if figure.shown and any(_unknown(pub, k) for k in figure.star_with):
                 _star(pub, key)
                 changed = True
-        for fact in _sum_facts(pub):
+        for fact in sums:
             if not all(pub.figures[k].shown for k in fact.while_shown):
                 continue  # starred earlier in this pass
             starred = [(k, c) for k, c in fact.terms if _unknown(pub, k)]
@@ -290,40 +214,70 @@ def close(pub: Publication, max_rounds: int = 500) -> Report:
     the extra stars are appended to ``pub.extra``. Returns the final audit.
 
     First ``balance`` (cheap, on sums). Then, while the exact audit still finds a
-    recoverable cell, shown figures bound to it are starred one at a time (counts before
-    percentages, the smallest first), each rebalanced, until it is no longer recoverable;
-    then every one of those that is not needed to keep it so is shown again. Last, the latest
-    extra stars the whole output can do without are shown again (``_prune``)."""
+    recoverable cell, ``_open`` stars what a solution moving it had to move, rebalanced.
+    Last, the latest extra stars the whole output can do without are shown again
+    (``_prune``). One model of the publication serves every question (``RecoveryModel``)."""
     balance(pub)
-    report = audit(pub)
+    model = RecoveryModel(pub)
+    report = audit(pub, model=model)
     rounds = 0
     while report.findings and rounds < max_rounds:
-        rounds += 1
-        target = report.findings[0].key
-        steps: list[list[Key]] = []
-        for candidate in _neighbours(pub, target):
-            if not pub.figures[candidate].shown:
-                continue  # starred by an earlier step's rebalancing
-            mark = len(pub.extra)
-            _star(pub, candidate)
-            balance(pub)
-            steps.append(pub.extra[mark:])
-            if not audit(pub, only={target}).findings:
-                break
-        if not steps:
+        progress = False
+        for i, finding in enumerate(report.findings):
+            rounds += 1
+            target = finding.key
+            if i and not model.recoverable(target):
+                continue  # closed by the stars added for an earlier finding of this round
+            progress = _open(pub, model, target) or progress
+        if not progress:
             break
-        for step in reversed(steps[:-1]):  # keep only the steps it needs
-            for k in step:
-                pub.figures[k].shown = True
-            if audit(pub, only={target}).findings:
-                for k in step:
-                    pub.figures[k].shown = False
-            else:
-                pub.extra = [k for k in pub.extra if k not in step]
-        report = audit(pub)
+        report = audit(pub, model=model)
     if not report.findings:
-        _prune(pub)
+        _prune(pub, model)
     return report
+
+
+def _open(pub: Publication, model: RecoveryModel, target: Key) -> bool:
+    """Star what it takes for ``target`` to move: shown figures bound to it are starred for a
+    moment, first the counts sharing a fact with it, then every count bound to it, then the
+    percentages too; a solution in which ``target`` moves names the figures it had to move
+    (or the percentages whose facts it breaks), and those alone are starred (and rebalanced).
+    That solution stays valid, so ``target`` is settled. False when nothing can open it."""
+    neighbours = _neighbours(pub, target)
+    near = _near(pub, target)
+    counts = [k for k in neighbours if not pub.figures[k].percentage]
+    # the percentages over those counts too: with its counts starred a shown percentage still pins them
+    over = set(counts)
+    percentages = {
+        p for f in _active(pub) if f.while_shown and over.intersection(t for t, _ in f.terms) for p in f.while_shown
+    }
+    percentages |= {k for k in neighbours if pub.figures[k].percentage}
+    tiers = [
+        [k for k in counts if k in near],
+        counts,
+        [*counts, *sorted(percentages - {k for k in percentages if pub.figures[k].fixed})],
+    ]
+    for tier in tiers:
+        freed = [k for k in tier if pub.figures[k].shown]
+        if not freed:
+            continue
+        for k in freed:
+            pub.figures[k].shown = False
+        x = model.witness(target)
+        if x is not None:
+            x = model.sparser(x, target, freed)
+        for k in freed:
+            pub.figures[k].shown = True
+        if x is None:
+            continue
+        for k in freed:
+            figure = pub.figures[k]
+            moved = model.breaks(x, k) if figure.percentage else x[model.index[k]] != figure.value
+            if moved:
+                _star(pub, k)
+        balance(pub)
+        return True
+    return False
 
 
 def _bound_to(pub: Publication, key: Key) -> set[Key]:
@@ -337,12 +291,12 @@ def _bound_to(pub: Publication, key: Key) -> set[Key]:
 PRUNE_TRIES = 12
 
 
-def _prune(pub: Publication) -> None:
+def _prune(pub: Publication, model: RecoveryModel) -> None:
     """Show again each of the latest extra stars (at most ``PRUNE_TRIES``, to bound the work)
     that the output can do without."""
     for key in list(reversed(pub.extra))[:PRUNE_TRIES]:
         pub.figures[key].shown = True
-        if audit(pub, only=_bound_to(pub, key)).findings:
+        if audit(pub, only=_bound_to(pub, key), model=model).findings:
             pub.figures[key].shown = False
         else:
             pub.extra.remove(key)

@@ -68,10 +68,7 @@ class FftTable:
     rows: list[dict[str, Any]]
     publication: Publication
     audit: Report
-
-    @property
-    def extra_suppression(self) -> list[str]:
-        return [f"{row}:{column}" for row, column in self.publication.extra]
+    extra_suppression: list[str] = field(default_factory=list)  # "CODE:column" of every extra star
 
 
 def _cells(node: OrgFigures) -> Cell:
@@ -82,8 +79,14 @@ def _walk(node: OrgFigures) -> list[OrgFigures]:
     return [node, *[n for c in node.children for n in _walk(c)]]
 
 
-def _describe(pub: Publication, node: OrgFigures, cell: Cell) -> None:
-    code, suppressed = node.code, cell.suppressed
+def _describe(pub: Publication, node: OrgFigures, cell: Cell, label: str | None = None) -> None:
+    """The figures of ``node``'s row and the facts binding them; with ``label`` (a month or
+    all months) the row is that table's (``code@label``), beside the other tables'."""
+
+    def row(code: str) -> str:
+        return code if label is None else f"{code}@{label}"
+
+    code, suppressed = row(node.code), cell.suppressed
     total = pub.add((code, "total"), node.total, fixed=True)
     empty = node.total == 0  # no responses: every count is 0 and said so by the total
     answers = [pub.add((code, a), node.answers[a], shown=not suppressed, fixed=empty) for a in ANSWERS]
@@ -104,7 +107,7 @@ def _describe(pub: Publication, node: OrgFigures, cell: Cell) -> None:
     for column, group in [*[(a, "answers") for a in ANSWERS], *[(m, "modes") for m in MODES]]:
         if node.children:
             key = column if group == "answers" else f"mode_{column}"
-            pub.sums_to((code, key), [(c.code, key) for c in node.children], offset=node.own(column, group))
+            pub.sums_to((code, key), [(row(c.code), key) for c in node.children], offset=node.own(column, group))
 
 
 def _value(pub: Publication, key: Key) -> int | str | None:
@@ -146,29 +149,32 @@ def publish_fft(organisations: Organisations, root: OrgFigures, trend: Trend | N
     if trend is not None:
         _trend_facts(pub, *trend)
     report = close(pub)
-    rows = []
-    for node in nodes:
-        code, org = node.code, organisations.get(node.code)
-        extra = [column for row, column in pub.extra if row == code]
-        rows.append(
-            {
-                "organisation_code": code,
-                "name": org.name if org else code,
-                "kind": org.kind.value if org else None,
-                "parent": org.parent if org else None,
-                "total": node.total,
-                "answers": {a: pub.shown((code, a)) for a in ANSWERS},
-                "modes": {m: pub.shown((code, f"mode_{m}")) for m in MODES},
-                **{p: _value(pub, (code, p)) for p in PERCENTAGES},
-                "suppression": cells[code].reason,
-                "extra_suppression": extra,
-            }
-        )
-    table = FftTable(rows, pub, report)
+    rows = [table_row(pub, organisations, node, cells[node.code]) for node in nodes]
+    table = FftTable(rows, pub, report, [f"{row}:{column}" for row, column in pub.extra])
     if len(_CACHE) >= _CACHE_SIZE:
         _CACHE.pop(next(iter(_CACHE)))
     _CACHE[key] = table
     return table
+
+
+def table_row(
+    pub: Publication, organisations: Organisations, node: OrgFigures, cell: Cell, label: str | None = None
+) -> dict[str, Any]:
+    """``node``'s row as published, read from ``pub`` (the row ``code@label`` with a label)."""
+    code, org = node.code, organisations.get(node.code)
+    row = code if label is None else f"{code}@{label}"
+    return {
+        "organisation_code": code,
+        "name": org.name if org else code,
+        "kind": org.kind.value if org else None,
+        "parent": org.parent if org else None,
+        "total": node.total,
+        "answers": {a: pub.shown((row, a)) for a in ANSWERS},
+        "modes": {m: pub.shown((row, f"mode_{m}")) for m in MODES},
+        **{p: _value(pub, (row, p)) for p in PERCENTAGES},
+        "suppression": cell.reason,
+        "extra_suppression": [column for r, column in pub.extra if r == row],
+    }
 
 
 def nhse_publication(root: OrgFigures) -> tuple[Publication, dict[str, Cell]]:
@@ -244,12 +250,28 @@ def add_counts(pub: Publication, row: str, counts: dict[str, int], total_column:
     pub.sums_to(total, parts)
 
 
-def publish_themes(
-    overall: dict[str, int], by_month: dict[str, dict[str, int]], month: str | None
-) -> tuple[dict[str, int | str], dict[str, dict[str, int | str]], Publication, Report]:
+ThemesPublished = tuple[dict[str, int | str], dict[str, dict[str, int | str]], Publication, Report]
+_THEMES: dict[tuple[Any, ...], ThemesPublished] = {}
+
+
+def publish_themes(overall: dict[str, int], by_month: dict[str, dict[str, int]], month: str | None) -> ThemesPublished:
     """Themes' mentions (overall, or in ``month``) beside their trend by month. A theme's
     overall mentions are the sum of its months (or that month's), a month's mentions the sum
-    of its themes, and a theme missing from a month is a shown zero."""
+    of its themes, and a theme missing from a month is a shown zero. The same counts give the
+    same result, kept for reuse: the audit runs once per set of counts, not per request."""
+    key = (
+        tuple(sorted(overall.items())),
+        tuple((m, tuple(sorted(c.items()))) for m, c in sorted(by_month.items())),
+        month,
+    )
+    if key not in _THEMES:
+        if len(_THEMES) >= _CACHE_SIZE:
+            _THEMES.pop(next(iter(_THEMES)))
+        _THEMES[key] = _publish_themes(overall, by_month, month)
+    return _THEMES[key]
+
+
+def _publish_themes(overall: dict[str, int], by_month: dict[str, dict[str, int]], month: str | None) -> ThemesPublished:
     pub = Publication("themes")
     themes = sorted(set(overall) | {t for c in by_month.values() for t in c})
     add_counts(pub, "overall", {t: overall.get(t, 0) for t in themes}, "mentions", total_shown=False)

@@ -1,30 +1,34 @@
 """Members against the registered population by age band and sex, and how well they
 reflect it: the representativeness score (the participation rate of the least-represented
-band over the most-represented one), every count disclosure-controlled."""
+band over the most-represented one). The counts are as published
+(``reporting.rules.membership_measures``): a band's rate per 1,000 gives its count away, so it
+is starred with it, and the score is starred when any band is."""
 
 from typing import Any
 
-from reporting.rules.disclosure import SUPPRESSED, Cell, protect
+from reporting.rules.disclosure import SUPPRESSED
 
 
-def representation(counts: dict[tuple[str, str], int], registered: dict[tuple[str, str], int]) -> dict[str, Any]:
-    """Members against the registered population by age band and sex, disclosure
-    controlled, with the representativeness score (min rate / max rate)."""
-    bands = sorted(registered)
-    cells = [Cell(f"{a}|{s}", counts.get((a, s), 0)) for a, s in bands]
-    root = protect(Cell("members", sum(c.count for c in cells), cells))
+def representation(
+    counts: dict[tuple[str, str], int],
+    registered: dict[tuple[str, str], int],
+    shown: dict[tuple[str, str], int | str],
+    members_in_bands: int | str,
+) -> dict[str, Any]:
+    """``counts`` by band (true), ``shown`` as published, over the registered population."""
     rows, rates, hidden = [], [], False
-    for (age, sex), cell in zip(bands, root.children, strict=True):
-        patients = registered[(age, sex)]
-        rate = 1000 * cell.count / patients if patients else None
-        hidden = hidden or cell.suppressed
+    for band in sorted(registered):
+        patients = registered[band]
+        rate = 1000 * counts.get(band, 0) / patients if patients else None
+        starred = shown[band] == SUPPRESSED
+        hidden = hidden or starred
         rows.append(
             {
-                "age_band": age,
-                "sex": sex,
-                "members": cell.shown,
+                "age_band": band[0],
+                "sex": band[1],
+                "members": shown[band],
                 "registered_patients": patients,
-                "per_1000": SUPPRESSED if cell.suppressed else (round(rate, 2) if rate is not None else None),
+                "per_1000": SUPPRESSED if starred else (round(rate, 2) if rate is not None else None),
             }
         )
         if rate is not None:
@@ -32,4 +36,4 @@ def representation(counts: dict[tuple[str, str], int], registered: dict[tuple[st
     score: float | str | None = None
     if rates and max(rates) > 0:
         score = SUPPRESSED if hidden else round(min(rates) / max(rates), 3)
-    return {"bands": rows, "members_in_bands": root.shown, "representativeness": score}
+    return {"bands": rows, "members_in_bands": members_in_bands, "representativeness": score}

@@ -1,0 +1,410 @@
+"""What a reader can recover from an output: every count of a ``Publication`` as one HiGHS
+model (``highspy``), kept while the disclosure audit's search stars and shows figures again.
+
+A shown count is a column fixed at its value, a starred one a column from its floor up; a
+fact is a row, and a fact that holds only while a percentage is shown has its bounds lifted
+when that percentage is starred. Starring or showing a figure therefore changes bounds only:
+the model is never rebuilt, and HiGHS re-solves from the last basis (a few pivots), not from
+scratch.
+
+Most questions are answered without solving at all. Every whole-number solution found is kept
+as a *witness*: the true values are one solution, so a witness in which a starred count differs
+from its true value proves that count cannot be worked out. Starring more only widens what a
+reader must allow for, so a witness stays valid; showing a figure again keeps the witnesses that
+agree with it. Only the counts that no witness has moved are solved, and each solution found
+becomes a witness for the next question.
+
+Figures always shown (``fixed``, such as NHS England's Total Responses) are constants, not
+columns. A row whose columns share a factor (a percentage's 200 x numerator) is divided by it
+and its bounds rounded inwards: the same whole-number solutions, and a relaxation whose optimum
+is already whole far more often, so integer programs are rarely needed."""
+
+import math
+import os
+import sys
+from collections.abc import Iterable
+from functools import cache, reduce
+
+import highspy
+import numpy as np
+
+from reporting.rules.figures import Fact, Key, Publication
+
+_INF = highspy.kHighsInf
+_TOLERANCE = 1e-6
+
+
+@cache
+def _quiet_highs() -> None:
+    """HiGHS prints its banner on stdout the first time a model is made in a process; make
+    that first one with stdout pointed at /dev/null, so CLI output and logs stay clean."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 1)
+            highspy.Highs()
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
+def constant(pub: Publication, key: Key) -> bool:
+    """A figure every reader always sees: part of a fact's bounds, never a column."""
+    figure = pub.figures[key]
+    return figure.fixed and figure.shown and not figure.percentage
+
+
+class RecoveryModel:
+    """The counts of ``pub`` that are not constants, the facts binding them, and the witnesses
+    found so far. Call ``sync`` (the queries do) after starring or showing figures."""
+
+    def __init__(self, pub: Publication) -> None:
+        self.pub = pub
+        self.keys = [k for k, f in pub.figures.items() if not f.percentage and not constant(pub, k)]
+        self.index = {k: i for i, k in enumerate(self.keys)}
+        self.n = len(self.keys)
+        self.truth = np.array([pub.figures[k].value for k in self.keys], dtype=float)
+        self.floor = np.array([pub.figures[k].floor for k in self.keys], dtype=float)
+        self.shown = np.array([pub.figures[k].shown for k in self.keys], dtype=bool)
+        self.rows: list[tuple[Fact, np.ndarray, np.ndarray, float, float]] = []
+        for fact in pub.facts:
+            row = self._row(fact)
+            if row is not None:
+                self.rows.append((fact, *row))
+        # Facts that hold only while a percentage is shown: which rows, and which percentage.
+        self.percentages = sorted({k for f, *_ in self.rows for k in f.while_shown})
+        where = {k: i for i, k in enumerate(self.percentages)}
+        conditional = [(r, where[f.while_shown[0]]) for r, (f, *_) in enumerate(self.rows) if f.while_shown]
+        if any(len(f.while_shown) > 1 for f, *_ in self.rows):
+            raise ValueError("a fact holds while one percentage is shown, not several")
+        self.conditional_rows = np.array([r for r, _ in conditional], dtype=np.int64)
+        self.conditional_on = np.array([k for _, k in conditional], dtype=np.int64)
+        self.constants = [k for k in pub.figures if constant(pub, k)]
+        self.active = self._active()
+        # the witnesses, each as the counts it moves and by how much
+        self.witnesses: list[tuple[np.ndarray, np.ndarray]] = []
+        self.moved = np.zeros(self.n, dtype=bool)  # differs from the truth in a valid witness
+        self.solves = 0  # how many times HiGHS ran, for benchmarks
+        _quiet_highs()
+        self.highs = highspy.Highs()
+        self.highs.silent()
+        self.highs.setOptionValue("threads", 1)  # small models: no thread pool to start per solve
+        # Between solves the objective changes and the last basis stays feasible: primal simplex
+        # goes on from it in a few pivots, where dual simplex would start over.
+        self.highs.setOptionValue("simplex_strategy", 4)
+        lower = np.where(self.shown, self.truth, self.floor)
+        upper = np.where(self.shown, self.truth, _INF)
+        self.highs.addVars(self.n, lower, upper)
+        if self.rows:  # every row at once: one call into HiGHS, not one per fact
+            lo = np.array([r[3] if a else -_INF for r, a in zip(self.rows, self.active, strict=True)])
+            hi = np.array([r[4] if a else _INF for r, a in zip(self.rows, self.active, strict=True)])
+            starts = np.cumsum([0, *[len(r[1]) for r in self.rows[:-1]]]).astype(np.int32)
+            indices = np.concatenate([r[1] for r in self.rows]).astype(np.int32)
+            values = np.concatenate([r[2] for r in self.rows])
+            self.highs.addRows(len(self.rows), lo, hi, len(indices), starts, indices, values)
+        self.columns = np.arange(self.n, dtype=np.int32)
+        # The same rows entry by entry, for bound propagation.
+        self.entry_row = np.repeat(np.arange(len(self.rows)), [len(r[1]) for r in self.rows]).astype(np.int64)
+        self.entry_col = np.concatenate([r[1] for r in self.rows]).astype(np.int64) if self.rows else np.zeros(0, int)
+        self.entry_val = np.concatenate([r[2] for r in self.rows]) if self.rows else np.zeros(0)
+        self.row_lo = np.array([r[3] for r in self.rows])
+        self.row_hi = np.array([r[4] for r in self.rows])
+        self.version = 0
+        self.propagated: tuple[int, np.ndarray] | None = None
+
+    def _row(self, fact: Fact) -> tuple[np.ndarray, np.ndarray, float, float] | None:
+        coefs: dict[int, int] = {}
+        known = fact.constant
+        for k, c in fact.terms:
+            if k in self.index:
+                coefs[self.index[k]] = coefs.get(self.index[k], 0) + c
+            else:
+                known += c * self.pub.figures[k].value
+        coefs = {i: c for i, c in coefs.items() if c}
+        if not coefs:
+            return None
+        lo = -math.inf if fact.lo is None else fact.lo - known
+        hi = math.inf if fact.hi is None else fact.hi - known
+        factor = reduce(math.gcd, (abs(c) for c in coefs.values()))
+        lo = -_INF if lo == -math.inf else math.ceil(lo / factor)
+        hi = _INF if hi == math.inf else math.floor(hi / factor)
+        indices = np.array(sorted(coefs), dtype=np.int32)
+        values = np.array([coefs[i] // factor for i in indices], dtype=float)
+        return indices, values, float(lo), float(hi)
+
+    def _active(self) -> np.ndarray:
+        figures = self.pub.figures
+        shown = np.array([figures[k].shown for k in self.percentages], dtype=bool)
+        active = np.ones(len(self.rows), dtype=bool)
+        if len(self.conditional_rows):
+            active[self.conditional_rows] = shown[self.conditional_on]
+        return active
+
+    # --- keeping the model in step with the publication ---------------------------------------
+
+    def sync(self) -> None:
+        figures = self.pub.figures
+        if not all(figures[k].shown for k in self.constants):
+            raise ValueError("a figure always shown was starred")
+        shown = np.array([figures[k].shown for k in self.keys], dtype=bool)
+        active = self._active()
+        columns = np.flatnonzero(shown != self.shown)
+        rows = np.flatnonzero(active != self.active)
+        if len(columns):
+            lower = np.where(shown[columns], self.truth[columns], self.floor[columns])
+            upper = np.where(shown[columns], self.truth[columns], _INF)
+            self.highs.changeColsBounds(len(columns), columns.astype(np.int32), lower, upper)
+        if len(rows):
+            lo = np.array([self.rows[r][3] if active[r] else -_INF for r in rows])
+            hi = np.array([self.rows[r][4] if active[r] else _INF for r in rows])
+            # in the bindings, not in their type stubs
+            self.highs.changeRowsBounds(len(rows), rows.astype(np.int32), lo, hi)  # type: ignore[attr-defined]
+        if len(columns) or len(rows):
+            self.version += 1
+        shown_again = columns[shown[columns]]
+        holding_again = rows[active[rows]]
+        self.shown, self.active = shown, active
+        if self.witnesses and (len(shown_again) or len(holding_again)):
+            self._keep_valid(shown_again, holding_again)
+
+    def _keep_valid(self, shown_again: np.ndarray, holding_again: np.ndarray) -> None:
+        again = np.zeros(self.n, dtype=bool)
+        again[shown_again] = True
+        kept = []
+        for columns, moves in self.witnesses:
+            if again[columns].any():
+                continue
+            if len(holding_again) and not self._holds_with(columns, moves, holding_again):
+                continue
+            kept.append((columns, moves))
+        self.witnesses = kept
+        self.moved = np.zeros(self.n, dtype=bool)
+        for columns, _ in kept:
+            self.moved[columns] = True
+
+    def _holds_with(self, columns: np.ndarray, moves: np.ndarray, rows: np.ndarray) -> bool:
+        """Whether the truth moved by ``moves`` at ``columns`` keeps each of ``rows``."""
+        x = self.truth.copy()
+        x[columns] += moves
+        for r in rows:
+            _, indices, values, lo, hi = self.rows[r]
+            activity = x[indices] @ values
+            if activity < lo - _TOLERANCE or activity > hi + _TOLERANCE:
+                return False
+        return True
+
+    def _witness(self, x: np.ndarray) -> None:
+        """Keep ``x`` as its difference from the truth: a few counts, not every one."""
+        columns = np.flatnonzero(x != self.truth)
+        if len(columns):
+            self.witnesses.append((columns, x[columns] - self.truth[columns]))
+            self.moved[columns] = True
+
+    def _dense(self, witness: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+        x = self.truth.copy()
+        x[witness[0]] += witness[1]
+        return x
+
+    # --- deciding without solving ------------------------------------------------------------
+
+    def pinned(self) -> np.ndarray:
+        """The counts that bound propagation alone leaves a single whole value: each fact bounds
+        each of its counts by what the others can add up to, over and over until nothing
+        tightens. What it pins is pinned (it only ever infers what follows); what it leaves
+        open a solver decides."""
+        self.sync()
+        if self.propagated is not None and self.propagated[0] == self.version:
+            return self.propagated[1]
+        lo = np.where(self.shown, self.truth, self.floor)
+        hi = np.where(self.shown, self.truth, np.inf)
+        active = self.active
+        row_lo = np.where(active, self.row_lo, -np.inf)
+        row_hi = np.where(active, self.row_hi, np.inf)
+        row, col, val = self.entry_row, self.entry_col, self.entry_val
+        rows = len(self.rows)
+        positive = val > 0
+        with np.errstate(invalid="ignore"):
+            for _ in range(50):
+                least = np.where(positive, val * lo[col], val * hi[col])
+                most = np.where(positive, val * hi[col], val * lo[col])
+                others_least = _others(row, least, rows)
+                others_most = _others(row, most, rows)
+                upper = np.where(positive, row_hi[row] - others_least, row_lo[row] - others_most) / val
+                lower = np.where(positive, row_lo[row] - others_most, row_hi[row] - others_least) / val
+                upper = np.where(np.isnan(upper), np.inf, upper)
+                lower = np.where(np.isnan(lower), -np.inf, lower)
+                new_hi, new_lo = hi.copy(), lo.copy()
+                np.minimum.at(new_hi, col, np.floor(upper + _TOLERANCE))
+                np.maximum.at(new_lo, col, np.ceil(lower - _TOLERANCE))
+                if np.array_equal(new_hi, hi) and np.array_equal(new_lo, lo):
+                    break
+                lo, hi = new_lo, new_hi
+        pinned = lo == hi
+        self.propagated = (self.version, pinned)
+        return pinned
+
+    # --- solving ----------------------------------------------------------------------------
+
+    def _solve(self, cost: np.ndarray, integer: bool) -> np.ndarray | None:
+        self.solves += 1
+        self.highs.changeColsCost(self.n, self.columns, cost)
+        if integer:
+            self.highs.changeColsIntegrality(self.n, self.columns, np.full(self.n, highspy.HighsVarType.kInteger))
+        try:
+            self.highs.run()
+            status = self.highs.getModelStatus()
+            if status == highspy.HighsModelStatus.kOptimal:
+                return np.array(self.highs.getSolution().col_value)
+            if status == highspy.HighsModelStatus.kUnboundedOrInfeasible and np.any(cost):
+                status = highspy.HighsModelStatus.kUnbounded if self._feasible() else status
+            if status == highspy.HighsModelStatus.kUnbounded:
+                return None
+            # The true values are a solution: a model without one does not describe the output,
+            # and calling every cell safe would hide that.
+            raise ValueError(f"{self.pub.name}: the figures contradict the facts binding them ({status})")
+        finally:
+            if integer:
+                self.highs.changeColsIntegrality(
+                    self.n, self.columns, np.full(self.n, highspy.HighsVarType.kContinuous)
+                )
+
+    def _feasible(self) -> bool:
+        return self._solve(np.zeros(self.n), integer=False) is not None
+
+    def optimum(self, cost: np.ndarray) -> np.ndarray | None:
+        """A whole-number solution minimising cost . x (kept as a witness); None when the cost
+        is unbounded below. The relaxation first; an integer program only when its optimum is
+        not whole."""
+        self.sync()
+        x = self._solve(cost.astype(float), integer=False)
+        if x is None:
+            return None
+        if np.any(np.abs(x - np.round(x)) > _TOLERANCE):
+            x = self._solve(cost.astype(float), integer=True)
+            if x is None:
+                return None
+        x = np.round(x)
+        self._witness(x)
+        return x
+
+    def extreme(self, i: int, sign: int) -> float:
+        """The least (sign 1) or greatest (sign -1) whole value count ``i`` can take."""
+        cost = np.zeros(self.n)
+        cost[i] = sign
+        x = self.optimum(cost)
+        if x is None:
+            return math.inf if sign < 0 else float(self.floor[i])
+        return float(x[i])
+
+    def witness(self, key: Key) -> np.ndarray | None:
+        """A whole-number solution in which ``key`` differs from its true value, or None."""
+        self.sync()
+        i = self.index[key]
+        if self.moved[i]:
+            return self._dense(next(w for w in self.witnesses if i in w[0]))
+        if self.pinned()[i]:
+            return None
+        for sign in (-1, 1):
+            if sign > 0 and self.truth[i] == self.floor[i]:
+                break
+            cost = np.zeros(self.n)
+            cost[i] = sign
+            x = self.optimum(cost)
+            if x is None or x[i] != self.truth[i]:
+                return x if x is not None else self._unbounded(i)
+        return None
+
+    def _unbounded(self, i: int) -> np.ndarray | None:
+        """A solution with count ``i`` above its true value, when its maximum is unbounded."""
+        self.highs.changeColBounds(i, self.truth[i] + 1, _INF)
+        try:
+            return self.optimum(np.zeros(self.n))
+        finally:
+            self.highs.changeColBounds(i, self.floor[i], _INF)
+
+    def sparser(self, x: np.ndarray, key: Key, free: list[Key]) -> np.ndarray:
+        """A solution moving ``key`` the way ``x`` does while moving the counts of ``free`` (shown,
+        starred for the moment) as little as it can: each stays on its side of its true value
+        in ``x`` and the total distance is minimised, so the fewest of them need a star."""
+        self.sync()
+        i = self.index[key]
+        cols = np.array([self.index[k] for k in free if k in self.index], dtype=np.int32)
+        up, down = x[cols] > self.truth[cols], x[cols] < self.truth[cols]
+        lower = np.where(up | ~down, self.truth[cols], self.floor[cols])
+        upper = np.where(down | ~up, self.truth[cols], _INF)
+        cost = np.zeros(self.n)
+        cost[cols] = np.where(up, 1.0, np.where(down, -1.0, 0.0))
+        target = (self.truth[i] + 1, _INF) if x[i] > self.truth[i] else (self.floor[i], self.truth[i] - 1)
+        self.highs.changeColsBounds(len(cols), cols, lower, upper)
+        self.highs.changeColBounds(i, *target)
+        try:
+            y = self._solve(cost, integer=False)
+            if y is None or np.any(np.abs(y - np.round(y)) > _TOLERANCE):
+                return x
+            y = np.round(y)
+        finally:
+            restore = np.append(cols, np.int32(i))
+            self.highs.changeColsBounds(len(restore), restore, self.floor[restore], np.full(len(restore), _INF))
+        self._witness(y)
+        return y
+
+    def breaks(self, x: np.ndarray, percentage: Key) -> bool:
+        """Whether solution ``x`` breaks a fact that holds while ``percentage`` is shown."""
+        p = self.percentages.index(percentage) if percentage in self.percentages else -1
+        for r in self.conditional_rows[self.conditional_on == p]:
+            _, indices, values, lo, hi = self.rows[r]
+            activity = x[indices] @ values
+            if activity < lo - _TOLERANCE or activity > hi + _TOLERANCE:
+                return True
+        return False
+
+    def recoverable(self, key: Key) -> bool:
+        """Whether ``key`` is starred and its true value is the only one it can take."""
+        self.sync()
+        i = self.index[key]
+        if self.shown[i] or self.moved[i]:
+            return False
+        if self.pinned()[i]:
+            return True
+        if self.extreme(i, -1) != self.truth[i]:
+            return False
+        return self.truth[i] == self.floor[i] or self.extreme(i, 1) == self.truth[i]
+
+    def sweep(self, keys: Iterable[Key]) -> None:
+        """Prove many counts movable at once: solutions that maximise and minimise the sum of
+        those no witness has moved yet, then signed mixes of them (deterministic: the same
+        figures, the same answer)."""
+        self.sync()
+        targets = np.array([self.index[k] for k in keys], dtype=np.int64)
+        rng = np.random.default_rng(len(targets))
+        quiet = 0
+        for round_ in range(16):
+            undecided = targets[~self.moved[targets]]
+            if len(undecided) <= 2 or quiet >= 3:
+                return
+            cost = np.zeros(self.n)
+            if round_ < 2:
+                cost[undecided] = 1.0 if round_ == 0 else -1.0
+            else:
+                cost[undecided] = rng.choice([-1.0, 1.0], size=len(undecided)) * rng.integers(1, 4, len(undecided))
+                # a count at its floor can only go up: push it up
+                at_floor = undecided[self.truth[undecided] == self.floor[undecided]]
+                cost[at_floor] = -np.abs(cost[at_floor])
+            before = int(self.moved.sum())
+            self.optimum(cost)
+            quiet = 0 if self.moved.sum() > before else quiet + 1
+
+
+def _others(row: np.ndarray, contribution: np.ndarray, rows: int) -> np.ndarray:
+    """For each entry, the sum of the other entries of its row (infinite when one of them is)."""
+    infinite = np.isinf(contribution)
+    finite = np.where(infinite, 0.0, contribution)
+    total = np.bincount(row, finite, minlength=rows)
+    sign = np.sign(np.where(infinite, contribution, 0.0))
+    # every infinite contribution of a row has the same sign (all least: -inf, all most: +inf)
+    count = np.bincount(row, infinite.astype(float), minlength=rows)
+    rest = total[row] - finite
+    rest_infinite = count[row] - infinite > 0
+    direction = np.bincount(row, sign, minlength=rows)
+    return np.where(rest_infinite, np.sign(direction[row]) * np.inf, rest)
