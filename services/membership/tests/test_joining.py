@@ -28,7 +28,7 @@ async def test_join_is_pending_until_the_signed_link_is_followed_once(client, ap
     again = await client.post("/v1/confirm", json={"token": token})
     assert again.status_code == 410 and again.json()["reason"] == "used"
     tampered = await client.post("/v1/confirm", json={"token": token[:-3] + ("abc" if token[-3:] != "abc" else "xyz")})
-    assert tampered.status_code == 400 and tampered.json()["reason"] == "invalid"
+    assert tampered.status_code == 403 and tampered.json()["reason"] == "invalid"
     assert len(await events_of(app, "member.confirmed.v1")) == 1
 
 
@@ -76,11 +76,16 @@ async def test_preferences_by_signed_link_and_expired_links(client, app, setting
     changed = await events_of(app, "member.preferences_changed.v1")
     assert changed[-1]["data"]["frequency"] == "weekly"
     assert (await last_card(app))["name"] == "Ada L"
-    bad = await client.get("/v1/me", params={"token": token.replace(token[5], "Z" if token[5] != "Z" else "Y", 1)})
-    assert bad.status_code == 400
+    forged = token.replace(token[5], "Z" if token[5] != "Z" else "Y", 1)
+    bad = await client.get("/v1/me", params={"token": forged})
+    assert bad.status_code == 403 and bad.json()["reason"] == "invalid"
+    # The page the link opens refuses it alike, as a page saying so with a way to a fresh link.
+    page = await client.get("/preferences", params={"token": forged})
+    assert page.status_code == 403 and page.headers["content-type"].startswith("text/html")
+    assert "This link does not work" in page.text and 'action="/link"' in page.text
     # A link for another purpose is refused, even though it is correctly signed.
     confirm_token = token_of(app.state.links.url(__import__("membership.links").links.Purpose.CONFIRM, m=member_id))
-    assert (await client.get("/v1/me", params={"token": confirm_token})).status_code == 400
+    assert (await client.get("/v1/me", params={"token": confirm_token})).status_code == 403
 
 
 async def test_expired_link_is_refused(client, app) -> None:
@@ -128,7 +133,7 @@ async def test_erase_removes_the_person_from_the_store(client, app) -> None:
     everything = "\n".join(dump)
     for secret in ("Ada", "ada@example.org", "+447700900982", "LS1 4AP"):
         assert secret not in everything
-    assert (await client.get("/v1/me", params={"token": token})).status_code == 400
+    assert (await client.get("/v1/me", params={"token": token})).status_code == 403
 
 
 async def test_hear_back_issues_a_token_that_counts_once_confirmed(client, app) -> None:
@@ -202,7 +207,7 @@ async def test_a_hear_back_address_can_be_forgotten_by_its_link(client, app) -> 
     assert rows == []
     assert (
         await client.post("/v1/hear-back/stop", json={"token": stop[:-2] + ("yy" if stop.endswith("xx") else "xx")})
-    ).status_code == 400
+    ).status_code == 403
 
 
 async def test_a_new_email_address_counts_only_once_confirmed_from_it(client, app) -> None:

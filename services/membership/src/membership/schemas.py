@@ -27,12 +27,20 @@ from hub_shared.organisations import Kind, code_pattern, describe_code, describe
 from hub_shared.text import ONE_LINE, OneLine, PlainText, one_line
 from hub_shared.timestamps import Timestamp
 
-# The outward code (area and district) and inward code (sector and unit) of a UK postcode,
-# as published by the ONS, plus the one non-geographic exception (GIR 0AA).
-POSTCODE = re.compile(
-    r"^(GIR ?0AA|[A-PR-UWYZ][0-9][0-9A-HJKPSTUW]?|[A-PR-UWYZ][A-HK-Y][0-9][0-9ABEHMNPRVWXY]?)"
-    r" ?([0-9][ABD-HJLNP-UW-Z]{2})$"
+# A UK postcode: the outward code (area and district) and the inward code (sector and unit), as
+# published by the ONS, or the one non-geographic exception (GIR 0AA); in any case, spaces
+# around and between the two codes. The OpenAPI document carries this very pattern (JSON Schema
+# has no flags: both cases are spelt out), so a postcode the contract allows is one we take.
+POSTCODE = (
+    r"^ *(?:[Gg][Ii][Rr] *0[Aa][Aa]"
+    r"|(?:[A-PR-UWYZa-pr-uwyz][0-9][0-9A-HJKPSTUWa-hjkpstuw]?"
+    r"|[A-PR-UWYZa-pr-uwyz][A-HK-Ya-hk-y][0-9][0-9ABEHMNPRVWXYabehmnprvwxy]?)"
+    r" *[0-9][ABD-HJLNP-UW-Zabd-hjlnp-uw-z]{2}) *$"
 )
+# A UK phone number: 0 or +44 (with "(0)" if you like), then the 9 or 10 digits after the
+# trunk 0, the first not 0; a space, hyphen or bracket or two between the digits as people
+# write them ("(020) 7946 0000"). Every such number is one libphonenumber takes as a possible UK number.
+PHONE = r"^ *(?:\+ ?44 ?(?:\(0\) ?)?|\(?0)[ ()-]{0,2}[1-9](?:[ ()-]{0,2}[0-9]){8,9} *$"
 
 
 def normalise_email(value: str) -> str:
@@ -44,20 +52,18 @@ def normalise_email(value: str) -> str:
 
 
 def normalise_postcode(value: str) -> str:
-    compact = re.sub(r"\s+", "", value.upper())
-    if not POSTCODE.match(compact):
+    """LS1 4AP, however it was written (ls14ap, " LS1  4AP ")."""
+    if not re.fullmatch(POSTCODE, value):
         raise ValueError("Enter a real UK postcode, like LS1 4AP")
+    compact = value.replace(" ", "").upper()
     return f"{compact[:-3]} {compact[-3:]}"
 
 
 def normalise_phone(value: str) -> str:
-    try:
-        number = phonenumbers.parse(value, "GB")
-    except phonenumbers.NumberParseException as exc:
-        raise ValueError("Enter a UK phone number, like 07700 900 982") from exc
-    if not phonenumbers.is_possible_number(number):
+    """+447700900982 (E.164), however it was written (07700 900 982, +44 (0)7700-900982)."""
+    if not re.fullmatch(PHONE, value):
         raise ValueError("Enter a UK phone number, like 07700 900 982")
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    return phonenumbers.format_number(phonenumbers.parse(value, "GB"), phonenumbers.PhoneNumberFormat.E164)
 
 
 def phone_as_written(value: str | None) -> str:
@@ -105,8 +111,10 @@ def nonblank(value: str) -> str:
 
 
 Email = Annotated[str, Field(max_length=320, json_schema_extra={"format": "email"}), AfterValidator(normalise_email)]
-Postcode = Annotated[str, Field(max_length=10), AfterValidator(normalise_postcode)]
-Phone = Annotated[str, Field(max_length=40), AfterValidator(normalise_phone)]
+Postcode = Annotated[
+    str, Field(max_length=10, json_schema_extra={"pattern": POSTCODE}), AfterValidator(normalise_postcode)
+]
+Phone = Annotated[str, Field(max_length=40, json_schema_extra={"pattern": PHONE}), AfterValidator(normalise_phone)]
 Practice = Annotated[str, Field(json_schema_extra=describe_practice_code), AfterValidator(known_practice)]
 OrgCode = Annotated[str, Field(json_schema_extra=describe_code), AfterValidator(known_organisation)]
 Name = Annotated[

@@ -12,7 +12,8 @@ from hub_shared.problems import MEDIA_TYPE, Problem
 from hub_shared.web import public_limit
 
 PROBLEM: dict[str, Any] = {"content": {MEDIA_TYPE: {}}, "description": "RFC 9457 problem details"}
-ERRORS: dict[int | str, dict[str, Any]] = {s: PROBLEM for s in (400, 401, 403, 404, 409, 410, 413, 422, 429)}
+# 400 (a body that cannot be read) is documented by the web shell on the routes that take one.
+ERRORS: dict[int | str, dict[str, Any]] = {s: PROBLEM for s in (401, 403, 404, 409, 410, 413, 422, 429)}
 CHECK_EMAIL = {
     "status": "check_your_email",
     "detail": "If the address can be used, an email with a link is on its way.",
@@ -20,9 +21,11 @@ CHECK_EMAIL = {
 
 
 def link_problem(exc: LinkProblem) -> Problem:
+    # A link whose signature fails (forged, altered, or for another purpose) is a credential
+    # refused: 403. One that was good but no longer works (expired, used, replaced) is 410.
     if exc.reason == "invalid":
         return Problem(
-            400, "Link not valid", "This link is not valid. Ask for a fresh one: POST /v1/links.", reason="invalid"
+            403, "Link not valid", "This link is not valid. Ask for a fresh one: POST /v1/links.", reason="invalid"
         )
     if exc.reason == "replaced":
         return Problem(

@@ -107,7 +107,8 @@ def sessions(request: Request) -> Any:
 
 
 def link_page(request: Request, reason: str) -> HTMLResponse:
-    return render(request, "link_problem.html", status_code=410 if reason != "invalid" else 400, reason=reason)
+    # As the API answers: a link not valid is refused (403), one that no longer works is gone (410).
+    return render(request, "link_problem.html", status_code=403 if reason == "invalid" else 410, reason=reason)
 
 
 async def link_landing(request: Request, purpose: Purpose, token: str, template: str, **context: Any) -> HTMLResponse:
