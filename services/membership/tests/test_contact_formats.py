@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import TypeAdapter, ValidationError
 
-from membership.schemas import PHONE, POSTCODE, Phone, Postcode
+from membership.schemas import PHONE, POSTCODE, SPECIAL_USE, Capacity, Email, Phone, Postcode
 
 POSTCODES = TypeAdapter(Postcode)
 PHONES = TypeAdapter(Phone)
@@ -99,3 +99,20 @@ async def test_the_openapi_document_states_the_patterns(client) -> None:  # type
     assert [s.get("pattern") for s in update["postcode"]["anyOf"]] == [POSTCODE, None]
     for phone in (joining["phone"], update["phone"]):
         assert [s.get("pattern") for s in phone["anyOf"]] == [PHONE, None]
+
+
+@pytest.mark.parametrize("address", ["ada@example.test", "ada@mail.LOCALHOST", "ada@x.invalid", "ada@host.onion"])
+def test_an_address_at_a_special_use_domain_is_refused_as_the_contract_says(address: str) -> None:
+    assert re.search(SPECIAL_USE, address)
+    with pytest.raises(ValidationError, match="special-use or reserved name"):
+        TypeAdapter(Email).validate_python(address)
+    assert TypeAdapter(Email).validate_python("ada@example.org") == "ada@example.org"
+    assert not re.search(SPECIAL_USE, "ada@testing.org")
+
+
+def test_a_capacity_is_any_whole_number_json_schema_calls_an_integer_but_never_a_boolean() -> None:
+    capacity = TypeAdapter(Capacity)
+    assert capacity.validate_json("30621.0") == 30621 and capacity.validate_json("12") == 12
+    for refused in ("false", "true", '"12"', "12.5"):
+        with pytest.raises(ValidationError):
+            capacity.validate_json(refused)

@@ -7,8 +7,17 @@ from datetime import date, datetime
 from typing import Annotated, Any, Self
 
 import phonenumbers
-from email_validator import EmailNotValidError, validate_email
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StrictInt, model_validator
+from email_validator import SPECIAL_USE_DOMAIN_NAMES, EmailNotValidError, validate_email
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    model_validator,
+)
 
 from hub_shared.events import (
     AgeBand,
@@ -110,7 +119,18 @@ def nonblank(value: str) -> str:
     return value
 
 
-Email = Annotated[str, Field(max_length=320, json_schema_extra={"format": "email"}), AfterValidator(normalise_email)]
+def any_case(word: str) -> str:
+    return "".join(f"[{c.upper()}{c.lower()}]" if c.isalpha() else re.escape(c) for c in word)
+
+
+# An address at a special-use domain (RFC 6761: .test, .invalid, .localhost...) reaches nobody:
+# email-validator refuses it, and the contract says so.
+SPECIAL_USE = f"[.@](?:{'|'.join(any_case(name) for name in SPECIAL_USE_DOMAIN_NAMES)})$"
+Email = Annotated[
+    str,
+    Field(max_length=320, json_schema_extra={"format": "email", "not": {"pattern": SPECIAL_USE}}),
+    AfterValidator(normalise_email),
+]
 Postcode = Annotated[
     str, Field(max_length=10, json_schema_extra={"pattern": POSTCODE}), AfterValidator(normalise_postcode)
 ]
@@ -123,6 +143,17 @@ Name = Annotated[
     AfterValidator(one_line),
     AfterValidator(nonblank),
 ]
+
+
+def whole_number(value: Any) -> Any:
+    """JSON Schema's integer is any number without a fraction (30621.0 too); a boolean or a
+    string is none (``false`` is not 0)."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+Capacity = Annotated[StrictInt, BeforeValidator(whole_number)]
 
 
 class Demographics(BaseModel):
@@ -346,7 +377,7 @@ class OpportunityCreate(BaseModel):
     starts_at: Timestamp
     location: OneLine | None = Field(None, max_length=300)
     online: StrictBool = False
-    capacity: StrictInt | None = Field(None, ge=1, le=100_000)
+    capacity: Capacity | None = Field(None, ge=1, le=100_000)
     closes_at: Timestamp
     targeting: Targeting
 
@@ -375,7 +406,7 @@ class OpportunityChange(BaseModel):
     closes_at: Timestamp = Field(None, description="Replies close (reply by)")  # type: ignore[assignment]
     location: str | None = Field(None, max_length=300)
     online: StrictBool = None  # type: ignore[assignment]
-    capacity: StrictInt | None = Field(None, ge=1, le=100_000, description="null: no limit")
+    capacity: Capacity | None = Field(None, ge=1, le=100_000, description="null: no limit")
 
     @model_validator(mode="after")
     def _something(self) -> Self:

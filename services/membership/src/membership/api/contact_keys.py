@@ -38,9 +38,12 @@ async def contact_key(
     card_key: CardKey,
     request: Request,
     session: Session,
-    authorization: Annotated[str, Header(description="Bearer <request token signed with the contact keys secret>")],
+    # Without it, the request is refused as any unauthenticated one is (401), not as a bad field.
+    authorization: Annotated[
+        str | None, Header(description="Bearer <request token signed with the contact keys secret>")
+    ] = None,
 ) -> ContactKeyPublic:
-    scheme, _, token = authorization.partition(" ")
+    scheme, _, token = (authorization or "").partition(" ")
     try:
         if scheme.lower() != "bearer" or not token:
             raise LinkProblem("invalid")
