@@ -9,7 +9,17 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import TypeAdapter, ValidationError
 
-from membership.schemas import PHONE, POSTCODE, SPECIAL_USE, Capacity, Email, Phone, Postcode
+from membership.schemas import (
+    PHONE,
+    POSTCODE,
+    SPECIAL_USE,
+    Capacity,
+    Email,
+    OpportunityChange,
+    OpportunityCreate,
+    Phone,
+    Postcode,
+)
 
 POSTCODES = TypeAdapter(Postcode)
 PHONES = TypeAdapter(Phone)
@@ -113,6 +123,12 @@ def test_an_address_at_a_special_use_domain_is_refused_as_the_contract_says(addr
 def test_a_capacity_is_any_whole_number_json_schema_calls_an_integer_but_never_a_boolean() -> None:
     capacity = TypeAdapter(Capacity)
     assert capacity.validate_json("30621.0") == 30621 and capacity.validate_json("12") == 12
-    for refused in ("false", "true", '"12"', "12.5"):
+    for refused in ("false", "true", '"12"', "12.5", "0", "100001"):
         with pytest.raises(ValidationError):
             capacity.validate_json(refused)
+
+
+def test_the_contract_states_the_capacity_it_takes() -> None:
+    for model in (OpportunityCreate, OpportunityChange):
+        stated = model.model_json_schema()["properties"]["capacity"]["anyOf"][0]
+        assert stated == {"type": "integer", "minimum": 1, "maximum": 100_000}, model

@@ -153,7 +153,7 @@ def whole_number(value: Any) -> Any:
     return value
 
 
-Capacity = Annotated[StrictInt, BeforeValidator(whole_number)]
+Capacity = Annotated[StrictInt, Field(ge=1, le=100_000), BeforeValidator(whole_number)]
 
 
 class Demographics(BaseModel):
@@ -377,7 +377,7 @@ class OpportunityCreate(BaseModel):
     starts_at: Timestamp
     location: OneLine | None = Field(None, max_length=300)
     online: StrictBool = False
-    capacity: Capacity | None = Field(None, ge=1, le=100_000)
+    capacity: Capacity | None = None
     closes_at: Timestamp
     targeting: Targeting
 
@@ -406,7 +406,7 @@ class OpportunityChange(BaseModel):
     closes_at: Timestamp = Field(None, description="Replies close (reply by)")  # type: ignore[assignment]
     location: str | None = Field(None, max_length=300)
     online: StrictBool = None  # type: ignore[assignment]
-    capacity: Capacity | None = Field(None, ge=1, le=100_000, description="null: no limit")
+    capacity: Capacity | None = Field(None, description="null: no limit")
 
     @model_validator(mode="after")
     def _something(self) -> Self:
