@@ -213,13 +213,16 @@ async def _open_cards(records: list[kafka_admin.DeadLetter], membership_url: str
     url = membership_url or settings.membership_url
     keys = ContactKeys(url, settings.signed_links("contact_keys_secret", url, NAMESPACE))
     opened = []
-    for record in sorted(records, key=lambda r: json.loads(r.value)["time"] if r.value else ""):
-        event = json.loads(record.value) if record.value else {}
-        if event.get("type") != MemberContactV2.event_type:
-            continue
-        details = await keys.open(MemberContactV2.model_validate(event["data"]))
-        if details is not None and details.message is not None:
-            opened.append(details)
+    try:
+        for record in sorted(records, key=lambda r: json.loads(r.value)["time"] if r.value else ""):
+            event = json.loads(record.value) if record.value else {}
+            if event.get("type") != MemberContactV2.event_type:
+                continue
+            details = await keys.open(MemberContactV2.model_validate(event["data"]))
+            if details is not None and details.message is not None:
+                opened.append(details)
+    finally:
+        await keys.aclose()
     return opened
 
 
