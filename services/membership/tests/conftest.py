@@ -3,7 +3,6 @@ the outbox, where the tests read them (the end-to-end tests read them from Kafka
 
 import json
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
