@@ -1,0 +1,28 @@
+"""The feedback pages' sent forms, by form id: a second press is the same submission.
+
+Revision ID: 0009
+Revises: 0008
+Create Date: 2026-12-06
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0009"
+down_revision = "0008"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "feedback_page_submission",
+        sa.Column("form_id", sa.String(36), primary_key=True),
+        sa.Column("organisation_code", sa.String(10), nullable=False),
+        sa.Column("contact_token", sa.String(64), nullable=True),
+        sa.Column("submitted_at", sa.DateTime(timezone=True), nullable=False),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("feedback_page_submission")
