@@ -42,6 +42,7 @@ FFT_NAMES = {
     "very_poor": "Very poor",
     "dont_know": "Don't know",
 }
+HEAR_BACK_WITHOUT_ADDRESS = "Enter your email address to hear what changes, or untick the box"
 FIELDS = ("fft_answer", "text", "age_band", "sex", "ethnic_group", "hear_back", "email", "form_id")
 
 
@@ -122,15 +123,20 @@ async def feedback_submit(request: Request, code: str, service: str | None) -> R
         "hear_back": data["hear_back"] == "yes",
         "email": data["email"].strip() or None,
     }
+    errors: dict[str, str] = {}
     try:
         command = FeedbackPageForm.model_validate(body)
     except ValidationError as exc:
+        errors = page_errors(exc)
+    if body["hear_back"] and not body["email"]:  # said with the others, not after them
+        errors.setdefault("email", HEAR_BACK_WITHOUT_ADDRESS)
+    if errors:
         return render(
             request,
             "feedback.html",
             status_code=422,
             form={**data, "form_id": data["form_id"] or str(uuid.uuid4())},
-            errors=page_errors(exc),
+            errors=errors,
             **context(request, organisation, service_area),
         )
     async with steady_timing(request):
@@ -186,7 +192,7 @@ def page_errors(exc: ValidationError) -> dict[str, str]:
     for err in exc.errors(include_url=False):
         field = str(err["loc"][0]) if err.get("loc") else ""
         if not field and str(err.get("msg", "")).removeprefix("Value error, ").startswith("email:"):
-            errors["email"] = "Enter your email address to hear what changes, or untick the box"
+            errors["email"] = HEAR_BACK_WITHOUT_ADDRESS
         elif field in wording and (field != "text" or err.get("type") in ("string_too_long", "too_long")):
             errors[field] = wording[field]
         elif field == "text":
