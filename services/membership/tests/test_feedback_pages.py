@@ -16,7 +16,7 @@ from hub_shared import page_records
 from hub_shared.events import AUTHORIZATION_HEADER
 from hub_shared.ratelimit import RateLimit
 from hub_shared.references import canonical
-from hub_shared.topics import FEEDBACK_SUBMISSIONS
+from hub_shared.topics import FEEDBACK_SUBMISSIONS, MEMBERSHIP_CONTACTS
 from membership.models import OutboxMessage
 
 from .conftest import last_card, outbox
@@ -79,6 +79,7 @@ async def test_hearing_back_keeps_the_address_here_and_sends_intake_only_the_ref
     assert shown is not None
     reference = canonical(shown.group(1))
     assert "paper feedback form" in r.text and "text message" in r.text  # where to give it
+    assert "&lt;" not in r.text
     [record] = await sent_to_intake(app)
     assert record["data"]["hear_back"] == {"contact_token": reference}
     assert "example.org" not in json.dumps(record)
@@ -114,7 +115,7 @@ async def test_the_honeypot_thanks_a_machine_and_sends_nothing(client, app) -> N
     )
     assert r.status_code == 200 and "Thank you for your feedback" in r.text
     assert await sent_to_intake(app) == []
-    assert [c for c in await outbox(app, "membership.contacts") if "data" in c] == []
+    assert [c for c in await outbox(app, MEMBERSHIP_CONTACTS.name) if "data" in c] == []
 
 
 async def test_a_second_press_is_the_same_submission(client, app) -> None:
@@ -125,7 +126,7 @@ async def test_a_second_press_is_the_same_submission(client, app) -> None:
     reference = re.findall(r'id="reference">([0-9A-Z-]+)<', first.text)
     assert reference and reference == re.findall(r'id="reference">([0-9A-Z-]+)<', second.text)
     assert len(await sent_to_intake(app)) == 1
-    assert len([c for c in await outbox(app, "membership.contacts") if "data" in c]) == 1  # one confirmation email
+    assert len([c for c in await outbox(app, MEMBERSHIP_CONTACTS.name) if "data" in c]) == 1  # one confirmation email
     # A new page is a new form: the same words again are new feedback.
     assert (await client.post("/f/P81001", data=form())).status_code == 200
     assert len(await sent_to_intake(app)) == 2
