@@ -159,3 +159,18 @@ async def test_the_poster_carries_the_pages_short_address_in_its_qr_code(client,
     assert path is not None and path.group(1) in r.text  # the very modules of the QR code for that address
     service = await client.get("/poster/01A/musculoskeletal")
     assert f"{app.state.settings.public_base_url}/f/01A/musculoskeletal" in service.text
+
+
+async def test_stopping_hearing_back_unlinks_the_form_that_gave_the_reference(client, app) -> None:
+    from membership.links import Purpose
+    from membership.models import FeedbackPageSubmission
+
+    sent = form(hear_back="yes", email="stop.page@example.org")
+    r = await client.post("/f/P81001", data=sent)
+    shown = re.search(r'id="reference">([0-9A-Z-]+)<', r.text)
+    assert shown is not None
+    stop = app.state.links.token(Purpose.HEAR_BACK_STOP, t=canonical(shown.group(1)))
+    assert (await client.post("/v1/hear-back/stop", json={"token": stop})).status_code == 200
+    async with app.state.sessions() as session:
+        row = await session.get(FeedbackPageSubmission, sent["form_id"])
+    assert row is not None and row.contact_token is None

@@ -7,7 +7,7 @@ co-production group who asked to hear about that service area; one event each.""
 import uuid
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub_shared.events import Envelope, FeedbackRespondedV1, GroupKind, MessageKind, UpdateDueV1
@@ -16,7 +16,7 @@ from hub_shared.organisations import reference
 from hub_shared.references import grouped, new_reference
 from membership.handlers.email_allowance import forget_address, may_email
 from membership.links import Links, Purpose, use_once
-from membership.models import Group, GroupMembership, HearBackContact, Member
+from membership.models import FeedbackPageSubmission, Group, GroupMembership, HearBackContact, Member
 from membership.publishing import contact_card, forget_contact_cards, hear_back_card, publisher, tenant_of
 
 
@@ -64,6 +64,12 @@ async def stop_hearing_back(session: AsyncSession, token: str, *, links: Links) 
     if contact is None:
         return  # already forgotten
     await session.delete(contact)
+    # A feedback page's form that gave it no longer leads to it either.
+    await session.execute(
+        update(FeedbackPageSubmission)
+        .where(FeedbackPageSubmission.contact_token == contact.token)
+        .values(contact_token=None)
+    )
     await forget_contact_cards(session, contact.token)
     await forget_address(session, contact.email, links)
 
