@@ -98,6 +98,8 @@ async def test_a_person_scans_the_poster_gives_feedback_hears_back_and_gets_the_
             svg = await page.inner_html(".poster")
             modules = re.search(r' d="([^"]+)"', segno.make(short, error="m").svg_inline(scale=1, omitsize=True))
             assert modules is not None and modules.group(1) in svg  # what a phone's camera reads: that address
+            printed = await page.pdf(format="A4", print_background=True)
+            assert len(re.findall(rb"/Type\s*/Page\b", printed)) == 1, "the poster prints on one A4 page"
 
             # Scanned: the page, on the phone. A first try without an answer gets the error summary.
             await page.goto(short)
