@@ -96,6 +96,10 @@ async def test_a_mistake_gets_field_by_field_errors_and_sends_nothing(client, ap
     assert "Enter an email address in the correct format" in r.text
     r = await client.post("/f/P81001", data=form(hear_back="yes", email=""))
     assert r.status_code == 422 and "Enter your email address to hear what changes" in r.text
+    r = await client.post("/f/P81001", data=form(text="A bell\x07 and a NUL\x00", age_band="150_plus", form_id="x"))
+    assert r.status_code == 422
+    for said in ("must be ordinary text", "Select your age from the list", "This form has expired"):
+        assert said in r.text
     assert await sent_to_intake(app) == []
 
 

@@ -188,6 +188,9 @@ def page_errors(exc: ValidationError) -> dict[str, str]:
         "fft_answer": "Select how your experience of our service was overall",
         "form_id": "This form has expired: please fill it in again",
         "text": f"Your feedback must be {FEEDBACK_TEXT_LIMIT:,} characters or fewer",
+        "age_band": "Select your age from the list, or leave it unanswered",
+        "sex": "Select your sex from the list, or leave it unanswered",
+        "ethnic_group": "Select your ethnic group from the list, or leave it unanswered",
     }
     for err in exc.errors(include_url=False):
         field = str(err["loc"][0]) if err.get("loc") else ""
