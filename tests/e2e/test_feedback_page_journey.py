@@ -44,7 +44,7 @@ async def feedback_of(hub: Hub, words: str) -> dict[str, Any]:
     return found[0]
 
 
-@pytest.mark.long(seconds=40)
+@pytest.mark.long(seconds=60)
 async def test_a_person_scans_the_poster_gives_feedback_hears_back_and_gets_the_update(hub: Hub) -> None:
     if not Path(CHROMIUM).exists():  # noqa: ASYNC240 (once, before anything runs)
         pytest.fail(f"Chromium is not installed at {CHROMIUM}: run `make test` as root, or apt-get install chromium")
