@@ -1,4 +1,5 @@
-"""The feedback pages' sent forms, by form id: a second press is the same submission.
+"""The feedback pages' sent forms, by form id and by a keyed digest of their content: a second
+press, or the same feedback again from the same client within minutes, is the same submission.
 
 Revision ID: 0009
 Revises: 0008
@@ -20,8 +21,11 @@ def upgrade() -> None:
         sa.Column("form_id", sa.String(36), primary_key=True),
         sa.Column("organisation_code", sa.String(10), nullable=False),
         sa.Column("contact_token", sa.String(64), nullable=True),
+        sa.Column("content_key", sa.String(64), nullable=True),
         sa.Column("submitted_at", sa.DateTime(timezone=True), nullable=False),
     )
+    op.create_index("ix_feedback_page_submission_content_key", "feedback_page_submission", ["content_key"])
+    op.create_index("ix_feedback_page_submission_submitted_at", "feedback_page_submission", ["submitted_at"])
 
 
 def downgrade() -> None:

@@ -12,8 +12,9 @@ the feedback is never sent without its reference, nor the reference kept for fee
 was not sent."""
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub_shared import page_records
@@ -26,6 +27,8 @@ from membership.links import Links
 from membership.models import FeedbackPageSubmission, OutboxMessage
 from membership.publishing import publisher
 from membership.schemas import FeedbackPageForm
+
+REPEAT_WINDOW = timedelta(minutes=10)
 
 
 @dataclass(frozen=True)
@@ -49,20 +52,43 @@ async def give_feedback(
     service_area: ServiceArea,
     links: Links,
     page_links: SignedLinks,
+    client: str,
     correlation_id: str,
 ) -> Given:
     """Send the page's feedback to intake's ingress (and issue a hear-back reference when
-    asked), once per form: a repeat answers as the first did and sends nothing."""
+    asked), once: a repeat of the form, or of the same words from the same ``client`` (its
+    address, the real one behind a trusted proxy) within ``REPEAT_WINDOW``, answers as the
+    first did and sends nothing."""
     sent = await session.get(FeedbackPageSubmission, str(form.form_id))
     if sent is not None:
         return Given(sent.contact_token, repeat=True)
+    now = datetime.now(UTC)
+    content_key = None
+    if form.text:  # an answer alone is no repeat: many in one waiting room share an address and an answer
+        words = " ".join(form.text.split()).casefold()
+        content_key = links.content_key(
+            client, organisation_code, service_area.value, form.fft_answer.value, words, form.email or ""
+        )
+        again = await session.scalar(
+            select(FeedbackPageSubmission)
+            .where(
+                FeedbackPageSubmission.content_key == content_key,
+                FeedbackPageSubmission.submitted_at >= now - REPEAT_WINDOW,
+            )
+            .limit(1)
+        )
+        if again is not None:
+            return Given(again.contact_token, repeat=True)
     token = None
     if form.email is not None:
         token = await request_hear_back(session, form.email, links=links, correlation_id=correlation_id)
-    now = datetime.now(UTC)
     session.add(
         FeedbackPageSubmission(
-            form_id=str(form.form_id), organisation_code=organisation_code, contact_token=token, submitted_at=now
+            form_id=str(form.form_id),
+            organisation_code=organisation_code,
+            contact_token=token,
+            content_key=content_key,
+            submitted_at=now,
         )
     )
     reference = client_reference(form)

@@ -8,7 +8,8 @@ Protection without a third-party CAPTCHA: the public forms' limit per client (th
 client behind a trusted proxy, ``hub_shared.web.public_limit``), a honeypot field people
 never see (a form that fills it is thanked and dropped), size limits (the text's length,
 and the body's, ``BodySizeLimit``), and a form id fresh in every page served, so a second
-press is the same submission (``handlers/feedback_pages.py``)."""
+press is the same submission, as is the same feedback from the same client again within
+minutes (``handlers/feedback_pages.py``)."""
 
 import uuid
 from typing import Any
@@ -172,6 +173,7 @@ async def give(
                     service_area=service_area,
                     links=links_of(request),
                     page_links=request.app.state.page_links,
+                    client=request.client.host if request.client else "unknown",
                     correlation_id=correlation.current(),
                 )
                 await session.commit()
