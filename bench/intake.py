@@ -305,6 +305,7 @@ def main() -> None:
         "HUB_JWKS_PATH": str(keys.jwks_path),
         "HUB_LOG_LEVEL": "WARNING",
         "INTAKE_DATABASE_URL": fresh_database("bench_intake"),
+        "HUB_DEVELOPMENT_MODE": "1",  # this machine's secrets (.state/secrets): the feedback pages' one
         "INTAKE_HTTP_PORT": str(PORTS["intake"]),
         "INTAKE_RATE_LIMIT": "100000000/minute",  # measure the work, not the limiter
         "INTAKE_HTTP_WORKERS": str(args.workers),

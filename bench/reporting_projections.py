@@ -182,6 +182,7 @@ def time_relay(url: str, n: int) -> float:
         "KAFKA_BOOTSTRAP_SERVERS": BOOTSTRAP,
         "INTAKE_DATABASE_URL": url,
         "HUB_LOG_LEVEL": "WARNING",
+        "HUB_DEVELOPMENT_MODE": "1",  # this machine's secrets (.state/secrets): the feedback pages' one
         "HUB_JWKS_PATH": str(REPO / ".state" / "dev-keys" / "jwks.json"),
     }
     log = (STATE / "relay.log").open("w")

@@ -121,6 +121,7 @@ cat > "$banner_file" <<INFO
 
   feedback-intake  http://127.0.0.1:8001/docs   (AsyncAPI: /asyncapi.json)
   membership       http://127.0.0.1:8002/docs   (join as a patient partner: http://127.0.0.1:8002/join)
+  feedback page    http://127.0.0.1:8002/f/P81001  (a practice's; its A4 QR poster: http://127.0.0.1:8002/poster/P81001)
   notification     http://127.0.0.1:8003/docs
   reports, emails  http://127.0.0.1:8005/reports and /emails  (in the console: no token to paste)
   reporting        http://127.0.0.1:8004/docs

@@ -11,6 +11,7 @@ from urllib.parse import urlparse
 import pytest
 
 from hub_shared.console_testing import check_page, free_port, serve
+from hub_shared.references import grouped
 from membership.links import Purpose, links_from
 from membership.main import create_app
 
@@ -125,7 +126,8 @@ async def test_a_person_joins_chooses_replies_hears_back_and_leaves_in_the_brows
         hear_back = await card(hub, "visitor@example.org", "confirm_hear_back")
         await page.goto(local(hear_back["message"]["links"]["confirm"], base))
         await page.click("button[type=submit]")
-        assert hear_back["contact_token"] in await page.inner_text("main")
+        assert grouped(hear_back["contact_token"]) == (await page.inner_text("#reference")).strip()
+        assert hear_back["message"]["links"]["reference"] == grouped(hear_back["contact_token"])  # emailed too
         await check(page, "hear-back-confirmed")
         stop = links_from(hub.membership_settings).url(Purpose.HEAR_BACK_STOP, t=hear_back["contact_token"])
         await page.goto(local(stop, base))

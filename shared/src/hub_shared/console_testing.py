@@ -254,7 +254,8 @@ async def axe_violations(page: Any, options: str = WCAG) -> list[tuple[str, str,
 async def check_page(page: Any, name: str, *, checker: Any = None) -> None:
     """No axe-core violations and nothing wider than the window, at 1280 and 390 px (and
     photographed at both when $HUB_TEST_SCREENSHOTS names a folder). ``checker`` is a tab with
-    JavaScript on, for a page browsed with it off: axe runs on a copy of the page there."""
+    JavaScript on, for a page browsed with it off: the copy of the page there is checked, and
+    the page itself is left as it is."""
     target = page
     if checker is not None:
         html = await page.content()
@@ -263,9 +264,8 @@ async def check_page(page: Any, name: str, *, checker: Any = None) -> None:
         await checker.set_content(html)
         target = checker
     for width in WIDTHS:
-        for tab in {page, target}:
-            await tab.set_viewport_size({"width": width, "height": 900})
-        await photograph(page, f"{name}-{width}", full_page=True)
+        await target.set_viewport_size({"width": width, "height": 900})
+        await photograph(target, f"{name}-{width}", full_page=True)
         violations = await axe_violations(target)
         assert violations == [], f"{name} at {width}px: {violations}"
         overflow = await target.evaluate("document.documentElement.scrollWidth > window.innerWidth")

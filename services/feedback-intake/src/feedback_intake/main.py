@@ -81,7 +81,10 @@ INGRESS = (
     "for its practices). A record that is unsigned, wrongly signed, or claims another organisation is not "
     "accepted. Why a record was rejected is kept for the organisation whose token signed it, and for no one "
     "else: GET /v1/ingress/rejections on the intake API. (feedback.rejected carries the same rejections for "
-    "the hub's operators; grant it to no sender.) The correlation id is the envelope's `correlationid`."
+    "the hub's operators; grant it to no sender.) The correlation id is the envelope's `correlationid`. "
+    "The hub's own feedback pages (membership) publish here too, each record signed instead with "
+    "`authorization: FeedbackPage <token>` (the secret membership and intake share, bound to the record's tenant "
+    "and client_reference), accepted as channel fft_online only."
 )
 INGRESS_HEADERS: dict[str, Any] = {
     "type": "object",
@@ -89,8 +92,9 @@ INGRESS_HEADERS: dict[str, Any] = {
     "properties": {
         "authorization": {
             "type": "string",
-            "pattern": "^Bearer .+",
-            "description": "Bearer <JWT>: the same token as for HTTP, scope feedback:write",
+            "pattern": "^(Bearer|FeedbackPage) .+",
+            "description": "Bearer <JWT>: the same token as for HTTP, scope feedback:write (the hub's feedback pages: "
+            "FeedbackPage <token>)",
         },
         "content-type": {"const": "application/cloudevents+json"},
     },

@@ -26,6 +26,7 @@ from hub_shared.events import (
     OpportunityPublishedV1,
     UpdateDueV1,
 )
+from hub_shared.page_records import NAMESPACE as PAGE_RECORDS
 from hub_shared.ratelimit import RateLimit
 from hub_shared.runtime import ServiceDefinition
 from hub_shared.runtime import cli as service_cli
@@ -99,6 +100,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     )
     app.state.links = links_from(settings)
     app.state.contact_key_links = settings.signed_links("contact_keys_secret", settings.public_base_url, NAMESPACE)
+    app.state.page_links = settings.signed_links("feedback_page_secret", settings.public_base_url, PAGE_RECORDS)
     app.state.rate_limit = RateLimit(settings.rate_limit, settings.rate_limit_storage)
     app.state.public_rate_limit = RateLimit(settings.public_rate_limit, settings.rate_limit_storage)
     app.include_router(router)

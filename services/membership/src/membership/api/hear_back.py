@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse
 from hub_shared import correlation
 from hub_shared.db import Session, commit
 from hub_shared.links import LinkProblem
+from hub_shared.references import grouped
 from hub_shared.web import steady_timing
 from membership.api.deps import CHECK_EMAIL, ERRORS, Public, link_problem
 from membership.handlers import hear_back as hearing_back
@@ -29,7 +30,9 @@ async def hear_back(body: EmailOnly, request: Request, session: Session, _limit:
         {
             **CHECK_EMAIL,
             "contact_token": token,
-            "use": "Send it with the feedback as hear_back.contact_token; updates start once the email is confirmed.",
+            "reference": grouped(token),
+            "use": "Send it with the feedback as hear_back.reference (or hear_back.contact_token); updates start once "
+            "the email is confirmed.",
         },
         status_code=202,
     )

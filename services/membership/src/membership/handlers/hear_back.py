@@ -4,35 +4,42 @@ and closing the loop: a published "you said, we did" response reaches the people
 contributed (member ids, hear-back contact tokens) and the members of the matching PPG or
 co-production group who asked to hear about that service area; one event each."""
 
-import secrets
 import uuid
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub_shared.events import Envelope, FeedbackRespondedV1, GroupKind, MessageKind, UpdateDueV1
 from hub_shared.links import LinkProblem
 from hub_shared.organisations import reference
+from hub_shared.references import grouped, new_reference
 from membership.handlers.email_allowance import forget_address, may_email
 from membership.links import Links, Purpose, use_once
-from membership.models import Group, GroupMembership, HearBackContact, Member
+from membership.models import FeedbackPageSubmission, Group, GroupMembership, HearBackContact, Member
 from membership.publishing import contact_card, forget_contact_cards, hear_back_card, publisher, tenant_of
 
 
 async def request_hear_back(session: AsyncSession, email: str, *, links: Links, correlation_id: str) -> str:
-    """Issue a pseudonymous contact token for feedback (``hear_back.contact_token``). Nothing
-    is sent to it until the address's owner confirms (double opt-in); each request gets its
-    own token, so the answer says nothing about earlier ones. Past the address's emails for
-    the hour, the token is issued all the same but nothing is kept or sent: it leads nowhere."""
-    token = secrets.token_urlsafe(24)
+    """Issue a hear-back reference for feedback (``hub_shared.references``: short, grouped,
+    with a check symbol; given with feedback as ``hear_back.reference`` or its canonical form
+    as ``hear_back.contact_token``). It is emailed with the confirmation link, and nothing
+    else is sent to it until the address's owner confirms (double opt-in); each request gets
+    its own reference, so the answer says nothing about earlier ones. Past the address's
+    emails for the hour, the reference is issued all the same but nothing is kept or sent: it
+    leads nowhere."""
+    token = new_reference()
     if not await may_email(session, email, links):
         return token
     contact = HearBackContact(token=token, email=email, created_at=datetime.now(UTC))
     session.add(contact)
     url = links.url(Purpose.HEAR_BACK, t=contact.token)
     hear_back_card(
-        session, contact, correlation_id=correlation_id, kind=MessageKind.CONFIRM_HEAR_BACK, links={"confirm": url}
+        session,
+        contact,
+        correlation_id=correlation_id,
+        kind=MessageKind.CONFIRM_HEAR_BACK,
+        links={"confirm": url, "reference": grouped(contact.token)},
     )
     return contact.token
 
@@ -57,6 +64,12 @@ async def stop_hearing_back(session: AsyncSession, token: str, *, links: Links) 
     if contact is None:
         return  # already forgotten
     await session.delete(contact)
+    # A feedback page's form that gave it no longer leads to it either.
+    await session.execute(
+        update(FeedbackPageSubmission)
+        .where(FeedbackPageSubmission.contact_token == contact.token)
+        .values(contact_token=None)
+    )
     await forget_contact_cards(session, contact.token)
     await forget_address(session, contact.email, links)
 

@@ -7,6 +7,7 @@ from pydantic import ValidationError
 
 from hub_shared import correlation
 from hub_shared.links import LinkProblem
+from hub_shared.references import grouped
 from hub_shared.web import steady_timing
 from membership.handlers import hear_back as hearing_back
 from membership.links import Purpose, links_of
@@ -54,7 +55,7 @@ async def hear_back_confirm_submit(request: Request) -> Response:
         except LinkProblem as exc:
             return link_page(request, exc.reason)
         await session.commit()
-    return render(request, "hear_back_confirmed.html", contact_token=contact.token)
+    return render(request, "hear_back_confirmed.html", reference=grouped(contact.token))
 
 
 @router.get("/hear-back/stop", response_class=HTMLResponse)
