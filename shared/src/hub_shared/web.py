@@ -40,6 +40,7 @@ from hub_shared.auth import TokenVerifier
 from hub_shared.db import create_engine, session_factory
 from hub_shared.health import check_dependencies
 from hub_shared.metrics import HTTP_LATENCY, HTTP_REQUESTS
+from hub_shared.organisation_feed import following
 from hub_shared.settings import ServiceSettings
 
 if TYPE_CHECKING:
@@ -335,11 +336,13 @@ def create_service_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        if on_startup:
-            await on_startup(app)
-        yield
-        if on_shutdown:
-            await on_shutdown(app)
+        async with following(settings) as feed:
+            app.state.organisation_feed = feed
+            if on_startup:
+                await on_startup(app)
+            yield
+            if on_shutdown:
+                await on_shutdown(app)
         await engine.dispose()
 
     # The document only changes with the code: build it (a broker and its spec) once.

@@ -67,6 +67,7 @@ from hub_shared.events.notification import (
     RecipientSuppressedV1,
     UnsubscribeReceivedV1,
 )
+from hub_shared.events.reference import OrganisationKind, OrganisationRecord, OrganisationsPublishedV1
 
 __all__ = [
     "AUTHORIZATION_HEADER",
@@ -109,6 +110,9 @@ __all__ = [
     "OpportunityChangedV1",
     "OpportunityKind",
     "OpportunityPublishedV1",
+    "OrganisationKind",
+    "OrganisationRecord",
+    "OrganisationsPublishedV1",
     "Place",
     "RecipientSuppressedV1",
     "ReportPublishedV1",

@@ -46,6 +46,7 @@ from hub_shared.events.notification import (
     RecipientSuppressedV1,
     UnsubscribeReceivedV1,
 )
+from hub_shared.events.reference import OrganisationsPublishedV1
 
 EVENT_TYPES: dict[str, type[BaseModel]] = {
     model.event_type: model  # type: ignore[attr-defined]
@@ -74,6 +75,7 @@ EVENT_TYPES: dict[str, type[BaseModel]] = {
         NotificationStatusChangedV1,
         RecipientSuppressedV1,
         UnsubscribeReceivedV1,
+        OrganisationsPublishedV1,
     )
 }
 
