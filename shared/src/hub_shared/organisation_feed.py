@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 
 import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.structs import ConsumerRecord
 
 from hub_shared.events import Envelope, InvalidEvent, OrganisationsPublishedV1, decode, encode
 from hub_shared.logging import get_logger
@@ -99,6 +100,7 @@ class OrganisationFeed:
     organisations: Organisations = field(default_factory=reference)
     poll_timeout_ms: int = 500
     retry_seconds: float = 2.0
+    assignment_timeout_seconds: float = 10.0
     hierarchies: dict[str, OrganisationsPublishedV1] = field(default_factory=dict)
     caught_up: asyncio.Event = field(default_factory=asyncio.Event)
     # Set once the topic was read to its end, or the first attempt to read it failed: what a
@@ -107,6 +109,7 @@ class OrganisationFeed:
     applied: int = 0
     _task: asyncio.Task[None] | None = None
     _stopping: bool = False
+    _failures: int = 0
 
     def start(self) -> None:
         """Follow the topic in the background: starting never waits for the broker."""
@@ -128,8 +131,9 @@ class OrganisationFeed:
     async def _follow(self) -> None:
         while not self._stopping:
             consumer = AIOKafkaConsumer(
+                self.topic,
                 bootstrap_servers=self.bootstrap_servers,
-                group_id=None,
+                group_id=None,  # every process reads every partition, from the start
                 enable_auto_commit=False,
                 isolation_level="read_committed",
                 auto_offset_reset="earliest",
@@ -141,34 +145,41 @@ class OrganisationFeed:
                 await self._read(consumer)
             except asyncio.CancelledError:
                 raise
-            except Exception as exc:  # the broker is away: keep what we have, try again
-                log.warning("cannot follow the organisations topic; retrying", topic=self.topic, error=repr(exc))
+            except Exception as exc:  # the broker or the topic is away: keep what we have, try again
+                if self._failures == 0:  # logged once per outage
+                    log.warning("cannot follow the organisations topic; retrying", topic=self.topic, error=repr(exc))
+                self._failures += 1
                 self.settled.set()
-                await asyncio.sleep(self.retry_seconds)
+                await asyncio.sleep(min(self.retry_seconds * 2 ** min(self._failures - 1, 4), 30.0))
             finally:
                 with contextlib.suppress(Exception):
                     await consumer.stop()
 
     async def _read(self, consumer: AIOKafkaConsumer) -> None:
-        await consumer.topics()  # fetches the cluster's metadata
-        partitions = consumer.partitions_for_topic(self.topic)
-        if not partitions:
-            raise LookupError(f"topic {self.topic} does not exist (hub topics create)")
-        assigned = [TopicPartition(self.topic, p) for p in sorted(partitions)]
-        consumer.assign(assigned)
-        await consumer.seek_to_beginning(*assigned)
-        ends = await consumer.end_offsets(assigned)
+        assigned: set[TopicPartition] = set()
+        deadline = asyncio.get_running_loop().time() + self.assignment_timeout_seconds
+        while not assigned:
+            self._apply_batches(await consumer.getmany(timeout_ms=self.poll_timeout_ms))
+            assigned = consumer.assignment()
+            if not assigned and asyncio.get_running_loop().time() > deadline:
+                raise LookupError(f"topic {self.topic} does not exist (hub topics create)")
+        ends = await consumer.end_offsets(list(assigned))
+        if self._failures:
+            log.info("following the organisations topic again", topic=self.topic)
+        self._failures = 0
         while not self._stopping:
-            batches = await consumer.getmany(*assigned, timeout_ms=self.poll_timeout_ms)
-            records = [r for batch in batches.values() for r in batch]
-            if records:
-                self.apply([(r.key, r.value) for r in records])
             if not self.caught_up.is_set():
                 positions = {tp: await consumer.position(tp) for tp in assigned}
                 if all(positions[tp] >= ends[tp] for tp in assigned):
                     self.caught_up.set()
                     self.settled.set()
                     log.info("organisations caught up", topic=self.topic, icbs=sorted(self.hierarchies))
+            self._apply_batches(await consumer.getmany(timeout_ms=self.poll_timeout_ms))
+
+    def _apply_batches(self, batches: dict[TopicPartition, list[ConsumerRecord]]) -> None:
+        records = [r for batch in batches.values() for r in batch]
+        if records:
+            self.apply([(r.key, r.value) for r in records])
 
     def apply(self, records: Sequence[tuple[bytes | None, bytes | None]]) -> None:
         """Apply records in order: a hierarchy replaces its ICB's; a tombstone removes it."""

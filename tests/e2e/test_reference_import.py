@@ -1,0 +1,185 @@
+"""Organisations imported from ODS's published files reach every running service without a
+restart, and each ICB's tokens see only their own ICB.
+
+The four services' APIs run as real processes (as `make run` runs them) on the real broker,
+each following its own copy of the organisations topic; the operator's `hub reference
+import` publishes fixture files in ODS's layouts (two ICBs, a merger, a closure)."""
+
+import asyncio
+import os
+import socket
+import sys
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+import pytest_asyncio
+
+from hub_shared import kafka_admin
+from hub_shared.auth import SCOPES, DevKeys
+from hub_shared.testing import KafkaUnderTest, eventually
+from hub_shared.topics import PREFIX, REFERENCE_ORGANISATIONS, Topic
+
+FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "tests" / "fixtures" / "ods"
+BIN = Path(sys.executable).parent
+SERVICES = {
+    "feedback-intake": "INTAKE",
+    "membership": "MEMBERSHIP",
+    "notification": "NOTIFICATION",
+    "reporting": "REPORTING",
+}
+
+pytestmark = pytest.mark.long(seconds=40)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Running:
+    urls: dict[str, str]
+    keys: DevKeys
+    env: dict[str, str]
+
+    def token(self, org: str) -> dict[str, str]:
+        token = self.keys.issue(
+            organisation=org, scopes=list(SCOPES), issuer="https://auth.ics-hub.local", audience="ics-engagement-hub"
+        )
+        return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture
+def reference_topic(kafka: KafkaUnderTest) -> Iterator[str]:
+    topic = Topic(f"{PREFIX}reference.organisations.{uuid.uuid4().hex[:8]}", 1, "test", REFERENCE_ORGANISATIONS.config)
+    asyncio.run(kafka_admin.create_topics(kafka.bootstrap_servers, (topic,)))
+    yield topic.name
+
+
+@pytest_asyncio.fixture
+async def services(kafka: KafkaUnderTest, reference_topic: str, tmp_path: Path) -> AsyncIterator[Running]:
+    keys = DevKeys(tmp_path / "keys").ensure()
+    env = {
+        **os.environ,
+        "KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap_servers,
+        "HUB_JWKS_PATH": str(keys.jwks_path),
+        "HUB_REFERENCE_TOPIC": reference_topic,
+        "HUB_DEVELOPMENT_MODE": "1",
+        "HUB_LOG_LEVEL": "WARNING",
+    }
+    urls: dict[str, str] = {}
+    processes = []
+    try:
+        for command, prefix in SERVICES.items():
+            port = free_port()
+            env[f"{prefix}_DATABASE_URL"] = f"sqlite+aiosqlite:///{tmp_path / command}.db"
+            env[f"{prefix}_HTTP_PORT"] = str(port)
+            migrate = await asyncio.create_subprocess_exec(str(BIN / command), "migrate", env=env)
+            assert await migrate.wait() == 0, f"{command} migrate failed"
+            processes.append(
+                await asyncio.create_subprocess_exec(
+                    str(BIN / command), "api", env=env, stdout=asyncio.subprocess.DEVNULL
+                )
+            )
+            urls[command] = f"http://127.0.0.1:{port}"
+        async with httpx.AsyncClient(timeout=5) as client:
+            for command, url in urls.items():
+
+                async def ready(url: str = url) -> bool:
+                    try:
+                        return (await client.get(f"{url}/healthz")).status_code == 200
+                    except httpx.TransportError:
+                        return False
+
+                await eventually(ready, timeout=90, what=f"{command} serving")
+        yield Running(urls, keys, env)
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            await process.wait()
+
+
+async def statuses(running: Running, caller: str, place: str, practice: str) -> dict[str, int]:
+    """What each service answers ``caller`` about a place and a practice."""
+    async with httpx.AsyncClient(timeout=10) as client:
+        headers = running.token(caller)
+        return {
+            "intake": (
+                await client.get(
+                    f"{running.urls['feedback-intake']}/v1/feedback", params={"organisation_code": practice}, headers=headers
+                )
+            ).status_code,
+            "membership": (
+                await client.get(
+                    f"{running.urls['membership']}/v1/members", params={"practice_code": practice}, headers=headers
+                )
+            ).status_code,
+            "notification": (
+                await client.get(f"{running.urls['notification']}/v1/branding/{place}", headers=headers)
+            ).status_code,
+            "reporting": (
+                await client.get(f"{running.urls['reporting']}/v1/reports/feedback-volume/{place}", headers=headers)
+            ).status_code,
+        }
+
+
+async def hub_reference(running: Running, *args: str) -> tuple[int, str]:
+    process = await asyncio.create_subprocess_exec(
+        str(BIN / "hub"),
+        "reference",
+        *args,
+        env=running.env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    output, _ = await process.communicate()
+    return process.returncode or 0, output.decode()
+
+
+IMPORT = [
+    "import",
+    "--practices",
+    str(FIXTURES / "epraccur.csv"),
+    "--sub-icb-locations",
+    str(FIXTURES / "eccg.csv"),
+    "--icbs",
+    str(FIXTURES / "icbs.csv"),
+    "--successions",
+    str(FIXTURES / "succ.csv"),
+]
+
+
+async def test_an_import_reaches_every_running_service_and_each_icb_sees_only_its_own(services: Running) -> None:
+    every = {"intake", "membership", "notification", "reporting"}
+    before = await statuses(services, "QAA", "11A", "A11001")
+    assert before == dict.fromkeys(every, 422)  # not organisations of the demo ICS they start with
+
+    refused, output = await hub_reference(
+        services, *[a if a != str(FIXTURES / "epraccur.csv") else str(FIXTURES / "epraccur_malformed.csv") for a in IMPORT]
+    )
+    assert refused == 1 and "epraccur_malformed.csv line 2" in output and "Traceback" not in output
+    await asyncio.sleep(1)
+    assert await statuses(services, "QAA", "11A", "A11001") == dict.fromkeys(every, 422)  # nothing half-applied
+
+    code, output = await hub_reference(services, *IMPORT)
+    assert code == 0, output
+
+    async def everyone_has_it() -> bool:
+        return await statuses(services, "QAA", "11A", "A11001") == dict.fromkeys(every, 200)
+
+    await eventually(everyone_has_it, timeout=30, what="every service to know ICB QAA")
+    # The other ICB's token sees nothing of the first; each sees its own.
+    assert await statuses(services, "QBB", "11A", "A11001") == dict.fromkeys(every, 403)
+    assert await statuses(services, "QBB", "21C", "B21001") == dict.fromkeys(every, 200)
+    # A closed practice keeps its place; the demo ICS is gone.
+    assert await statuses(services, "QAA", "12B", "A12002") == dict.fromkeys(every, 200)
+    assert await statuses(services, "QZZ", "01A", "P81001") == dict.fromkeys(every, 422)
+
+    code, output = await hub_reference(services, "show")
+    assert code == 0 and "QAA" in output and "QBB" in output
