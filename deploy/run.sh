@@ -89,8 +89,12 @@ if [ "${HUB_LOCAL_POSTGRES:-}" = 1 ]; then
   export REPORTING_DATABASE_URL="${REPORTING_DATABASE_URL:-$(deploy/postgres.sh url reporting)}"
 fi
 
-hub token --org QZZ >/dev/null  # creates the development signing keys on first run
 hub topics create
+# The demo ICS, from files in NHS ODS's published layouts: the same import an ICS runs with its own.
+demo_ods="$repo/shared/src/hub_shared/reference/demo"
+hub reference import --practices "$demo_ods/epraccur.csv" --sub-icb-locations "$demo_ods/eccg.csv" \
+  --icbs "$demo_ods/icbs.csv" --successions "$demo_ods/succ.csv"
+hub token --org QZZ >/dev/null  # creates the development signing keys on first run
 for service in feedback-intake membership notification reporting console; do
   "$service" migrate
 done

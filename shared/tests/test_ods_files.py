@@ -69,7 +69,7 @@ def test_every_bad_line_is_named_and_nothing_is_read() -> None:
     assert "'20251340' is not a real date" in by_line[4]
     assert "commissioner '99Z' (column 15) is not a sub-ICB location" in by_line[5]
     assert "status" in by_line[6]
-    assert "A11001 appears twice (also epraccur_malformed.csv line 1)" == by_line[7]
+    assert by_line[7] == "A11001 appears twice (also epraccur_malformed.csv line 1)"
     assert "closed (status C) but has no close date" in by_line[8]
     assert 1 not in by_line
 

@@ -112,7 +112,9 @@ async def statuses(running: Running, caller: str, place: str, practice: str) -> 
         return {
             "intake": (
                 await client.get(
-                    f"{running.urls['feedback-intake']}/v1/feedback", params={"organisation_code": practice}, headers=headers
+                    f"{running.urls['feedback-intake']}/v1/feedback",
+                    params={"organisation_code": practice},
+                    headers=headers,
                 )
             ).status_code,
             "membership": (
@@ -161,7 +163,8 @@ async def test_an_import_reaches_every_running_service_and_each_icb_sees_only_it
     assert before == dict.fromkeys(every, 422)  # not organisations of the demo ICS they start with
 
     refused, output = await hub_reference(
-        services, *[a if a != str(FIXTURES / "epraccur.csv") else str(FIXTURES / "epraccur_malformed.csv") for a in IMPORT]
+        services,
+        *[a if a != str(FIXTURES / "epraccur.csv") else str(FIXTURES / "epraccur_malformed.csv") for a in IMPORT],
     )
     assert refused == 1 and "epraccur_malformed.csv line 2" in output and "Traceback" not in output
     await asyncio.sleep(1)

@@ -20,6 +20,7 @@ from hub_shared import demo, kafka_admin, reference_cli
 from hub_shared.auth import SCOPES, DevKeys
 from hub_shared.events import ContactDetails, MemberContactV2
 from hub_shared.failures import DependencyUnavailable
+from hub_shared.logging import configure_logging
 from hub_shared.organisations import Kind, reference
 from hub_shared.sealing import NAMESPACE, ContactKeys
 from hub_shared.settings import ServiceSettings
@@ -37,6 +38,13 @@ app.add_typer(contacts_app, name="contacts")
 app.add_typer(reference_cli.app, name="reference")
 console = Console(stderr=True)
 T = TypeVar("T")
+
+
+@app.callback()
+def main() -> None:
+    """ICS Engagement Hub operator commands."""
+    configure_logging("hub", "WARNING")  # on stderr: stdout is for what a command prints
+
 
 KeysDir = Annotated[Path, typer.Option(envvar="HUB_DEV_KEYS_DIR", help="Where development signing keys live")]
 DEFAULT_KEYS = Path(".state/dev-keys")

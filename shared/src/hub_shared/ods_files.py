@@ -317,7 +317,7 @@ def _hierarchies(
     members: dict[str, list[OrganisationRecord]] = defaultdict(list)
     for code, row in icbs.items():
         members[code].append(_record(row, OrganisationKind.ICB, None, None))
-    for code, (row, icb) in places.items():
+    for row, icb in places.values():
         members[icb].append(_record(row, OrganisationKind.PLACE, icb, None))
     for code, row in practices.items():
         icb = places[row.commissioner][1]
@@ -330,7 +330,9 @@ def _hierarchies(
     ]
 
 
-def _record(row: OrganisationRow, kind: OrganisationKind, parent: str | None, successor: str | None) -> OrganisationRecord:
+def _record(
+    row: OrganisationRow, kind: OrganisationKind, parent: str | None, successor: str | None
+) -> OrganisationRecord:
     return OrganisationRecord(
         code=row.code,
         name=row.name,

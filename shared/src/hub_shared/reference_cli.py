@@ -46,9 +46,7 @@ def import_files(
         Path, typer.Option(help="Sub-ICB locations, the hub's places: ODS's eccg.csv (standard layout)")
     ],
     icbs: Annotated[Path, typer.Option(help="Integrated care boards, in ODS's standard layout")],
-    successions: Annotated[
-        Path | None, typer.Option(help="Successions (mergers): ODS's succ.csv; optional")
-    ] = None,
+    successions: Annotated[Path | None, typer.Option(help="Successions (mergers): ODS's succ.csv; optional")] = None,
     icb: Annotated[
         list[str] | None,
         typer.Option(help="Import only this ICB (repeat for several); default: every ICB in the ICB file"),
@@ -85,9 +83,7 @@ def import_files(
             "Nothing was published; run the import again once the broker is up."
         )
         raise typer.Exit(1) from None
-    console.print(
-        f"published {len(hierarchies)} ICB(s) on {settings.reference_topic}; every service applies them now"
-    )
+    console.print(f"published {len(hierarchies)} ICB(s) on {settings.reference_topic}; every service applies them now")
 
 
 async def published(bootstrap_servers: str, topic: str, timeout: float = 10.0) -> OrganisationFeed | None:

@@ -25,9 +25,9 @@ from console.settings import ConsoleSettings
 from console.signin import SignInRefused, SignInRequired, provider_client
 from console.templating import HERE, NHSUK, render
 from hub_shared import migrations
-from hub_shared.organisation_feed import following
 from hub_shared.db import create_engine, ping, session_factory
 from hub_shared.logging import configure_logging, get_logger
+from hub_shared.organisation_feed import following
 from hub_shared.web import RequestContext, server_options
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
