@@ -1,13 +1,9 @@
 """The organisations every process knows, kept current from the ``reference.organisations``
 topic without a restart.
 
-Publishing (``publish_hierarchies``, the operator's ``hub reference import``): one
+Publishing: ``hub reference import`` (``hub_shared.reference_publishing``), one
 ``reference.organisations_published.v1`` per ICB, keyed by the ICB's code, all of an import's
-ICBs in one Kafka transaction with an idempotent producer and ``acks=all``: the readers see
-all of them or none. The import has no database of its own, so the topic is its store: an
-import that Kafka did not acknowledge is reported as failed and changes nothing; the same
-files imported again publish the same hierarchies, which change nothing either. The event
-id is a digest of the content, so a repeat is recognisably the same event.
+ICBs in one Kafka transaction.
 
 Following (``OrganisationFeed``): every process (each service's API, its consumer, the
 console) reads the compacted topic from its start (committed records only), keeps the
@@ -18,17 +14,14 @@ publishing, so only a foreign writer produces one); the previous hierarchy stays
 
 import asyncio
 import contextlib
-import hashlib
-import uuid
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
-import orjson
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.structs import ConsumerRecord
 
-from hub_shared.events import Envelope, InvalidEvent, OrganisationsPublishedV1, decode, encode
+from hub_shared.events import InvalidEvent, OrganisationsPublishedV1, decode
 from hub_shared.logging import get_logger
 from hub_shared.metrics import EVENTS_CONSUMED
 from hub_shared.organisations import Organisations, demo_hierarchies, reference
@@ -36,58 +29,7 @@ from hub_shared.settings import ServiceSettings
 from hub_shared.topics import REFERENCE_ORGANISATIONS
 
 log = get_logger(__name__)
-SOURCE = "hub-reference-import"
 MAX_MESSAGE_BYTES = 16 * 1024 * 1024
-
-
-def hierarchy_envelope(hierarchy: OrganisationsPublishedV1, correlation_id: str) -> Envelope:
-    """The event of one ICB's hierarchy; its id is a digest of what it says (the
-    organisations and where they came from, not when), so the same import is the same event."""
-    content = orjson.dumps(hierarchy.model_dump(mode="json", exclude={"published_at"}), option=orjson.OPT_SORT_KEYS)
-    digest = hashlib.sha256(content).hexdigest()
-    return Envelope(
-        id=str(uuid.UUID(digest[:32])),
-        source=SOURCE,
-        type=OrganisationsPublishedV1.event_type,
-        subject=hierarchy.icb_code,
-        time=hierarchy.published_at,
-        tenant=hierarchy.icb_code,
-        correlation_id=correlation_id,
-        data=hierarchy,
-    )
-
-
-async def publish_hierarchies(
-    bootstrap_servers: str,
-    hierarchies: Sequence[OrganisationsPublishedV1],
-    *,
-    correlation_id: str,
-    topic: str = REFERENCE_ORGANISATIONS.name,
-) -> list[Envelope]:
-    """Publish every hierarchy in one transaction; returns the events once Kafka committed them."""
-    envelopes = [hierarchy_envelope(h, correlation_id) for h in hierarchies]
-    producer = AIOKafkaProducer(
-        bootstrap_servers=bootstrap_servers,
-        client_id=SOURCE,
-        enable_idempotence=True,
-        acks="all",
-        transactional_id=f"{SOURCE}-{topic}",
-        max_request_size=MAX_MESSAGE_BYTES,
-    )
-    await producer.start()
-    try:
-        async with producer.transaction():
-            for envelope in envelopes:
-                message = encode(envelope)
-                await producer.send_and_wait(
-                    topic,
-                    message.value,
-                    key=message.key.encode(),
-                    headers=[(k, v) for k, v in message.headers.items()],
-                )
-    finally:
-        await producer.stop()
-    return envelopes
 
 
 @dataclass

@@ -2,7 +2,8 @@
 
 import asyncio
 import uuid
-from collections import Counter
+from collections import Counter, defaultdict
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -11,9 +12,18 @@ from aiokafka.errors import KafkaError
 from rich.console import Console
 from rich.table import Table
 
-from hub_shared.events import OrganisationKind, OrganisationsPublishedV1
+from hub_shared.events import (
+    Envelope,
+    OrganisationKind,
+    OrganisationsPublishedV1,
+    RegisteredPatients,
+    RegisteredPopulationPublishedV1,
+)
+from hub_shared.gp_registrations import InvalidRegistrations, MonthOfRegistrations, read_registrations
 from hub_shared.ods_files import InvalidReferenceFiles, OdsFiles, read_hierarchies
-from hub_shared.organisation_feed import OrganisationFeed, publish_hierarchies
+from hub_shared.organisation_feed import OrganisationFeed
+from hub_shared.organisations import Organisations
+from hub_shared.reference_publishing import content_envelope, publish_together
 from hub_shared.settings import ServiceSettings
 
 app = typer.Typer(help="Organisations from NHS ODS's published files.", no_args_is_help=True)
@@ -68,15 +78,13 @@ def import_files(
         console.print("dry run: nothing was published")
         return
     settings = ServiceSettings()
+    correlation_id = str(uuid.uuid4())
+    envelopes = [
+        content_envelope(h, subject=h.icb_code, tenant=h.icb_code, time=h.published_at, correlation_id=correlation_id)
+        for h in hierarchies
+    ]
     try:
-        asyncio.run(
-            publish_hierarchies(
-                settings.kafka_bootstrap_servers,
-                hierarchies,
-                correlation_id=str(uuid.uuid4()),
-                topic=settings.reference_topic,
-            )
-        )
+        asyncio.run(publish_together(settings.kafka_bootstrap_servers, settings.reference_topic, envelopes))
     except KafkaError as exc:
         console.print(
             f"[red]Kafka at {settings.kafka_bootstrap_servers} did not take the import[/red]: {exc!r}. "
@@ -108,3 +116,82 @@ def show() -> None:
         console.print("nothing published yet: the services hold the demo ICS")
         return
     Console().print(summary(list(feed.hierarchies.values())))
+
+
+def population_events(
+    month: MonthOfRegistrations, organisations: Organisations, sources: list[str], correlation_id: str
+) -> tuple[list[Envelope], set[str]]:
+    """One event per ICB the hub holds practices of; and the practices of no ICB it holds."""
+    by_icb: dict[str, list[RegisteredPatients]] = defaultdict(list)
+    unknown: set[str] = set()
+    for (practice, band, sex), patients in sorted(month.counts.items()):
+        org = organisations.get(practice)
+        if org is None or org.kind is not OrganisationKind.PRACTICE:
+            unknown.add(practice)
+            continue
+        by_icb[organisations.icb_of(practice)].append(
+            RegisteredPatients(practice_code=practice, age_band=band, sex=sex, patients=patients)
+        )
+    now = datetime.now(UTC)
+    envelopes = [
+        content_envelope(
+            RegisteredPopulationPublishedV1(
+                icb_code=icb, month=month.month, counts=counts, sources=sources, published_at=now
+            ),
+            subject=f"{icb}:{month.month}",
+            tenant=icb,
+            time=now,
+            correlation_id=correlation_id,
+        )
+        for icb, counts in sorted(by_icb.items())
+    ]
+    return envelopes, unknown
+
+
+@app.command("population")
+def import_population(
+    files: Annotated[
+        list[Path],
+        typer.Argument(
+            help="NHS England's practice files by single year of age: gp-reg-pat-prac-sing-age-male.csv "
+            "and gp-reg-pat-prac-sing-age-female.csv (one month's)"
+        ),
+    ],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Check the files; publish nothing")] = False,
+) -> None:
+    """Load a month of "Patients Registered at a GP Practice": reporting's rates per 1,000 and
+    representativeness use the month that matches. Bad lines are named; nothing is half-loaded."""
+    try:
+        month = read_registrations(files)
+    except InvalidRegistrations as exc:
+        for error in exc.errors:
+            console.print(f"[red]{error}[/red]", highlight=False)
+        console.print(f"{len(exc.errors)} problem(s); nothing was imported.")
+        raise typer.Exit(1) from None
+    settings = ServiceSettings()
+    feed = asyncio.run(published(settings.kafka_bootstrap_servers, settings.reference_topic, timeout=10.0))
+    organisations = Organisations.from_hierarchies(feed.current()) if feed is not None else None
+    if organisations is None:
+        console.print(f"[red]cannot read the organisations ({settings.reference_topic})[/red]: is Kafka up?")
+        raise typer.Exit(1)
+    envelopes, unknown = population_events(month, organisations, [f.name for f in files], str(uuid.uuid4()))
+    for envelope in envelopes:
+        data = envelope.data
+        assert isinstance(data, RegisteredPopulationPublishedV1)
+        practices = {c.practice_code for c in data.counts}
+        patients = sum(c.patients for c in data.counts)
+        console.print(f"{data.icb_code} {data.month}: {len(practices)} practices, {patients:,} patients")
+    if unknown:
+        console.print(f"{len(unknown)} practice(s) in the files belong to no ICB the hub holds: left out")
+    if not envelopes:
+        console.print("[red]no practice of the files is one the hub holds[/red]; nothing was imported.")
+        raise typer.Exit(1)
+    if dry_run:
+        console.print("dry run: nothing was published")
+        return
+    try:
+        asyncio.run(publish_together(settings.kafka_bootstrap_servers, settings.population_topic, envelopes))
+    except KafkaError as exc:
+        console.print(f"[red]Kafka did not take the import[/red]: {exc!r}. Nothing was published; run it again.")
+        raise typer.Exit(1) from None
+    console.print(f"published {month.month} for {len(envelopes)} ICB(s) on {settings.population_topic}")

@@ -48,6 +48,16 @@ REFERENCE_ORGANISATIONS = Topic(
         ("max.message.bytes", str(16 * 1024 * 1024)),
     ),
 )
+REFERENCE_POPULATION = Topic(
+    PREFIX + "reference.population",
+    3,
+    "Registered patients per practice, age band and sex (hub population import): the latest of each ICB and "
+    "month, keyed ICB:month; log-compacted",
+    config=(
+        ("cleanup.policy", "compact"),
+        ("max.message.bytes", str(16 * 1024 * 1024)),
+    ),
+)
 REPORTING_SNAPSHOTS = Topic(PREFIX + "reporting.snapshots", 3, "Published, disclosure-controlled report snapshots")
 
 SOURCE_TOPICS = (
@@ -59,6 +69,7 @@ SOURCE_TOPICS = (
     NOTIFICATION_EVENTS,
     REPORTING_SNAPSHOTS,
     REFERENCE_ORGANISATIONS,
+    REFERENCE_POPULATION,
 )
 
 

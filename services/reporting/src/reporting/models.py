@@ -130,6 +130,20 @@ class ThemeCount(Base):
     sentiment_sum: Mapped[float] = mapped_column(Float)
 
 
+class RegisteredPopulation(Base):
+    """Registered patients per practice, band and sex, month by month (NHS England's
+    "Patients Registered at a GP Practice", imported with hub population import)."""
+
+    __tablename__ = "registered_population"
+
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)
+    practice_code: Mapped[str] = mapped_column(String(10), primary_key=True)
+    age_band: Mapped[str] = mapped_column(String(20), primary_key=True)
+    sex: Mapped[str] = mapped_column(String(20), primary_key=True)
+    icb_code: Mapped[str] = mapped_column(String(10), index=True)
+    patients: Mapped[int] = mapped_column(Integer)
+
+
 class ResponseFact(Base):
     """'You said, we did': the latest state of each response and when it was first published."""
 

@@ -120,7 +120,10 @@ class ScorecardPublic(BaseModel):
     feedback_volume: Count
     individual_submissions: Count
     fft_return_responses: Count
-    registered_patients: int
+    registered_patients: int = Field(description="The base of the rate: patients registered at its practices")
+    registered_population_month: str | None = Field(
+        description="The month of NHS England's 'Patients Registered at a GP Practice' the base is of (YYYY-MM)"
+    )
     rate_per_1000_registered: float | Star | None
     channels: dict[str, Count]
     involvement_channels_used: list[str]

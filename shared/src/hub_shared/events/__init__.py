@@ -67,7 +67,13 @@ from hub_shared.events.notification import (
     RecipientSuppressedV1,
     UnsubscribeReceivedV1,
 )
-from hub_shared.events.reference import OrganisationKind, OrganisationRecord, OrganisationsPublishedV1
+from hub_shared.events.reference import (
+    OrganisationKind,
+    OrganisationRecord,
+    OrganisationsPublishedV1,
+    RegisteredPatients,
+    RegisteredPopulationPublishedV1,
+)
 
 __all__ = [
     "AUTHORIZATION_HEADER",
@@ -115,6 +121,8 @@ __all__ = [
     "OrganisationsPublishedV1",
     "Place",
     "RecipientSuppressedV1",
+    "RegisteredPatients",
+    "RegisteredPopulationPublishedV1",
     "ReportPublishedV1",
     "ResponseStatus",
     "ReviewDecision",

@@ -46,7 +46,7 @@ from hub_shared.events.notification import (
     RecipientSuppressedV1,
     UnsubscribeReceivedV1,
 )
-from hub_shared.events.reference import OrganisationsPublishedV1
+from hub_shared.events.reference import OrganisationsPublishedV1, RegisteredPopulationPublishedV1
 
 EVENT_TYPES: dict[str, type[BaseModel]] = {
     model.event_type: model  # type: ignore[attr-defined]
@@ -76,6 +76,7 @@ EVENT_TYPES: dict[str, type[BaseModel]] = {
         RecipientSuppressedV1,
         UnsubscribeReceivedV1,
         OrganisationsPublishedV1,
+        RegisteredPopulationPublishedV1,
     )
 }
 

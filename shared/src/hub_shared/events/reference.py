@@ -11,6 +11,8 @@ from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from hub_shared.events.feedback import AgeBand, Sex
+
 
 class OrganisationKind(StrEnum):
     ICB = "icb"
@@ -42,4 +44,30 @@ class OrganisationsPublishedV1(BaseModel):
     icb_code: str = Field(pattern=r"^[A-Z0-9]{3,10}$")
     organisations: list[OrganisationRecord] = Field(min_length=1)
     sources: list[str] = Field(default_factory=list, description="The published files it was read from")
+    published_at: datetime
+
+
+class RegisteredPatients(BaseModel):
+    """Patients registered at one practice in one of the hub's age bands, by sex."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    practice_code: str = Field(pattern=r"^[A-Z0-9]{3,10}$")
+    age_band: AgeBand
+    sex: Sex
+    patients: int = Field(ge=0)
+
+
+class RegisteredPopulationPublishedV1(BaseModel):
+    """One month's registered population of one ICB's practices, from NHS England's
+    "Patients Registered at a GP Practice" (the month of its extract date); a snapshot of
+    that ICB and month, replacing any earlier one."""
+
+    model_config = ConfigDict(extra="ignore")
+    event_type: ClassVar[str] = "reference.registered_population_published.v1"
+
+    icb_code: str = Field(pattern=r"^[A-Z0-9]{3,10}$")
+    month: str = Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")
+    counts: list[RegisteredPatients] = Field(min_length=1)
+    sources: list[str] = Field(default_factory=list)
     published_at: datetime

@@ -39,7 +39,8 @@ async def scorecard(session: AsyncSession, organisations: Organisations, code: s
     channel_counts = {c: int(n) for c, n in zip(CHANNELS, by_channel, strict=True) if n}
     volume = sum(channel_counts.values())
     return_responses = int(returns or 0)
-    registered = population().registered(practices)
+    registered_population = await population(session)
+    registered = registered_population.registered(practices)
     raised = select(ThemeCount.theme).where(ThemeCount.organisation_code.in_(codes)).distinct()
     of_codes = ResponseFact.organisation_code.in_(codes)
     answered_themes = select(func.count(ResponseFact.theme.distinct())).where(of_codes, ResponseFact.theme.in_(raised))
@@ -74,6 +75,7 @@ async def scorecard(session: AsyncSession, organisations: Organisations, code: s
         "individual_submissions": counted["individual_submissions"],
         "fft_return_responses": counted["fft_return_responses"],
         "registered_patients": registered,
+        "registered_population_month": registered_population.month,
         "rate_per_1000_registered": (
             SUPPRESSED if small else round(1000 * total_volume / registered, 1) if registered else None
         ),
