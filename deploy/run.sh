@@ -94,6 +94,8 @@ hub topics create
 demo_ods="$repo/shared/src/hub_shared/reference/demo"
 hub reference import --practices "$demo_ods/epraccur.csv" --sub-icb-locations "$demo_ods/eccg.csv" \
   --icbs "$demo_ods/icbs.csv" --successions "$demo_ods/succ.csv"
+# ...and its registered patients, in the layout of NHS England's "Patients Registered at a GP Practice".
+hub reference population "$demo_ods/gp-reg-pat-prac-sing-age-male.csv" "$demo_ods/gp-reg-pat-prac-sing-age-female.csv"
 hub token --org QZZ >/dev/null  # creates the development signing keys on first run
 for service in feedback-intake membership notification reporting console; do
   "$service" migrate

@@ -13,6 +13,7 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -21,9 +22,10 @@ import pytest_asyncio
 from hub_shared import kafka_admin
 from hub_shared.auth import SCOPES, DevKeys
 from hub_shared.testing import KafkaUnderTest, eventually
-from hub_shared.topics import PREFIX, REFERENCE_ORGANISATIONS, Topic
+from hub_shared.topics import ALL_TOPICS, PREFIX, REFERENCE_ORGANISATIONS, REFERENCE_POPULATION, Topic
 
 FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "tests" / "fixtures" / "ods"
+REGISTRATIONS = FIXTURES.parent / "gp_registrations"
 BIN = Path(sys.executable).parent
 SERVICES = {
     "feedback-intake": "INTAKE",
@@ -32,7 +34,7 @@ SERVICES = {
     "reporting": "REPORTING",
 }
 
-pytestmark = pytest.mark.long(seconds=40)
+pytestmark = pytest.mark.long(seconds=60)
 
 
 def free_port() -> int:
@@ -55,20 +57,24 @@ class Running:
 
 
 @pytest.fixture
-def reference_topic(kafka: KafkaUnderTest) -> Iterator[str]:
-    topic = Topic(f"{PREFIX}reference.organisations.{uuid.uuid4().hex[:8]}", 1, "test", REFERENCE_ORGANISATIONS.config)
-    asyncio.run(kafka_admin.create_topics(kafka.bootstrap_servers, (topic,)))
-    yield topic.name
+def reference_topics(kafka: KafkaUnderTest) -> Iterator[dict[str, str]]:
+    """This test's own organisations and population topics (and the hub's others, which
+    reporting's consumer also reads)."""
+    run = uuid.uuid4().hex[:8]
+    organisations = Topic(f"{PREFIX}reference.organisations.{run}", 1, "test", REFERENCE_ORGANISATIONS.config)
+    population = Topic(f"{PREFIX}reference.population.{run}", 3, "test", REFERENCE_POPULATION.config)
+    asyncio.run(kafka_admin.create_topics(kafka.bootstrap_servers, (*ALL_TOPICS, organisations, population)))
+    yield {"HUB_REFERENCE_TOPIC": organisations.name, "HUB_POPULATION_TOPIC": population.name}
 
 
 @pytest_asyncio.fixture
-async def services(kafka: KafkaUnderTest, reference_topic: str, tmp_path: Path) -> AsyncIterator[Running]:
+async def services(kafka: KafkaUnderTest, reference_topics: dict[str, str], tmp_path: Path) -> AsyncIterator[Running]:
     keys = DevKeys(tmp_path / "keys").ensure()
     env = {
         **os.environ,
         "KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap_servers,
         "HUB_JWKS_PATH": str(keys.jwks_path),
-        "HUB_REFERENCE_TOPIC": reference_topic,
+        **reference_topics,
         "HUB_DEVELOPMENT_MODE": "1",
         "HUB_LOG_LEVEL": "WARNING",
     }
@@ -87,6 +93,12 @@ async def services(kafka: KafkaUnderTest, reference_topic: str, tmp_path: Path) 
                 )
             )
             urls[command] = f"http://127.0.0.1:{port}"
+        # Reporting's consumer too: it applies the registered population the scorecard reads.
+        processes.append(
+            await asyncio.create_subprocess_exec(
+                str(BIN / "reporting"), "consume", env=env, stdout=asyncio.subprocess.DEVNULL
+            )
+        )
         async with httpx.AsyncClient(timeout=5) as client:
             for command, url in urls.items():
 
@@ -186,3 +198,33 @@ async def test_an_import_reaches_every_running_service_and_each_icb_sees_only_it
 
     code, output = await hub_reference(services, "show")
     assert code == 0 and "QAA" in output and "QBB" in output
+
+    # A month of registered patients from NHS England's files: the scorecard's base, with its month.
+    code, output = await hub_reference(
+        services,
+        "population",
+        str(REGISTRATIONS / "gp-reg-pat-prac-sing-age-male.csv"),
+        str(REGISTRATIONS / "gp-reg-pat-prac-sing-age-female.csv"),
+    )
+    assert code == 0 and "1 practice(s) in the files belong to no ICB the hub holds" in output, output
+
+    async def scorecard(caller: str, org: str) -> dict[str, Any]:
+        async with httpx.AsyncClient(timeout=10) as client:
+            response = await client.get(
+                f"{services.urls['reporting']}/v1/reports/scorecard/{org}", headers=services.token(caller)
+            )
+        assert response.status_code == 200, response.text
+        return dict(response.json())
+
+    async def population_applied() -> bool:
+        return (await scorecard("QAA", "11A"))["registered_population_month"] == "2026-12"
+
+    await eventually(population_applied, timeout=30, what="reporting to apply December's registered population")
+    north = await scorecard("QAA", "11A")
+    assert north["registered_patients"] == 2 * 96 * (10 + 20)  # A11001 and A11002, both sexes, every age
+    south = await scorecard("QBB", "21C")
+    assert south["registered_patients"] == 2 * 96 * 5 and south["registered_population_month"] == "2026-12"
+    bands = {
+        (b["age_band"], b["sex"]): b["registered_patients"] for b in north["membership"]["representation"]["bands"]
+    }
+    assert bands[("under_16", "female")] == 16 * (10 + 20) and bands[("85_plus", "male")] == 11 * (10 + 20)

@@ -38,7 +38,9 @@ async def population(session: AsyncSession, month: str | None = None) -> Populat
     chosen = last
     if month is not None:
         chosen = (
-            await session.execute(select(func.max(RegisteredPopulation.month)).where(RegisteredPopulation.month <= month))
+            await session.execute(
+                select(func.max(RegisteredPopulation.month)).where(RegisteredPopulation.month <= month)
+            )
         ).scalar_one_or_none() or first
     rows = await session.execute(
         select(
