@@ -67,7 +67,7 @@ def test_each_icb_gets_its_own_practices_and_other_practices_are_left_out() -> N
     envelopes, unknown = population_events(month, organisations, ["m.csv"], "c")
     assert unknown == {"Z99001"}
     by_icb = {e.subject: e for e in envelopes}
-    assert set(by_icb) == {"QAA:2026-12", "QBB:2026-12"}
-    assert {c.practice_code for c in by_icb["QBB:2026-12"].data.counts} == {"B21001"}  # type: ignore[attr-defined]
+    assert set(by_icb) == {"population:QAA:2026-12", "population:QBB:2026-12"}
+    assert {c.practice_code for c in by_icb["population:QBB:2026-12"].data.counts} == {"B21001"}  # type: ignore[attr-defined]
     again, _ = population_events(month, organisations, ["m.csv"], "other")
     assert [e.id for e in again] == [e.id for e in envelopes]  # the same import is the same event

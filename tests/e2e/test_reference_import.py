@@ -22,7 +22,7 @@ import pytest_asyncio
 from hub_shared import kafka_admin
 from hub_shared.auth import SCOPES, DevKeys
 from hub_shared.testing import KafkaUnderTest, eventually
-from hub_shared.topics import ALL_TOPICS, PREFIX, REFERENCE_ORGANISATIONS, REFERENCE_POPULATION, Topic
+from hub_shared.topics import ALL_TOPICS, PREFIX, REFERENCE_ORGANISATIONS, REFERENCE_STATISTICS, Topic
 
 FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "tests" / "fixtures" / "ods"
 REGISTRATIONS = FIXTURES.parent / "gp_registrations"
@@ -62,9 +62,9 @@ def reference_topics(kafka: KafkaUnderTest) -> Iterator[dict[str, str]]:
     reporting's consumer also reads)."""
     run = uuid.uuid4().hex[:8]
     organisations = Topic(f"{PREFIX}reference.organisations.{run}", 1, "test", REFERENCE_ORGANISATIONS.config)
-    population = Topic(f"{PREFIX}reference.population.{run}", 3, "test", REFERENCE_POPULATION.config)
+    population = Topic(f"{PREFIX}reference.statistics.{run}", 3, "test", REFERENCE_STATISTICS.config)
     asyncio.run(kafka_admin.create_topics(kafka.bootstrap_servers, (*ALL_TOPICS, organisations, population)))
-    yield {"HUB_REFERENCE_TOPIC": organisations.name, "HUB_POPULATION_TOPIC": population.name}
+    yield {"HUB_REFERENCE_TOPIC": organisations.name, "HUB_STATISTICS_TOPIC": population.name}
 
 
 @pytest_asyncio.fixture

@@ -8,7 +8,7 @@ from hub_shared import migrations
 from hub_shared.db import create_engine, session_factory
 from hub_shared.events import AgeBand, RegisteredPatients, RegisteredPopulationPublishedV1, Sex, new_envelope
 from hub_shared.organisations import reference
-from reporting.consumers import POPULATION_HANDLERS
+from reporting.consumers import STATISTICS_HANDLERS
 from reporting.main import MIGRATIONS
 from reporting.queries.population import demo_population, population
 from reporting.queries.scorecard import scorecard
@@ -33,7 +33,7 @@ async def test_the_month_that_matches_is_the_base(tmp_path: Path) -> None:
     migrations.upgrade(MIGRATIONS, url)
     engine = create_engine(url)
     sessions = session_factory(engine)
-    handler = POPULATION_HANDLERS[RegisteredPopulationPublishedV1.event_type]
+    handler = STATISTICS_HANDLERS[RegisteredPopulationPublishedV1.event_type]
     try:
         async with sessions() as session:
             demo = await population(session)

@@ -138,7 +138,7 @@ def population_events(
             RegisteredPopulationPublishedV1(
                 icb_code=icb, month=month.month, counts=counts, sources=sources, published_at=now
             ),
-            subject=f"{icb}:{month.month}",
+            subject=f"population:{icb}:{month.month}",
             tenant=icb,
             time=now,
             correlation_id=correlation_id,
@@ -190,8 +190,8 @@ def import_population(
         console.print("dry run: nothing was published")
         return
     try:
-        asyncio.run(publish_together(settings.kafka_bootstrap_servers, settings.population_topic, envelopes))
+        asyncio.run(publish_together(settings.kafka_bootstrap_servers, settings.statistics_topic, envelopes))
     except KafkaError as exc:
         console.print(f"[red]Kafka did not take the import[/red]: {exc!r}. Nothing was published; run it again.")
         raise typer.Exit(1) from None
-    console.print(f"published {month.month} for {len(envelopes)} ICB(s) on {settings.population_topic}")
+    console.print(f"published {month.month} for {len(envelopes)} ICB(s) on {settings.statistics_topic}")

@@ -29,7 +29,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from hub_shared.identity import IdentityProviderSettings
 from hub_shared.links import SignedLinks
-from hub_shared.topics import REFERENCE_ORGANISATIONS, REFERENCE_POPULATION
+from hub_shared.topics import REFERENCE_ORGANISATIONS, REFERENCE_STATISTICS
 
 PLACEHOLDER_SECRETS = {"", "changeme", "change-me", "secret", "password"}
 MIN_SECRET_LENGTH = 32
@@ -107,7 +107,7 @@ class ServiceSettings(BaseSettings):
     # Organisations: the compacted topic every process follows (hub reference import publishes
     # on it), and how long a starting process waits to have read it to its end.
     reference_topic: str = Field(REFERENCE_ORGANISATIONS.name, validation_alias=AliasChoices("HUB_REFERENCE_TOPIC"))
-    population_topic: str = Field(REFERENCE_POPULATION.name, validation_alias=AliasChoices("HUB_POPULATION_TOPIC"))
+    statistics_topic: str = Field(REFERENCE_STATISTICS.name, validation_alias=AliasChoices("HUB_STATISTICS_TOPIC"))
     reference_wait_seconds: float = Field(15.0, validation_alias=AliasChoices("HUB_REFERENCE_WAIT_SECONDS"))
 
     # Consumers: bounded retries with exponential backoff before dead-lettering.

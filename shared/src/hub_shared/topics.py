@@ -48,11 +48,12 @@ REFERENCE_ORGANISATIONS = Topic(
         ("max.message.bytes", str(16 * 1024 * 1024)),
     ),
 )
-REFERENCE_POPULATION = Topic(
-    PREFIX + "reference.population",
+REFERENCE_STATISTICS = Topic(
+    PREFIX + "reference.statistics",
     3,
-    "Registered patients per practice, age band and sex (hub population import): the latest of each ICB and "
-    "month, keyed ICB:month; log-compacted",
+    "Official statistics per practice (hub reference population, hub reference survey): registered patients "
+    "by month, GP Patient Survey results by year; the latest of each ICB and period, keyed kind:ICB:period; "
+    "log-compacted",
     config=(
         ("cleanup.policy", "compact"),
         ("max.message.bytes", str(16 * 1024 * 1024)),
@@ -69,7 +70,7 @@ SOURCE_TOPICS = (
     NOTIFICATION_EVENTS,
     REPORTING_SNAPSHOTS,
     REFERENCE_ORGANISATIONS,
-    REFERENCE_POPULATION,
+    REFERENCE_STATISTICS,
 )
 
 

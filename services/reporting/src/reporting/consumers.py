@@ -48,8 +48,8 @@ HANDLERS: dict[str, EventHandler] = {
     **MEMBERSHIP_HANDLERS,
 }
 TOPICS = [FEEDBACK_EVENTS.name, MEMBERSHIP_EVENTS.name]
-POPULATION_GROUP = "reporting.population"
-POPULATION_HANDLERS: dict[str, EventHandler] = {
+STATISTICS_GROUP = "reporting.statistics"
+STATISTICS_HANDLERS: dict[str, EventHandler] = {
     RegisteredPopulationPublishedV1.event_type: population.on_registered_population,
 }
 NOTIFICATION_GROUP = "reporting.notifications"
@@ -71,9 +71,9 @@ def consumers(settings: ServiceSettings, sessions: async_sessionmaker[AsyncSessi
             backoff_seconds=settings.consumer_backoff_seconds,
         ),
         EventConsumer(
-            group=POPULATION_GROUP,
-            topics=[settings.population_topic],
-            handlers=POPULATION_HANDLERS,
+            group=STATISTICS_GROUP,
+            topics=[settings.statistics_topic],
+            handlers=STATISTICS_HANDLERS,
             sessions=sessions,
             inbox_model=InboxMessage,
             max_attempts=settings.consumer_max_attempts,
