@@ -14,11 +14,14 @@ from rich.table import Table
 
 from hub_shared.events import (
     Envelope,
+    GpPatientSurveyPublishedV1,
     OrganisationKind,
     OrganisationsPublishedV1,
     RegisteredPatients,
     RegisteredPopulationPublishedV1,
+    SurveyResult,
 )
+from hub_shared.gp_patient_survey import InvalidSurveyResults, PracticeResult, SurveyColumns, read_survey
 from hub_shared.gp_registrations import InvalidRegistrations, MonthOfRegistrations, read_registrations
 from hub_shared.ods_files import InvalidReferenceFiles, OdsFiles, read_hierarchies
 from hub_shared.organisation_feed import OrganisationFeed
@@ -92,6 +95,24 @@ def import_files(
         )
         raise typer.Exit(1) from None
     console.print(f"published {len(hierarchies)} ICB(s) on {settings.reference_topic}; every service applies them now")
+
+
+def held_organisations(settings: ServiceSettings) -> Organisations:
+    """The organisations the services hold (read from the broker); exits when it cannot."""
+    feed = asyncio.run(published(settings.kafka_bootstrap_servers, settings.reference_topic, timeout=10.0))
+    if feed is None:
+        console.print(f"[red]cannot read the organisations ({settings.reference_topic})[/red]: is Kafka up?")
+        raise typer.Exit(1)
+    return Organisations.from_hierarchies(feed.current())
+
+
+def publish_statistics(settings: ServiceSettings, envelopes: list[Envelope], what: str) -> None:
+    try:
+        asyncio.run(publish_together(settings.kafka_bootstrap_servers, settings.statistics_topic, envelopes))
+    except KafkaError as exc:
+        console.print(f"[red]Kafka did not take the import[/red]: {exc!r}. Nothing was published; run it again.")
+        raise typer.Exit(1) from None
+    console.print(f"published {what} for {len(envelopes)} ICB(s) on {settings.statistics_topic}")
 
 
 async def published(bootstrap_servers: str, topic: str, timeout: float = 10.0) -> OrganisationFeed | None:
@@ -169,11 +190,7 @@ def import_population(
         console.print(f"{len(exc.errors)} problem(s); nothing was imported.")
         raise typer.Exit(1) from None
     settings = ServiceSettings()
-    feed = asyncio.run(published(settings.kafka_bootstrap_servers, settings.reference_topic, timeout=10.0))
-    organisations = Organisations.from_hierarchies(feed.current()) if feed is not None else None
-    if organisations is None:
-        console.print(f"[red]cannot read the organisations ({settings.reference_topic})[/red]: is Kafka up?")
-        raise typer.Exit(1)
+    organisations = held_organisations(settings)
     envelopes, unknown = population_events(month, organisations, [f.name for f in files], str(uuid.uuid4()))
     for envelope in envelopes:
         data = envelope.data
@@ -189,9 +206,89 @@ def import_population(
     if dry_run:
         console.print("dry run: nothing was published")
         return
+    publish_statistics(settings, envelopes, month.month)
+
+
+def survey_events(
+    results: list[PracticeResult],
+    organisations: Organisations,
+    year: str,
+    question: str,
+    sources: list[str],
+    correlation_id: str,
+) -> tuple[list[Envelope], set[str]]:
+    """One event per ICB the hub holds practices of; and the practices of no ICB it holds."""
+    by_icb: dict[str, list[SurveyResult]] = defaultdict(list)
+    unknown: set[str] = set()
+    for r in results:
+        org = organisations.get(r.practice_code)
+        if org is None or org.kind is not OrganisationKind.PRACTICE:
+            unknown.add(r.practice_code)
+            continue
+        by_icb[organisations.icb_of(r.practice_code)].append(
+            SurveyResult(practice_code=r.practice_code, base=r.base, share=r.share, lower=r.lower, upper=r.upper)
+        )
+    now = datetime.now(UTC)
+    envelopes = [
+        content_envelope(
+            GpPatientSurveyPublishedV1(
+                icb_code=icb, year=year, question=question, results=found, sources=sources, published_at=now
+            ),
+            subject=f"gpps:{icb}:{year}",
+            tenant=icb,
+            time=now,
+            correlation_id=correlation_id,
+        )
+        for icb, found in sorted(by_icb.items())
+    ]
+    return envelopes, unknown
+
+
+@app.command("survey")
+def import_survey(
+    file: Annotated[Path, typer.Argument(help="The GP Patient Survey's practice results file (CSV)")],
+    year: Annotated[str, typer.Option(help="The survey's year, e.g. 2025")],
+    question: Annotated[
+        str,
+        typer.Option(
+            help="The question's stem in that year's file: 'were you involved as much as you wanted to be in "
+            "decisions about your care and treatment?', e.g. Q90"
+        ),
+    ],
+    practice_column: Annotated[str, typer.Option(help="Column of the practice's ODS code")] = "Practice_Code",
+    base_column: Annotated[str, typer.Option(help="Column of the base; {q} is the question")] = "{q}base",
+    share_column: Annotated[str, typer.Option(help="Column of the positive share")] = "{q}_12pct",
+    lower_column: Annotated[str, typer.Option(help="Column of the interval's lower bound")] = "{q}_12pct_lower",
+    upper_column: Annotated[str, typer.Option(help="Column of the interval's upper bound")] = "{q}_12pct_upper",
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Check the file; publish nothing")] = False,
+) -> None:
+    """Load a year of GP Patient Survey results on involvement in decisions: shown in reporting's
+    scorecard beside FFT and the hub's own figures. Bad lines are named; nothing is half-loaded."""
+    if not (len(year) == 4 and year.isdigit()):
+        console.print(f"[red]--year '{year}' is not a year[/red]")
+        raise typer.Exit(2)
+    columns = SurveyColumns(practice_column, base_column, share_column, lower_column, upper_column)
     try:
-        asyncio.run(publish_together(settings.kafka_bootstrap_servers, settings.statistics_topic, envelopes))
-    except KafkaError as exc:
-        console.print(f"[red]Kafka did not take the import[/red]: {exc!r}. Nothing was published; run it again.")
+        results = read_survey(file, question.strip(), columns)
+    except InvalidSurveyResults as exc:
+        for error in exc.errors:
+            console.print(f"[red]{error}[/red]", highlight=False)
+        console.print(f"{len(exc.errors)} problem(s); nothing was imported.")
         raise typer.Exit(1) from None
-    console.print(f"published {month.month} for {len(envelopes)} ICB(s) on {settings.statistics_topic}")
+    settings = ServiceSettings()
+    organisations = held_organisations(settings)
+    envelopes, unknown = survey_events(results, organisations, year, question.strip(), [file.name], str(uuid.uuid4()))
+    for envelope in envelopes:
+        data = envelope.data
+        assert isinstance(data, GpPatientSurveyPublishedV1)
+        with_share = sum(1 for r in data.results if r.share is not None)
+        console.print(f"{data.icb_code} {year}: {len(data.results)} practices, {with_share} with a published share")
+    if unknown:
+        console.print(f"{len(unknown)} practice(s) in the file belong to no ICB the hub holds: left out")
+    if not envelopes:
+        console.print("[red]no practice of the file is one the hub holds[/red]; nothing was imported.")
+        raise typer.Exit(1)
+    if dry_run:
+        console.print("dry run: nothing was published")
+        return
+    publish_statistics(settings, envelopes, f"the {year} survey")

@@ -10,6 +10,7 @@ from hub_shared.events import (
     FeedbackRespondedV1,
     FeedbackReviewedV1,
     FftMonthlyReturnV1,
+    GpPatientSurveyPublishedV1,
     GroupMembershipChangedV1,
     InvitationAnsweredV1,
     InvitationIssuedV1,
@@ -24,7 +25,15 @@ from hub_shared.events import (
 from hub_shared.settings import ServiceSettings
 from hub_shared.topics import FEEDBACK_EVENTS, MEMBERSHIP_EVENTS, NOTIFICATION_EVENTS
 from reporting.models import InboxMessage
-from reporting.projections import feedback, fft_returns, membership, notifications, population, responses
+from reporting.projections import (
+    feedback,
+    fft_returns,
+    gp_patient_survey,
+    membership,
+    notifications,
+    population,
+    responses,
+)
 
 GROUP = "reporting.projections"
 BATCH_HANDLERS: dict[str, BatchHandler] = {
@@ -51,6 +60,7 @@ TOPICS = [FEEDBACK_EVENTS.name, MEMBERSHIP_EVENTS.name]
 STATISTICS_GROUP = "reporting.statistics"
 STATISTICS_HANDLERS: dict[str, EventHandler] = {
     RegisteredPopulationPublishedV1.event_type: population.on_registered_population,
+    GpPatientSurveyPublishedV1.event_type: gp_patient_survey.on_gp_patient_survey,
 }
 NOTIFICATION_GROUP = "reporting.notifications"
 NOTIFICATION_HANDLERS: dict[str, EventHandler] = {

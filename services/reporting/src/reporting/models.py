@@ -144,6 +144,22 @@ class RegisteredPopulation(Base):
     patients: Mapped[int] = mapped_column(Integer)
 
 
+class SurveyResultFact(Base):
+    """The GP Patient Survey's result per practice and year, for the involvement question
+    (hub reference survey)."""
+
+    __tablename__ = "survey_result"
+
+    year: Mapped[str] = mapped_column(String(4), primary_key=True)
+    practice_code: Mapped[str] = mapped_column(String(10), primary_key=True)
+    icb_code: Mapped[str] = mapped_column(String(10), index=True)
+    question: Mapped[str] = mapped_column(String(20))
+    base: Mapped[int] = mapped_column(Integer)
+    share: Mapped[float | None] = mapped_column(Float, nullable=True)
+    lower: Mapped[float | None] = mapped_column(Float, nullable=True)
+    upper: Mapped[float | None] = mapped_column(Float, nullable=True)
+
+
 class ResponseFact(Base):
     """'You said, we did': the latest state of each response and when it was first published."""
 

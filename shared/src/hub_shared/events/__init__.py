@@ -68,11 +68,13 @@ from hub_shared.events.notification import (
     UnsubscribeReceivedV1,
 )
 from hub_shared.events.reference import (
+    GpPatientSurveyPublishedV1,
     OrganisationKind,
     OrganisationRecord,
     OrganisationsPublishedV1,
     RegisteredPatients,
     RegisteredPopulationPublishedV1,
+    SurveyResult,
 )
 
 __all__ = [
@@ -98,6 +100,7 @@ __all__ = [
     "FftAnswer",
     "FftMonthlyReturnV1",
     "Frequency",
+    "GpPatientSurveyPublishedV1",
     "GroupKind",
     "GroupMembershipChangedV1",
     "GroupRole",
@@ -128,6 +131,7 @@ __all__ = [
     "ReviewDecision",
     "ServiceArea",
     "Sex",
+    "SurveyResult",
     "TriageFlag",
     "UnsubscribeReceivedV1",
     "Unwanted",

@@ -46,7 +46,11 @@ from hub_shared.events.notification import (
     RecipientSuppressedV1,
     UnsubscribeReceivedV1,
 )
-from hub_shared.events.reference import OrganisationsPublishedV1, RegisteredPopulationPublishedV1
+from hub_shared.events.reference import (
+    GpPatientSurveyPublishedV1,
+    OrganisationsPublishedV1,
+    RegisteredPopulationPublishedV1,
+)
 
 EVENT_TYPES: dict[str, type[BaseModel]] = {
     model.event_type: model  # type: ignore[attr-defined]
@@ -77,6 +81,7 @@ EVENT_TYPES: dict[str, type[BaseModel]] = {
         UnsubscribeReceivedV1,
         OrganisationsPublishedV1,
         RegisteredPopulationPublishedV1,
+        GpPatientSurveyPublishedV1,
     )
 }
 

@@ -71,3 +71,32 @@ class RegisteredPopulationPublishedV1(BaseModel):
     counts: list[RegisteredPatients] = Field(min_length=1)
     sources: list[str] = Field(default_factory=list)
     published_at: datetime
+
+
+class SurveyResult(BaseModel):
+    """One practice's result for the question: the weighted share answering positively and
+    its 95% confidence interval (proportions; none where the survey suppressed them), and
+    how many answered."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    practice_code: str = Field(pattern=r"^[A-Z0-9]{3,10}$")
+    base: int = Field(ge=0)
+    share: float | None = Field(None, ge=0, le=1)
+    lower: float | None = Field(None, ge=0, le=1)
+    upper: float | None = Field(None, ge=0, le=1)
+
+
+class GpPatientSurveyPublishedV1(BaseModel):
+    """One year's GP Patient Survey results for one question, for one ICB's practices; a
+    snapshot of that ICB and year, replacing any earlier one."""
+
+    model_config = ConfigDict(extra="ignore")
+    event_type: ClassVar[str] = "reference.gp_patient_survey_published.v1"
+
+    icb_code: str = Field(pattern=r"^[A-Z0-9]{3,10}$")
+    year: str = Field(pattern=r"^\d{4}$", description="The survey's year of publication")
+    question: str = Field(min_length=1, max_length=20, description="The question's number in that year's survey")
+    results: list[SurveyResult] = Field(min_length=1)
+    sources: list[str] = Field(default_factory=list)
+    published_at: datetime

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hub_shared.organisations import Organisations
 from reporting.models import CHANNELS, FeedbackCount, FftReturnCount, ResponseFact, ThemeCount
 from reporting.queries.fft import answered
+from reporting.queries.gp_patient_survey import involvement_reported
 from reporting.queries.membership import membership_scorecard
 from reporting.queries.population import population
 from reporting.rules.disclosure import SUPPRESSED
@@ -91,6 +92,9 @@ async def scorecard(session: AsyncSession, organisations: Organisations, code: s
             "median_days_to_response": to_response,
             "median_days_to_change": to_change,
         },
+        "involvement_reported_by_patients": await involvement_reported(
+            session, organisations, code, registered_population
+        ),
         "membership": await membership_scorecard(session, organisations, code),
         "pending_measures": {
             "invitations_and_email_reach": "awaits notification events",

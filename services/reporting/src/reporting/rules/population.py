@@ -18,6 +18,10 @@ class Population:
     def registered(self, practices: list[str]) -> int:
         return sum(self._by_practice.get(p, 0) for p in practices)
 
+    def aged_16_and_over(self, practice: str) -> int:
+        """The practice's patients the GP Patient Survey samples from (16 and over)."""
+        return sum(n for (p, band, _sex), n in self._by_band.items() if p == practice and band != "under_16")
+
     def by_age_band(self, practices: list[str]) -> dict[str, int]:
         out: dict[str, int] = defaultdict(int)
         for (practice, band, _sex), patients in self._by_band.items():
