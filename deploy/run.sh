@@ -96,6 +96,8 @@ hub reference import --practices "$demo_ods/epraccur.csv" --sub-icb-locations "$
   --icbs "$demo_ods/icbs.csv" --successions "$demo_ods/succ.csv"
 # ...and its registered patients, in the layout of NHS England's "Patients Registered at a GP Practice".
 hub reference population "$demo_ods/gp-reg-pat-prac-sing-age-male.csv" "$demo_ods/gp-reg-pat-prac-sing-age-female.csv"
+# ...and the GP Patient Survey's practice results on involvement in decisions, in the survey's file layout.
+hub reference survey "$demo_ods/GPPS_2026_Practice_data_weighted.csv" --year 2026 --question Q90
 hub token --org QZZ >/dev/null  # creates the development signing keys on first run
 for service in feedback-intake membership notification reporting console; do
   "$service" migrate

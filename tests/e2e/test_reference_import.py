@@ -26,6 +26,7 @@ from hub_shared.topics import ALL_TOPICS, PREFIX, REFERENCE_ORGANISATIONS, REFER
 
 FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "tests" / "fixtures" / "ods"
 REGISTRATIONS = FIXTURES.parent / "gp_registrations"
+SURVEY = FIXTURES.parent / "gp_patient_survey" / "GPPS_2026_Practice_data_weighted.csv"
 BIN = Path(sys.executable).parent
 SERVICES = {
     "feedback-intake": "INTAKE",
@@ -228,3 +229,21 @@ async def test_an_import_reaches_every_running_service_and_each_icb_sees_only_it
         (b["age_band"], b["sex"]): b["registered_patients"] for b in north["membership"]["representation"]["bands"]
     }
     assert bands[("under_16", "female")] == 16 * (10 + 20) and bands[("85_plus", "male")] == 11 * (10 + 20)
+
+    # The GP Patient Survey's results beside them, with bases, intervals and flags.
+    code, output = await hub_reference(services, "survey", str(SURVEY), "--year", "2026", "--question", "Q90")
+    assert code == 0, output
+
+    async def survey_applied() -> bool:
+        return (await scorecard("QAA", "A11001"))["involvement_reported_by_patients"] is not None
+
+    await eventually(survey_applied, timeout=30, what="reporting to apply the 2026 GP Patient Survey")
+    practice = (await scorecard("QAA", "A11001"))["involvement_reported_by_patients"]
+    assert (practice["share"], practice["base"], practice["confidence_interval"]) == (0.9, 120, [0.85, 0.95])
+    place = (await scorecard("QAA", "11A"))["involvement_reported_by_patients"]
+    # A11001 (1,920 patients, 1,600 aged 16+) and A11002 (3,200 aged 16+) weighted by eligible patients.
+    assert place["base"] == 180 and place["share"] == round((1600 * 0.9 + 3200 * 0.8) / 4800, 4)
+    assert (await scorecard("QAA", "12B"))["involvement_reported_by_patients"]["flag"] == (
+        "suppressed: fewer than 10 answers"
+    )
+    assert (await scorecard("QBB", "21C"))["involvement_reported_by_patients"]["base"] == 200

@@ -49,8 +49,8 @@ async def publish_together(bootstrap_servers: str, topic: str, envelopes: Sequen
         transactional_id=f"{SOURCE}-{topic}",
         max_request_size=MAX_MESSAGE_BYTES,
     )
-    await producer.start()
     try:
+        await producer.start()
         async with producer.transaction():
             for envelope in envelopes:
                 message = encode(envelope)
