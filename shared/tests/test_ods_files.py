@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 from hub_shared.cli import app
 from hub_shared.events import OrganisationKind
 from hub_shared.ods_files import InvalidReferenceFiles, OdsFiles, read_hierarchies
+from hub_shared.ord_records import read_ord_records
 from hub_shared.organisations import Organisations
 
 FIXTURES = Path(__file__).parent / "fixtures" / "ods"
@@ -142,3 +143,22 @@ def test_the_cli_shows_what_it_would_publish() -> None:
     )
     assert result.exit_code == 0, result.output
     assert "QAA" in result.output and "QBB" in result.output and "nothing was published" in result.output
+
+
+def test_the_ord_apis_records_saved_as_json_give_the_same_hierarchy() -> None:
+    [east] = read_ord_records(FIXTURES / "ord_organisations.json")
+    found = {o.code: o for o in east.organisations}
+    assert east.icb_code == "QCC" and east.sources == ["ord_organisations.json"]
+    assert found["31D"].kind is OrganisationKind.PLACE and found["31D"].parent == "QCC"
+    assert found["C31001"].parent == "31D" and found["C31001"].closed_on is None
+    assert found["C31002"].successor == "C31001" and str(found["C31002"].closed_on) == "2025-09-30"
+    assert "Y31001" not in found  # a walk-in centre is no practice
+
+
+def test_bad_ord_records_are_named_by_their_position() -> None:
+    with pytest.raises(InvalidReferenceFiles) as raised:
+        read_ord_records(FIXTURES / "ord_malformed.json")
+    messages = [str(e) for e in raised.value.errors]
+    assert any(m.startswith("ord_malformed.json line 2: name") for m in messages)
+    assert "ord_malformed.json line 3: not an ORD organisation record (no 'Organisation')" in messages
+    assert any(m.startswith("ord_malformed.json line 4: opened_on") and "real date" in m for m in messages)

@@ -117,7 +117,7 @@ class SuccessionRow(BaseModel):
 
 
 @dataclass
-class _Reader:
+class LineReader:
     errors: list[LineError] = field(default_factory=list)
 
     def lines(self, path: Path, columns: int) -> Iterator[tuple[int, list[str]]]:
@@ -149,7 +149,7 @@ class _Reader:
         self.errors.append(LineError(path.name, line, message))
 
 
-def _organisation_rows(reader: _Reader, path: Path) -> list[tuple[int, OrganisationRow]]:
+def _organisation_rows(reader: LineReader, path: Path) -> list[tuple[int, OrganisationRow]]:
     rows = []
     for number, row in reader.lines(path, ORGANISATION_COLUMNS):
         values = {
@@ -167,7 +167,7 @@ def _organisation_rows(reader: _Reader, path: Path) -> list[tuple[int, Organisat
     return rows
 
 
-def _practice_rows(reader: _Reader, path: Path) -> list[tuple[int, PracticeRow]]:
+def _practice_rows(reader: LineReader, path: Path) -> list[tuple[int, PracticeRow]]:
     rows = []
     for number, row in reader.lines(path, EPRACCUR_COLUMNS):
         if row[25].strip() != GP_PRACTICE_SETTING:
@@ -190,7 +190,7 @@ def _practice_rows(reader: _Reader, path: Path) -> list[tuple[int, PracticeRow]]
     return rows
 
 
-def _succession_rows(reader: _Reader, path: Path) -> list[tuple[int, SuccessionRow]]:
+def _succession_rows(reader: LineReader, path: Path) -> list[tuple[int, SuccessionRow]]:
     rows = []
     for number, row in reader.lines(path, SUCCESSION_COLUMNS):
         values = {"old_code": row[0], "new_code": row[1], "effective_on": row[2]}
@@ -216,20 +216,41 @@ class OdsFiles:
         return [p for p in (self.icbs, self.sub_icb_locations, self.practices, self.successions) if p is not None]
 
 
-def _check_dates(reader: _Reader, path: Path, number: int, row: OrganisationRow) -> None:
+def _check_dates(reader: LineReader, path: Path, number: int, row: OrganisationRow) -> None:
     if row.opened_on and row.closed_on and row.closed_on < row.opened_on:
         reader.fail(path, number, f"closed on {row.closed_on} before it opened on {row.opened_on}")
+
+
+@dataclass
+class OdsRows:
+    """The lines of each kind, numbered, as read from ODS's files (or its API's records)."""
+
+    icbs: list[tuple[int, OrganisationRow]]
+    places: list[tuple[int, OrganisationRow]]
+    practices: list[tuple[int, PracticeRow]]
+    successions: list[tuple[int, SuccessionRow]]
 
 
 def read_hierarchies(files: OdsFiles, only_icbs: Iterable[str] = ()) -> list[OrganisationsPublishedV1]:
     """One hierarchy per ICB of the files (or of ``only_icbs``); ``InvalidReferenceFiles``
     naming every bad line when any is bad."""
-    reader = _Reader()
+    reader = LineReader()
+    rows = OdsRows(
+        _organisation_rows(reader, files.icbs),
+        _organisation_rows(reader, files.sub_icb_locations),
+        _practice_rows(reader, files.practices),
+        _succession_rows(reader, files.successions) if files.successions else [],
+    )
+    return build_hierarchies(reader, files, rows, only_icbs)
+
+
+def build_hierarchies(
+    reader: LineReader, files: OdsFiles, rows: OdsRows, only_icbs: Iterable[str] = ()
+) -> list[OrganisationsPublishedV1]:
+    """Check the rows against each other (every practice under a sub-ICB location of an ICB,
+    each code once, mergers into practices held) and build one hierarchy per ICB."""
     wanted = {c.strip().upper() for c in only_icbs if c.strip()}
-    icb_rows = _organisation_rows(reader, files.icbs)
-    place_rows = _organisation_rows(reader, files.sub_icb_locations)
-    practice_rows = _practice_rows(reader, files.practices)
-    succession_rows = _succession_rows(reader, files.successions) if files.successions else []
+    icb_rows, place_rows, practice_rows, succession_rows = rows.icbs, rows.places, rows.practices, rows.successions
 
     seen: dict[str, str] = {}
 
@@ -323,7 +344,7 @@ def _hierarchies(
         icb = places[row.commissioner][1]
         members[icb].append(_record(row, OrganisationKind.PRACTICE, row.commissioner, successors.get(code)))
     now = datetime.now(UTC)
-    sources = [p.name for p in files.paths()]
+    sources = list(dict.fromkeys(p.name for p in files.paths()))
     return [
         OrganisationsPublishedV1(icb_code=icb, organisations=members[icb], sources=sources, published_at=now)
         for icb in sorted(icbs)

@@ -5,7 +5,7 @@ import uuid
 from collections import Counter, defaultdict
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 from aiokafka.errors import KafkaError
@@ -24,6 +24,7 @@ from hub_shared.events import (
 from hub_shared.gp_patient_survey import InvalidSurveyResults, PracticeResult, SurveyColumns, read_survey
 from hub_shared.gp_registrations import InvalidRegistrations, MonthOfRegistrations, read_registrations
 from hub_shared.ods_files import InvalidReferenceFiles, OdsFiles, read_hierarchies
+from hub_shared.ord_records import read_ord_records
 from hub_shared.organisation_feed import OrganisationFeed
 from hub_shared.organisations import Organisations
 from hub_shared.reference_publishing import content_envelope, publish_together
@@ -72,10 +73,36 @@ def import_files(
     try:
         hierarchies = read_hierarchies(files, icb or ())
     except InvalidReferenceFiles as exc:
-        for error in exc.errors:
-            console.print(f"[red]{error}[/red]", highlight=False)
-        console.print(f"{len(exc.errors)} problem(s); nothing was imported.")
-        raise typer.Exit(1) from None
+        refuse(exc)
+    publish_hierarchies(hierarchies, dry_run)
+
+
+@app.command("import-ord")
+def import_ord(
+    file: Annotated[Path, typer.Argument(help="Records of the ODS ORD API (JSON) saved to a file")],
+    icb: Annotated[
+        list[str] | None,
+        typer.Option(help="Import only this ICB (repeat for several); default: every ICB in the file"),
+    ] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Check the file and show what would change")] = False,
+) -> None:
+    """Like `import`, from the ODS ORD API's organisation records saved as JSON (the ICBs, their
+    sub-ICB locations and practices)."""
+    try:
+        hierarchies = read_ord_records(file, icb)
+    except InvalidReferenceFiles as exc:
+        refuse(exc)
+    publish_hierarchies(hierarchies, dry_run)
+
+
+def refuse(exc: InvalidReferenceFiles) -> NoReturn:
+    for error in exc.errors:
+        console.print(f"[red]{error}[/red]", highlight=False)
+    console.print(f"{len(exc.errors)} problem(s); nothing was imported.")
+    raise typer.Exit(1) from None
+
+
+def publish_hierarchies(hierarchies: list[OrganisationsPublishedV1], dry_run: bool) -> None:
     Console().print(summary(hierarchies))
     if dry_run:
         console.print("dry run: nothing was published")
