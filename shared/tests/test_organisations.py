@@ -1,4 +1,6 @@
-from hub_shared.organisations import Kind, reference
+import pytest
+
+from hub_shared.organisations import Kind, Organisations, reference, starting_hierarchies
 
 
 def test_demo_ics_has_an_icb_three_places_and_their_practices() -> None:
@@ -34,3 +36,11 @@ def test_the_ics_is_called_by_its_icbs_name_from_the_reference_data() -> None:
         == "Demo Integrated Care Board"
     )
     assert reference().ics_name("NOPE1") == "Demo Integrated Care Board"  # an unknown code: the deployment's one ICS
+
+
+def test_a_deployment_holds_no_demo_organisations_until_it_imports_its_own(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("HUB_DEVELOPMENT_MODE", raising=False)
+    assert starting_hierarchies() == []
+    assert Organisations.from_hierarchies(starting_hierarchies()).get("P81001") is None
+    monkeypatch.setenv("HUB_DEVELOPMENT_MODE", "1")
+    assert [h.icb_code for h in starting_hierarchies()] == ["QZZ"]

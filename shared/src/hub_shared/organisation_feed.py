@@ -24,7 +24,7 @@ from aiokafka.structs import ConsumerRecord
 from hub_shared.events import InvalidEvent, OrganisationsPublishedV1, decode
 from hub_shared.logging import get_logger
 from hub_shared.metrics import EVENTS_CONSUMED
-from hub_shared.organisations import Organisations, demo_hierarchies, reference
+from hub_shared.organisations import Organisations, reference, starting_hierarchies
 from hub_shared.settings import ServiceSettings
 from hub_shared.topics import REFERENCE_ORGANISATIONS
 
@@ -35,7 +35,7 @@ MAX_MESSAGE_BYTES = 16 * 1024 * 1024
 @dataclass
 class OrganisationFeed:
     """Follows the published hierarchies and keeps ``organisations`` (this process's
-    ``reference()``) equal to their union (the demo ICS while none is published)."""
+    ``reference()``) equal to their union (``starting_hierarchies`` while none is published)."""
 
     bootstrap_servers: str
     topic: str = REFERENCE_ORGANISATIONS.name
@@ -148,7 +148,7 @@ class OrganisationFeed:
             log.info("organisations applied", icbs=sorted(self.hierarchies))
 
     def current(self) -> list[OrganisationsPublishedV1]:
-        return list(self.hierarchies.values()) or demo_hierarchies()
+        return list(self.hierarchies.values()) or starting_hierarchies()
 
 
 @asynccontextmanager

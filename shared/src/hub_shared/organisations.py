@@ -5,8 +5,9 @@ it. The organisations are what NHS ODS publishes, imported by an operator
 (``hub reference import``, ``hub_shared.ods_files``) and published per ICB on the
 ``reference.organisations`` topic; every process follows that topic
 (``hub_shared.organisation_feed``) and swaps what ``reference()`` answers without a restart.
-Until a hierarchy has been published, ``reference()`` answers the demo ICS, read from files
-in ODS's own layouts shipped with the package (``reference/demo/``)."""
+Until a hierarchy has been published, ``reference()`` answers the demo ICS in development
+mode (read from files in ODS's own layouts shipped with the package, ``reference/demo/``) and
+nothing in a deployment, whose ``/readyz`` says so."""
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from importlib import resources
 
 from hub_shared.events.reference import OrganisationKind, OrganisationsPublishedV1
 from hub_shared.ods_files import OdsFiles, read_hierarchies
+from hub_shared.settings import development_mode
 
 Kind = OrganisationKind
 
@@ -168,8 +170,14 @@ def demo_hierarchies() -> list[OrganisationsPublishedV1]:
         return read_hierarchies(OdsFiles(practices, sub_icb_locations, icbs, successions))
 
 
+def starting_hierarchies() -> list[OrganisationsPublishedV1]:
+    """What a process holds while nothing is published: the demo ICS in development mode
+    (``make run``, the tests), nothing at all in a deployment (which imports its own)."""
+    return demo_hierarchies() if development_mode() else []
+
+
 @cache
 def reference() -> Organisations:
-    """This process's organisations: the hierarchies published so far (the demo ICS until
-    one is). The same object for the life of the process; its contents are swapped."""
-    return Organisations.from_hierarchies(demo_hierarchies())
+    """This process's organisations: the hierarchies published so far (``starting_hierarchies``
+    until one is). The same object for the life of the process; its contents are swapped."""
+    return Organisations.from_hierarchies(starting_hierarchies())
