@@ -1,6 +1,6 @@
-from pathlib import Path
+import pytest
 
-from hub_shared.organisations import Kind, Organisations, reference
+from hub_shared.organisations import Kind, Organisations, reference, starting_hierarchies
 
 
 def test_demo_ics_has_an_icb_three_places_and_their_practices() -> None:
@@ -27,7 +27,7 @@ def test_descendants_of_a_place_are_itself_and_its_practices() -> None:
     assert reference().descendants("01A") == ["01A", *[f"P81{i:03d}" for i in range(1, 11)]]
 
 
-def test_the_ics_is_called_by_its_icbs_name_from_the_reference_data(tmp_path: Path) -> None:
+def test_the_ics_is_called_by_its_icbs_name_from_the_reference_data() -> None:
     assert reference().ics_name() == "Demo Integrated Care Board"
     assert (
         reference().ics_name("P81001")
@@ -36,6 +36,11 @@ def test_the_ics_is_called_by_its_icbs_name_from_the_reference_data(tmp_path: Pa
         == "Demo Integrated Care Board"
     )
     assert reference().ics_name("NOPE1") == "Demo Integrated Care Board"  # an unknown code: the deployment's one ICS
-    csv_file = tmp_path / "organisations.csv"
-    csv_file.write_text("code,name,kind,parent,successor\nQAA,NHS Anyshire ICB,icb,,\n01X,Anytown,place,QAA,\n")
-    assert Organisations.from_csv(csv_file).ics_name("01X") == "NHS Anyshire ICB"
+
+
+def test_a_deployment_holds_no_demo_organisations_until_it_imports_its_own(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("HUB_DEVELOPMENT_MODE", raising=False)
+    assert starting_hierarchies() == []
+    assert Organisations.from_hierarchies(starting_hierarchies()).get("P81001") is None
+    monkeypatch.setenv("HUB_DEVELOPMENT_MODE", "1")
+    assert [h.icb_code for h in starting_hierarchies()] == ["QZZ"]

@@ -116,7 +116,7 @@ def test_containers_use_only_settings_and_commands_the_code_has(name: str) -> No
         if program == service:
             assert sub in cli_commands(service), f"{name}: '{program} {sub}' is not a command"
         elif program == "hub":
-            assert sub in {"topics"}
+            assert sub in {"topics", "reference"}
 
 
 @pytest.mark.parametrize("name", sorted(n for n in COMPOSE if "build" in COMPOSE[n]))

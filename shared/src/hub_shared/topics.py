@@ -38,6 +38,27 @@ MEMBERSHIP_CONTACTS = Topic(
     ),
 )
 NOTIFICATION_EVENTS = Topic(PREFIX + "notification.events", 6, "Emails sent, failed, bounced; unsubscribes")
+REFERENCE_ORGANISATIONS = Topic(
+    PREFIX + "reference.organisations",
+    1,
+    "Organisations as NHS ODS publishes them (hub reference import): the latest hierarchy of each ICB, "
+    "keyed by its code; log-compacted, read to its end by every process",
+    config=(
+        ("cleanup.policy", "compact"),
+        ("max.message.bytes", str(16 * 1024 * 1024)),
+    ),
+)
+REFERENCE_STATISTICS = Topic(
+    PREFIX + "reference.statistics",
+    3,
+    "Official statistics per practice (hub reference population, hub reference survey): registered patients "
+    "by month, GP Patient Survey results by year; the latest of each ICB and period, keyed kind:ICB:period; "
+    "log-compacted",
+    config=(
+        ("cleanup.policy", "compact"),
+        ("max.message.bytes", str(16 * 1024 * 1024)),
+    ),
+)
 REPORTING_SNAPSHOTS = Topic(PREFIX + "reporting.snapshots", 3, "Published, disclosure-controlled report snapshots")
 
 SOURCE_TOPICS = (
@@ -48,6 +69,8 @@ SOURCE_TOPICS = (
     MEMBERSHIP_CONTACTS,
     NOTIFICATION_EVENTS,
     REPORTING_SNAPSHOTS,
+    REFERENCE_ORGANISATIONS,
+    REFERENCE_STATISTICS,
 )
 
 

@@ -10,6 +10,7 @@ from hub_shared.events import (
     FeedbackRespondedV1,
     FeedbackReviewedV1,
     FftMonthlyReturnV1,
+    GpPatientSurveyPublishedV1,
     GroupMembershipChangedV1,
     InvitationAnsweredV1,
     InvitationIssuedV1,
@@ -19,11 +20,20 @@ from hub_shared.events import (
     MemberLeftV1,
     MemberPreferencesChangedV1,
     NotificationStatusChangedV1,
+    RegisteredPopulationPublishedV1,
 )
 from hub_shared.settings import ServiceSettings
 from hub_shared.topics import FEEDBACK_EVENTS, MEMBERSHIP_EVENTS, NOTIFICATION_EVENTS
 from reporting.models import InboxMessage
-from reporting.projections import feedback, fft_returns, membership, notifications, responses
+from reporting.projections import (
+    feedback,
+    fft_returns,
+    gp_patient_survey,
+    membership,
+    notifications,
+    population,
+    responses,
+)
 
 GROUP = "reporting.projections"
 BATCH_HANDLERS: dict[str, BatchHandler] = {
@@ -47,6 +57,11 @@ HANDLERS: dict[str, EventHandler] = {
     **MEMBERSHIP_HANDLERS,
 }
 TOPICS = [FEEDBACK_EVENTS.name, MEMBERSHIP_EVENTS.name]
+STATISTICS_GROUP = "reporting.statistics"
+STATISTICS_HANDLERS: dict[str, EventHandler] = {
+    RegisteredPopulationPublishedV1.event_type: population.on_registered_population,
+    GpPatientSurveyPublishedV1.event_type: gp_patient_survey.on_gp_patient_survey,
+}
 NOTIFICATION_GROUP = "reporting.notifications"
 NOTIFICATION_HANDLERS: dict[str, EventHandler] = {
     NotificationStatusChangedV1.event_type: notifications.on_notification_status_changed,
@@ -60,6 +75,15 @@ def consumers(settings: ServiceSettings, sessions: async_sessionmaker[AsyncSessi
             topics=TOPICS,
             handlers=HANDLERS,
             batch_handlers=BATCH_HANDLERS,
+            sessions=sessions,
+            inbox_model=InboxMessage,
+            max_attempts=settings.consumer_max_attempts,
+            backoff_seconds=settings.consumer_backoff_seconds,
+        ),
+        EventConsumer(
+            group=STATISTICS_GROUP,
+            topics=[settings.statistics_topic],
+            handlers=STATISTICS_HANDLERS,
             sessions=sessions,
             inbox_model=InboxMessage,
             max_attempts=settings.consumer_max_attempts,

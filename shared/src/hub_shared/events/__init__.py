@@ -67,6 +67,15 @@ from hub_shared.events.notification import (
     RecipientSuppressedV1,
     UnsubscribeReceivedV1,
 )
+from hub_shared.events.reference import (
+    GpPatientSurveyPublishedV1,
+    OrganisationKind,
+    OrganisationRecord,
+    OrganisationsPublishedV1,
+    RegisteredPatients,
+    RegisteredPopulationPublishedV1,
+    SurveyResult,
+)
 
 __all__ = [
     "AUTHORIZATION_HEADER",
@@ -91,6 +100,7 @@ __all__ = [
     "FftAnswer",
     "FftMonthlyReturnV1",
     "Frequency",
+    "GpPatientSurveyPublishedV1",
     "GroupKind",
     "GroupMembershipChangedV1",
     "GroupRole",
@@ -109,13 +119,19 @@ __all__ = [
     "OpportunityChangedV1",
     "OpportunityKind",
     "OpportunityPublishedV1",
+    "OrganisationKind",
+    "OrganisationRecord",
+    "OrganisationsPublishedV1",
     "Place",
     "RecipientSuppressedV1",
+    "RegisteredPatients",
+    "RegisteredPopulationPublishedV1",
     "ReportPublishedV1",
     "ResponseStatus",
     "ReviewDecision",
     "ServiceArea",
     "Sex",
+    "SurveyResult",
     "TriageFlag",
     "UnsubscribeReceivedV1",
     "Unwanted",

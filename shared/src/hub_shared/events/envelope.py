@@ -46,6 +46,11 @@ from hub_shared.events.notification import (
     RecipientSuppressedV1,
     UnsubscribeReceivedV1,
 )
+from hub_shared.events.reference import (
+    GpPatientSurveyPublishedV1,
+    OrganisationsPublishedV1,
+    RegisteredPopulationPublishedV1,
+)
 
 EVENT_TYPES: dict[str, type[BaseModel]] = {
     model.event_type: model  # type: ignore[attr-defined]
@@ -74,6 +79,9 @@ EVENT_TYPES: dict[str, type[BaseModel]] = {
         NotificationStatusChangedV1,
         RecipientSuppressedV1,
         UnsubscribeReceivedV1,
+        OrganisationsPublishedV1,
+        RegisteredPopulationPublishedV1,
+        GpPatientSurveyPublishedV1,
     )
 }
 
