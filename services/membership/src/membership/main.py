@@ -12,6 +12,7 @@ from hub_shared.asyncapi import Published, describe_consumed
 from hub_shared.events import (
     AttendanceRecordedV1,
     FeedbackRespondedV1,
+    FeedbackSubmittedV1,
     GroupMembershipChangedV1,
     InvitationAnsweredV1,
     InvitationIssuedV1,
@@ -32,7 +33,7 @@ from hub_shared.runtime import ServiceDefinition
 from hub_shared.runtime import cli as service_cli
 from hub_shared.sealing import NAMESPACE
 from hub_shared.settings import ServiceSettings
-from hub_shared.topics import MEMBERSHIP_CONTACTS, MEMBERSHIP_EVENTS
+from hub_shared.topics import FEEDBACK_SUBMISSIONS, MEMBERSHIP_CONTACTS, MEMBERSHIP_EVENTS
 from hub_shared.web import create_service_app
 from membership import SERVICE_NAME, pages
 from membership.api import router
@@ -67,6 +68,14 @@ PUBLISHED = [
         "Restricted to membership and notification. Log-compacted; key = member id (or hear-back contact token); "
         "the latest card per key wins and a null value (tombstone) means the person was erased. The details are "
         "sealed with the person's key (GET /v1/contact-keys/{key}), destroyed on erasure.",
+    ),
+    Published(
+        FEEDBACK_SUBMISSIONS.name,
+        FeedbackSubmittedV1,
+        "What a person gives on a practice's feedback page (/f/{code}), put on intake's ingress as online FFT: "
+        "key = its client reference; header authorization = FeedbackPage <token>, signed with the secret "
+        "membership shares with intake for that organisation and reference. No email address: hearing back "
+        "travels as the hear-back contact token.",
     ),
 ]
 
