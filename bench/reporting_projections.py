@@ -44,7 +44,7 @@ from sqlalchemy import text
 
 from feedback_intake.main import MIGRATIONS as INTAKE_MIGRATIONS
 from feedback_intake.models import OutboxMessage
-from feedback_intake.rules import themes
+from feedback_intake.rules import sentiment, themes
 from hub_shared import kafka_admin
 from hub_shared.db import bulk_insert, create_engine, session_factory
 from hub_shared.events import (
@@ -91,7 +91,7 @@ TEXTS = [
 
 @functools.cache
 def text_analysis(text: str) -> tuple[float, list[str]]:
-    return themes.sentiment(text), themes.themes(text)
+    return sentiment.sentiment(text), themes.themes(text)
 
 
 def fresh_database(name: str, migrations: Path = MIGRATIONS) -> str:

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from feedback_intake.models import FeedbackSubmission, OutboxMessage
 from feedback_intake.publishing import publisher
-from feedback_intake.rules import themes
+from feedback_intake.rules import sentiment, themes
 from feedback_intake.rules.deidentify import scrub
 from feedback_intake.rules.triage import flags_for
 from feedback_intake.schemas import FeedbackCreate
@@ -128,7 +128,7 @@ async def accept_submission(
         redactions=submission.redactions,
         triage_flags=flags,
         review_required=bool(flags),
-        sentiment=themes.sentiment(submission.text) if submission.text else None,
+        sentiment=sentiment.sentiment(submission.text) if submission.text else None,
         themes=themes.themes(submission.text) if submission.text else [],
         themes_version=themes.TAXONOMY_VERSION if submission.text else None,
     )
