@@ -20,6 +20,7 @@ from hub_shared.events import (
     AUTHORIZATION_HEADER,
     Envelope,
     FeedbackRejectedV1,
+    FeedbackSubmittedV1,
 )
 from hub_shared.logging import get_logger
 from hub_shared.organisations import Organisations
@@ -99,7 +100,9 @@ async def on_ingress_submissions(
     staged = Staged()
     for envelope, signer in admitted:
         # The envelope's data is a bag of fields (FeedbackSubmittedV1 allows any): validated once, here.
-        raw = envelope.data.model_extra
+        data = envelope.data
+        assert isinstance(data, FeedbackSubmittedV1)
+        raw = data.model_extra
         outcome = await submit_item(
             session,
             raw,

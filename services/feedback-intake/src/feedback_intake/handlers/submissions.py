@@ -25,8 +25,9 @@ from hub_shared.authorisation import NotAuthorised, authorise, may_see
 from hub_shared.db import bulk_insert
 from hub_shared.events import (
     Demographics,
+    DemographicsStruct,
     Envelope,
-    FeedbackReceivedV1,
+    FeedbackReceived,
     MemberErasedV1,
 )
 from hub_shared.group_commit import Writes
@@ -112,7 +113,8 @@ async def accept_submission(
     staged.submissions.append(values)
     if known is not None and command.client_reference:
         known[command.client_reference] = submission
-    event = FeedbackReceivedV1(
+    given = command.demographics
+    event = FeedbackReceived(
         submission_id=submission.id,
         organisation_code=submission.organisation_code,
         counts_for=submission.counts_for,
@@ -124,7 +126,14 @@ async def accept_submission(
         text=submission.text,
         occurred_at=submission.occurred_at,
         received_at=submission.received_at,
-        demographics=command.demographics,
+        demographics=DemographicsStruct(
+            age_band=given.age_band,
+            sex=given.sex,
+            ethnic_group=given.ethnic_group,
+            postcode_district=given.postcode_district,
+        )
+        if given
+        else None,
         redactions=submission.redactions,
         triage_flags=flags,
         review_required=bool(flags),
