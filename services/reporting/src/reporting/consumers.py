@@ -21,7 +21,7 @@ from hub_shared.events import (
     NotificationStatusChangedV1,
 )
 from hub_shared.settings import ServiceSettings
-from hub_shared.topics import FEEDBACK_EVENTS, MEMBERSHIP_EVENTS, NOTIFICATION_EVENTS
+from hub_shared.topics import FEEDBACK_EVENTS, FEEDBACK_RESPONSES, MEMBERSHIP_EVENTS, NOTIFICATION_EVENTS
 from reporting.models import InboxMessage
 from reporting.projections import feedback, fft_returns, membership, notifications, responses
 
@@ -45,7 +45,7 @@ HANDLERS: dict[str, EventHandler] = {
     FeedbackRespondedV1.event_type: responses.on_feedback_responded,
     **MEMBERSHIP_HANDLERS,
 }
-TOPICS = [FEEDBACK_EVENTS.name, MEMBERSHIP_EVENTS.name]
+TOPICS = [FEEDBACK_EVENTS.name, FEEDBACK_RESPONSES.name, MEMBERSHIP_EVENTS.name]
 NOTIFICATION_GROUP = "reporting.notifications"
 NOTIFICATION_HANDLERS: dict[str, EventHandler] = {
     NotificationStatusChangedV1.event_type: notifications.on_notification_status_changed,
