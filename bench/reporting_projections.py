@@ -357,7 +357,8 @@ async def applied(url: str) -> int:
     engine = create_engine(url)
     try:
         async with engine.connect() as conn:
-            return int((await conn.execute(text("SELECT count(*) FROM inbox"))).scalar_one())
+            # Facts, not inbox rows: feedback.received is deduplicated by its fact's own key.
+            return int((await conn.execute(text("SELECT count(*) FROM feedback_fact"))).scalar_one())
     finally:
         await engine.dispose()
 
