@@ -19,8 +19,8 @@ import pytest_asyncio
 
 from console.pages.charts import line_chart, nested_rows
 from hub_shared.console_testing import check_page, photograph
-from hub_shared.events import FeedbackReceivedV1, new_envelope
-from reporting.consumers import BATCH_HANDLERS
+from hub_shared.events import FeedbackReceivedV1, decode, encode, new_envelope
+from reporting.consumers import KEYED_HANDLERS
 
 from .conftest import Console, Reporting, needs_chromium, sign_in
 
@@ -59,19 +59,23 @@ def received(code: str, month: str, answer: str, i: int) -> FeedbackReceivedV1:
 
 @pytest_asyncio.fixture(scope="module")
 async def seeded(reporting: Reporting) -> Reporting:
-    envelopes = [
-        new_envelope(
-            received(code, month, a, i),
-            source="feedback-intake",
-            subject=code,
-            tenant=code,
-            correlation_id="console-tests",
+    envelopes = [  # as the consumer reads them off the topic
+        decode(
+            encode(
+                new_envelope(
+                    received(code, month, a, i),
+                    source="feedback-intake",
+                    subject=code,
+                    tenant=code,
+                    correlation_id="console-tests",
+                )
+            ).value
         )
         for code, month, answers in FEEDBACK
         for i, a in enumerate(answers)
     ]
     async with reporting.app.state.sessions() as session, session.begin():
-        await BATCH_HANDLERS["feedback.received.v1"](session, envelopes)
+        await KEYED_HANDLERS["feedback.received.v1"](session, envelopes)
     return reporting
 
 

@@ -28,7 +28,6 @@ from typing import Any
 
 import psycopg
 from aiokafka import AIOKafkaProducer
-from pydantic import BaseModel
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -49,7 +48,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionm
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hub_shared import correlation
-from hub_shared.events import Envelope, encode, new_envelope
+from hub_shared.events import Envelope, EventData, encode, new_envelope
 from hub_shared.logging import get_logger
 from hub_shared.metrics import OUTBOX_PUBLISH_FAILURES, OUTBOX_PUBLISHED
 from hub_shared.partitioner import partition_for
@@ -120,7 +119,7 @@ class Publisher:
     outbox: type["OutboxMixin"]
     topic: str  # where events go unless ``emit`` names another of the service's topics
 
-    def envelope(self, data: BaseModel, *, subject: str, tenant: str, correlation_id: str | None = None) -> Envelope:
+    def envelope(self, data: EventData, *, subject: str, tenant: str, correlation_id: str | None = None) -> Envelope:
         return new_envelope(
             data,
             source=self.source,
@@ -132,7 +131,7 @@ class Publisher:
     def emit(
         self,
         session: AsyncSession,
-        data: BaseModel,
+        data: EventData,
         *,
         subject: str,
         tenant: str,
@@ -145,7 +144,7 @@ class Publisher:
         return envelope
 
     def row(
-        self, data: BaseModel, *, subject: str, tenant: str, correlation_id: str | None = None, topic: str | None = None
+        self, data: EventData, *, subject: str, tenant: str, correlation_id: str | None = None, topic: str | None = None
     ) -> dict[str, Any]:
         """The outbox row of an event, for a writer that inserts many rows at once (group commit)."""
         envelope = self.envelope(data, subject=subject, tenant=tenant, correlation_id=correlation_id)

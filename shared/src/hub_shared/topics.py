@@ -20,7 +20,10 @@ class Topic:
 FEEDBACK_SUBMISSIONS = Topic(
     PREFIX + "feedback.submissions", 6, "Raw submissions places' own systems publish (ingress)"
 )
-FEEDBACK_EVENTS = Topic(PREFIX + "feedback.events", 6, "Feedback received, reviewed, FFT returns, responses")
+FEEDBACK_EVENTS = Topic(PREFIX + "feedback.events", 6, "Feedback received, reviewed, FFT returns")
+# Responses alone, so that membership and notification, which want only them, do not read
+# (and decode) every piece of feedback received.
+FEEDBACK_RESPONSES = Topic(PREFIX + "feedback.responses", 3, "'You said, we did' responses (feedback.responded.v1)")
 FEEDBACK_REJECTED = Topic(PREFIX + "feedback.rejected", 3, "Ingress submissions that failed validation, with reasons")
 MEMBERSHIP_EVENTS = Topic(PREFIX + "membership.events", 6, "Patient partners, groups, opportunities, invitations")
 MEMBERSHIP_CONTACTS = Topic(
@@ -64,6 +67,7 @@ REPORTING_SNAPSHOTS = Topic(PREFIX + "reporting.snapshots", 3, "Published, discl
 SOURCE_TOPICS = (
     FEEDBACK_SUBMISSIONS,
     FEEDBACK_EVENTS,
+    FEEDBACK_RESPONSES,
     FEEDBACK_REJECTED,
     MEMBERSHIP_EVENTS,
     MEMBERSHIP_CONTACTS,

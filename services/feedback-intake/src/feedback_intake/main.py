@@ -30,7 +30,7 @@ from hub_shared.organisations import reference
 from hub_shared.ratelimit import RateLimit
 from hub_shared.runtime import ServiceDefinition
 from hub_shared.runtime import cli as service_cli
-from hub_shared.topics import FEEDBACK_EVENTS, FEEDBACK_REJECTED
+from hub_shared.topics import FEEDBACK_EVENTS, FEEDBACK_REJECTED, FEEDBACK_RESPONSES
 from hub_shared.web import create_service_app
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
@@ -41,9 +41,9 @@ PUBLISHED = [
             (FeedbackReceivedV1, "submission id"),
             (FeedbackReviewedV1, "submission id"),
             (FftMonthlyReturnV1, "return id"),
-            (FeedbackRespondedV1, "response id"),
         )
     ),
+    Published(FEEDBACK_RESPONSES.name, FeedbackRespondedV1, "key = response id."),
     Published(
         FEEDBACK_REJECTED.name,
         FeedbackRejectedV1,

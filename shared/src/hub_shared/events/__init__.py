@@ -7,6 +7,7 @@ from hub_shared.events.envelope import (
     AUTHORIZATION_HEADER,
     EVENT_TYPES,
     Envelope,
+    EventData,
     InvalidEvent,
     Unwanted,
     decode,
@@ -67,6 +68,7 @@ from hub_shared.events.notification import (
     RecipientSuppressedV1,
     UnsubscribeReceivedV1,
 )
+from hub_shared.events.received import DemographicsStruct, FeedbackReceived
 from hub_shared.events.reference import (
     GpPatientSurveyPublishedV1,
     OrganisationKind,
@@ -90,8 +92,11 @@ __all__ = [
     "ContactMessage",
     "DeliveryStatus",
     "Demographics",
+    "DemographicsStruct",
     "Envelope",
     "EthnicGroup",
+    "EventData",
+    "FeedbackReceived",
     "FeedbackReceivedV1",
     "FeedbackRejectedV1",
     "FeedbackRespondedV1",

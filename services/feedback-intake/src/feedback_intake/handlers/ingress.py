@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from aiokafka.structs import ConsumerRecord
+from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -21,6 +22,7 @@ from hub_shared.events import (
     AUTHORIZATION_HEADER,
     Envelope,
     FeedbackRejectedV1,
+    FeedbackSubmittedV1,
 )
 from hub_shared.links import LinkProblem, SignedLinks
 from hub_shared.logging import get_logger
@@ -74,7 +76,8 @@ def authenticate_page_record(page_links: SignedLinks | None, envelope: Envelope)
         )
     except LinkProblem:
         return Sender(None, _error("authorization", "invalid feedback page signature", "invalid_token"))
-    channel = (envelope.data.model_extra or {}).get("channel")
+    extra = envelope.data.model_extra if isinstance(envelope.data, BaseModel) else None  # a raw submission
+    channel = (extra or {}).get("channel")
     if channel != page_records.CHANNEL:
         return Sender(
             envelope.tenant,
@@ -130,7 +133,9 @@ async def on_ingress_submissions(
     staged = Staged()
     for envelope, signer in admitted:
         # The envelope's data is a bag of fields (FeedbackSubmittedV1 allows any): validated once, here.
-        raw = envelope.data.model_extra
+        data = envelope.data
+        assert isinstance(data, FeedbackSubmittedV1)
+        raw = data.model_extra
         outcome = await submit_item(
             session,
             raw,
