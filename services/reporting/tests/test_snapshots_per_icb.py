@@ -156,3 +156,14 @@ def test_the_upgrade_keys_earlier_snapshots_by_the_icb_their_event_named(tmp_pat
     with sqlite3.connect(tmp_path / "reporting.db") as db:
         rows = sorted(db.execute("SELECT icb_code, month FROM published_snapshot").fetchall())
     assert rows == [("", "2026-07"), ("QZZ", "2026-08")]
+
+
+def test_the_operator_names_an_icb_the_hub_holds(two_icbs: SecondIcb) -> None:
+    from typer.testing import CliRunner
+
+    from reporting.main import chosen_icbs, cli
+
+    assert set(chosen_icbs(None)) == {"QZZ", two_icbs.icb}
+    assert chosen_icbs(two_icbs.icb.lower()) == [two_icbs.icb]
+    refused = CliRunner().invoke(cli, ["audit", MONTH, "--icb", "QXX"])
+    assert refused.exit_code == 2 and "'QXX' is not an ICB this hub holds" in refused.output

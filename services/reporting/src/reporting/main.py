@@ -183,4 +183,8 @@ def audit_command(
         checked = sum(r.starred for r in results)
         console.print(f"{code}: {len(results)} outputs, {checked} starred counts checked, {len(findings)} recoverable.")
         found += len(findings)
+    if len(audited) > 1:
+        outputs = sum(len(r) for r in audited.values())
+        checked = sum(r.starred for results in audited.values() for r in results)
+        console.print(f"{len(audited)} ICBs: {outputs} outputs, {checked} starred counts checked, {found} recoverable.")
     raise typer.Exit(1 if found else 0)
