@@ -78,7 +78,8 @@ async def test_a_contact_of_the_second_icbs_practice_gets_its_confirmation_and_u
 
     # Filed under Southshire's ICB: its own ledger has both, the demo ICS's neither.
     south = await ledger(hub, two_icbs.icb)
-    assert {"hear_back_confirmation", "update"} <= {n["kind"] for n in south if n["recipient_kind"] == "hear_back"}, south
+    kinds = {n["kind"] for n in south if n["recipient_kind"] == "hear_back"}
+    assert {"hear_back_confirmation", "update"} <= kinds, south
     demo_ids = {n["id"] for n in await ledger(hub, "QZZ")}
     assert not demo_ids & {n["id"] for n in south}
     # Nothing of theirs was dead-lettered on the way.
