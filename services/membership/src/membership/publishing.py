@@ -8,6 +8,7 @@ from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub_shared.events import Bands, ContactDetails, ContactMessage, MessageKind
+from hub_shared.logging import get_logger
 from hub_shared.organisations import reference
 from hub_shared.outbox import Publisher
 from hub_shared.sealing import new_key, seal
@@ -15,6 +16,8 @@ from hub_shared.topics import MEMBERSHIP_CONTACTS, MEMBERSHIP_EVENTS
 from membership import SERVICE_NAME
 from membership.links import Links, Purpose
 from membership.models import GroupInvitation, HearBackContact, Member, OutboxMessage
+
+log = get_logger(__name__)
 
 # Ordinary events (ids and bands) on membership.events; contact cards name their topic.
 publisher = Publisher(source=SERVICE_NAME, outbox=OutboxMessage, topic=MEMBERSHIP_EVENTS.name)
@@ -114,6 +117,7 @@ def hear_back_card(
     contact's ICB is not known (see ``hear_back_tenant``)."""
     tenant = hear_back_tenant(contact)
     if tenant is None:
+        log.warning("hear-back contact of no known ICB; its card waits for its feedback's response", kind=kind)
         return False
     details = ContactDetails(
         email=contact.email,
