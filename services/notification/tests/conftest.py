@@ -151,9 +151,11 @@ def card(
     frequency: Frequency = Frequency.AS_IT_HAPPENS,
     links: dict[str, str] | None = None,
     reference: str | None = None,
-    tenant: str = "P81001",
+    tenant: str | None = None,
     to: str | None = None,
 ) -> Envelope:
+    """A member's card (tenant their practice, P81001 unless given) or a hear-back contact's
+    (``token``; tenant its ICB, QZZ unless given), sealed with their key."""
     details = ContactDetails(
         name=name if member_id else None,
         email=email,
@@ -169,7 +171,7 @@ def card(
         data,
         source="membership",
         subject=str(member_id) if member_id else str(token),
-        tenant=tenant if member_id else "QZZ",
+        tenant=tenant or ("P81001" if member_id else "QZZ"),
         correlation_id=str(uuid.uuid4()),
     )
 

@@ -20,6 +20,7 @@ from hub_shared.ods_files import OdsFiles, read_hierarchies
 from hub_shared.settings import development_mode
 
 Kind = OrganisationKind
+SEVERAL_ICBS_NAME = "NHS"  # what a page about no one ICB calls the hub when it serves several
 
 
 @dataclass(frozen=True)
@@ -124,6 +125,12 @@ class Organisations:
     def icbs(self) -> list[str]:
         return [o.code for o in self._index.by_code.values() if o.kind is Kind.ICB]
 
+    def only_icb(self) -> str | None:
+        """This deployment's ICB when it holds exactly one, else None (several ICBs, or none
+        published yet): what something that belongs to no organisation may fall back to."""
+        icbs = self.icbs()
+        return icbs[0] if len(icbs) == 1 else None
+
     def icb_of(self, code: str | None = None) -> str:
         """The ICB above ``code`` (or the ICB itself); without a code, this deployment's one
         ICB (for what belongs to no practice, such as a hear-back contact)."""
@@ -147,9 +154,12 @@ class Organisations:
 
     def ics_name(self, code: str | None = None) -> str:
         """What every email, page and report calls the ICS: its ICB's name in the reference
-        data (the ICS of ``code`` when known, else this deployment's one)."""
-        icb = self.icb_of(code if code is not None and self.get(code) is not None else None)
-        return self._index.by_code[icb].name
+        data (the ICS of ``code`` when known, else this deployment's one). A page of a hub
+        serving several ICBs that is about no organisation of theirs says ``NHS``."""
+        if code is not None and self.get(code) is not None:
+            return self._index.by_code[self.icb_of(code)].name
+        only = self.only_icb()
+        return self._index.by_code[only].name if only is not None else SEVERAL_ICBS_NAME
 
     def practices_under(self, code: str) -> list[str]:
         """The practices an organisation covers: a practice itself, a place's, all the ICB's."""

@@ -83,8 +83,10 @@ class FeedbackPageSubmission(Base):
 
 
 class HearBackContact(Base):
-    """Someone who only wants to hear what came of their feedback: an address and the
-    pseudonymous token intake stores on their submission, nothing else."""
+    """Someone who only wants to hear what came of their feedback: an address, the
+    pseudonymous token intake stores on their submission, and the organisation the feedback
+    was given to (whose ICB their cards belong to; null for contacts from before it was
+    recorded)."""
 
     __tablename__ = "hear_back_contact"
 
@@ -93,6 +95,7 @@ class HearBackContact(Base):
     confirmed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     contact_key: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)  # seals their cards
+    organisation_code: Mapped[str | None] = mapped_column(String(10), nullable=True)
 
 
 class UsedLink(Base):

@@ -155,6 +155,17 @@ class EmailOnly(BaseModel):
     email: Email
 
 
+class HearBackRequest(BaseModel):
+    """An address to hear back at, and the organisation the feedback is for: the caller's own
+    when it sends its bearer token, else the practice or place named here (needed where the
+    hub serves several ICBs)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    email: Email
+    organisation_code: str | None = Field(default=None, min_length=3, max_length=10, pattern=r"^[A-Za-z0-9]+$")
+
+
 class FeedbackPageForm(BaseModel):
     """What a feedback page sends (``pages/feedback.py``): the Friends and Family Test answer,
     why, optional demographics (each with "prefer not to say"), and an address to hear back

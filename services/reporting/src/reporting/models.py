@@ -175,8 +175,12 @@ class ResponseFact(Base):
 
 
 class PublishedSnapshot(Base):
+    """A month's snapshot published for an ICB (``''``: one published before snapshots were
+    per ICB, whose ICB nobody recorded; ``reporting.publishing``)."""
+
     __tablename__ = "published_snapshot"
 
+    icb_code: Mapped[str] = mapped_column(String(10), primary_key=True)
     month: Mapped[str] = mapped_column(String(7), primary_key=True)
     published_at: Mapped[datetime] = mapped_column(UtcDateTime)
 

@@ -81,7 +81,9 @@ async def give_feedback(
             return Given(again.contact_token, repeat=True)
     token = None
     if form.email is not None:
-        token = await request_hear_back(session, form.email, links=links, correlation_id=correlation_id)
+        token = await request_hear_back(
+            session, form.email, organisation_code=organisation_code, links=links, correlation_id=correlation_id
+        )
     session.add(
         FeedbackPageSubmission(
             form_id=str(form.form_id),
