@@ -97,6 +97,7 @@ chaos: install
 # Benchmarks print each figure beside a baseline measured in the same run; results in bench/results/.
 bench: install
 	deploy/prerequisites.sh bench
+	$(BIN)/python -m bench.hot_path
 	$(BIN)/python bench/intake.py
 	$(BIN)/python bench/reporting_projections.py
 	$(BIN)/python -m bench.national_month
@@ -104,6 +105,7 @@ bench: install
 
 bench-quick: install
 	deploy/prerequisites.sh bench
+	$(BIN)/python -m bench.hot_path --comments 2000
 	$(BIN)/python bench/intake.py --seconds 5 --samples 50 --batches 5 --csv-rows 1000
 	$(BIN)/python bench/reporting_projections.py --events 60000 --live-events 20000 --relay-rows 20000 --fft-returns 10000 --runs 5
 	$(BIN)/python -m bench.national_month --responses 50000

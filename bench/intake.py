@@ -45,10 +45,12 @@ from hub_shared.topics import FEEDBACK_EVENTS
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 STATE = REPO / ".state" / "bench"
-# Ports can be moved (BENCH_KAFKA_PORT, BENCH_PG_PORT) to run beside another hub.
+# Ports can be moved (BENCH_KAFKA_PORT, BENCH_PG_PORT, BENCH_HTTP_PORT: the first of the
+# HTTP ports, the others follow it) to run beside another hub.
 KAFKA_PORT = int(os.environ.get("BENCH_KAFKA_PORT", "19592"))
 PG_PORT = int(os.environ.get("BENCH_PG_PORT", "5433"))
-PORTS = {"intake": 18001, "intake_shared_limit": 18002, "reporting": 18004, "bare": 18009}
+HTTP_PORT = int(os.environ.get("BENCH_HTTP_PORT", "18001"))
+PORTS = {"intake": HTTP_PORT, "intake_shared_limit": HTTP_PORT + 1, "reporting": HTTP_PORT + 3, "bare": HTTP_PORT + 8}
 BODY = {
     "organisation_code": "P81001",
     "service_area": "general_practice",
@@ -305,6 +307,7 @@ def main() -> None:
         "HUB_JWKS_PATH": str(keys.jwks_path),
         "HUB_LOG_LEVEL": "WARNING",
         "INTAKE_DATABASE_URL": fresh_database("bench_intake"),
+        "HUB_DEVELOPMENT_MODE": "1",  # this machine's secrets (.state/secrets): the feedback pages' one
         "INTAKE_HTTP_PORT": str(PORTS["intake"]),
         "INTAKE_RATE_LIMIT": "100000000/minute",  # measure the work, not the limiter
         "INTAKE_HTTP_WORKERS": str(args.workers),

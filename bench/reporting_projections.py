@@ -44,7 +44,7 @@ from sqlalchemy import text
 
 from feedback_intake.main import MIGRATIONS as INTAKE_MIGRATIONS
 from feedback_intake.models import OutboxMessage
-from feedback_intake.rules import themes
+from feedback_intake.rules import sentiment, themes
 from hub_shared import kafka_admin
 from hub_shared.db import bulk_insert, create_engine, session_factory
 from hub_shared.events import (
@@ -91,7 +91,13 @@ TEXTS = [
 
 @functools.cache
 def text_analysis(text: str) -> tuple[float, list[str]]:
-    return themes.sentiment(text), themes.themes(text)
+    return sentiment.sentiment(text), themes.themes(text)
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """User + system CPU a process has used (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def fresh_database(name: str, migrations: Path = MIGRATIONS) -> str:
@@ -182,6 +188,7 @@ def time_relay(url: str, n: int) -> float:
         "KAFKA_BOOTSTRAP_SERVERS": BOOTSTRAP,
         "INTAKE_DATABASE_URL": url,
         "HUB_LOG_LEVEL": "WARNING",
+        "HUB_DEVELOPMENT_MODE": "1",  # this machine's secrets (.state/secrets): the feedback pages' one
         "HUB_JWKS_PATH": str(REPO / ".state" / "dev-keys" / "jwks.json"),
     }
     log = (STATE / "relay.log").open("w")
@@ -351,7 +358,8 @@ async def applied(url: str) -> int:
     engine = create_engine(url)
     try:
         async with engine.connect() as conn:
-            return int((await conn.execute(text("SELECT count(*) FROM inbox"))).scalar_one())
+            # Facts, not inbox rows: feedback.received is deduplicated by its fact's own key.
+            return int((await conn.execute(text("SELECT count(*) FROM feedback_fact"))).scalar_one())
     finally:
         await engine.dispose()
 
@@ -439,10 +447,12 @@ def main() -> None:
             # are not throughput.
             while (first := asyncio.run(applied(live_url))) == 0:
                 time.sleep(0.05)
-            started = time.perf_counter()
+            started, cpu_started = time.perf_counter(), process_cpu_seconds(consumer.pid)
             while (done := asyncio.run(applied(live_url))) < args.live_events:
                 time.sleep(0.2)
             live_rate = (done - first) / (time.perf_counter() - started)
+            # The consumer's own CPU per event (steadier than events/s on a shared machine).
+            live_cpu_us = 1e6 * (process_cpu_seconds(consumer.pid) - cpu_started) / max(done - first, 1)
         finally:
             consumer.terminate()
             consumer.wait(timeout=60)
@@ -458,7 +468,7 @@ def main() -> None:
                 progress_at[0] = time.perf_counter()
                 print(f"\r  replayed {n:,} events", end="", file=sys.stderr)
 
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         counts = asyncio.run(
             replay(
                 consumers(ReportingSettings(database_url=replay_url), session_factory(engine))[0],
@@ -468,6 +478,7 @@ def main() -> None:
             )
         )
         replay_seconds = time.perf_counter() - started
+        replay_cpu_us = 1e6 * (time.process_time() - cpu_started) / max(counts["applied"], 1)
         print(file=sys.stderr)
         asyncio.run(engine.dispose())
         # 3. Report queries on the loaded projections.
@@ -483,6 +494,8 @@ def main() -> None:
         "producer_events_per_s": round((args.events - args.live_events) / produce_seconds, 1),
         "replay_events_per_s": round(counts["applied"] / replay_seconds, 1),
         "replay_to_live_ratio": round((counts["applied"] / replay_seconds) / live_rate, 2),
+        "live_consumer_cpu_us_per_event": round(live_cpu_us, 1),
+        "replay_cpu_us_per_event": round(replay_cpu_us, 1),
         "query_latency": latencies,
     }
     replay_rate = counts["applied"] / replay_seconds
@@ -495,6 +508,10 @@ def main() -> None:
     ]
     for name, figure, baseline, target in rows:
         print(f"  {name:44s} {figure:12,.0f} {baseline:12,.0f} {figure / baseline:6.2f}x  {target}")
+    print(
+        f"  CPU per event (the consuming process alone): live consumer {live_cpu_us:,.0f} us,"
+        f" replay {replay_cpu_us:,.0f} us"
+    )
     results.update(
         raw_copy_rows_per_s=round(raw_rate, 1),
         relay_rows_per_s=round(relay_rate, 1),

@@ -89,8 +89,16 @@ if [ "${HUB_LOCAL_POSTGRES:-}" = 1 ]; then
   export REPORTING_DATABASE_URL="${REPORTING_DATABASE_URL:-$(deploy/postgres.sh url reporting)}"
 fi
 
-hub token --org QZZ >/dev/null  # creates the development signing keys on first run
 hub topics create
+# The demo ICS, from files in NHS ODS's published layouts: the same import an ICS runs with its own.
+demo_ods="$repo/shared/src/hub_shared/reference/demo"
+hub reference import --practices "$demo_ods/epraccur.csv" --sub-icb-locations "$demo_ods/eccg.csv" \
+  --icbs "$demo_ods/icbs.csv" --successions "$demo_ods/succ.csv"
+# ...and its registered patients, in the layout of NHS England's "Patients Registered at a GP Practice".
+hub reference population "$demo_ods/gp-reg-pat-prac-sing-age-male.csv" "$demo_ods/gp-reg-pat-prac-sing-age-female.csv"
+# ...and the GP Patient Survey's practice results on involvement in decisions, in the survey's file layout.
+hub reference survey "$demo_ods/GPPS_2026_Practice_data_weighted.csv" --year 2026 --question Q90
+hub token --org QZZ >/dev/null  # creates the development signing keys on first run
 for service in feedback-intake membership notification reporting console; do
   "$service" migrate
 done
@@ -121,6 +129,7 @@ cat > "$banner_file" <<INFO
 
   feedback-intake  http://127.0.0.1:8001/docs   (AsyncAPI: /asyncapi.json)
   membership       http://127.0.0.1:8002/docs   (join as a patient partner: http://127.0.0.1:8002/join)
+  feedback page    http://127.0.0.1:8002/f/P81001  (a practice's; its A4 QR poster: http://127.0.0.1:8002/poster/P81001)
   notification     http://127.0.0.1:8003/docs
   reports, emails  http://127.0.0.1:8005/reports and /emails  (in the console: no token to paste)
   reporting        http://127.0.0.1:8004/docs

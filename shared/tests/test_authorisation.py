@@ -58,6 +58,8 @@ def test_organisations_know_their_icb() -> None:
     )
     with pytest.raises(LookupError):
         two.icb_of()
+    assert orgs.only_icb() == "QZZ" and two.only_icb() is None
+    assert two.ics_name("QBB") == "South ICB" and two.ics_name() == "NHS" and two.ics_name("NOPE1") == "NHS"
     assert two.icb_of("QBB") == "QBB"
 
 

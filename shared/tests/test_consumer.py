@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hub_shared import kafka_admin
 from hub_shared.consumer import EventConsumer, PermanentFailure, new_broker
 from hub_shared.db import create_engine, session_factory
-from hub_shared.events import Envelope, FeedbackReceivedV1, encode
+from hub_shared.events import Envelope, FeedbackReceived, FeedbackReceivedV1, encode
 from hub_shared.testing import KafkaUnderTest, TcpProxy
 from hub_shared.topics import Topic, dead_letter
 
@@ -55,7 +55,7 @@ def encoded(envelope: Envelope) -> tuple[bytes, bytes, list]:  # type: ignore[ty
     return envelope.subject.encode(), message.value, list(message.headers.items())
 
 
-async def count(session: AsyncSession, data: FeedbackReceivedV1, key: str | None = None) -> None:
+async def count(session: AsyncSession, data: FeedbackReceived, key: str | None = None) -> None:
     row = await session.get(Tally, key or data.organisation_code)
     if row is None:
         session.add(Tally(organisation_code=key or data.organisation_code, count=1))
@@ -77,7 +77,7 @@ async def test_a_poison_event_mid_batch_is_dead_lettered_and_the_rest_apply_once
 
     async def handler(session, envelope: Envelope) -> None:  # type: ignore[no-untyped-def]
         data = envelope.data
-        assert isinstance(data, FeedbackReceivedV1)
+        assert isinstance(data, FeedbackReceived)
         calls[envelope.subject] = calls.get(envelope.subject, 0) + 1
         if envelope.subject == "flaky" and calls["flaky"] < 3:
             raise ConnectionError("the database blinked")  # transient: retried, never dead-lettered

@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 import pytest
 
 from hub_shared.events import FeedbackReceivedV1, InvalidEvent, decode, encode, new_envelope
+from hub_shared.events.received import received_from
 
 
 def envelope():  # type: ignore[no-untyped-def]
@@ -35,7 +36,8 @@ def test_structured_cloudevent_round_trip_keeps_every_attribute() -> None:
 
     decoded = decode(message.value, message.key.encode(), message.headers)  # type: ignore[union-attr]
     assert decoded.id == original.id
-    assert decoded.data == original.data
+    # Read into feedback.received.v1's struct (hub_shared.events.received): the same values.
+    assert decoded.data == received_from(original.data.model_dump(mode="json"))
     assert decoded.correlation_id == "c-1"
 
 

@@ -1,7 +1,8 @@
 import re
-from pathlib import Path
 
-from hub_shared.organisations import Kind, Organisations, code_pattern, reference
+import pytest
+
+from hub_shared.organisations import Kind, Organisations, code_pattern, reference, starting_hierarchies
 
 
 def test_demo_ics_has_an_icb_three_places_and_their_practices() -> None:
@@ -28,6 +29,25 @@ def test_descendants_of_a_place_are_itself_and_its_practices() -> None:
     assert reference().descendants("01A") == ["01A", *[f"P81{i:03d}" for i in range(1, 11)]]
 
 
+def test_the_ics_is_called_by_its_icbs_name_from_the_reference_data() -> None:
+    assert reference().ics_name() == "Demo Integrated Care Board"
+    assert (
+        reference().ics_name("P81001")
+        == reference().ics_name("02B")
+        == reference().ics_name()
+        == "Demo Integrated Care Board"
+    )
+    assert reference().ics_name("NOPE1") == "Demo Integrated Care Board"  # an unknown code: the deployment's one ICS
+
+
+def test_a_deployment_holds_no_demo_organisations_until_it_imports_its_own(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("HUB_DEVELOPMENT_MODE", raising=False)
+    assert starting_hierarchies() == []
+    assert Organisations.from_hierarchies(starting_hierarchies()).get("P81001") is None
+    monkeypatch.setenv("HUB_DEVELOPMENT_MODE", "1")
+    assert [h.icb_code for h in starting_hierarchies()] == ["QZZ"]
+
+
 def test_the_contract_pattern_takes_exactly_the_ics_codes_in_any_case() -> None:
     # Matched whole, as JSON Schema (ECMA 262) does: Python's $ would let a final new line by.
     every = re.compile(code_pattern())
@@ -37,17 +57,3 @@ def test_the_contract_pattern_takes_exactly_the_ics_codes_in_any_case() -> None:
         assert bool(practices.fullmatch(org.code)) == (org.kind is Kind.PRACTICE)
     for unknown in ("", "000", "P8100", "P810011", "ZZZ", " 01A", "01A ", "01A\n"):
         assert not every.fullmatch(unknown), unknown
-
-
-def test_the_ics_is_called_by_its_icbs_name_from_the_reference_data(tmp_path: Path) -> None:
-    assert reference().ics_name() == "Demo Integrated Care Board"
-    assert (
-        reference().ics_name("P81001")
-        == reference().ics_name("02B")
-        == reference().ics_name()
-        == "Demo Integrated Care Board"
-    )
-    assert reference().ics_name("NOPE1") == "Demo Integrated Care Board"  # an unknown code: the deployment's one ICS
-    csv_file = tmp_path / "organisations.csv"
-    csv_file.write_text("code,name,kind,parent,successor\nQAA,NHS Anyshire ICB,icb,,\n01X,Anytown,place,QAA,\n")
-    assert Organisations.from_csv(csv_file).ics_name("01X") == "NHS Anyshire ICB"

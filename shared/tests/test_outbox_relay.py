@@ -2,18 +2,21 @@
 
 import asyncio
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from sqlalchemy import select, update
 
 from hub_shared import kafka_admin
+from hub_shared.db import create_engine, session_factory
 from hub_shared.events import FeedbackReceivedV1, decode, new_envelope
-from hub_shared.outbox import OutboxRelay, add_event, add_tombstone
-from hub_shared.testing import KafkaUnderTest
+from hub_shared.outbox import NOTIFY_ON_INSERT, OutboxRelay, add_event, add_tombstone
+from hub_shared.testing import KafkaUnderTest, eventually
 from hub_shared.topics import Topic
 
-from .conftest import OutboxMessage
+from .conftest import Base, OutboxMessage
 
 
 def event(org: str, subject: str):  # type: ignore[no-untyped-def]
@@ -201,3 +204,38 @@ async def test_a_graceful_stop_deletes_what_kafka_acknowledged_and_gives_back_th
     await run_until_empty(OutboxRelay(sessions, OutboxMessage, kafka.bootstrap_servers, client_id="test"), sessions)
     records = await kafka_admin.read_all(kafka.bootstrap_servers, topic)
     assert sorted(decode(r.value).id for r in records) == sorted(e.id for e in staged)  # each once, none lost
+
+
+@pytest.mark.postgres
+async def test_on_postgresql_a_commit_wakes_the_relay_instead_of_its_poll(
+    new_postgres_database: Callable[[str], str], kafka: KafkaUnderTest
+) -> None:
+    """With the migrations' trigger, rows reach Kafka at once though the relay would look
+    for them only every 30 seconds."""
+    engine = create_engine(new_postgres_database("notified"))
+    async with engine.begin() as conn:
+        await conn.run_sync(Base.metadata.create_all)
+        for statement in NOTIFY_ON_INSERT:
+            await conn.exec_driver_sql(statement)
+    sessions = session_factory(engine)
+    topic = await fresh_topic(kafka)
+    relay = OutboxRelay(
+        sessions, OutboxMessage, kafka.bootstrap_servers, client_id="test", idle_poll=30, notified_poll=30
+    )
+    task = asyncio.create_task(relay.run())
+    try:
+        for subject in ("before-it-listens", "while-it-waits"):
+            staged = event("P81001", subject)
+            async with sessions() as session, session.begin():
+                add_event(session, OutboxMessage, staged, topic)
+
+            async def relayed(envelope_id: str = staged.id) -> bool:
+                records = await kafka_admin.read_all(kafka.bootstrap_servers, topic)
+                return envelope_id in {decode(r.value).id for r in records}
+
+            await eventually(relayed, timeout=5, what=f"the event staged {subject} on {topic}")
+            await asyncio.sleep(0.5)  # the relay is waiting for a notification again
+    finally:
+        relay.stop()
+        await task
+        await engine.dispose()

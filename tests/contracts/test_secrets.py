@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
+from feedback_intake.settings import IntakeSettings
 from hub_shared.links import LinkProblem
 from hub_shared.settings import development_secret, load
 from membership.settings import MembershipSettings
@@ -22,17 +23,23 @@ NEW = "new-secret-0123456789-0123456789-0123456789"
 
 
 SHARED = "shared-secret-0123456789-0123456789-0123456789"
+SHARED_VARIABLES = (
+    "MEMBERSHIP_CONTACT_KEYS_SECRET",
+    "NOTIFICATION_CONTACT_KEYS_SECRET",
+    "MEMBERSHIP_FEEDBACK_PAGE_SECRET",
+    "INTAKE_FEEDBACK_PAGE_SECRET",
+)
 
 
 @pytest.fixture
 def production(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Outside development mode, with no link secret (and the contact keys secret given,
-    unless a test takes it away)."""
+    """Outside development mode, with no link secret (and the shared secrets given, unless a
+    test takes one away)."""
     monkeypatch.delenv("HUB_DEVELOPMENT_MODE", raising=False)
     for name in list(os.environ):
-        if "LINK_SECRET" in name or "CONTACT_KEYS_SECRET" in name:
+        if "LINK_SECRET" in name or "CONTACT_KEYS_SECRET" in name or "FEEDBACK_PAGE_SECRET" in name:
             monkeypatch.delenv(name)
-    for variable in ("MEMBERSHIP_CONTACT_KEYS_SECRET", "NOTIFICATION_CONTACT_KEYS_SECRET"):
+    for variable in SHARED_VARIABLES:
         monkeypatch.setenv(variable, SHARED)
 
 
@@ -49,6 +56,30 @@ def test_a_service_without_the_contact_keys_secret_refuses_to_start_and_names_it
     monkeypatch.delenv(variable)
     with pytest.raises(SystemExit, match=f"{variable} is not set"):
         load(lambda: settings_type(link_secret=NEW))
+
+
+@pytest.mark.parametrize(
+    ("settings_type", "variable"),
+    [(MembershipSettings, "MEMBERSHIP_FEEDBACK_PAGE_SECRET"), (IntakeSettings, "INTAKE_FEEDBACK_PAGE_SECRET")],
+)
+def test_a_service_without_the_feedback_page_secret_refuses_to_start_and_names_it(
+    production: None, monkeypatch: pytest.MonkeyPatch, settings_type: type, variable: str
+) -> None:
+    monkeypatch.delenv(variable)
+    with pytest.raises(SystemExit, match=f"{variable} is not set"):
+        load(lambda: settings_type(link_secret=NEW))
+
+
+def test_development_mode_gives_membership_and_intake_one_feedback_page_secret(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Membership's pages sign what they put on the ingress, intake checks it: the same on one machine."""
+    monkeypatch.setenv("HUB_DEVELOPMENT_MODE", "1")
+    for variable in ("MEMBERSHIP_FEEDBACK_PAGE_SECRET", "INTAKE_FEEDBACK_PAGE_SECRET"):
+        monkeypatch.delenv(variable, raising=False)
+    signs, checks = MembershipSettings().feedback_page_secret, IntakeSettings().feedback_page_secret
+    assert checks is not None and signs is not None
+    assert checks.get_secret_value() == signs.get_secret_value()
 
 
 def test_development_mode_gives_membership_and_notification_one_contact_keys_secret(

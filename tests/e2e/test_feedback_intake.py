@@ -14,7 +14,13 @@ from hub_shared import kafka_admin
 from hub_shared.auth import DevKeys
 from hub_shared.events import FeedbackSubmittedV1, InvalidEvent, MemberErasedV1, decode, encode, new_envelope
 from hub_shared.testing import eventually
-from hub_shared.topics import FEEDBACK_EVENTS, FEEDBACK_REJECTED, FEEDBACK_SUBMISSIONS, MEMBERSHIP_EVENTS
+from hub_shared.topics import (
+    FEEDBACK_EVENTS,
+    FEEDBACK_REJECTED,
+    FEEDBACK_RESPONSES,
+    FEEDBACK_SUBMISSIONS,
+    MEMBERSHIP_EVENTS,
+)
 
 from .conftest import Hub
 
@@ -274,7 +280,7 @@ async def test_responses_and_fft_returns_reach_kafka(hub: Hub) -> None:
     async def both_published() -> bool:
         responded = [
             e
-            for e in await events_on(hub, FEEDBACK_EVENTS.name, "feedback.responded.v1")
+            for e in await events_on(hub, FEEDBACK_RESPONSES.name, "feedback.responded.v1")
             if str(e.data.response_id) == response.json()["id"]
         ]
         returns = [

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from hub_shared import kafka_admin
 from hub_shared.migrations import sync_url
 from hub_shared.testing import consumer_group, eventually
-from hub_shared.topics import FEEDBACK_EVENTS, MEMBERSHIP_CONTACTS
+from hub_shared.topics import FEEDBACK_RESPONSES, MEMBERSHIP_CONTACTS
 from membership.models import HearBackContact
 from membership.models import OutboxMessage as MembershipOutbox
 from reporting.models import NotificationFact
@@ -139,7 +139,7 @@ async def test_you_said_we_did_reaches_the_person_and_one_click_stops_everything
         # Membership has read the second response (finding nobody left to tell, or asking
         # for an email), its outbox is published, and notification has read all of it.
         bootstrap = hub.kafka.bootstrap_servers
-        if await kafka_admin.group_lag(bootstrap, consumer_group("membership.updates"), FEEDBACK_EVENTS.name):
+        if await kafka_admin.group_lag(bootstrap, consumer_group("membership.updates"), FEEDBACK_RESPONSES.name):
             return False
         async with hub.membership_sessions() as session:
             if await session.scalar(select(func.count()).where(MembershipOutbox.published_at.is_(None))):

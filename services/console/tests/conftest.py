@@ -21,7 +21,6 @@ from hub_shared import migrations
 from hub_shared.auth import DevKeys
 from hub_shared.console_testing import (
     DEMO_USERS,
-    REPO,
     Console,
     Provider,
     free_port,
@@ -33,9 +32,6 @@ from hub_shared.console_testing import running_console as serve_console
 from reporting.settings import ReportingSettings
 
 __all__ = ["DEMO_USERS", "Console", "Provider", "free_port", "idp", "needs_chromium", "running_console", "sign_in"]
-
-AXE = REPO / "services" / "console" / "web" / "node_modules" / "axe-core" / "axe.min.js"
-SHOTS = REPO / ".state" / "console-pages"
 
 
 @dataclass

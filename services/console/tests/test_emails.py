@@ -17,12 +17,12 @@ import pytest_asyncio
 
 import notification.main as notification_main
 from hub_shared import migrations
+from hub_shared.console_testing import check_page
 from hub_shared.db import create_engine, session_factory
 from notification.models import Notification
 from notification.settings import NotificationSettings
 
 from .conftest import Console, Provider, Reporting, idp, needs_chromium, running_console, sign_in
-from .test_sign_in import check_page
 
 pytestmark = needs_chromium
 REASON = "550 5.1.1 The mailbox is unavailable"
@@ -96,7 +96,7 @@ async def test_the_practice_manager_changes_the_branding_and_previews_a_template
 ) -> None:
     page = manager
     assert page.url == console.url + "/emails"
-    await check_page(None, page, "emails-index")
+    await check_page(page, "emails-index")
     await page.click("a[href='/emails/branding']")
     assert page.url == console.url + "/emails/branding"
     await page.fill("#sign_off", "With thanks from Church Street,")
@@ -109,7 +109,7 @@ async def test_the_practice_manager_changes_the_branding_and_previews_a_template
     assert "correct format" in await page.locator("#contact_email-error").inner_text()
     assert (await page.title()).startswith("Error:")
     assert await page.input_value("#sign_off") == "With thanks from Church Street,"  # kept
-    await check_page(None, page, "emails-branding-error")
+    await check_page(page, "emails-branding-error")
 
     await page.fill("#contact_email", "church.street@nhs.net")
     await page.click("button:has-text('Save branding')")
@@ -127,7 +127,7 @@ async def test_the_practice_manager_changes_the_branding_and_previews_a_template
     await content.wait_for_load_state()
     assert "With thanks from Church Street," in await content.inner_text("body")
     assert await content.locator("script").count() == 0
-    await check_page(None, page, "emails-template")
+    await check_page(page, "emails-template")
     served = await page.request.get(console.url + "/emails/templates/invitation/preview.html")
     policy = served.headers["content-security-policy"]
     assert "sandbox" in policy and "default-src 'none'" in policy and "script-src" not in policy
@@ -144,7 +144,7 @@ async def test_the_ledger_lists_a_failed_email_with_its_reason_and_never_an_addr
     assert REASON in table and "Church Street Surgery" in table
     assert table.count("Failed: address refused") == 1 and "Delivered" not in table
     assert "another place" not in await page.inner_text("main")
-    await check_page(None, page, "emails-ledger")
+    await check_page(page, "emails-ledger")
 
     await page.goto(console.url + "/emails/ledger")
     assert await page.locator(".hub-ledger-table tbody tr").count() == 25

@@ -5,7 +5,7 @@ The place officer filters feedback and pages through it, decides on an item in t
 queue (a missing decision shows the error summary), writes a "you said, we did" response to
 feedback whose contributor asked to hear back and moves it on (each a feedback.responded event
 staged in intake's outbox). The practice manager is refused another practice's feedback. Every
-page is checked with axe-core at 1280 and 390 px (screenshots in .state/console-pages/)."""
+page is checked with axe-core at 1280 and 390 px (hub_shared.console_testing.check_page)."""
 
 import uuid
 from collections.abc import AsyncIterator
@@ -23,10 +23,10 @@ from feedback_intake.models import OutboxMessage
 from feedback_intake.settings import IntakeSettings
 from hub_shared import migrations
 from hub_shared.auth import DevKeys
+from hub_shared.console_testing import check_page
 from hub_shared.events import decode
 
 from .conftest import Console, Provider, Reporting, idp, needs_chromium, running_console, sign_in
-from .test_sign_in import check_page
 
 pytestmark = needs_chromium
 
@@ -134,7 +134,7 @@ async def test_the_place_officer_filters_feedback_and_pages_through_it(
     assert "Reception were kind" in main and "The physio waiting list" in main  # its practices' feedback
     assert "07700" not in main  # scrubbed at intake
     assert "formal complaint" not in main and "Text held until it is reviewed" in main
-    await check_page(browser, page, "feedback-list")
+    await check_page(page, "feedback-list")
 
     await page.select_option("#organisation_code", "P81001")
     await page.select_option("#channel", "fft_paper")
@@ -176,7 +176,7 @@ async def test_the_place_officer_filters_feedback_and_pages_through_it(
     await page.goto(feedback_console.url + f"/feedback/{intake.ids['kind']}")
     main = await page.inner_text("main")
     assert "Yes: they will be told" in main and str(MEMBER) not in main
-    await check_page(browser, page, "feedback-item")
+    await check_page(page, "feedback-item")
 
 
 async def test_the_place_officer_decides_on_flagged_feedback(
@@ -186,7 +186,7 @@ async def test_the_place_officer_decides_on_flagged_feedback(
     await page.goto(feedback_console.url + "/feedback/triage")
     main = await page.inner_text("main")
     assert "formal complaint" in main and "Possible complaint" in main and "1 item is waiting" in main
-    await check_page(browser, page, "feedback-triage")
+    await check_page(page, "feedback-triage")
     await page.click("main a:has-text('Decide')")
     assert page.url.endswith(f"/feedback/triage/{intake.ids['complaint']}")
 
@@ -195,7 +195,7 @@ async def test_the_place_officer_decides_on_flagged_feedback(
     assert "Select your decision on this feedback" in await summary.inner_text()
     assert await page.get_attribute(".nhsuk-error-summary a", "href") == "#decision"
     assert (await page.title()).startswith("Error: ")
-    await check_page(browser, page, "feedback-decide-error")
+    await check_page(page, "feedback-decide-error")
     assert await intake.outbox("feedback.reviewed.v1") == []
 
     await page.check("input[name=decision][value=complaint_referral]")
@@ -225,7 +225,7 @@ async def test_the_place_officer_writes_a_response_and_moves_it_on(
     summary = await page.locator(".nhsuk-error-summary").inner_text()
     assert "Enter what patients said" in summary and "Enter what changed" in summary
     assert "Select where the change stands" in summary
-    await check_page(browser, page, "feedback-respond-error")
+    await check_page(page, "feedback-respond-error")
     assert await page.is_checked(f"input[name=submission_ids][value='{intake.ids['kind']}']")  # kept
 
     await page.select_option("#organisation_code", "01A")
@@ -241,7 +241,7 @@ async def test_the_place_officer_writes_a_response_and_moves_it_on(
     main = await page.inner_text("main")
     assert "Response published" in main and "1 person who asked to hear back will be told" in main
     assert str(MEMBER) not in await page.content()
-    await check_page(browser, page, "feedback-response")
+    await check_page(page, "feedback-response")
     [created] = await intake.outbox("feedback.responded.v1")
     assert created.data.notify_member_ids == [MEMBER] and created.data.status == "in_progress"
     assert [str(i) for i in created.data.submission_ids] == [intake.ids["kind"]]
@@ -267,7 +267,7 @@ async def test_the_place_officer_writes_a_response_and_moves_it_on(
     await page.goto(feedback_console.url + "/feedback/responses")
     main = await page.inner_text("main")
     assert "Reception were kind and you were seen" in main and "Done" in main
-    await check_page(browser, page, "feedback-responses")
+    await check_page(page, "feedback-responses")
 
 
 async def test_the_practice_manager_is_refused_another_practices_feedback(

@@ -21,6 +21,7 @@ from sqlalchemy import select
 import membership.main as membership_main
 from hub_shared import migrations
 from hub_shared.auth import SCOPES, DevKeys
+from hub_shared.console_testing import check_page
 from hub_shared.events import MemberContactV2
 from hub_shared.sealing import ContactKeys
 from hub_shared.topics import MEMBERSHIP_CONTACTS, MEMBERSHIP_EVENTS
@@ -28,7 +29,6 @@ from membership.models import OutboxMessage
 from membership.settings import MembershipSettings
 
 from .conftest import Console, Provider, Reporting, idp, needs_chromium, running_console, sign_in
-from .test_sign_in import check_page
 
 pytestmark = needs_chromium
 
@@ -162,7 +162,7 @@ async def test_place_officer_checks_sends_follows_replies_and_records_attendance
     ):
         assert expected in summary, summary
     assert await page.title() == "Error: Create an opportunity – ICS Engagement Hub"
-    await check_page(browser, page, "opportunity-errors")
+    await check_page(page, "opportunity-errors")
 
     starts = date.today() + timedelta(days=30)
     await page.select_option("#kind", "workshop")
@@ -189,7 +189,7 @@ async def test_place_officer_checks_sends_follows_replies_and_records_attendance
     assert "25 to 34" in main and "65 to 74" in main and "Asian or Asian British: Indian" in main
     assert "ada@example.org" not in main and "Test Person" not in main
     assert await membership.events("invitation.issued.v1") == []  # nothing sent yet
-    await check_page(browser, page, "opportunity-check")
+    await check_page(page, "opportunity-check")
 
     await page.click("button:has-text('Send invitations')")
     assert "Sent: 2 invited to 'Redesigning MSK physiotherapy'." in await page.inner_text(".nhsuk-notification-banner")
@@ -212,7 +212,7 @@ async def test_place_officer_checks_sends_follows_replies_and_records_attendance
     await page.click("a:has-text('Waiting list')")
     assert bo[:8] in await page.inner_text("table") and ada[:8] not in await page.inner_text("table")
     await page.click("a:has-text('Booked')")
-    await check_page(browser, page, "opportunity-detail")
+    await check_page(page, "opportunity-detail")
 
     # Nobody ticked: the error summary says so; then record Ada as attended.
     await page.click("button:has-text('Record attendance')")
@@ -225,7 +225,7 @@ async def test_place_officer_checks_sends_follows_replies_and_records_attendance
     assert attended[0]["data"]["bands"]["age_band"] == "25_34"
     await page.goto(console.url + "/opportunities")
     assert "Redesigning MSK physiotherapy" in await page.inner_text("table")
-    await check_page(browser, page, "opportunities")
+    await check_page(page, "opportunities")
     await context.close()
 
 
@@ -244,7 +244,7 @@ async def test_practice_manager_creates_their_ppg_and_imports_a_list_with_a_bad_
     await page.click("text=Create a group")
     await page.click("button:has-text('Create group')")
     assert "Kind" in await page.inner_text(".nhsuk-error-summary")
-    await check_page(browser, page, "group-new-errors")
+    await check_page(page, "group-new-errors")
     await page.check("input[name=kind][value=ppg]")
     await page.fill("#name", "Church Street PPG")
     await page.click("button:has-text('Create group')")
@@ -263,7 +263,7 @@ async def test_practice_manager_creates_their_ppg_and_imports_a_list_with_a_bad_
     assert "Rejected" in rows[1] and "Email" in rows[1] and "3" in rows[1], rows
     assert "Imported" in rows[0] and "Imported" in rows[2]
     assert "not-an-email" not in await page.inner_text("main")
-    await check_page(browser, page, "group-import-report")
+    await check_page(page, "group-import-report")
     await page.click("a:has-text('Rejected rows')")
     assert len(await page.locator("table tbody tr").all_inner_texts()) == 1
     welcomes = await membership.cards("ann@example.org")
@@ -276,7 +276,7 @@ async def test_practice_manager_creates_their_ppg_and_imports_a_list_with_a_bad_
     await page.click("a.nhsuk-back-link")
     table = await page.inner_text("table")
     assert table.count("P81001") == 2 and "Chair" in table
-    await check_page(browser, page, "group-members")
+    await check_page(page, "group-members")
     # Cal becomes the group's clinician.
     await page.locator("details.app-member-actions summary").nth(1).click()
     await page.locator("details.app-member-actions select").nth(1).select_option("clinician")
@@ -284,7 +284,7 @@ async def test_practice_manager_creates_their_ppg_and_imports_a_list_with_a_bad_
     assert "Role changed." in await page.inner_text(".nhsuk-notification-banner")
     assert "Clinician" in await page.inner_text("table")
     await page.goto(console.url + "/groups")
-    await check_page(browser, page, "groups")
+    await check_page(page, "groups")
     await context.close()
 
 
@@ -332,7 +332,7 @@ async def test_practice_manager_is_refused_other_organisations_groups_and_opport
     await page.click("button:has-text('Import')")
     assert await page.inner_text("h1") == "You cannot see or change this"
     assert "01A manages this group" in await page.inner_text("main")
-    await check_page(browser, page, "group-refused")
+    await check_page(page, "group-refused")
     await context.close()
 
 
@@ -385,7 +385,7 @@ async def test_place_officer_changes_then_cancels_an_opportunity_and_those_who_s
     assert await page.inner_text("h1") == "Check the change"
     assert await page.inner_text("#emailed-count") == "2 people"
     assert await m.events("opportunity.changed.v1") == []  # nothing saved or sent yet
-    await check_page(browser, page, "opportunity-change-check")
+    await check_page(page, "opportunity-change-check")
     await page.click("button:has-text('Save the change and email them')")
     assert "Changed. 2 people emailed the new details." in await page.inner_text(".nhsuk-notification-banner")
     assert await page.inner_text("h1") == "Breathing easier: the respiratory clinic"
@@ -404,7 +404,7 @@ async def test_place_officer_changes_then_cancels_an_opportunity_and_those_who_s
     assert await page.inner_text("h1") == "Check before cancelling"
     assert await page.inner_text("#emailed-count") == "2 people"
     assert "1 booked and 1 on the waiting list" in await page.inner_text("main")
-    await check_page(browser, page, "opportunity-cancel-check")
+    await check_page(page, "opportunity-cancel-check")
     await page.click("button:has-text('Cancel it and email them')")
     assert "Cancelled. 2 people emailed the reason." in await page.inner_text(".nhsuk-notification-banner")
     main = await page.inner_text("main")

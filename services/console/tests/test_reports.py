@@ -3,7 +3,7 @@ API (in-process, SQLite) fed with real feedback.received.v1 events: the analyst 
 FFT table (places' practices nested under them, the figures the API gives) and downloads its
 CSV; the place officer sees 01A's and is refused QZZ's with the API's 403 as a page; the
 trend marks withheld months and stays within a phone's width; each report has its CSV. Each
-page is checked with axe-core and photographed at 1280 and 390 px."""
+page is checked with axe-core at 1280 and 390 px (hub_shared.console_testing.check_page)."""
 
 import asyncio
 import csv
@@ -18,11 +18,11 @@ import httpx
 import pytest_asyncio
 
 from console.pages.charts import line_chart, nested_rows
-from hub_shared.events import FeedbackReceivedV1, new_envelope
-from reporting.consumers import BATCH_HANDLERS
+from hub_shared.console_testing import check_page, photograph
+from hub_shared.events import FeedbackReceivedV1, decode, encode, new_envelope
+from reporting.consumers import KEYED_HANDLERS
 
-from .conftest import SHOTS, Console, Reporting, needs_chromium, sign_in
-from .test_sign_in import check_page
+from .conftest import Console, Reporting, needs_chromium, sign_in
 
 pytestmark = needs_chromium
 PLACE_OF = {"P81001": "01A", "P81007": "01A", "P82001": "02B"}
@@ -59,19 +59,23 @@ def received(code: str, month: str, answer: str, i: int) -> FeedbackReceivedV1:
 
 @pytest_asyncio.fixture(scope="module")
 async def seeded(reporting: Reporting) -> Reporting:
-    envelopes = [
-        new_envelope(
-            received(code, month, a, i),
-            source="feedback-intake",
-            subject=code,
-            tenant=code,
-            correlation_id="console-tests",
+    envelopes = [  # as the consumer reads them off the topic
+        decode(
+            encode(
+                new_envelope(
+                    received(code, month, a, i),
+                    source="feedback-intake",
+                    subject=code,
+                    tenant=code,
+                    correlation_id="console-tests",
+                )
+            ).value
         )
         for code, month, answers in FEEDBACK
         for i, a in enumerate(answers)
     ]
     async with reporting.app.state.sessions() as session, session.begin():
-        await BATCH_HANDLERS["feedback.received.v1"](session, envelopes)
+        await KEYED_HANDLERS["feedback.received.v1"](session, envelopes)
     return reporting
 
 
@@ -108,7 +112,7 @@ async def test_the_analyst_sees_the_icbs_fft_table_as_the_api_gives_it_and_downl
 ) -> None:
     page = signed_in["icb-analyst"]
     await page.goto(console.url + "/reports")
-    await check_page(None, page, "reports-index")
+    await check_page(page, "reports-index")
     await page.click("a:has-text('Friends and Family Test')")
     assert "/reports/fft" in page.url
     api = await api_json(console, "/v1/reports/fft/QZZ")
@@ -124,7 +128,7 @@ async def test_the_analyst_sees_the_icbs_fft_table_as_the_api_gives_it_and_downl
     table = await page.locator(".hub-org-table").inner_text()
     p81001 = next(r for r in api["rows"] if r["organisation_code"] == "P81001")
     assert p81001["total"] == 8 and str(p81001["pct_positive"]) + "%" in table
-    await check_page(None, page, "reports-fft")
+    await check_page(page, "reports-fft")
 
     async with page.expect_download() as download_info:
         await page.click("text=Download this report as CSV")
@@ -145,7 +149,7 @@ async def test_the_analyst_sees_the_icbs_fft_table_as_the_api_gives_it_and_downl
     await page.goto(console.url + "/reports/fft?month=June")
     summary = page.locator(".nhsuk-error-summary")
     assert await summary.count() == 1 and await summary.locator("a[href='#month']").count() == 1
-    await check_page(None, page, "reports-fft-error")
+    await check_page(page, "reports-fft-error")
 
 
 async def test_the_place_officer_sees_their_place_and_is_refused_the_icbs(
@@ -175,10 +179,10 @@ async def test_the_trend_marks_withheld_months_and_fits_a_phone(signed_in: dict[
     assert await chart.locator(".hub-chart__withheld").count() >= 1  # July: 2 answers
     table = await page.locator(".hub-trend-table").inner_text()
     assert "July 2025" in table and "*" in table and "83%" in table
-    await check_page(None, page, "reports-trend")
+    await check_page(page, "reports-trend")
     label = await chart.locator(".hub-chart__label").first.bounding_box()  # at 390 px now
     assert label is not None and label["height"] >= 11, label
-    await page.locator(".hub-chart").screenshot(path=str(SHOTS / "reports-trend-chart-390.png"))
+    await photograph(page.locator(".hub-chart"), "reports-trend-chart-390")
     trend = await api_json(console, "/v1/reports/fft/P81001/trend")
     download = await page.request.get(console.url + "/reports/trend.csv?organisation=P81001")
     rows = list(csv.DictReader(io.StringIO(await download.text())))
@@ -206,7 +210,7 @@ async def test_themes_scorecard_representativeness_and_email_reach_each_with_csv
         response = await page.goto(console.url + f"/reports/{report}")
         assert response.status == 200, report
         assert text in await page.inner_text("main"), report
-        await check_page(None, page, f"reports-{report}")
+        await check_page(page, f"reports-{report}")
         download = await page.request.get(console.url + f"/reports/{report}.csv?organisation=01A")
         assert download.status == 200 and download.headers["content-type"].startswith("text/csv"), report
         assert len(list(csv.reader(io.StringIO(await download.text())))) >= 2, report

@@ -2,7 +2,7 @@
 demo user gets their organisation and roles; sign-out ends the session here and at the
 provider; a timed-out session sends the person to sign in again; a forged form is refused;
 the person's access token works at a real API for their organisation and not for another's.
-Pages are checked with axe-core and photographed at 1280 and 390 px (.state/console-pages/)."""
+Pages are checked with axe-core at 1280 and 390 px (hub_shared.console_testing.check_page)."""
 
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -14,11 +14,10 @@ import pytest
 from sqlalchemy import update
 
 from console.models import StaffSession
+from hub_shared.console_testing import check_page
 
 from .conftest import (
-    AXE,
     DEMO_USERS,
-    SHOTS,
     Console,
     Provider,
     Reporting,
@@ -29,24 +28,6 @@ from .conftest import (
 )
 
 pytestmark = needs_chromium
-
-
-async def check_page(browser: Any, page: Any, name: str) -> None:
-    """No axe-core violations and nothing wider than the window, at 1280 and 390 px; screenshots."""
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    for width in (1280, 390):
-        await page.set_viewport_size({"width": width, "height": 900})
-        await page.screenshot(path=str(SHOTS / f"{name}-{width}.png"), full_page=True)
-        await page.add_script_tag(path=str(AXE))
-        results = await page.evaluate(
-            "async () => await axe.run(document, {runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', "
-            "'wcag22aa', 'best-practice']})"
-        )
-        violations = [(v["id"], v["help"], [n["target"] for n in v["nodes"]]) for v in results["violations"]]
-        assert violations == [], f"{name} at {width}px: {violations}"
-        assert not await page.evaluate("document.documentElement.scrollWidth > window.innerWidth"), (
-            f"{name} scrolls sideways at {width}px"
-        )
 
 
 @pytest.mark.parametrize("username", list(DEMO_USERS))
@@ -73,7 +54,7 @@ async def test_each_demo_user_signs_in_for_their_organisation(browser: Any, cons
     assert stored.subject == username and data["user"]["organisation"] == code
     assert cookie["value"] not in str(stored.id_hash)  # the store keeps a hash, not the id
     if username == "place-officer":
-        await check_page(browser, page, "home")
+        await check_page(page, "home")
         await page.goto(console.url + "/sign-in")  # signed in: straight on
         assert page.url == console.url + "/"
     await context.close()
@@ -83,9 +64,9 @@ async def test_sign_in_page_and_an_area_page_are_accessible(browser: Any, consol
     context = await browser.new_context(bypass_csp=True)
     page = await context.new_page()
     await page.goto(console.url + "/feedback")
-    await check_page(browser, page, "sign-in")
+    await check_page(page, "sign-in")
     await sign_in(page, console, "practice-manager", start="/feedback")
-    await check_page(browser, page, "feedback-index")
+    await check_page(page, "feedback-index")
     await context.close()
 
 

@@ -18,9 +18,10 @@ def settings_overrides() -> dict:
     return {}
 
 
-@pytest.fixture
-def keys(tmp_path: Path) -> DevKeys:
-    return DevKeys(tmp_path / "keys").ensure()
+@pytest.fixture(scope="session")
+def keys(tmp_path_factory: pytest.TempPathFactory) -> DevKeys:
+    """One key pair for the test process: generating an RSA key costs a tenth of a second."""
+    return DevKeys(tmp_path_factory.mktemp("keys")).ensure()
 
 
 @pytest_asyncio.fixture

@@ -5,7 +5,7 @@ import pytest
 from sqlalchemy import select
 
 from feedback_intake.models import FeedbackSubmission, OutboxMessage
-from hub_shared.events import decode
+from hub_shared.events import FeedbackReceived, decode
 
 from .conftest import auth
 
@@ -30,7 +30,7 @@ async def test_accepted_feedback_is_stored_with_its_event_in_the_outbox(client, 
     assert event.type == "feedback.received.v1"
     assert event.subject == body["id"] and outbox.key == body["id"]
     assert event.tenant == "P81001"
-    assert event.data.model_dump(mode="json")["text"] == GOOD["text"]
+    assert isinstance(event.data, FeedbackReceived) and event.data.text == GOOD["text"]
     assert outbox.published_at is None  # the relay's job, not the request's
 
 

@@ -1,6 +1,7 @@
 """Themes and sentiment are worked out once, where feedback is accepted."""
 
-from feedback_intake.rules.themes import sentiment, themes
+from feedback_intake.rules.sentiment import sentiment
+from feedback_intake.rules.themes import themes
 
 
 def test_themes_and_sentiment() -> None:

@@ -3,7 +3,6 @@ the outbox, where the tests read them (the end-to-end tests read them from Kafka
 
 import json
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
@@ -28,9 +27,10 @@ def settings_overrides() -> dict[str, Any]:
     return {"public_response_floor_ms": 0}  # test_timing sets its own
 
 
-@pytest.fixture
-def keys(tmp_path: Path) -> DevKeys:
-    return DevKeys(tmp_path / "keys").ensure()
+@pytest.fixture(scope="session")
+def keys(tmp_path_factory: pytest.TempPathFactory) -> DevKeys:
+    """One key pair for the test process: generating an RSA key costs a tenth of a second."""
+    return DevKeys(tmp_path_factory.mktemp("keys")).ensure()
 
 
 @pytest_asyncio.fixture

@@ -26,7 +26,7 @@ from hub_shared.failures import DependencyUnavailable, is_transient
 from hub_shared.migrations import sync_url
 from hub_shared.sealing import ContactKeys
 from hub_shared.testing import SmtpSink
-from hub_shared.topics import FEEDBACK_EVENTS, MEMBERSHIP_CONTACTS
+from hub_shared.topics import FEEDBACK_RESPONSES, MEMBERSHIP_CONTACTS
 from notification.models import Notification, Recipient
 from notification.rules import kinds
 from notification.rules.render import render
@@ -66,7 +66,7 @@ def response(org: str = "01A") -> tuple[uuid.UUID, Any]:
         responded_at=datetime.now(UTC),
     )
     envelope = new_envelope(data, source="feedback-intake", subject=str(response_id), tenant=org, correlation_id="c")
-    return response_id, record(envelope, FEEDBACK_EVENTS.name)
+    return response_id, record(envelope, FEEDBACK_RESPONSES.name)
 
 
 def dump(url: str) -> str:

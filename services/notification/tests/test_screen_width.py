@@ -4,14 +4,13 @@ links and addresses included: measured in headless Chromium (document scroll wid
 
 import asyncio
 import mailbox
-import socket
 from pathlib import Path
 from typing import Any
 
 import pytest
 import uvicorn
 
-from hub_shared.console_testing import needs_chromium
+from hub_shared.console_testing import free_port, needs_chromium
 from notification.handlers.branding import SAMPLE_BRANDING
 from notification.links import unsubscribe_links
 from notification.main import create_app
@@ -23,12 +22,6 @@ from notification.rules.samples import sample_context
 LONG_LINK = "https://example.invalid/you-said-we-did/" + "physiotherapy-evening-clinics-" * 8 + "?token=" + "x" * 160
 LONG_ADDRESS = "florence.nightingale-hospital-volunteers-and-patient-partners@a-very-long-mail-domain.example.org"
 WIDTHS = (390, 1280)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def every_email(settings: Any) -> dict[str, Any]:

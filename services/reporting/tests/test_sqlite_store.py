@@ -5,12 +5,18 @@ import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
+from aiokafka.structs import ConsumerRecord
+from sqlalchemy import select
+
 from hub_shared import migrations
+from hub_shared.consumer import Item, read_record
 from hub_shared.db import create_engine, session_factory
-from hub_shared.events import FeedbackReceivedV1, FeedbackRespondedV1, new_envelope
+from hub_shared.events import FeedbackReceivedV1, FeedbackRespondedV1, decode, encode, new_envelope
 from hub_shared.organisations import reference
-from reporting.consumers import BATCH_HANDLERS, HANDLERS
+from hub_shared.settings import ServiceSettings
+from reporting.consumers import HANDLERS, KEYED_HANDLERS, consumers
 from reporting.main import MIGRATIONS
+from reporting.models import FeedbackCount, InboxMessage
 from reporting.queries.comments import comments
 from reporting.queries.fft import FftFilter, fft_report, fft_trend
 from reporting.queries.scorecard import scorecard
@@ -41,8 +47,12 @@ async def test_every_report_answers_on_sqlite(tmp_path: Path) -> None:
     migrations.upgrade(MIGRATIONS, url)
     engine = create_engine(url)
     sessions = session_factory(engine)
-    envelopes = [
-        new_envelope(received(i), source="feedback-intake", subject=str(i), tenant="P81001", correlation_id="t")
+    envelopes = [  # as the consumer reads them off the topic
+        decode(
+            encode(
+                new_envelope(received(i), source="feedback-intake", subject=str(i), tenant="P81001", correlation_id="t")
+            ).value
+        )
         for i in range(30)
     ]
     responded = FeedbackRespondedV1.model_validate(
@@ -61,7 +71,9 @@ async def test_every_report_answers_on_sqlite(tmp_path: Path) -> None:
     )
     try:
         async with sessions() as session, session.begin():
-            await BATCH_HANDLERS["feedback.received.v1"](session, envelopes)
+            assert len(await KEYED_HANDLERS["feedback.received.v1"](session, envelopes)) == 30
+        async with sessions() as session, session.begin():  # delivered again: counted once
+            assert await KEYED_HANDLERS["feedback.received.v1"](session, envelopes[:5] + envelopes[:5]) == set()
             response = new_envelope(
                 responded, source="feedback-intake", subject="r", tenant="P81001", correlation_id="t"
             )
@@ -81,3 +93,41 @@ async def test_every_report_answers_on_sqlite(tmp_path: Path) -> None:
     assert card["you_said_we_did"]["responses"] == 1
     assert card["you_said_we_did"]["median_days_to_response"] == 10.0
     assert card["you_said_we_did"]["median_days_to_change"] == 20.0
+
+
+async def test_a_redelivered_response_counts_once_without_an_inbox_row(tmp_path: Path) -> None:
+    """feedback.received is deduplicated by its fact's key: the consumer's own way of applying
+    a poll (live and replay alike) writes no inbox row for it and counts a redelivery, or a
+    second copy within one poll, as a duplicate."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'reporting.db'}"
+    migrations.upgrade(MIGRATIONS, url)
+    engine = create_engine(url)
+    sessions = session_factory(engine)
+    consumer = consumers(ServiceSettings(), sessions)[0]
+    messages = [
+        encode(new_envelope(received(i), source="feedback-intake", subject=str(i), tenant="P81001", correlation_id="t"))
+        for i in range(6)
+    ]
+
+    def poll(offsets: range) -> list[Item]:
+        return [
+            read_record(
+                ConsumerRecord("feedback.events", 0, n, 0, 0, None, messages[n % 6].value, None, 0, 0, []),
+                consumer.handles,
+            )
+            for n in offsets
+        ]
+
+    try:
+        first, again = poll(range(0, 8)), poll(range(2, 6))  # offsets 6 and 7 repeat 0 and 1
+        for items in (first, again):
+            async with sessions() as session, session.begin():
+                await consumer.apply(session, items)
+        async with sessions() as session:
+            inbox = (await session.scalars(select(InboxMessage))).all()
+            counted = sum(c.submissions for c in (await session.scalars(select(FeedbackCount))).all())
+    finally:
+        await engine.dispose()
+    assert [i.outcome for i in first] == ["applied"] * 6 + ["duplicate"] * 2
+    assert [i.outcome for i in again] == ["duplicate"] * 4
+    assert counted == 6 and inbox == []

@@ -284,4 +284,18 @@ class DevKeys:
             "exp": now + ttl_seconds,
             "jti": str(uuid.uuid4()),
         }
-        return jwt.encode(claims, self.private_key_path.read_bytes(), algorithm="RS256", headers={"kid": "dev-1"})
+        return jwt.encode(
+            claims,
+            _signing_key(self.private_key_path, self.private_key_path.stat().st_mtime_ns),
+            algorithm="RS256",
+            headers={"kid": "dev-1"},
+        )
+
+
+@functools.cache
+def _signing_key(path: Path, version: int) -> rsa.RSAPrivateKey:
+    """The development private key, loaded once per file ``version`` (its modification time):
+    loading a PEM checks the key, which costs a hundred times more than signing with it."""
+    key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    assert isinstance(key, rsa.RSAPrivateKey)
+    return key

@@ -16,10 +16,11 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
-from hub_shared import demo, kafka_admin
+from hub_shared import demo, kafka_admin, reference_cli
 from hub_shared.auth import SCOPES, DevKeys
 from hub_shared.events import ContactDetails, MemberContactV2
 from hub_shared.failures import DependencyUnavailable
+from hub_shared.logging import configure_logging
 from hub_shared.organisations import Kind, reference
 from hub_shared.sealing import NAMESPACE, ContactKeys
 from hub_shared.settings import ServiceSettings
@@ -34,8 +35,16 @@ contacts_app = typer.Typer(
     help="The restricted contacts topic: the emails membership asks notification to send.", no_args_is_help=True
 )
 app.add_typer(contacts_app, name="contacts")
+app.add_typer(reference_cli.app, name="reference")
 console = Console(stderr=True)
 T = TypeVar("T")
+
+
+@app.callback()
+def main() -> None:
+    """ICS Engagement Hub operator commands."""
+    configure_logging("hub", "WARNING")  # on stderr: stdout is for what a command prints
+
 
 KeysDir = Annotated[Path, typer.Option(envvar="HUB_DEV_KEYS_DIR", help="Where development signing keys live")]
 DEFAULT_KEYS = Path(".state/dev-keys")
@@ -52,20 +61,22 @@ def token(
 ) -> None:
     """Issue a development bearer token (creates the dev signing key and JWKS on first use).
 
-    Only for an organisation of the ICS (shared/src/hub_shared/reference/organisations.csv)."""
+    Only for an organisation the hub holds: those published by `hub reference import`
+    (read from the broker), else the demo ICS."""
+    settings = ServiceSettings()
+    asyncio.run(reference_cli.published(settings.kafka_bootstrap_servers, settings.reference_topic, timeout=5.0))
     organisation = reference().get(org.upper())
     if organisation is None:
         known = ", ".join(o.code for o in reference() if o.kind is not Kind.PRACTICE)
         console.print(
-            f"[red]hub token: '{org}' is not an organisation of this ICS[/red]. Use an ODS code from "
-            f"shared/src/hub_shared/reference/organisations.csv, e.g. {known} or a practice such as P81001."
+            f"[red]hub token: '{org}' is not an organisation of this ICS[/red]. Use an ODS code the hub holds "
+            f"(`hub reference show`), e.g. {known}, or a practice of theirs."
         )
         raise typer.Exit(2)
     unknown = sorted(set(scope or ()) - set(SCOPES))
     if unknown:
         console.print(f"[red]hub token: unknown scope(s) {', '.join(unknown)}[/red]; known: {', '.join(SCOPES)}")
         raise typer.Exit(2)
-    settings = ServiceSettings()
     keys = DevKeys(keys_dir).ensure()
     scope = scope or list(SCOPES)
     typer.echo(
@@ -213,13 +224,16 @@ async def _open_cards(records: list[kafka_admin.DeadLetter], membership_url: str
     url = membership_url or settings.membership_url
     keys = ContactKeys(url, settings.signed_links("contact_keys_secret", url, NAMESPACE))
     opened = []
-    for record in sorted(records, key=lambda r: json.loads(r.value)["time"] if r.value else ""):
-        event = json.loads(record.value) if record.value else {}
-        if event.get("type") != MemberContactV2.event_type:
-            continue
-        details = await keys.open(MemberContactV2.model_validate(event["data"]))
-        if details is not None and details.message is not None:
-            opened.append(details)
+    try:
+        for record in sorted(records, key=lambda r: json.loads(r.value)["time"] if r.value else ""):
+            event = json.loads(record.value) if record.value else {}
+            if event.get("type") != MemberContactV2.event_type:
+                continue
+            details = await keys.open(MemberContactV2.model_validate(event["data"]))
+            if details is not None and details.message is not None:
+                opened.append(details)
+    finally:
+        await keys.aclose()
     return opened
 
 

@@ -22,6 +22,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -43,6 +44,12 @@ FLAGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+AXE = REPO / "services" / "console" / "web" / "node_modules" / "axe-core" / "axe.min.js"
+WCAG = "{runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice']}"
+WIDTHS = (1280, 390)  # a desktop's window and a phone's
+# A folder to photograph every checked page into, for a person to look at (encoding full-page
+# PNGs is most of a page check's browser time, so a plain run checks without photographing).
+SCREENSHOTS_VARIABLE = "HUB_TEST_SCREENSHOTS"
 API_AUDIENCE = "ics-engagement-hub"
 SESSION_COOKIE = "__Host-console_session"
 # deploy/oidc/demo-users.json: username -> (name, organisation code, organisation name).
@@ -227,6 +234,42 @@ async def running_console(
         server.should_exit = True
         await task
         await engine.dispose()
+
+
+async def photograph(target: Any, name: str, **options: Any) -> None:
+    """Save a screenshot of a page or element as ``<name>.png`` in $HUB_TEST_SCREENSHOTS, if set."""
+    folder = os.environ.get(SCREENSHOTS_VARIABLE)
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240 (a test helper; once per check)
+        await target.screenshot(path=str(Path(folder) / f"{name}.png"), **options)
+
+
+async def axe_violations(page: Any, options: str = WCAG) -> list[tuple[str, str, list[Any]]]:
+    """axe-core's violations on the page as it is (the page's context must bypass CSP)."""
+    await page.add_script_tag(path=str(AXE))
+    results = await page.evaluate(f"async () => await axe.run(document, {options})")
+    return [(v["id"], v["help"], [n["target"] for n in v["nodes"]]) for v in results["violations"]]
+
+
+async def check_page(page: Any, name: str, *, checker: Any = None) -> None:
+    """No axe-core violations and nothing wider than the window, at 1280 and 390 px (and
+    photographed at both when $HUB_TEST_SCREENSHOTS names a folder). ``checker`` is a tab with
+    JavaScript on, for a page browsed with it off: the copy of the page there is checked, and
+    the page itself is left as it is."""
+    target = page
+    if checker is not None:
+        html = await page.content()
+        origin = "{0.scheme}://{0.netloc}".format(urlsplit(page.url))
+        await checker.goto(origin + "/healthz")  # the copy's links and styles resolve as the page's
+        await checker.set_content(html)
+        target = checker
+    for width in WIDTHS:
+        await target.set_viewport_size({"width": width, "height": 900})
+        await photograph(target, f"{name}-{width}", full_page=True)
+        violations = await axe_violations(target)
+        assert violations == [], f"{name} at {width}px: {violations}"
+        overflow = await target.evaluate("document.documentElement.scrollWidth > window.innerWidth")
+        assert not overflow, f"{name} scrolls sideways at {width}px"
 
 
 async def sign_in(page: Any, console: Console, username: str, start: str = "/") -> None:

@@ -2,7 +2,9 @@
 
 What one poll returns (bounded by ``batch_size`` records and the fetch byte limits) is
 applied in **one transaction**: the inbox rows of every event are inserted together and
-what the insert returns says which are new, so a redelivered event changes nothing; runs
+what the insert returns says which are new, so a redelivered event changes nothing (an
+event type whose effect is a row with a key of its own, one per event, may deduplicate
+by that key instead: a ``keyed_handlers`` entry, which writes no inbox row); runs
 of one event type go to the handler together (a batch handler can then write them with
 set-based SQL); the offsets are committed once, after the commit. Order per key holds:
 records are applied in partition order and one partition's records stay in order.
@@ -50,12 +52,24 @@ from hub_shared.logging import get_logger
 from hub_shared.metrics import CONSUMER_PAUSED, EVENTS_CONSUMED
 from hub_shared.topics import dead_letter
 
-__all__ = ["BatchHandler", "EventConsumer", "EventHandler", "Item", "PermanentFailure", "new_broker", "read_record"]
+__all__ = [
+    "BatchHandler",
+    "EventConsumer",
+    "EventHandler",
+    "Item",
+    "KeyedBatchHandler",
+    "PermanentFailure",
+    "new_broker",
+    "read_record",
+]
 
 log = get_logger(__name__)
 
 EventHandler = Callable[[AsyncSession, Envelope], Awaitable[None]]
 BatchHandler = Callable[[AsyncSession, Sequence[Envelope]], Awaitable[None]]
+# Applies the envelopes whose effect is not stored yet (nor earlier in the batch) and returns
+# their ids: the effect's own key (a fact's primary key, one per event) is the dedupe key.
+KeyedBatchHandler = Callable[[AsyncSession, Sequence[Envelope]], Awaitable[set[str]]]
 InvalidHandler = Callable[[AsyncSession, ConsumerRecord, str], Awaitable[None]]
 
 _EVENT_CONTEXT = ("topic", "partition", "offset", "event_id", "event_type", "tenant")
@@ -101,6 +115,9 @@ class EventConsumer:
     inbox_model: type[InboxMixin]
     # Set-based handlers for event types written in bulk; a type is in one mapping or the other.
     batch_handlers: Mapping[str, BatchHandler] = field(default_factory=dict)
+    # Set-based handlers that deduplicate by their effect's own key instead of an inbox row
+    # (see ``KeyedBatchHandler``): one write less per event.
+    keyed_handlers: Mapping[str, KeyedBatchHandler] = field(default_factory=dict)
     max_attempts: int = 4
     backoff_seconds: float = 0.2
     max_backoff_seconds: float = 10.0
@@ -131,7 +148,8 @@ class EventConsumer:
             decoder=raw_body,
             title=f"{self.group}",
             description=(
-                f"Applies {', '.join(sorted({*self.handlers, *self.batch_handlers}))} idempotently, "
+                f"Applies {', '.join(sorted({*self.handlers, *self.batch_handlers, *self.keyed_handlers}))} "
+                "idempotently, "
                 "in batches; dead letters go to <topic>.dlq"
             ),
         )
@@ -189,7 +207,9 @@ class EventConsumer:
 
     async def apply(self, session: AsyncSession, items: list[Item]) -> None:
         """Apply items in the caller's transaction (live consumption and replays alike)."""
-        await apply_batch(session, self.inbox_model, self.group, self._dispatch, items, self.invalid_handler)
+        await apply_batch(
+            session, self.inbox_model, self.group, self._dispatch, items, self.invalid_handler, self.keyed_handlers
+        )
 
     async def _apply_together(self, items: list[Item]) -> None:
         async with self.sessions() as session, session.begin():
@@ -223,7 +243,7 @@ class EventConsumer:
             done.append(item)
 
     def handles(self, event_type: str) -> bool:
-        return event_type in self.batch_handlers or event_type in self.handlers
+        return event_type in self.batch_handlers or event_type in self.handlers or event_type in self.keyed_handlers
 
     def _dispatch(self, event_type: str) -> BatchHandler | None:
         if (batch := self.batch_handlers.get(event_type)) is not None:
@@ -350,15 +370,20 @@ async def apply_batch(
     dispatch: Callable[[str], BatchHandler | None],
     items: list[Item],
     invalid_handler: InvalidHandler | None = None,
+    keyed_handlers: Mapping[str, KeyedBatchHandler] | None = None,
 ) -> None:
     """Apply items in the caller's transaction, each at most once for this group: the one
-    way live consumption, its one-at-a-time fallback and replays apply events.
+    way live consumption, its one-at-a-time fallback and replays apply events. Items of a
+    type in ``keyed_handlers`` get no inbox row: their handler deduplicates them.
 
     Sets each item's outcome: applied, duplicate, ignored (no handler), rejected (handed to
     the invalid handler), or dead_letter (invalid, for the caller to dead-letter)."""
+    keyed_handlers = keyed_handlers or {}
     keyed: list[tuple[Item, str, str]] = []  # item, inbox key, inbox type
     for item in items:
-        if item.unwanted is not None:
+        if item.envelope is not None and item.envelope.type in keyed_handlers:
+            keyed.append((item, "", ""))  # deduplicated by its handler, not the inbox
+        elif item.unwanted is not None:
             item.outcome = "ignored"
         elif item.envelope is None:
             if invalid_handler is None:
@@ -369,10 +394,12 @@ async def apply_batch(
             item.outcome = "ignored"
         else:
             keyed.append((item, item.envelope.id, item.envelope.type))
-    fresh = await record_deliveries(session, inbox_model, group, [(key, kind) for _, key, kind in keyed])
+    fresh = await record_deliveries(session, inbox_model, group, [(key, kind) for _, key, kind in keyed if key])
     runnable: list[Item] = []
     for item, key, _ in keyed:
-        if key in fresh:
+        if not key:
+            runnable.append(item)
+        elif key in fresh:
             fresh.discard(key)  # a second copy within the batch is a duplicate too
             runnable.append(item)
         else:
@@ -385,6 +412,13 @@ async def apply_batch(
             for item in members:
                 await invalid_handler(session, item.record, item.reason or "")
                 item.outcome = "rejected"
+            continue
+        if (keyed_handler := keyed_handlers.get(event_type)) is not None:
+            applied = await keyed_handler(session, [cast(Envelope, item.envelope) for item in members])
+            for item in members:
+                event_id = cast(Envelope, item.envelope).id
+                item.outcome = "applied" if event_id in applied else "duplicate"
+                applied.discard(event_id)  # a second copy within the batch is a duplicate too
             continue
         handler = dispatch(event_type)
         assert handler is not None

@@ -37,7 +37,7 @@ ANSWER_WEIGHTS = {
 def demo_feedback(organisations: Organisations, per_practice: int, seed: int = 2026) -> Iterator[dict[str, Any]]:
     rng = random.Random(seed)
     now = datetime.now(UTC)
-    practices = [o for o in organisations if o.kind is Kind.PRACTICE and o.successor is None]
+    practices = [o for o in organisations if o.kind is Kind.PRACTICE and o.closed_on is None]
     for practice in practices:
         for _ in range(per_practice):
             channel = rng.choice([Channel.FFT_SMS, Channel.FFT_ONLINE, Channel.FFT_PAPER, Channel.ONLINE_COMMENT])

@@ -19,6 +19,17 @@ def wants_console() -> bool:
     return sys.stderr.isatty()
 
 
+class _Stderr:
+    """Whatever ``sys.stderr`` is when a line is written (a command run inside a test has its
+    stderr swapped, and closed, around it)."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+
 def configure_logging(service: str, level: str = "INFO") -> None:
     renderer: structlog.types.Processor
     console = wants_console()
@@ -40,7 +51,7 @@ def configure_logging(service: str, level: str = "INFO") -> None:
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
-        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
+        logger_factory=structlog.PrintLoggerFactory(_Stderr()),  # type: ignore[arg-type]
         cache_logger_on_first_use=False,
     )
     structlog.contextvars.bind_contextvars(service=service)

@@ -115,3 +115,25 @@ def drop_outbox_published_index() -> None:
     from alembic import op
 
     op.drop_index("ix_outbox_published_at", table_name="outbox")
+
+
+def notify_relay_of_outbox_rows() -> None:
+    """A statement that adds outbox rows also sends a notification on the database's
+    ``hub_outbox`` channel (one per transaction, on commit: PostgreSQL folds repeats), so a
+    relay listening there claims at once instead of asking every tenth of a second.
+    SQLite has no notifications; its relay keeps polling."""
+    from alembic import op
+
+    from hub_shared.outbox import NOTIFY_ON_INSERT
+
+    if op.get_bind().dialect.name == "postgresql":
+        for statement in NOTIFY_ON_INSERT:
+            op.execute(statement)
+
+
+def stop_notifying_relay() -> None:
+    from alembic import op
+
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP TRIGGER outbox_written ON outbox")
+        op.execute("DROP FUNCTION hub_outbox_written()")

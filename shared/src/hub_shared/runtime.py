@@ -20,6 +20,7 @@ from hub_shared.consumer import EventConsumer, new_broker
 from hub_shared.db import create_engine, session_factory
 from hub_shared.health import check_dependencies, kafka_ping
 from hub_shared.logging import configure_logging, get_logger
+from hub_shared.organisation_feed import following
 from hub_shared.outbox import OutboxMixin, OutboxRelay
 from hub_shared.settings import ServiceSettings, load
 from hub_shared.web import consumer_health_app, server_options
@@ -190,7 +191,9 @@ async def _consume(
     # FastStream handles SIGTERM/SIGINT: stops polling, waits for the batch in hand
     # (graceful_timeout), which commits its offsets, and leaves the group.
     try:
-        await FastStream(broker, after_startup=after_startup, on_shutdown=on_shutdown).run()
+        # Handlers ask reference() who is under whom: follow the published organisations.
+        async with following(settings):
+            await FastStream(broker, after_startup=after_startup, on_shutdown=on_shutdown).run()
     except KafkaConnectionError:
         # Starting failed, so FastStream ran no shutdown: close what did start.
         with contextlib.suppress(Exception):

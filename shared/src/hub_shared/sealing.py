@@ -18,7 +18,7 @@ one key and valid for a minute. ``None`` means there is no such person any more.
 import base64
 import os
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
@@ -92,17 +92,27 @@ class ContactKeys:
     links: SignedLinks
     transport: httpx.AsyncBaseTransport | None = None  # tests: membership's app in-process
     timeout: float = 10.0
+    _client: httpx.AsyncClient | None = field(default=None, init=False, repr=False, compare=False)
+
+    def _http(self) -> httpx.AsyncClient:
+        """One client kept open for every request: a large invitation asks for thousands of
+        keys, and a client (its TLS settings, its connection) per key cost more than the key."""
+        if self._client is None:
+            self._client = httpx.AsyncClient(base_url=self.base_url, transport=self.transport, timeout=self.timeout)
+        return self._client
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
 
     async def key_for(self, card_key: str) -> bytes | None:
         """The person's key, or None when membership no longer knows them (erased, left)."""
         try:
-            async with httpx.AsyncClient(
-                base_url=self.base_url, transport=self.transport, timeout=self.timeout
-            ) as client:
-                response = await client.get(
-                    f"/v1/contact-keys/{card_key}",
-                    headers={"Authorization": f"Bearer {request_token(self.links, card_key)}"},
-                )
+            response = await self._http().get(
+                f"/v1/contact-keys/{card_key}",
+                headers={"Authorization": f"Bearer {request_token(self.links, card_key)}"},
+            )
         except httpx.HTTPError as exc:
             raise DependencyUnavailable(f"membership's contact keys ({self.base_url}): {exc!r}") from exc
         if response.status_code == 404:

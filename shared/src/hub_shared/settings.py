@@ -29,6 +29,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from hub_shared.identity import IdentityProviderSettings
 from hub_shared.links import SignedLinks
+from hub_shared.topics import REFERENCE_ORGANISATIONS, REFERENCE_STATISTICS
 
 PLACEHOLDER_SECRETS = {"", "changeme", "change-me", "secret", "password"}
 MIN_SECRET_LENGTH = 32
@@ -102,6 +103,12 @@ class ServiceSettings(BaseSettings):
     log_level: str = Field("INFO", validation_alias=AliasChoices("HUB_LOG_LEVEL"))
     # Staff sign-in: the organisation's OpenID Connect provider and the claim mapping (HUB_IDP_*).
     identity_provider: IdentityProviderSettings = Field(default_factory=IdentityProviderSettings)
+
+    # Organisations: the compacted topic every process follows (hub reference import publishes
+    # on it), and how long a starting process waits to have read it to its end.
+    reference_topic: str = Field(REFERENCE_ORGANISATIONS.name, validation_alias=AliasChoices("HUB_REFERENCE_TOPIC"))
+    statistics_topic: str = Field(REFERENCE_STATISTICS.name, validation_alias=AliasChoices("HUB_STATISTICS_TOPIC"))
+    reference_wait_seconds: float = Field(15.0, validation_alias=AliasChoices("HUB_REFERENCE_WAIT_SECONDS"))
 
     # Consumers: bounded retries with exponential backoff before dead-lettering.
     consumer_max_attempts: int = Field(4, validation_alias=AliasChoices("HUB_CONSUMER_MAX_ATTEMPTS"))

@@ -207,7 +207,10 @@ def _start_kafka(port: int, state: Path) -> dict[str, Any]:
     env = _kafka_env(port, state)
     script = str(REPO / "deploy" / "kafka.sh")
     subprocess.run([script, "stop"], env={**os.environ, **env}, check=False, capture_output=True)
-    shutil.rmtree(state, ignore_errors=True)
+    if state.exists():  # the last run's cluster goes in the background: hundreds of databases' files
+        old = state.with_name(f"{state.name}.old-{os.getpid()}")
+        state.rename(old)
+        subprocess.Popen(["rm", "-rf", str(old)], start_new_session=True)
     subprocess.run([script, "start"], env={**os.environ, **env}, check=True)
     return {"bootstrap_servers": f"127.0.0.1:{port}", "stop": [script, "stop"], "env": env}
 
@@ -248,7 +251,10 @@ def _start_postgres(port: int, state: Path) -> dict[str, Any]:
     env = {"PG_PORT": str(port), "PG_STATE_DIR": str(state)}
     script = str(REPO / "deploy" / "postgres.sh")
     subprocess.run([script, "stop"], env={**os.environ, **env}, check=False, capture_output=True)
-    shutil.rmtree(state, ignore_errors=True)
+    if state.exists():  # the last run's cluster goes in the background: hundreds of databases' files
+        old = state.with_name(f"{state.name}.old-{os.getpid()}")
+        state.rename(old)
+        subprocess.Popen(["rm", "-rf", str(old)], start_new_session=True)
     subprocess.run([script, "start"], env={**os.environ, **env}, check=True)
     return {"url": f"postgresql://postgres@127.0.0.1:{port}/postgres", "stop": [script, "stop"], "env": env}
 

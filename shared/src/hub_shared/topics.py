@@ -20,7 +20,10 @@ class Topic:
 FEEDBACK_SUBMISSIONS = Topic(
     PREFIX + "feedback.submissions", 6, "Raw submissions places' own systems publish (ingress)"
 )
-FEEDBACK_EVENTS = Topic(PREFIX + "feedback.events", 6, "Feedback received, reviewed, FFT returns, responses")
+FEEDBACK_EVENTS = Topic(PREFIX + "feedback.events", 6, "Feedback received, reviewed, FFT returns")
+# Responses alone, so that membership and notification, which want only them, do not read
+# (and decode) every piece of feedback received.
+FEEDBACK_RESPONSES = Topic(PREFIX + "feedback.responses", 3, "'You said, we did' responses (feedback.responded.v1)")
 FEEDBACK_REJECTED = Topic(PREFIX + "feedback.rejected", 3, "Ingress submissions that failed validation, with reasons")
 MEMBERSHIP_EVENTS = Topic(PREFIX + "membership.events", 6, "Patient partners, groups, opportunities, invitations")
 MEMBERSHIP_CONTACTS = Topic(
@@ -38,16 +41,40 @@ MEMBERSHIP_CONTACTS = Topic(
     ),
 )
 NOTIFICATION_EVENTS = Topic(PREFIX + "notification.events", 6, "Emails sent, failed, bounced; unsubscribes")
+REFERENCE_ORGANISATIONS = Topic(
+    PREFIX + "reference.organisations",
+    1,
+    "Organisations as NHS ODS publishes them (hub reference import): the latest hierarchy of each ICB, "
+    "keyed by its code; log-compacted, read to its end by every process",
+    config=(
+        ("cleanup.policy", "compact"),
+        ("max.message.bytes", str(16 * 1024 * 1024)),
+    ),
+)
+REFERENCE_STATISTICS = Topic(
+    PREFIX + "reference.statistics",
+    3,
+    "Official statistics per practice (hub reference population, hub reference survey): registered patients "
+    "by month, GP Patient Survey results by year; the latest of each ICB and period, keyed kind:ICB:period; "
+    "log-compacted",
+    config=(
+        ("cleanup.policy", "compact"),
+        ("max.message.bytes", str(16 * 1024 * 1024)),
+    ),
+)
 REPORTING_SNAPSHOTS = Topic(PREFIX + "reporting.snapshots", 3, "Published, disclosure-controlled report snapshots")
 
 SOURCE_TOPICS = (
     FEEDBACK_SUBMISSIONS,
     FEEDBACK_EVENTS,
+    FEEDBACK_RESPONSES,
     FEEDBACK_REJECTED,
     MEMBERSHIP_EVENTS,
     MEMBERSHIP_CONTACTS,
     NOTIFICATION_EVENTS,
     REPORTING_SNAPSHOTS,
+    REFERENCE_ORGANISATIONS,
+    REFERENCE_STATISTICS,
 )
 
 

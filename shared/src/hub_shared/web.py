@@ -40,6 +40,8 @@ from hub_shared.auth import TokenVerifier
 from hub_shared.db import create_engine, session_factory
 from hub_shared.health import check_dependencies
 from hub_shared.metrics import HTTP_LATENCY, HTTP_REQUESTS
+from hub_shared.organisation_feed import following
+from hub_shared.organisations import reference
 from hub_shared.settings import ServiceSettings
 
 if TYPE_CHECKING:
@@ -335,11 +337,13 @@ def create_service_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        if on_startup:
-            await on_startup(app)
-        yield
-        if on_shutdown:
-            await on_shutdown(app)
+        async with following(settings) as feed:
+            app.state.organisation_feed = feed
+            if on_startup:
+                await on_startup(app)
+            yield
+            if on_shutdown:
+                await on_shutdown(app)
         await engine.dispose()
 
     # The document only changes with the code: build it (a broker and its spec) once.
@@ -379,9 +383,10 @@ def create_service_app(
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    @app.get("/readyz", tags=["operations"], summary="Database and broker reachable")
+    @app.get("/readyz", tags=["operations"], summary="Database and broker reachable, organisations held")
     async def readyz() -> JSONResponse:
         checks = await check_dependencies(engine, settings.kafka_bootstrap_servers)
+        checks["organisations"] = "ok" if reference().icbs() else "none published yet (hub reference import)"
         ready = all(v == "ok" for v in checks.values())
         return JSONResponse(
             {"status": "ready" if ready else "not ready", "checks": checks}, status_code=200 if ready else 503
@@ -413,8 +418,11 @@ def document_body_errors(app: FastAPI) -> None:
     and 413 (``BodySizeLimit``), and every 422 is a problem document: say so in the OpenAPI
     document of every service."""
     generate = app.openapi
+    made_for: list[object] = [None]  # the organisations the document names (an import changes them)
 
     def openapi() -> dict[str, Any]:
+        if made_for[0] is not reference().generation:
+            app.openapi_schema, made_for[0] = None, reference().generation
         if app.openapi_schema is None:
             document = generate()
             for operations in document.get("paths", {}).values():

@@ -27,6 +27,7 @@ from console.templating import HERE, NHSUK, render
 from hub_shared import migrations
 from hub_shared.db import create_engine, ping, session_factory
 from hub_shared.logging import configure_logging, get_logger
+from hub_shared.organisation_feed import following
 from hub_shared.web import RequestContext, server_options
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
@@ -56,7 +57,8 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.api_clients = api_clients(settings.service_urls, settings.api_timeout_seconds, transports)
-        yield
+        async with following(settings):  # sign-in and pages name organisations: keep them current
+            yield
         for client in app.state.api_clients.values():
             await client.aclose()
         await engine.dispose()

@@ -9,7 +9,7 @@ signed-in person, the error summary, the footer). ``render`` gives every templat
   built from ``errors``), shown at the top of the page;
 * ``area``: which navigation item is current (from the path);
 * ``cspNonce``: for the one inline script the NHS.UK template has;
-* ``ics_name``: the ICS's name from the reference data;
+* ``ics_name``: the name of the signed-in user's ICS (of several, theirs) from the reference data;
 * ``when(iso)`` and ``day(iso)``: a time or date as every page and email writes it."""
 
 from pathlib import Path
@@ -63,16 +63,17 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
     def csrf_field() -> Markup:
         return Markup('<input type="hidden" name="csrf_token" value="{}">').format(escape(token))
 
+    user = StaffUser.of(request)
     html = TEMPLATES.get_template(template).render(
         request=request,
-        user=StaffUser.of(request),
+        user=user,
         areas=AREAS,
         area=current_area(request.url.path),
         csrf_token=token,
         csrf_field=csrf_field,
         cspNonce=csp_nonce(request),
         assetPath="/assets",
-        ics_name=reference().ics_name(),
+        ics_name=reference().ics_name(user.organisation if user is not None else None),  # the user's ICS
         errors=errors,
         **{k: v for k, v in context.items() if k != "errors"},
     )

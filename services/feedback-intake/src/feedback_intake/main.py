@@ -30,7 +30,7 @@ from hub_shared.organisations import reference
 from hub_shared.ratelimit import RateLimit
 from hub_shared.runtime import ServiceDefinition
 from hub_shared.runtime import cli as service_cli
-from hub_shared.topics import FEEDBACK_EVENTS, FEEDBACK_REJECTED
+from hub_shared.topics import FEEDBACK_EVENTS, FEEDBACK_REJECTED, FEEDBACK_RESPONSES
 from hub_shared.web import create_service_app
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
@@ -41,9 +41,9 @@ PUBLISHED = [
             (FeedbackReceivedV1, "submission id"),
             (FeedbackReviewedV1, "submission id"),
             (FftMonthlyReturnV1, "return id"),
-            (FeedbackRespondedV1, "response id"),
         )
     ),
+    Published(FEEDBACK_RESPONSES.name, FeedbackRespondedV1, "key = response id."),
     Published(
         FEEDBACK_REJECTED.name,
         FeedbackRejectedV1,
@@ -81,7 +81,10 @@ INGRESS = (
     "for its practices). A record that is unsigned, wrongly signed, or claims another organisation is not "
     "accepted. Why a record was rejected is kept for the organisation whose token signed it, and for no one "
     "else: GET /v1/ingress/rejections on the intake API. (feedback.rejected carries the same rejections for "
-    "the hub's operators; grant it to no sender.) The correlation id is the envelope's `correlationid`."
+    "the hub's operators; grant it to no sender.) The correlation id is the envelope's `correlationid`. "
+    "The hub's own feedback pages (membership) publish here too, each record signed instead with "
+    "`authorization: FeedbackPage <token>` (the secret membership and intake share, bound to the record's tenant "
+    "and client_reference), accepted as channel fft_online only."
 )
 INGRESS_HEADERS: dict[str, Any] = {
     "type": "object",
@@ -89,8 +92,9 @@ INGRESS_HEADERS: dict[str, Any] = {
     "properties": {
         "authorization": {
             "type": "string",
-            "pattern": "^Bearer .+",
-            "description": "Bearer <JWT>: the same token as for HTTP, scope feedback:write",
+            "pattern": "^(Bearer|FeedbackPage) .+",
+            "description": "Bearer <JWT>: the same token as for HTTP, scope feedback:write (the hub's feedback pages: "
+            "FeedbackPage <token>)",
         },
         "content-type": {"const": "application/cloudevents+json"},
     },

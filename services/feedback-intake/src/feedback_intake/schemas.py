@@ -6,6 +6,7 @@ from uuid import UUID
 
 from pydantic import AfterValidator, AnyHttpUrl, BaseModel, ConfigDict, Field, JsonValue, model_validator
 
+from hub_shared import references
 from hub_shared.events import (
     Channel,
     Demographics,
@@ -41,8 +42,11 @@ def status_is_not(status: str) -> dict[str, Any]:
 
 
 class HearBack(BaseModel):
-    """Consent to hear back: a patient partner's member id or a pseudonymous contact
-    token, never an address (intake holds no contact details)."""
+    """Consent to hear back: a patient partner's member id, or the hear-back reference a
+    person gave (``reference``, as written, e.g. ``7KQ3-M9X2-RT4``; or as ``contact_token``),
+    never an address (intake holds no contact details). A reference is checked by its check
+    symbol, so a mistyped one is refused rather than attributed to someone else; it is stored
+    in its canonical form as the contact token."""
 
     # The rule of _exactly_one, in the contract.
     model_config = ConfigDict(
@@ -53,11 +57,27 @@ class HearBack(BaseModel):
     )
     member_id: UUID | None = None
     contact_token: str | None = Field(None, min_length=8, max_length=200, pattern=r"^[A-Za-z0-9_\-.]+$")
+    reference: str | None = Field(
+        None,
+        min_length=11,
+        max_length=40,
+        pattern=r"^[A-Za-z0-9 \-]+$",
+        description="A hear-back reference as the person gave it (case, spaces and hyphens do not matter)",
+        examples=["7KQ3-M9X2-RT4"],
+    )
 
     @model_validator(mode="after")
     def _exactly_one(self) -> Self:
-        if (self.member_id is None) == (self.contact_token is None):
-            raise ValueError("give exactly one of member_id or contact_token")
+        given = [v for v in (self.member_id, self.contact_token, self.reference) if v is not None]
+        if len(given) != 1:
+            raise ValueError("give exactly one of member_id, contact_token or reference")
+        written = self.reference or self.contact_token
+        if written is not None and (self.reference is not None or references.looks_like_reference(written)):
+            try:
+                self.contact_token = references.canonical(written)
+            except references.BadReference as exc:
+                raise ValueError(f"{'reference' if self.reference else 'contact_token'}: {exc}") from exc
+            self.reference = None
         return self
 
 

@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from hub_shared.consumer import EventConsumer
 from hub_shared.events import FeedbackRespondedV1, RecipientSuppressedV1, UnsubscribeReceivedV1
 from hub_shared.settings import ServiceSettings
-from hub_shared.topics import FEEDBACK_EVENTS, NOTIFICATION_EVENTS
+from hub_shared.topics import FEEDBACK_RESPONSES, NOTIFICATION_EVENTS
 from membership.handlers import hear_back, members
 from membership.links import links_from
 from membership.models import InboxMessage
@@ -23,7 +23,7 @@ def consumers(settings: ServiceSettings, sessions: async_sessionmaker[AsyncSessi
     return [
         EventConsumer(
             group=GROUP,
-            topics=[FEEDBACK_EVENTS.name],
+            topics=[FEEDBACK_RESPONSES.name],
             handlers={
                 FeedbackRespondedV1.event_type: partial(hear_back.on_feedback_responded, links=links_from(settings))
             },

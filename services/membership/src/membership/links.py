@@ -75,6 +75,12 @@ class Links:
     def member_url(self, purpose: Purpose, member: Member, **claims: Any) -> str:
         return self.signed.url(PATHS[purpose], self.member_token(purpose, member, **claims))
 
+    def content_key(self, *parts: str) -> str:
+        """A keyed digest of what a form said and who sent it: a repeat is recognised without
+        keeping either."""
+        key = self.signed.secrets[-1].encode()
+        return hmac.new(key, b"content:" + "\x1f".join(parts).encode(), hashlib.sha256).hexdigest()
+
     def address_key(self, address: str) -> str:
         """A keyed digest of an address: what is counted per address without keeping it."""
         key = self.signed.secrets[-1].encode()

@@ -12,6 +12,7 @@ from hub_shared.asyncapi import Published, describe_consumed
 from hub_shared.events import (
     AttendanceRecordedV1,
     FeedbackRespondedV1,
+    FeedbackSubmittedV1,
     GroupMembershipChangedV1,
     InvitationAnsweredV1,
     InvitationIssuedV1,
@@ -26,12 +27,13 @@ from hub_shared.events import (
     OpportunityPublishedV1,
     UpdateDueV1,
 )
+from hub_shared.page_records import NAMESPACE as PAGE_RECORDS
 from hub_shared.ratelimit import RateLimit
 from hub_shared.runtime import ServiceDefinition
 from hub_shared.runtime import cli as service_cli
 from hub_shared.sealing import NAMESPACE
 from hub_shared.settings import ServiceSettings
-from hub_shared.topics import MEMBERSHIP_CONTACTS, MEMBERSHIP_EVENTS
+from hub_shared.topics import FEEDBACK_SUBMISSIONS, MEMBERSHIP_CONTACTS, MEMBERSHIP_EVENTS
 from hub_shared.web import create_service_app
 from membership import SERVICE_NAME, pages
 from membership.api import router
@@ -67,6 +69,14 @@ PUBLISHED = [
         "the latest card per key wins and a null value (tombstone) means the person was erased. The details are "
         "sealed with the person's key (GET /v1/contact-keys/{key}), destroyed on erasure.",
     ),
+    Published(
+        FEEDBACK_SUBMISSIONS.name,
+        FeedbackSubmittedV1,
+        "What a person gives on a practice's feedback page (/f/{code}), put on intake's ingress as online FFT: "
+        "key = its client reference; header authorization = FeedbackPage <token>, signed with the secret "
+        "membership shares with intake for that organisation and reference. No email address: hearing back "
+        "travels as the hear-back contact token.",
+    ),
 ]
 
 
@@ -99,6 +109,7 @@ def create_app(settings: ServiceSettings | None = None) -> FastAPI:
     )
     app.state.links = links_from(settings)
     app.state.contact_key_links = settings.signed_links("contact_keys_secret", settings.public_base_url, NAMESPACE)
+    app.state.page_links = settings.signed_links("feedback_page_secret", settings.public_base_url, PAGE_RECORDS)
     app.state.rate_limit = RateLimit(settings.rate_limit, settings.rate_limit_storage)
     app.state.public_rate_limit = RateLimit(settings.public_rate_limit, settings.rate_limit_storage)
     app.include_router(router)

@@ -65,9 +65,28 @@ class Member(Base):
     contact_key: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
 
 
+class FeedbackPageSubmission(Base):
+    """A feedback page's form, once sent: its id (a fresh one in every page served) makes a
+    second press, a reload or a retry the same submission, answered as the first was; so does
+    the same feedback from the same client again within minutes (``content_key``). The
+    feedback itself is not kept here: it went to intake's ingress."""
+
+    __tablename__ = "feedback_page_submission"
+
+    form_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    organisation_code: Mapped[str] = mapped_column(String(10))
+    contact_token: Mapped[str | None] = mapped_column(String(64), nullable=True)  # the hear-back reference given
+    # A keyed digest of the client, the page, the answer, the words and the address given
+    # (Links.content_key): the same feedback sent again from a fresh page is a repeat too.
+    content_key: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    submitted_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+
+
 class HearBackContact(Base):
-    """Someone who only wants to hear what came of their feedback: an address and the
-    pseudonymous token intake stores on their submission, nothing else."""
+    """Someone who only wants to hear what came of their feedback: an address, the
+    pseudonymous token intake stores on their submission, and the organisation the feedback
+    was given to (whose ICB their cards belong to; null for contacts from before it was
+    recorded)."""
 
     __tablename__ = "hear_back_contact"
 
@@ -76,6 +95,7 @@ class HearBackContact(Base):
     confirmed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     contact_key: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)  # seals their cards
+    organisation_code: Mapped[str | None] = mapped_column(String(10), nullable=True)
 
 
 class UsedLink(Base):

@@ -8,6 +8,7 @@ from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub_shared.events import Bands, ContactDetails, ContactMessage, MessageKind
+from hub_shared.logging import get_logger
 from hub_shared.organisations import reference
 from hub_shared.outbox import Publisher
 from hub_shared.sealing import new_key, seal
@@ -15,6 +16,8 @@ from hub_shared.topics import MEMBERSHIP_CONTACTS, MEMBERSHIP_EVENTS
 from membership import SERVICE_NAME
 from membership.links import Links, Purpose
 from membership.models import GroupInvitation, HearBackContact, Member, OutboxMessage
+
+log = get_logger(__name__)
 
 # Ordinary events (ids and bands) on membership.events; contact cards name their topic.
 publisher = Publisher(source=SERVICE_NAME, outbox=OutboxMessage, topic=MEMBERSHIP_EVENTS.name)
@@ -90,6 +93,17 @@ def contact_card(
     )
 
 
+def hear_back_tenant(contact: HearBackContact) -> str | None:
+    """The ICB a hear-back contact's cards belong to: that of the organisation its feedback was
+    given to; for a contact from before that was recorded, the deployment's ICB when it holds
+    exactly one, else None (nobody can tell which ICB it is; ``hear_back`` waits for the
+    feedback's response to say)."""
+    organisations = reference()
+    if contact.organisation_code is not None and organisations.get(contact.organisation_code) is not None:
+        return organisations.icb_of(contact.organisation_code)
+    return organisations.only_icb()
+
+
 def hear_back_card(
     session: AsyncSession,
     contact: HearBackContact,
@@ -98,7 +112,13 @@ def hear_back_card(
     kind: MessageKind | None = None,
     reference_id: str | None = None,
     links: dict[str, str] | None = None,
-) -> None:
+) -> bool:
+    """Stage the contact's card (with the email to send); False, staging nothing, when the
+    contact's ICB is not known (see ``hear_back_tenant``)."""
+    tenant = hear_back_tenant(contact)
+    if tenant is None:
+        log.warning("hear-back contact of no known ICB; its card waits for its feedback's response", kind=kind)
+        return False
     details = ContactDetails(
         email=contact.email,
         contactable=contact.confirmed_at is not None,
@@ -111,10 +131,11 @@ def hear_back_card(
         session,
         card,
         subject=contact.token,
-        tenant=reference().icb_of(),
+        tenant=tenant,
         correlation_id=correlation_id,
         topic=MEMBERSHIP_CONTACTS.name,
     )
+    return True
 
 
 def welcome_card(

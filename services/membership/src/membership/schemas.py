@@ -24,6 +24,7 @@ from hub_shared.events import (
     Answer,
     ConsentSource,
     EthnicGroup,
+    FftAnswer,
     Frequency,
     GroupKind,
     GroupRole,
@@ -186,10 +187,50 @@ class JoinRequest(BaseModel):
     consent_wording_version: OneLine | None = Field(None, max_length=40, description="Default: the current wording")
 
 
+FEEDBACK_TEXT_LIMIT = 5000  # characters, as intake takes
+
+
 class EmailOnly(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     email: Email
+
+
+class HearBackRequest(BaseModel):
+    """An address to hear back at, and the organisation the feedback is for: the caller's own
+    when it sends its bearer token, else the practice or place named here (needed where the
+    hub serves several ICBs)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    email: Email
+    organisation_code: str | None = Field(default=None, min_length=3, max_length=10, pattern=r"^[A-Za-z0-9]+$")
+
+
+class FeedbackPageForm(BaseModel):
+    """What a feedback page sends (``pages/feedback.py``): the Friends and Family Test answer,
+    why, optional demographics (each with "prefer not to say"), and an address to hear back
+    at (kept here, in membership, never sent to intake). ``form_id`` is fresh in every page
+    served: a second press of the button is the same submission."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    form_id: uuid.UUID
+    fft_answer: FftAnswer
+    text: PlainText | None = Field(None, max_length=FEEDBACK_TEXT_LIMIT)
+    age_band: AgeBand | None = None
+    sex: Sex | None = None
+    ethnic_group: EthnicGroup | None = None
+    hear_back: bool = False
+    email: Email | None = None
+
+    @model_validator(mode="after")
+    def _address_to_hear_back_at(self) -> Self:
+        if self.hear_back and self.email is None:
+            raise ValueError("email: Enter your email address to hear what changes, or untick the box")
+        if not self.hear_back:
+            self.email = None  # given without the box ticked: not wanted, not kept
+        return self
 
 
 class TokenBody(BaseModel):

@@ -14,16 +14,21 @@ class MembershipSettings(ServiceSettings):
     http_port: int = 8002
     # Signs every link the hub sends (itsdangerous). No default (hub_shared.settings): set it,
     # or MEMBERSHIP_LINK_SECRET_FILE. To rotate, put the old one in _PREVIOUS until _PREVIOUS_UNTIL.
-    SECRETS = ("link_secret", "contact_keys_secret")
+    SECRETS = ("link_secret", "contact_keys_secret", "feedback_page_secret")
     link_secret: SecretStr | None = None
     link_secret_previous: SecretStr | None = None
     link_secret_previous_until: datetime | None = None
     # Checks notification's requests for a person's contact key (hub_shared.sealing): the
     # same value as NOTIFICATION_CONTACT_KEYS_SECRET. No default; rotate as the link secret.
-    SHARED_SECRETS = ("contact_keys_secret",)
+    SHARED_SECRETS = ("contact_keys_secret", "feedback_page_secret")
     contact_keys_secret: SecretStr | None = None
     contact_keys_secret_previous: SecretStr | None = None
     contact_keys_secret_previous_until: datetime | None = None
+    # Signs the records the feedback pages put on intake's ingress (hub_shared.page_records):
+    # the same value as INTAKE_FEEDBACK_PAGE_SECRET. No default; rotate as the link secret.
+    feedback_page_secret: SecretStr | None = None
+    feedback_page_secret_previous: SecretStr | None = None
+    feedback_page_secret_previous_until: datetime | None = None
     public_base_url: str = "http://127.0.0.1:8002"
     confirm_link_days: int = 7
     preferences_link_days: int = 30

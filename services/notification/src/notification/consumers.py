@@ -21,13 +21,13 @@ from hub_shared.events import (
 )
 from hub_shared.sealing import NAMESPACE, ContactKeys
 from hub_shared.settings import ServiceSettings
-from hub_shared.topics import FEEDBACK_EVENTS, MEMBERSHIP_CONTACTS, MEMBERSHIP_EVENTS
+from hub_shared.topics import FEEDBACK_RESPONSES, MEMBERSHIP_CONTACTS, MEMBERSHIP_EVENTS
 from notification.handlers import notifications, recipients
 from notification.models import InboxMessage
 from notification.settings import NotificationSettings
 
 GROUP = "notification.deliveries"
-TOPICS = [MEMBERSHIP_CONTACTS.name, MEMBERSHIP_EVENTS.name, FEEDBACK_EVENTS.name]
+TOPICS = [MEMBERSHIP_CONTACTS.name, MEMBERSHIP_EVENTS.name, FEEDBACK_RESPONSES.name]
 
 
 def contact_keys(settings: NotificationSettings) -> ContactKeys:

@@ -12,6 +12,7 @@ from hub_shared.asyncapi import Published
 from hub_shared.db import create_engine, session_factory
 from hub_shared.events import NotificationStatusChangedV1, RecipientSuppressedV1, UnsubscribeReceivedV1
 from hub_shared.logging import configure_logging
+from hub_shared.organisation_feed import following
 from hub_shared.runtime import ServiceDefinition
 from hub_shared.runtime import cli as service_cli
 from hub_shared.settings import ServiceSettings, load
@@ -67,7 +68,8 @@ async def run_worker(settings: NotificationSettings) -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, worker.stop)  # finish the email in hand and record it, then stop
     try:
-        await worker.run()
+        async with following(settings):  # emails name their ICS: keep its organisations current
+            await worker.run()
     finally:
         await engine.dispose()
 

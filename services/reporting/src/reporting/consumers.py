@@ -3,13 +3,14 @@ that applies each (the live consumer and ``reporting replay`` use the same map).
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from hub_shared.consumer import BatchHandler, EventConsumer, EventHandler
+from hub_shared.consumer import BatchHandler, EventConsumer, EventHandler, KeyedBatchHandler
 from hub_shared.events import (
     AttendanceRecordedV1,
     FeedbackReceivedV1,
     FeedbackRespondedV1,
     FeedbackReviewedV1,
     FftMonthlyReturnV1,
+    GpPatientSurveyPublishedV1,
     GroupMembershipChangedV1,
     InvitationAnsweredV1,
     InvitationIssuedV1,
@@ -19,17 +20,25 @@ from hub_shared.events import (
     MemberLeftV1,
     MemberPreferencesChangedV1,
     NotificationStatusChangedV1,
+    RegisteredPopulationPublishedV1,
 )
 from hub_shared.settings import ServiceSettings
-from hub_shared.topics import FEEDBACK_EVENTS, MEMBERSHIP_EVENTS, NOTIFICATION_EVENTS
+from hub_shared.topics import FEEDBACK_EVENTS, FEEDBACK_RESPONSES, MEMBERSHIP_EVENTS, NOTIFICATION_EVENTS
 from reporting.models import InboxMessage
-from reporting.projections import feedback, fft_returns, membership, notifications, responses
+from reporting.projections import (
+    feedback,
+    fft_returns,
+    gp_patient_survey,
+    membership,
+    notifications,
+    population,
+    responses,
+)
 
 GROUP = "reporting.projections"
-BATCH_HANDLERS: dict[str, BatchHandler] = {
-    FeedbackReceivedV1.event_type: feedback.on_feedback_received,
-    FftMonthlyReturnV1.event_type: fft_returns.on_fft_returns,
-}
+# Deduplicated by the fact's own key (the submission id), with no inbox row.
+KEYED_HANDLERS: dict[str, KeyedBatchHandler] = {FeedbackReceivedV1.event_type: feedback.on_feedback_received}
+BATCH_HANDLERS: dict[str, BatchHandler] = {FftMonthlyReturnV1.event_type: fft_returns.on_fft_returns}
 MEMBERSHIP_HANDLERS: dict[str, EventHandler] = {
     MemberJoinedV1.event_type: membership.on_member_joined,
     MemberConfirmedV1.event_type: membership.on_member_confirmed,
@@ -46,7 +55,12 @@ HANDLERS: dict[str, EventHandler] = {
     FeedbackRespondedV1.event_type: responses.on_feedback_responded,
     **MEMBERSHIP_HANDLERS,
 }
-TOPICS = [FEEDBACK_EVENTS.name, MEMBERSHIP_EVENTS.name]
+TOPICS = [FEEDBACK_EVENTS.name, FEEDBACK_RESPONSES.name, MEMBERSHIP_EVENTS.name]
+STATISTICS_GROUP = "reporting.statistics"
+STATISTICS_HANDLERS: dict[str, EventHandler] = {
+    RegisteredPopulationPublishedV1.event_type: population.on_registered_population,
+    GpPatientSurveyPublishedV1.event_type: gp_patient_survey.on_gp_patient_survey,
+}
 NOTIFICATION_GROUP = "reporting.notifications"
 NOTIFICATION_HANDLERS: dict[str, EventHandler] = {
     NotificationStatusChangedV1.event_type: notifications.on_notification_status_changed,
@@ -60,6 +74,16 @@ def consumers(settings: ServiceSettings, sessions: async_sessionmaker[AsyncSessi
             topics=TOPICS,
             handlers=HANDLERS,
             batch_handlers=BATCH_HANDLERS,
+            keyed_handlers=KEYED_HANDLERS,
+            sessions=sessions,
+            inbox_model=InboxMessage,
+            max_attempts=settings.consumer_max_attempts,
+            backoff_seconds=settings.consumer_backoff_seconds,
+        ),
+        EventConsumer(
+            group=STATISTICS_GROUP,
+            topics=[settings.statistics_topic],
+            handlers=STATISTICS_HANDLERS,
             sessions=sessions,
             inbox_model=InboxMessage,
             max_attempts=settings.consumer_max_attempts,

@@ -17,6 +17,7 @@ from hub_shared.db import create_engine, session_factory
 from hub_shared.events import ReportPublishedV1
 from hub_shared.logging import configure_logging
 from hub_shared.organisations import reference
+from hub_shared.problems import Problem
 from hub_shared.runtime import ServiceDefinition
 from hub_shared.runtime import cli as service_cli
 from hub_shared.settings import ServiceSettings
@@ -35,7 +36,13 @@ from reporting.workers.replay import replay
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 
 
-PUBLISHED = [Published(REPORTING_SNAPSHOTS.name, ReportPublishedV1, "key = month. Only disclosure-controlled figures.")]
+PUBLISHED = [
+    Published(
+        REPORTING_SNAPSHOTS.name,
+        ReportPublishedV1,
+        "key = month; one per ICB (its tenant). Only disclosure-controlled figures.",
+    )
+]
 
 
 def create_app(settings: ServiceSettings | None = None) -> FastAPI:
@@ -93,50 +100,91 @@ def replay_command(batch_size: Annotated[int, typer.Option(help="Events per tran
     typer.echo(", ".join(f"{k}: {v}" for k, v in counts.items()))
 
 
+def chosen_icbs(icb: str | None) -> list[str]:
+    """The ICB named (``--icb``), else every ICB the hub holds; an unknown one is an error."""
+    held = reference().icbs()
+    if icb is None:
+        return held
+    if icb.upper() not in held:
+        raise typer.BadParameter(
+            f"'{icb}' is not an ICB this hub holds ({', '.join(held) or 'none'})", param_hint="--icb"
+        )
+    return [icb.upper()]
+
+
+ICB_OPTION = typer.Option("--icb", help="Only this ICB (by default each ICB the hub holds)")
+
+
 @cli.command("publish-snapshot")
-def publish_snapshot_command(month: Annotated[str, typer.Argument(help="A closed month, YYYY-MM")]) -> None:
-    """Publish a closed month's disclosure-controlled figures as report.published.v1."""
+def publish_snapshot_command(
+    month: Annotated[str, typer.Argument(help="A closed month, YYYY-MM")],
+    icb: Annotated[str | None, ICB_OPTION] = None,
+) -> None:
+    """Publish a closed month's disclosure-controlled figures as report.published.v1, one per ICB."""
     settings = ReportingSettings()
     configure_logging(SERVICE_NAME, settings.log_level)
+    icbs = chosen_icbs(icb)
 
-    async def run() -> None:
+    async def run() -> int:
         engine = create_engine(settings.database_url)
+        refused = 0
         try:
-            async with session_factory(engine)() as session, session.begin():
-                await publish_snapshot(session, reference(), month, correlation_id=correlation.current())
+            for code in icbs:  # each its own transaction: one ICB's month already out stops no other
+                try:
+                    async with session_factory(engine)() as session, session.begin():
+                        await publish_snapshot(session, reference(), code, month, correlation_id=correlation.current())
+                except Problem as problem:
+                    refused += 1
+                    typer.echo(f"{code}: {problem.title}: {problem.detail}", err=True)
+                    continue
+                typer.echo(
+                    f"snapshot of {code} for {month} staged; the relay publishes it to {REPORTING_SNAPSHOTS.name}"
+                )
         finally:
             await engine.dispose()
+        return refused
 
-    asyncio.run(run())
-    typer.echo(f"snapshot for {month} staged; the relay publishes it to {REPORTING_SNAPSHOTS.name}")
+    if asyncio.run(run()):
+        raise typer.Exit(1)
 
 
 @cli.command("audit")
-def audit_command(month: Annotated[str, typer.Argument(help="The month, YYYY-MM")]) -> None:
-    """Run the disclosure audit over a month's outputs and print what it checked and found.
-    Exits 1 if any starred figure could be worked out."""
+def audit_command(
+    month: Annotated[str, typer.Argument(help="The month, YYYY-MM")],
+    icb: Annotated[str | None, ICB_OPTION] = None,
+) -> None:
+    """Run the disclosure audit over a month's outputs, per ICB, and print what it checked and
+    found. Exits 1 if any starred figure could be worked out."""
     settings = ReportingSettings()
     configure_logging(SERVICE_NAME, settings.log_level)
+    icbs = chosen_icbs(icb)
 
-    async def run() -> list[OutputAudit]:
+    async def run() -> dict[str, list[OutputAudit]]:
         engine = create_engine(settings.database_url)
         try:
             async with session_factory(engine)() as session:
-                return await audit_month(session, reference(), month)
+                return {code: await audit_month(session, reference(), code, month) for code in icbs}
         finally:
             await engine.dispose()
 
-    results = asyncio.run(run())
-    table = Table(title=f"Disclosure audit of {month} under {RULE_SET}")
-    for column in ("output", "starred counts", "extra stars", "recoverable"):
-        table.add_column(column, justify="left" if column == "output" else "right")
-    for r in results:
-        table.add_row(r.output, str(r.starred), str(r.extra), str(len(r.findings)))
+    audited = asyncio.run(run())
     console = Console()
-    console.print(table)
-    findings = [(r.output, f) for r in results for f in r.findings]
-    for output, f in findings:
-        console.print(f"RECOVERABLE {output}: {f.key[0]} {f.key[1]} = {f.value} ({f.reason})")
-    checked = sum(r.starred for r in results)
-    console.print(f"{len(results)} outputs, {checked} starred counts checked, {len(findings)} recoverable.")
-    raise typer.Exit(1 if findings else 0)
+    found = 0
+    for code, results in audited.items():
+        table = Table(title=f"Disclosure audit of {code}'s {month} under {RULE_SET}")
+        for column in ("output", "starred counts", "extra stars", "recoverable"):
+            table.add_column(column, justify="left" if column == "output" else "right")
+        for r in results:
+            table.add_row(r.output, str(r.starred), str(r.extra), str(len(r.findings)))
+        console.print(table)
+        findings = [(r.output, f) for r in results for f in r.findings]
+        for output, f in findings:
+            console.print(f"RECOVERABLE {code} {output}: {f.key[0]} {f.key[1]} = {f.value} ({f.reason})")
+        checked = sum(r.starred for r in results)
+        console.print(f"{code}: {len(results)} outputs, {checked} starred counts checked, {len(findings)} recoverable.")
+        found += len(findings)
+    if len(audited) > 1:
+        outputs = sum(len(r) for r in audited.values())
+        checked = sum(r.starred for results in audited.values() for r in results)
+        console.print(f"{len(audited)} ICBs: {outputs} outputs, {checked} starred counts checked, {found} recoverable.")
+    raise typer.Exit(1 if found else 0)

@@ -130,6 +130,36 @@ class ThemeCount(Base):
     sentiment_sum: Mapped[float] = mapped_column(Float)
 
 
+class RegisteredPopulation(Base):
+    """Registered patients per practice, band and sex, month by month (NHS England's
+    "Patients Registered at a GP Practice", imported with hub population import)."""
+
+    __tablename__ = "registered_population"
+
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)
+    practice_code: Mapped[str] = mapped_column(String(10), primary_key=True)
+    age_band: Mapped[str] = mapped_column(String(20), primary_key=True)
+    sex: Mapped[str] = mapped_column(String(20), primary_key=True)
+    icb_code: Mapped[str] = mapped_column(String(10), index=True)
+    patients: Mapped[int] = mapped_column(Integer)
+
+
+class SurveyResultFact(Base):
+    """The GP Patient Survey's result per practice and year, for the involvement question
+    (hub reference survey)."""
+
+    __tablename__ = "survey_result"
+
+    year: Mapped[str] = mapped_column(String(4), primary_key=True)
+    practice_code: Mapped[str] = mapped_column(String(10), primary_key=True)
+    icb_code: Mapped[str] = mapped_column(String(10), index=True)
+    question: Mapped[str] = mapped_column(String(20))
+    base: Mapped[int] = mapped_column(Integer)
+    share: Mapped[float | None] = mapped_column(Float, nullable=True)
+    lower: Mapped[float | None] = mapped_column(Float, nullable=True)
+    upper: Mapped[float | None] = mapped_column(Float, nullable=True)
+
+
 class ResponseFact(Base):
     """'You said, we did': the latest state of each response and when it was first published."""
 
@@ -145,8 +175,12 @@ class ResponseFact(Base):
 
 
 class PublishedSnapshot(Base):
+    """A month's snapshot published for an ICB (``''``: one published before snapshots were
+    per ICB, whose ICB nobody recorded; ``reporting.publishing``)."""
+
     __tablename__ = "published_snapshot"
 
+    icb_code: Mapped[str] = mapped_column(String(10), primary_key=True)
     month: Mapped[str] = mapped_column(String(7), primary_key=True)
     published_at: Mapped[datetime] = mapped_column(UtcDateTime)
 

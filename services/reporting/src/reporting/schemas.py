@@ -108,6 +108,23 @@ class YouSaidWeDid(BaseModel):
     median_days_to_change: float | None
 
 
+class SurveyInvolvementPublic(BaseModel):
+    """Involvement as patients report it in the GP Patient Survey."""
+
+    source: str
+    year: str
+    question: str | None
+    measure: str
+    base: int = Field(description="How many answered the question, across the practices")
+    practices_with_results: int
+    practices_suppressed: int = Field(description="Practices whose result the survey suppressed (too few answers)")
+    flag: str | None = Field(description="The survey's flag for a small base: suppressed below 10, caution below 100")
+    share: float | None = Field(description="Weighted share answering 'yes, definitely' or 'yes, to some extent'")
+    confidence_interval: list[float] | None = Field(description="The share's 95% confidence interval")
+    practices: int
+    weighting: str
+
+
 class ScorecardPublic(BaseModel):
     """The involvement scorecard; measures from other services are added as they arrive."""
 
@@ -119,8 +136,14 @@ class ScorecardPublic(BaseModel):
     feedback_volume: Count
     individual_submissions: Count
     fft_return_responses: Count
-    registered_patients: int
+    registered_patients: int = Field(description="The base of the rate: patients registered at its practices")
+    registered_population_month: str | None = Field(
+        description="The month of NHS England's 'Patients Registered at a GP Practice' the base is of (YYYY-MM)"
+    )
     rate_per_1000_registered: float | Star | None
+    involvement_reported_by_patients: "SurveyInvolvementPublic | None" = Field(
+        description="The GP Patient Survey's involvement figure, once a survey year is imported"
+    )
     channels: dict[str, Count]
     involvement_channels_used: list[str]
     you_said_we_did: YouSaidWeDid

@@ -11,8 +11,9 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
+import msgspec
 import orjson
 from pydantic import BaseModel, ValidationError
 
@@ -46,6 +47,15 @@ from hub_shared.events.notification import (
     RecipientSuppressedV1,
     UnsubscribeReceivedV1,
 )
+from hub_shared.events.received import FeedbackReceived, received_from
+from hub_shared.events.reference import (
+    GpPatientSurveyPublishedV1,
+    OrganisationsPublishedV1,
+    RegisteredPopulationPublishedV1,
+)
+
+# An event's data: its pydantic model, or (the busiest types) its msgspec struct.
+EventData = BaseModel | FeedbackReceived
 
 EVENT_TYPES: dict[str, type[BaseModel]] = {
     model.event_type: model  # type: ignore[attr-defined]
@@ -74,8 +84,15 @@ EVENT_TYPES: dict[str, type[BaseModel]] = {
         NotificationStatusChangedV1,
         RecipientSuppressedV1,
         UnsubscribeReceivedV1,
+        OrganisationsPublishedV1,
+        RegisteredPopulationPublishedV1,
+        GpPatientSurveyPublishedV1,
     )
 }
+
+
+# The busiest types are read into msgspec structs (``received.py``), not pydantic models.
+STRUCT_READERS: dict[str, Callable[[Any], msgspec.Struct]] = {FeedbackReceived.event_type: received_from}
 
 
 class InvalidEvent(ValueError):
@@ -91,7 +108,7 @@ class Envelope:
     time: datetime
     tenant: str
     correlation_id: str
-    data: BaseModel
+    data: EventData
     # Not part of the CloudEvent: the record's ``authorization`` header ("Bearer <JWT>"),
     # by which an outside sender on the ingress topic proves who it is (intake verifies it).
     authorization: str | None = None
@@ -100,11 +117,11 @@ class Envelope:
 AUTHORIZATION_HEADER = "authorization"
 
 
-def new_envelope(data: BaseModel, *, source: str, subject: str, tenant: str, correlation_id: str) -> Envelope:
+def new_envelope(data: EventData, *, source: str, subject: str, tenant: str, correlation_id: str) -> Envelope:
     return Envelope(
         id=str(uuid.uuid4()),
         source=source,
-        type=data.event_type,  # type: ignore[attr-defined]
+        type=data.event_type,  # type: ignore[union-attr]
         subject=subject,
         time=datetime.now(UTC),
         tenant=tenant,
@@ -123,11 +140,13 @@ class KafkaMessage:
 
 
 STRUCTURED_HEADERS = {"content-type": b"application/cloudevents+json"}
+_STRUCT_ENCODER = msgspec.json.Encoder()
 
 
 def encode(envelope: Envelope) -> KafkaMessage:
     """CloudEvents 1.0 structured JSON (the Kafka protocol binding's structured mode)."""
-    body = {
+    data = envelope.data
+    body: dict[str, Any] = {
         "specversion": "1.0",
         "id": envelope.id,
         "source": envelope.source,
@@ -137,9 +156,14 @@ def encode(envelope: Envelope) -> KafkaMessage:
         "datacontenttype": "application/json",
         "tenant": envelope.tenant,
         "correlationid": envelope.correlation_id,
-        "data": envelope.data.model_dump(mode="json"),
     }
-    return KafkaMessage(headers=dict(STRUCTURED_HEADERS), key=envelope.subject, value=orjson.dumps(body))
+    if isinstance(data, msgspec.Struct):  # encoded by msgspec's compiled encoder, struct and all
+        body["data"] = data
+        value = _STRUCT_ENCODER.encode(body)
+    else:
+        body["data"] = data.model_dump(mode="json")
+        value = orjson.dumps(body)
+    return KafkaMessage(headers=dict(STRUCTURED_HEADERS), key=envelope.subject, value=value)
 
 
 def decode(value: bytes | None, key: bytes | None = None, headers: dict[str, bytes] | None = None) -> Envelope:
@@ -215,10 +239,17 @@ def _envelope(body: dict[str, Any], headers: dict[str, bytes] | None) -> Envelop
             data = json.loads(data)
         except ValueError as exc:
             raise InvalidEvent(f"data is not JSON: {exc}") from exc
-    try:
-        payload = model.model_validate(data)
-    except ValidationError as exc:
-        raise InvalidEvent(f"{event_type} data is invalid: {exc.errors(include_url=False)}") from exc
+    payload: EventData
+    if (reader := STRUCT_READERS.get(event_type)) is not None:
+        try:
+            payload = cast(FeedbackReceived, reader(data))
+        except msgspec.ValidationError as exc:
+            raise InvalidEvent(f"{event_type} data is invalid: {exc}") from exc
+    else:
+        try:
+            payload = model.model_validate(data)
+        except ValidationError as exc:
+            raise InvalidEvent(f"{event_type} data is invalid: {exc.errors(include_url=False)}") from exc
     correlation_id = body.get("correlationid")
     authorization = next((v for k, v in (headers or {}).items() if k.lower() == AUTHORIZATION_HEADER), None)
     return Envelope(

@@ -365,8 +365,18 @@ def scorecard_rows(card: dict[str, Any]) -> list[tuple[str, Any]]:
         ("Individual submissions", card.get("individual_submissions")),
         ("Responses in monthly FFT returns", card.get("fft_return_responses")),
         ("Registered patients", card.get("registered_patients")),
+        ("Registered patients as of (month)", card.get("registered_population_month")),
         ("Feedback per 1,000 registered patients", card.get("rate_per_1000_registered")),
     ]
+    survey = card.get("involvement_reported_by_patients")
+    if survey:
+        interval = survey.get("confidence_interval")
+        rows += [
+            (f"GP Patient Survey {survey['year']}: felt involved in decisions about their care", survey.get("share")),
+            ("GP Patient Survey: 95% confidence interval", f"{interval[0]} to {interval[1]}" if interval else None),
+            ("GP Patient Survey: base (patients who answered)", survey.get("base")),
+            ("GP Patient Survey: flag", survey.get("flag") or "none"),
+        ]
     rows += [(f"Channel: {name.replace('_', ' ')}", n) for name, n in sorted((card.get("channels") or {}).items())]
     rows += [
         ("PPG and co-production channels used", ", ".join(card.get("involvement_channels_used") or []) or "none"),

@@ -8,19 +8,23 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from aiokafka.structs import ConsumerRecord
+from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from feedback_intake.handlers.submissions import Staged, known_references_of, submit_item
 from feedback_intake.models import IngressRejection
 from feedback_intake.publishing import publisher
+from hub_shared import page_records
 from hub_shared.auth import TokenVerifier
 from hub_shared.authorisation import NotAuthorised, authorise
 from hub_shared.events import (
     AUTHORIZATION_HEADER,
     Envelope,
     FeedbackRejectedV1,
+    FeedbackSubmittedV1,
 )
+from hub_shared.links import LinkProblem, SignedLinks
 from hub_shared.logging import get_logger
 from hub_shared.organisations import Organisations
 from hub_shared.problems import Problem
@@ -61,22 +65,52 @@ def authenticate(verifier: TokenVerifier, authorization: str | None) -> Sender:
     return Sender(principal.organisation)
 
 
+def authenticate_page_record(page_links: SignedLinks | None, envelope: Envelope) -> Sender:
+    """A record membership's feedback page signed for a person (``hub_shared.page_records``):
+    valid only for its own tenant and client reference, and only as online FFT feedback."""
+    if page_links is None:
+        return Sender(None, _error("authorization", "feedback page records are not accepted here", "unauthenticated"))
+    try:
+        page_records.check(
+            page_links, envelope.authorization or "", tenant=envelope.tenant, client_reference=_reference(envelope)
+        )
+    except LinkProblem:
+        return Sender(None, _error("authorization", "invalid feedback page signature", "invalid_token"))
+    extra = envelope.data.model_extra if isinstance(envelope.data, BaseModel) else None  # a raw submission
+    channel = (extra or {}).get("channel")
+    if channel != page_records.CHANNEL:
+        return Sender(
+            envelope.tenant,
+            _error("channel", f"a feedback page sends {page_records.CHANNEL} feedback only", "forbidden"),
+        )
+    return Sender(envelope.tenant)
+
+
 def _error(field: str, message: str, kind: str) -> dict[str, str]:
     return {"field": field, "message": message, "type": kind}
 
 
 async def on_ingress_submissions(
-    session: AsyncSession, envelopes: Sequence[Envelope], organisations: Organisations, verifier: TokenVerifier
+    session: AsyncSession,
+    envelopes: Sequence[Envelope],
+    organisations: Organisations,
+    verifier: TokenVerifier,
+    page_links: SignedLinks | None = None,
 ) -> None:
     """Places' systems put raw submissions on the ingress topic, each record signed with the
     same bearer token as HTTP (``authorization`` record header, scope feedback:write). The
     envelope's tenant must be an organisation the token's may act for (itself, or a place's
     practices); it is then the submitter, as the token's organisation is over HTTP. Anything
-    else is rejected, the reason kept for the token's organisation alone. A batch looks up
+    else is rejected, the reason kept for the token's organisation alone. Records of the
+    hub's own feedback pages are signed by membership instead (``authenticate_page_record``)
+    and go on exactly as a place's would. A batch looks up
     the client references of each tenant once; items are accepted in order."""
     admitted: list[tuple[Envelope, str]] = []
     for envelope in envelopes:
-        sender = authenticate(verifier, envelope.authorization)
+        if page_records.is_page_record(envelope.authorization):
+            sender = authenticate_page_record(page_links, envelope)
+        else:
+            sender = authenticate(verifier, envelope.authorization)
         refusal = sender.refusal
         if refusal is None:
             try:
@@ -99,7 +133,9 @@ async def on_ingress_submissions(
     staged = Staged()
     for envelope, signer in admitted:
         # The envelope's data is a bag of fields (FeedbackSubmittedV1 allows any): validated once, here.
-        raw = envelope.data.model_extra
+        data = envelope.data
+        assert isinstance(data, FeedbackSubmittedV1)
+        raw = data.model_extra
         outcome = await submit_item(
             session,
             raw,

@@ -8,7 +8,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from feedback_intake.models import FeedbackResponse, FeedbackSubmission
-from feedback_intake.publishing import publisher
+from feedback_intake.publishing import RESPONSES, publisher
 from feedback_intake.schemas import ResponseCreate, ResponseUpdate
 from hub_shared import keyset
 from hub_shared.auth import Principal
@@ -93,6 +93,7 @@ async def create_response(
         subject=str(response.id),
         tenant=response.organisation_code,
         correlation_id=correlation_id,
+        topic=RESPONSES,
     )
     return response
 
@@ -144,6 +145,7 @@ async def update_response(
         subject=str(response.id),
         tenant=response.organisation_code,
         correlation_id=correlation_id,
+        topic=RESPONSES,
     )
     return response
 

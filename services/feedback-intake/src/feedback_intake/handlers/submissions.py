@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from feedback_intake.models import FeedbackSubmission, OutboxMessage
 from feedback_intake.publishing import publisher
-from feedback_intake.rules import themes
+from feedback_intake.rules import sentiment, themes
 from feedback_intake.rules.deidentify import scrub
 from feedback_intake.rules.triage import flags_for
 from feedback_intake.schemas import FeedbackCreate
@@ -25,8 +25,9 @@ from hub_shared.authorisation import NotAuthorised, authorise, may_see
 from hub_shared.db import bulk_insert
 from hub_shared.events import (
     Demographics,
+    DemographicsStruct,
     Envelope,
-    FeedbackReceivedV1,
+    FeedbackReceived,
     MemberErasedV1,
 )
 from hub_shared.group_commit import Writes
@@ -112,7 +113,8 @@ async def accept_submission(
     staged.submissions.append(values)
     if known is not None and command.client_reference:
         known[command.client_reference] = submission
-    event = FeedbackReceivedV1(
+    given = command.demographics
+    event = FeedbackReceived(
         submission_id=submission.id,
         organisation_code=submission.organisation_code,
         counts_for=submission.counts_for,
@@ -124,11 +126,18 @@ async def accept_submission(
         text=submission.text,
         occurred_at=submission.occurred_at,
         received_at=submission.received_at,
-        demographics=command.demographics,
+        demographics=DemographicsStruct(
+            age_band=given.age_band,
+            sex=given.sex,
+            ethnic_group=given.ethnic_group,
+            postcode_district=given.postcode_district,
+        )
+        if given
+        else None,
         redactions=submission.redactions,
         triage_flags=flags,
         review_required=bool(flags),
-        sentiment=themes.sentiment(submission.text) if submission.text else None,
+        sentiment=sentiment.sentiment(submission.text) if submission.text else None,
         themes=themes.themes(submission.text) if submission.text else [],
         themes_version=themes.TAXONOMY_VERSION if submission.text else None,
     )

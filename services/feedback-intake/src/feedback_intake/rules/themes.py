@@ -1,15 +1,11 @@
-"""Themes and sentiment of free text, worked out once where feedback is accepted and
-carried in ``feedback.received.v1`` (so reports and replays never redo them).
+"""Themes of free text, worked out once where feedback is accepted and carried in
+``feedback.received.v1`` with its sentiment (``rules/sentiment.py``), so reports and
+replays never redo them.
 
-Sentiment: VADER's compound score (-1 most negative .. +1 most positive), a well-kept
-lexicon-based model that needs no training data and runs offline.
 Themes: the taxonomy below, matched on word stems; a comment can carry several themes.
 A new taxonomy is a new version: events carry the version they were themed with."""
 
 import re
-from functools import cache
-
-from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
 TAXONOMY_VERSION = "themes-v1"
 TAXONOMY: dict[str, list[str]] = {
@@ -70,15 +66,6 @@ TAXONOMY: dict[str, list[str]] = {
     "digital_access": [r"online", r"app\b", r"website", r"e-?mail", r"video", r"nhs app", r"text message", r"sms"],
 }
 _PATTERNS = {theme: re.compile(r"\b(?:" + "|".join(words) + r")", re.IGNORECASE) for theme, words in TAXONOMY.items()}
-
-
-@cache
-def _analyser() -> SentimentIntensityAnalyzer:
-    return SentimentIntensityAnalyzer()
-
-
-def sentiment(text: str) -> float:
-    return float(_analyser().polarity_scores(text)["compound"])
 
 
 def themes(text: str) -> list[str]:

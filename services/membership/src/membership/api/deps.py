@@ -4,9 +4,10 @@ accepts (public, or a team's token with a scope)."""
 
 from typing import Annotated, Any
 
-from fastapi import Depends, Query
+from fastapi import Depends, Query, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from hub_shared.auth import Principal, require_scope
+from hub_shared.auth import Principal, TokenVerifier, require_scope
 from hub_shared.links import LinkProblem
 from hub_shared.problems import MEDIA_TYPE, Problem
 from hub_shared.web import public_limit
@@ -39,7 +40,22 @@ def link_problem(exc: LinkProblem) -> Problem:
     return Problem(410, title, "Ask for a fresh link by email: POST /v1/links.", reason=exc.reason)
 
 
+_optional_bearer = HTTPBearer(auto_error=False)
+
+
+async def optional_caller(
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_optional_bearer)]
+) -> Principal | None:
+    """The caller of a public route that an organisation's system may also call with its
+    token: None without one; a bad token is refused as anywhere else (401)."""
+    if credentials is None:
+        return None
+    verifier: TokenVerifier = request.app.state.token_verifier
+    return verifier.verify(credentials.credentials)
+
+
 Public = Annotated[None, Depends(public_limit)]
+Caller = Annotated[Principal | None, Depends(optional_caller)]
 Reader = Annotated[Principal, Depends(require_scope("members:read"))]
 Manager = Annotated[Principal, Depends(require_scope("members:manage", rate_limited=True))]
 Publisher = Annotated[Principal, Depends(require_scope("opportunities:write", rate_limited=True))]

@@ -7,29 +7,51 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from hub_shared import correlation
+from hub_shared.authorisation import authorise
 from hub_shared.db import Session, commit
 from hub_shared.links import LinkProblem
+from hub_shared.problems import Problem
+from hub_shared.references import grouped
 from hub_shared.web import steady_timing
-from membership.api.deps import CHECK_EMAIL, ERRORS, Public, link_problem
+from membership.api.deps import CHECK_EMAIL, ERRORS, Caller, Public, link_problem
 from membership.handlers import hear_back as hearing_back
 from membership.links import links_of
-from membership.schemas import EmailOnly, TokenBody
+from membership.schemas import HearBackRequest, TokenBody
 
 router = APIRouter(prefix="/v1")
 
 
 @router.post("/hear-back", status_code=202, responses=ERRORS, tags=["hearing back"], summary="Hear back, not join")
-async def hear_back(body: EmailOnly, request: Request, session: Session, _limit: Public) -> JSONResponse:
+async def hear_back(
+    body: HearBackRequest, request: Request, session: Session, _limit: Public, caller: Caller
+) -> JSONResponse:
+    organisation = body.organisation_code
+    if caller is not None:  # an organisation's system: its own, or one it acts for
+        organisation = authorise(caller, organisation or caller.organisation)
     async with steady_timing(request):
-        token = await hearing_back.request_hear_back(
-            session, body.email, links=links_of(request), correlation_id=correlation.current()
-        )
+        try:
+            token = await hearing_back.request_hear_back(
+                session,
+                body.email,
+                organisation_code=organisation,
+                links=links_of(request),
+                correlation_id=correlation.current(),
+            )
+        except hearing_back.OrganisationNeeded as exc:
+            raise Problem(
+                422,
+                "Which organisation?",
+                str(exc),
+                errors=[{"field": "organisation_code", "message": str(exc), "type": "organisation"}],
+            ) from exc
         await commit(session)
     return JSONResponse(
         {
             **CHECK_EMAIL,
             "contact_token": token,
-            "use": "Send it with the feedback as hear_back.contact_token; updates start once the email is confirmed.",
+            "reference": grouped(token),
+            "use": "Send it with the feedback as hear_back.reference (or hear_back.contact_token); updates start once "
+            "the email is confirmed.",
         },
         status_code=202,
     )

@@ -45,7 +45,7 @@ CONSENT_WORDING = (
 
 def practices() -> list[tuple[str, str]]:
     return sorted(
-        ((o.code, o.name) for o in reference() if o.kind is Kind.PRACTICE and o.successor is None),
+        ((o.code, o.name) for o in reference() if o.kind is Kind.PRACTICE and o.closed_on is None),
         key=lambda p: p[1],
     )
 

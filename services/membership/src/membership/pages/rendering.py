@@ -65,11 +65,18 @@ def options(enum: Any, names: dict[str, str] | None = None) -> list[tuple[str, s
     return [(e.value, (names or {}).get(e.value) or nice(e.value)) for e in enum]
 
 
+def _organisation_code(organisation: Any) -> str | None:
+    """The code of the organisation a page is about (an ``Organisation`` or a code), if any:
+    its ICB names the page in a hub serving several."""
+    code = getattr(organisation, "code", organisation)
+    return code if isinstance(code, str) and code else None
+
+
 def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
     html = TEMPLATES.get_template(template).render(
         request=request,
         assetPath="/static/assets",
-        ics_name=reference().ics_name(),
+        ics_name=reference().ics_name(_organisation_code(context.get("organisation"))),
         areas=options(ServiceArea, AREA_NAMES),
         frequencies=options(Frequency, FREQUENCY_NAMES),
         **context,

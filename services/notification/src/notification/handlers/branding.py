@@ -51,7 +51,9 @@ def sample_preview(settings: NotificationSettings, kind: str) -> Preview:
     """A template filled with sample data and sample branding (no organisation's own)."""
     if kind not in kinds.ALL:
         raise Problem(404, "No such template", f"Templates: {', '.join(kinds.ALL)}")
-    rendered = render(kind, sample_context(kind, reference().icb_of(), dict(SAMPLE_BRANDING), settings))
+    # The sample is signed by an ICB the hub holds (the first, where a deployment holds several).
+    icb = sorted(reference().icbs())[0]
+    rendered = render(kind, sample_context(kind, icb, dict(SAMPLE_BRANDING), settings))
     return Preview(kind=kind, subject=rendered.subject, text=rendered.text, html=rendered.html)
 
 
@@ -61,8 +63,8 @@ async def preview_of(
     """A template filled with sample data and the organisation's branding."""
     if kind not in kinds.ALL:
         raise Problem(404, "No such template", f"Templates: {', '.join(kinds.ALL)}")
-    # Any organisation of the ICS may be previewed, as the ICB may act for every one of
-    # them; a code that is none gets the one answer (422 unknown_organisation).
-    code = authorise(reference().icb_of(), organisation_code)
+    # Any organisation the hub holds may be previewed (each acts for itself); a code that is
+    # none gets the one answer (422 unknown_organisation).
+    code = authorise(organisation_code, organisation_code)
     rendered = render(kind, sample_context(kind, code, await branding(session, code), settings))
     return Preview(kind=kind, subject=rendered.subject, text=rendered.text, html=rendered.html)

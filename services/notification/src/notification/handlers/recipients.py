@@ -134,10 +134,30 @@ async def on_contact_tombstone(
     await erase_recipient(session, key, "erased")
 
 
+async def organisation_of(session: AsyncSession, recipient: Recipient) -> str | None:
+    """The organisation a recipient's emails and events are for: the tenant of their cards
+    (membership names one on every card: a member's practice, a hear-back contact's ICB);
+    for a row without one, that of the last email queued to them, else the deployment's ICB
+    when it holds exactly one. None only when none of these is known (several ICBs)."""
+    if recipient.organisation_code:
+        return recipient.organisation_code
+    last = await session.scalar(
+        select(Notification.organisation_code)
+        .where(Notification.recipient_key == recipient.key)
+        .order_by(Notification.created_at.desc())
+        .limit(1)
+    )
+    return last or reference().only_icb()
+
+
 async def farewell(session: AsyncSession, recipient: Recipient, kind: str, settings: NotificationSettings) -> None:
     """One goodbye per member (left, or erased), sent from an address the ledger keeps only
     until the email is final. Never to an address nobody confirmed."""
     if not recipient.confirmed:
+        return
+    organisation = await organisation_of(session, recipient)
+    if organisation is None:
+        log.warning("no organisation known to say goodbye for; no goodbye queued", recipient_key=recipient.key)
         return
     dedupe_key = f"farewell:{recipient.key}"
     pending = await session.scalar(select(Notification).where(Notification.dedupe_key == ledger.dedupe(dedupe_key)))
@@ -154,7 +174,7 @@ async def farewell(session: AsyncSession, recipient: Recipient, kind: str, setti
         recipient_key=recipient.key,
         recipient_kind=recipient.kind,
         member_id=recipient.member_id,
-        organisation_code=recipient.organisation_code or reference().icb_of(),
+        organisation_code=organisation,
         farewell_address=recipient.email,
         due_at=datetime.now(UTC) + timedelta(seconds=settings.farewell_grace_seconds),
     )

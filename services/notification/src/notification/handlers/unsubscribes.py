@@ -7,11 +7,14 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub_shared.events import UnsubscribeReceivedV1
-from hub_shared.organisations import reference
+from hub_shared.logging import get_logger
 from notification.handlers import notifications as ledger
+from notification.handlers.recipients import organisation_of
 from notification.models import Recipient
 from notification.publishing import publisher
 from notification.rules import kinds
+
+log = get_logger(__name__)
 
 
 async def unsubscribe(session: AsyncSession, claims: dict[str, Any]) -> bool:
@@ -24,6 +27,10 @@ async def unsubscribe(session: AsyncSession, claims: dict[str, Any]) -> bool:
     recipient.unsubscribed_at = now
     await ledger.withhold_pending(session, key, "unsubscribed", only_kinds=kinds.NON_TRANSACTIONAL)
     notification_id = claims.get("n")
+    organisation = await organisation_of(session, recipient)
+    if organisation is None:  # no card, email or single ICB names one: nothing to file it under
+        log.warning("unsubscribed; no organisation known to tell membership for", recipient_key=key)
+        return True
     publisher.emit(
         session,
         UnsubscribeReceivedV1(
@@ -33,6 +40,6 @@ async def unsubscribe(session: AsyncSession, claims: dict[str, Any]) -> bool:
             unsubscribed_at=now,
         ),
         subject=key,
-        tenant=recipient.organisation_code or reference().icb_of(),
+        tenant=organisation,
     )
     return True

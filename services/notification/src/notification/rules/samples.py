@@ -17,6 +17,7 @@ SAMPLE_LINKS = {
     "answer": "yes",
     "place": "booked",
     "changed": "starts_at,location",
+    "reference": "7KQ3-M9X2-RT4",
 }
 
 

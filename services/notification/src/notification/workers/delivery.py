@@ -387,7 +387,7 @@ class Worker:
                     recipient_key=key,
                     recipient_kind=recipient.kind,
                     member_id=recipient.member_id,
-                    organisation_code=reference().icb_of(),
+                    organisation_code=_icb_of(items[0].organisation_code),
                 )
                 if digest is None:
                     continue
@@ -396,3 +396,9 @@ class Worker:
                     move(session, item, DeliveryStatus.DIGESTED, f"in digest {digest.id}", now=now)
                 made += 1
             return made
+
+
+def _icb_of(code: str) -> str:
+    """The ICB of the emails a digest gathers (a person's emails come from one ICS); the code
+    itself if the organisations no longer hold it."""
+    return reference().icb_of(code) if reference().get(code) is not None else code

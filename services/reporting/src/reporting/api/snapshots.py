@@ -1,4 +1,5 @@
-"""Closed months' snapshots, published as report.published.v1 events (``reporting.publishing``)."""
+"""Closed months' snapshots, published as report.published.v1 events (``reporting.publishing``):
+an ICB's token publishes its own ICB's snapshot of a month."""
 
 from typing import Annotated
 
@@ -6,9 +7,9 @@ from fastapi import APIRouter, Depends
 
 from hub_shared import correlation
 from hub_shared.auth import Principal, require_scope
-from hub_shared.authorisation import authorise
+from hub_shared.authorisation import NotAuthorised
 from hub_shared.db import Session
-from hub_shared.organisations import reference
+from hub_shared.organisations import Kind, reference
 from reporting.api.deps import ERRORS, PREFIX, TAGS
 from reporting.publishing import publish_snapshot as publish
 from reporting.rules.publication import RULE_SET
@@ -28,8 +29,14 @@ async def publish_snapshot(
     principal: Annotated[Principal, Depends(require_scope("reports:publish"))],
     session: Session,
 ) -> SnapshotPublic:
-    icb = authorise(principal, reference().icb_of())
-    event = await publish(session, reference(), body.month, correlation_id=correlation.current())
+    organisations = reference()
+    caller = organisations.get(principal.organisation)
+    if caller is None or caller.kind is not Kind.ICB:
+        raise NotAuthorised(
+            403, "organisation_code", f"{principal.organisation} is not an ICB: an ICB publishes its own snapshot"
+        )
+    icb = caller.code
+    event = await publish(session, organisations, icb, body.month, correlation_id=correlation.current())
     await session.commit()
     return SnapshotPublic(
         month=event.month,

@@ -1,15 +1,20 @@
 """Feedback as reporting's read models: one fact per submission (``FeedbackFact``) and the
 rollups every report reads (``FeedbackCount``, ``ThemeCount``), applied inside the
-consumer's transaction (with the inbox row), so each event counts exactly once."""
+consumer's transaction. Each submission has one feedback.received event, so the fact's
+primary key (the submission id) is the event's dedupe key: a redelivered event finds its
+fact and counts nothing, with no inbox row written beside the fact."""
 
+import uuid
 from collections import defaultdict
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
+from sqlalchemy import Uuid, any_, bindparam, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub_shared.db import bulk_insert
-from hub_shared.events import Envelope, FeedbackReceivedV1, FeedbackReviewedV1
+from hub_shared.events import Envelope, FeedbackReceived, FeedbackReviewedV1
 from reporting.models import CHANNELS, FFT_FIGURES, FeedbackCount, FeedbackFact, ThemeCount
 from reporting.projections.rollups import AT, increment_many
 
@@ -27,17 +32,27 @@ FEEDBACK_COUNT = (
 THEME_COUNT = ("organisation_code", "month", "theme", "mentions", "sentiment_sum")
 
 
-async def on_feedback_received(session: AsyncSession, envelopes: Sequence[Envelope]) -> None:
+async def on_feedback_received(session: AsyncSession, envelopes: Sequence[Envelope]) -> set[str]:
     """Set-based: one COPY of the facts and one upsert per counter table for the whole batch
-    (counted here first, so each counter row is written once). Sentiment and themes were
-    worked out at intake and travel in the event."""
+    (counted here first, so each counter row is written once); returns the ids of the events
+    applied. An event whose fact is stored (or earlier in the batch) is a duplicate. Two
+    consumers applying one event at once cannot both count it: the second's fact collides
+    with the first's primary key and its whole transaction (counters included) is undone,
+    to be applied again and found a duplicate. Sentiment and themes were worked out at
+    intake and travel in the event."""
+    seen = await _stored_facts(session, [cast(FeedbackReceived, e.data).submission_id for e in envelopes])
+    applied: set[str] = set()
     facts: list[dict[str, Any]] = []
     width = len(FEEDBACK_COUNT) - 3
     counted: dict[tuple[str, str, str], list[int]] = {}
     themes: defaultdict[tuple[str, str, str], list[float]] = defaultdict(lambda: [0, 0.0])
     for envelope in envelopes:
         data = envelope.data
-        assert isinstance(data, FeedbackReceivedV1)
+        assert isinstance(data, FeedbackReceived)
+        if data.submission_id in seen:
+            continue
+        seen.add(data.submission_id)
+        applied.add(envelope.id)
         organisation = data.counts_for or data.organisation_code
         occurred = data.occurred_at
         month = f"{occurred.year:04d}-{occurred.month:02d}"
@@ -78,6 +93,18 @@ async def on_feedback_received(session: AsyncSession, envelopes: Sequence[Envelo
     await bulk_insert(session, FeedbackFact, facts)
     await increment_many(session, FeedbackCount, FEEDBACK_COUNT, 3, [(*k, *v) for k, v in counted.items()])
     await increment_many(session, ThemeCount, THEME_COUNT, 3, [(*k, *v) for k, v in themes.items()])
+    return applied
+
+
+async def _stored_facts(session: AsyncSession, ids: list[uuid.UUID]) -> set[uuid.UUID]:
+    """Which of these submissions already have their fact (one array parameter on
+    PostgreSQL: an IN list of a thousand parameters costs more to plan than to run)."""
+    connection = await session.connection()
+    if connection.dialect.name == "postgresql":
+        where = FeedbackFact.submission_id == any_(bindparam("ids", ids, type_=ARRAY(Uuid)))
+    else:
+        where = FeedbackFact.submission_id.in_(ids)
+    return set((await session.scalars(select(FeedbackFact.submission_id).where(where))).all())
 
 
 async def on_feedback_reviewed(session: AsyncSession, envelope: Envelope) -> None:

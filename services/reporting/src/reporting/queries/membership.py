@@ -21,6 +21,7 @@ from reporting.rules.membership_measures import (
     band_column,
     publish_membership,
 )
+from reporting.rules.population import Population
 from reporting.rules.representation import representation
 
 FORMULAE = {
@@ -75,8 +76,11 @@ async def _invitations_by_org(session: AsyncSession, codes: list[str]) -> dict[s
     return found
 
 
-async def member_counts(session: AsyncSession, organisations: Organisations, icb: str) -> MemberCounts:
-    """Every organisation's membership counts under the ICB (everything under it included)."""
+async def member_counts(
+    session: AsyncSession, organisations: Organisations, icb: str, registered_population: Population
+) -> MemberCounts:
+    """Every organisation's membership counts under the ICB (everything under it included),
+    in the bands of its registered population."""
     found = await _active_by_practice_and_band(session, organisations.practices_under(icb))
     invitations = await _invitations_by_org(session, organisations.descendants(icb))
 
@@ -84,7 +88,7 @@ async def member_counts(session: AsyncSession, organisations: Organisations, icb
         children = [build(o.code) for o in organisations if o.parent == code]
         practices = organisations.practices_under(code)
         by_band = _by_band(found, practices)
-        registered = population().by_band_and_sex(practices)
+        registered = registered_population.by_band_and_sex(practices)
         bands = {b: by_band.get(b, 0) for b in sorted(registered)}
         not_stated = sum(n for (a, s), n in by_band.items() if _not_stated(a) or _not_stated(s))
         other = sum(by_band.values()) - sum(bands.values()) - not_stated
@@ -100,9 +104,11 @@ def _not_stated(answer: str) -> bool:
     return answer in ("not_stated", "prefer_not_to_say")
 
 
-def _representation(published: MembershipPublication, node: MemberCounts, practices: list[str]) -> dict[str, Any]:
+def _representation(
+    published: MembershipPublication, node: MemberCounts, registered_population: Population, practices: list[str]
+) -> dict[str, Any]:
     shown = {b: published.shown(node.code, band_column(b)) for b in node.bands}
-    registered = population().by_band_and_sex(practices)
+    registered = registered_population.by_band_and_sex(practices)
     return representation(node.bands, registered, shown, published.shown(node.code, "members_in_bands"))
 
 
@@ -110,12 +116,13 @@ async def membership_scorecard(session: AsyncSession, organisations: Organisatio
     """``code``'s membership measures: one view of every organisation's under its ICB,
     published and audited together (``reporting.rules.membership_measures``)."""
     icb = organisations.icb_of(code)
-    root = await member_counts(session, organisations, icb)
+    registered_population = await population(session)
+    root = await member_counts(session, organisations, icb, registered_population)
     nodes = {n.code: n for n in _nodes(root)}
     published = publish_membership(root)
     node = nodes[code.upper()]
     practices = organisations.practices_under(code)
-    registered_total = population().registered(practices)
+    registered_total = registered_population.registered(practices)
     members = published.shown(node.code, "members")
     places = [c for c in nodes if (o := organisations.get(c)) and o.kind is Kind.PLACE and c in _subtree(node)]
     ppg_rows = await session.execute(
@@ -137,9 +144,12 @@ async def membership_scorecard(session: AsyncSession, organisations: Organisatio
             else None
         ),
         "members_not_stating_age_or_sex": published.shown(node.code, "not_stated"),
-        "representation": _representation(published, node, practices),
+        "registered_population_month": registered_population.month,
+        "representation": _representation(published, node, registered_population, practices),
         "representativeness_by_place": {
-            p: _representation(published, nodes[p], organisations.practices_under(p))["representativeness"]
+            p: _representation(published, nodes[p], registered_population, organisations.practices_under(p))[
+                "representativeness"
+            ]
             for p in places
         },
         "ppg_coverage": {

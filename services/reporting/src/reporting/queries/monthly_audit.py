@@ -1,4 +1,5 @@
-"""The disclosure audit over a month's outputs, for operators (``reporting audit MONTH``).
+"""The disclosure audit over a month's outputs, for operators (``reporting audit MONTH``), one
+ICB at a time (a hub may serve several; each ICB's readers see only its own organisations).
 
 First, across outputs: every FFT table the ICB's reader can open (each organisation, each
 month and all months) and every trend, side by side, audited as one (``published_view``).
@@ -33,11 +34,10 @@ class OutputAudit:
     findings: list[Finding] = field(default_factory=list)
 
 
-async def _across_outputs(session: AsyncSession, organisations: Organisations, month: str) -> OutputAudit:
+async def _across_outputs(session: AsyncSession, organisations: Organisations, icb: str, month: str) -> OutputAudit:
     """Everything the ICB's reader can put side by side, audited together from what is shown:
     every organisation's table of ``month``, of every other month and of all months (all
     services), and every organisation's trend."""
-    icb = organisations.icb_of()
     views = await fft_views(session, organisations, icb, None)
     codes = [o.code for o in organisations if o.successor is None and o.code in views.trees.get(ALL, {})]
     labels = [m for m in views.labels if m != ALL]
@@ -50,20 +50,28 @@ async def _across_outputs(session: AsyncSession, organisations: Organisations, m
     return OutputAudit(name, report.checked, len(views.publication.extra), report.findings)
 
 
-async def audit_month(session: AsyncSession, organisations: Organisations, month: str) -> list[OutputAudit]:
+async def audit_month(session: AsyncSession, organisations: Organisations, icb: str, month: str) -> list[OutputAudit]:
+    """The audit of ``icb``'s outputs of ``month``: its organisations' only."""
+    if icb not in organisations.icbs():
+        raise KeyError(f"'{icb}' is not an ICB this hub holds")
+    own = set(organisations.descendants(icb))
     areas = sorted(
         {
             a
             for (a,) in (
                 await session.execute(
-                    select(FeedbackCount.service_area).where(FeedbackCount.month == month, answered(FeedbackCount) > 0)
+                    select(FeedbackCount.service_area).where(
+                        FeedbackCount.month == month,
+                        answered(FeedbackCount) > 0,
+                        FeedbackCount.organisation_code.in_(sorted(own)),
+                    )
                 )
             ).all()
         }
     )
-    results: list[OutputAudit] = [await _across_outputs(session, organisations, month)]
+    results: list[OutputAudit] = [await _across_outputs(session, organisations, icb, month)]
     for org in organisations:
-        if org.successor is not None:
+        if org.successor is not None or org.code not in own:
             continue
         for area in [None, *areas]:
             filters = FftFilter(month=month, service_area=area)

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hub_shared.organisations import Organisations
 from reporting.models import CHANNELS, FeedbackCount, FftReturnCount, ResponseFact, ThemeCount
 from reporting.queries.fft import answered
+from reporting.queries.gp_patient_survey import involvement_reported
 from reporting.queries.membership import membership_scorecard
 from reporting.queries.population import population
 from reporting.rules.disclosure import SUPPRESSED
@@ -39,7 +40,8 @@ async def scorecard(session: AsyncSession, organisations: Organisations, code: s
     channel_counts = {c: int(n) for c, n in zip(CHANNELS, by_channel, strict=True) if n}
     volume = sum(channel_counts.values())
     return_responses = int(returns or 0)
-    registered = population().registered(practices)
+    registered_population = await population(session)
+    registered = registered_population.registered(practices)
     raised = select(ThemeCount.theme).where(ThemeCount.organisation_code.in_(codes)).distinct()
     of_codes = ResponseFact.organisation_code.in_(codes)
     answered_themes = select(func.count(ResponseFact.theme.distinct())).where(of_codes, ResponseFact.theme.in_(raised))
@@ -74,6 +76,7 @@ async def scorecard(session: AsyncSession, organisations: Organisations, code: s
         "individual_submissions": counted["individual_submissions"],
         "fft_return_responses": counted["fft_return_responses"],
         "registered_patients": registered,
+        "registered_population_month": registered_population.month,
         "rate_per_1000_registered": (
             SUPPRESSED if small else round(1000 * total_volume / registered, 1) if registered else None
         ),
@@ -89,6 +92,9 @@ async def scorecard(session: AsyncSession, organisations: Organisations, code: s
             "median_days_to_response": to_response,
             "median_days_to_change": to_change,
         },
+        "involvement_reported_by_patients": await involvement_reported(
+            session, organisations, code, registered_population
+        ),
         "membership": await membership_scorecard(session, organisations, code),
         "pending_measures": {
             "invitations_and_email_reach": "awaits notification events",

@@ -1,0 +1,21 @@
+"""Adding outbox rows notifies the relay (PostgreSQL's NOTIFY), which then need not poll.
+
+Revision ID: 0009
+Revises: 0008
+Create Date: 2026-12-06
+"""
+
+from hub_shared.migrations import notify_relay_of_outbox_rows, stop_notifying_relay
+
+revision = "0009"
+down_revision = "0008"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    notify_relay_of_outbox_rows()
+
+
+def downgrade() -> None:
+    stop_notifying_relay()
