@@ -84,7 +84,7 @@ async def test_a_person_scans_the_poster_gives_feedback_hears_back_and_gets_the_
         await check(page, "feedback-errors")
 
         await page.check("input[name=fft_answer][value=poor]")
-        await page.fill("#text", "Call me on 07700 900123: the wait for a call back was two days.")
+        await page.fill("#text", "Call me on 07700 900456: the wait for a call back was two days.")
         await page.select_option("#age_band", "prefer_not_to_say")
         await page.select_option("#sex", "female")
         await page.fill("#email", address)

@@ -19,10 +19,10 @@ from sqlalchemy import select, text
 
 from hub_shared import migrations
 from hub_shared.auth import DevKeys
-from hub_shared.events import FeedbackReceivedV1, new_envelope
+from hub_shared.events import FeedbackReceivedV1, decode, encode, new_envelope
 from hub_shared.organisations import reference
 from hub_shared.organisations_testing import SecondIcb
-from reporting.consumers import BATCH_HANDLERS
+from reporting.consumers import KEYED_HANDLERS
 from reporting.main import MIGRATIONS, create_app
 from reporting.models import OutboxMessage
 from reporting.queries.monthly_audit import audit_month
@@ -44,9 +44,10 @@ def received(practice: str, place: str, answer: str, day: int) -> Any:
         occurred_at=datetime(2026, 10, day, tzinfo=UTC),
         received_at=datetime(2026, 10, day, 12, tzinfo=UTC),
     )
-    return new_envelope(
+    envelope = new_envelope(
         data, source="feedback-intake", subject=str(data.submission_id), tenant=practice, correlation_id="t"
     )
+    return decode(encode(envelope).value)  # as the consumer reads it off the topic
 
 
 @pytest.fixture
@@ -63,7 +64,7 @@ async def app(new_postgres_database, keys: DevKeys, two_icbs: SecondIcb):  # typ
     envelopes = [received("P81001", "01A", "very_good", 1 + i) for i in range(12)]
     envelopes += [received(two_icbs.practice, two_icbs.place, "poor", 1 + i) for i in range(9)]
     async with application.state.sessions() as session, session.begin():
-        await BATCH_HANDLERS["feedback.received.v1"](session, envelopes)
+        await KEYED_HANDLERS["feedback.received.v1"](session, envelopes)
     yield application
     await application.state.engine.dispose()
 
