@@ -21,7 +21,16 @@ from membership.schemas import HearBackRequest, TokenBody
 router = APIRouter(prefix="/v1")
 
 
-@router.post("/hear-back", status_code=202, responses=ERRORS, tags=["hearing back"], summary="Hear back, not join")
+@router.post(
+    "/hear-back",
+    status_code=202,
+    responses=ERRORS,
+    tags=["hearing back"],
+    summary="Hear back, not join",
+    # Public (the /hear-back page's form), and an organisation's system may send its token:
+    # the bearer requirement stands beside an empty one, which OpenAPI reads as "optional".
+    openapi_extra={"security": [{}]},
+)
 async def hear_back(
     body: HearBackRequest, request: Request, session: Session, _limit: Public, caller: Caller
 ) -> JSONResponse:
