@@ -2,6 +2,7 @@
 ``membership.events``, contact cards on the compacted ``membership.contacts``, sealed with
 the person's own key (``hub_shared.sealing``), which erasure destroys."""
 
+import uuid
 from typing import Any
 
 from sqlalchemy import delete
@@ -11,7 +12,7 @@ from hub_shared.events import Bands, ContactDetails, ContactMessage, MessageKind
 from hub_shared.logging import get_logger
 from hub_shared.organisations import reference
 from hub_shared.outbox import Publisher
-from hub_shared.sealing import new_key, seal
+from hub_shared.sealing import card_key, new_key, seal
 from hub_shared.topics import MEMBERSHIP_CONTACTS, MEMBERSHIP_EVENTS
 from membership import SERVICE_NAME
 from membership.links import Links, Purpose
@@ -80,17 +81,7 @@ def contact_card(
         contactable=member.status == "active" and member.frequency != "never",
         message=message,
     )
-    if member.contact_key is None:
-        member.contact_key = new_key()
-    card = seal(member.contact_key, details, member_id=member.id)
-    publisher.emit(
-        session,
-        card,
-        subject=str(member.id),
-        tenant=tenant_of(member),
-        correlation_id=correlation_id,
-        topic=MEMBERSHIP_CONTACTS.name,
-    )
+    stage_card(session, member, details, tenant=tenant_of(member), correlation_id=correlation_id, member_id=member.id)
 
 
 def hear_back_tenant(contact: HearBackContact) -> str | None:
@@ -124,17 +115,7 @@ def hear_back_card(
         contactable=contact.confirmed_at is not None,
         message=ContactMessage(kind=kind, reference=reference_id, links=links or {}) if kind else None,
     )
-    if contact.contact_key is None:
-        contact.contact_key = new_key()
-    card = seal(contact.contact_key, details, contact_token=contact.token)
-    publisher.emit(
-        session,
-        card,
-        subject=contact.token,
-        tenant=tenant,
-        correlation_id=correlation_id,
-        topic=MEMBERSHIP_CONTACTS.name,
-    )
+    stage_card(session, contact, details, tenant=tenant, correlation_id=correlation_id, contact_token=contact.token)
     return True
 
 
@@ -150,16 +131,13 @@ def welcome_card(
         contactable=False,
         message=ContactMessage(kind=MessageKind.WELCOME_IMPORTED, links={"confirm": url}),
     )
-    if invitation.contact_key is None:
-        invitation.contact_key = new_key()
-    card = seal(invitation.contact_key, details, contact_token=invitation.token)
-    publisher.emit(
+    stage_card(
         session,
-        card,
-        subject=invitation.token,
+        invitation,
+        details,
         tenant=group_organisation,
         correlation_id=correlation_id,
-        topic=MEMBERSHIP_CONTACTS.name,
+        contact_token=invitation.token,
     )
 
 
@@ -172,3 +150,28 @@ async def forget_contact_cards(session: AsyncSession, key: str) -> None:
         delete(OutboxMessage).where(OutboxMessage.topic == MEMBERSHIP_CONTACTS.name).where(OutboxMessage.key == key)
     )
     publisher.tombstone(session, key, topic=MEMBERSHIP_CONTACTS.name)
+
+
+def stage_card(
+    session: AsyncSession,
+    holder: Member | HearBackContact | GroupInvitation,
+    details: ContactDetails,
+    *,
+    tenant: str,
+    correlation_id: str,
+    member_id: uuid.UUID | None = None,
+    contact_token: str | None = None,
+) -> None:
+    """Stage a person's contact card on the compacted contacts topic, keyed as the card is (member
+    id or token), ``details`` sealed with their own key, made with their first card."""
+    if holder.contact_key is None:
+        holder.contact_key = new_key()
+    card = seal(holder.contact_key, details, member_id=member_id, contact_token=contact_token)
+    publisher.emit(
+        session,
+        card,
+        subject=card_key(card),
+        tenant=tenant,
+        correlation_id=correlation_id,
+        topic=MEMBERSHIP_CONTACTS.name,
+    )
