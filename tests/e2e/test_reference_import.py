@@ -7,7 +7,6 @@ import` publishes fixture files in ODS's layouts (two ICBs, a merger, a closure)
 
 import asyncio
 import os
-import socket
 import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -21,6 +20,7 @@ import pytest_asyncio
 
 from hub_shared import kafka_admin
 from hub_shared.auth import SCOPES, DevKeys
+from hub_shared.console_testing import free_port
 from hub_shared.testing import KafkaUnderTest, eventually
 from hub_shared.topics import ALL_TOPICS, PREFIX, REFERENCE_ORGANISATIONS, REFERENCE_STATISTICS, Topic
 
@@ -36,12 +36,6 @@ SERVICES = {
 }
 
 pytestmark = pytest.mark.long(seconds=60)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass

@@ -149,18 +149,23 @@ class LineReader:
         self.errors.append(LineError(path.name, line, message))
 
 
+def _organisation_values(row: list[str]) -> dict[str, str]:
+    """The columns every ODS organisation file has in the same places (epraccur's first twelve)."""
+    return {
+        "code": row[0],
+        "name": row[1],
+        "national_grouping": row[2],
+        "high_level_health_geography": row[3],
+        "postcode": row[9],
+        "opened_on": row[10],
+        "closed_on": row[11],
+    }
+
+
 def _organisation_rows(reader: LineReader, path: Path) -> list[tuple[int, OrganisationRow]]:
     rows = []
     for number, row in reader.lines(path, ORGANISATION_COLUMNS):
-        values = {
-            "code": row[0],
-            "name": row[1],
-            "national_grouping": row[2],
-            "high_level_health_geography": row[3],
-            "postcode": row[9],
-            "opened_on": row[10],
-            "closed_on": row[11],
-        }
+        values = _organisation_values(row)
         parsed = reader.parse(OrganisationRow, path, number, values)
         if isinstance(parsed, OrganisationRow):
             rows.append((number, parsed))
@@ -173,13 +178,7 @@ def _practice_rows(reader: LineReader, path: Path) -> list[tuple[int, PracticeRo
         if row[25].strip() != GP_PRACTICE_SETTING:
             continue  # another kind of prescribing cost centre (out of hours, walk-in, ...)
         values = {
-            "code": row[0],
-            "name": row[1],
-            "national_grouping": row[2],
-            "high_level_health_geography": row[3],
-            "postcode": row[9],
-            "opened_on": row[10],
-            "closed_on": row[11],
+            **_organisation_values(row),
             "status": row[12],
             "commissioner": row[14],
             "prescribing_setting": row[25],

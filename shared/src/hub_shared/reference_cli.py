@@ -3,6 +3,7 @@
 import asyncio
 import uuid
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, NoReturn
@@ -73,7 +74,7 @@ def import_files(
     try:
         hierarchies = read_hierarchies(files, icb or ())
     except InvalidReferenceFiles as exc:
-        refuse(exc)
+        refuse(exc.errors)
     publish_hierarchies(hierarchies, dry_run)
 
 
@@ -91,14 +92,15 @@ def import_ord(
     try:
         hierarchies = read_ord_records(file, icb)
     except InvalidReferenceFiles as exc:
-        refuse(exc)
+        refuse(exc.errors)
     publish_hierarchies(hierarchies, dry_run)
 
 
-def refuse(exc: InvalidReferenceFiles) -> NoReturn:
-    for error in exc.errors:
+def refuse(errors: Sequence[object]) -> NoReturn:
+    """Name every bad line, and stop: nothing of the files is published."""
+    for error in errors:
         console.print(f"[red]{error}[/red]", highlight=False)
-    console.print(f"{len(exc.errors)} problem(s); nothing was imported.")
+    console.print(f"{len(errors)} problem(s); nothing was imported.")
     raise typer.Exit(1) from None
 
 
@@ -212,10 +214,7 @@ def import_population(
     try:
         month = read_registrations(files)
     except InvalidRegistrations as exc:
-        for error in exc.errors:
-            console.print(f"[red]{error}[/red]", highlight=False)
-        console.print(f"{len(exc.errors)} problem(s); nothing was imported.")
-        raise typer.Exit(1) from None
+        refuse(exc.errors)
     settings = ServiceSettings()
     organisations = held_organisations(settings)
     envelopes, unknown = population_events(month, organisations, [f.name for f in files], str(uuid.uuid4()))
@@ -225,15 +224,23 @@ def import_population(
         practices = {c.practice_code for c in data.counts}
         patients = sum(c.patients for c in data.counts)
         console.print(f"{data.icb_code} {data.month}: {len(practices)} practices, {patients:,} patients")
+    publish_held(settings, envelopes, unknown, "files", month.month, dry_run)
+
+
+def publish_held(
+    settings: ServiceSettings, envelopes: list[Envelope], unknown: set[str], files: str, what: str, dry_run: bool
+) -> None:
+    """Publish the statistics of the ICBs the hub holds; say what was left out, and stop if
+    that was everything."""
     if unknown:
-        console.print(f"{len(unknown)} practice(s) in the files belong to no ICB the hub holds: left out")
+        console.print(f"{len(unknown)} practice(s) in the {files} belong to no ICB the hub holds: left out")
     if not envelopes:
-        console.print("[red]no practice of the files is one the hub holds[/red]; nothing was imported.")
+        console.print(f"[red]no practice of the {files} is one the hub holds[/red]; nothing was imported.")
         raise typer.Exit(1)
     if dry_run:
         console.print("dry run: nothing was published")
         return
-    publish_statistics(settings, envelopes, month.month)
+    publish_statistics(settings, envelopes, what)
 
 
 def survey_events(
@@ -298,10 +305,7 @@ def import_survey(
     try:
         results = read_survey(file, question.strip(), columns)
     except InvalidSurveyResults as exc:
-        for error in exc.errors:
-            console.print(f"[red]{error}[/red]", highlight=False)
-        console.print(f"{len(exc.errors)} problem(s); nothing was imported.")
-        raise typer.Exit(1) from None
+        refuse(exc.errors)
     settings = ServiceSettings()
     organisations = held_organisations(settings)
     envelopes, unknown = survey_events(results, organisations, year, question.strip(), [file.name], str(uuid.uuid4()))
@@ -310,12 +314,4 @@ def import_survey(
         assert isinstance(data, GpPatientSurveyPublishedV1)
         with_share = sum(1 for r in data.results if r.share is not None)
         console.print(f"{data.icb_code} {year}: {len(data.results)} practices, {with_share} with a published share")
-    if unknown:
-        console.print(f"{len(unknown)} practice(s) in the file belong to no ICB the hub holds: left out")
-    if not envelopes:
-        console.print("[red]no practice of the file is one the hub holds[/red]; nothing was imported.")
-        raise typer.Exit(1)
-    if dry_run:
-        console.print("dry run: nothing was published")
-        return
-    publish_statistics(settings, envelopes, f"the {year} survey")
+    publish_held(settings, envelopes, unknown, "file", f"the {year} survey", dry_run)
