@@ -186,15 +186,7 @@ async def request_link(session: AsyncSession, email: str, *, links: Links, corre
     if member is None or not await may_email(session, email, links):
         return
     if member.status == "pending":
-        url = links.url(Purpose.CONFIRM, m=str(member.id))
-        contact_card(
-            session,
-            member,
-            links,
-            correlation_id=correlation_id,
-            kind=MessageKind.CONFIRM_JOIN,
-            extra_links={"confirm": url},
-        )
+        _ask_to_confirm(session, member, links, correlation_id)
     elif member.status == "active":
         contact_card(session, member, links, correlation_id=correlation_id, kind=MessageKind.FRESH_LINK)
 
