@@ -26,7 +26,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from reporting.rules import cross_output, membership_measures, publication
+from reporting.rules import cross_output, publication, published
 
 # The generated ICSs are the tests' own, so the bench measures what the tests prove.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "services" / "reporting" / "tests"))
@@ -121,18 +121,13 @@ def speed(runs: int) -> None:
     by_month |= {f"2026-{m:02d}": {t: rng.choice([0, 1, 2, 3, 6, 20, 90]) for t in themes} for m in range(1, 13)}
     overall = {t: sum(c[t] for c in by_month.values()) for t in themes}
 
-    def forget() -> None:
-        cross_output._CACHE.clear()
-        publication._THEMES.clear()
-        membership_measures._CACHE.clear()
-
     cases: list[tuple[str, Callable[[], Any], int]] = [
         ("FFT views, demo size, 2 months", lambda: cross_output.publish_fft_views(*demo), max(3, runs // 4)),
         ("FFT views, realistic ICS, 2 months", lambda: cross_output.publish_fft_views(real_orgs, real), 3),
         ("themes, 20 themes x 24 months", lambda: publication.publish_themes(overall, by_month, None), runs),
     ]
     for name, work, cold_runs in cases:
-        report(f"{name}, from scratch", *timed(work, cold_runs, forget))
+        report(f"{name}, from scratch", *timed(work, cold_runs, published.forget))
         report(f"{name}, published before", *timed(work, runs, None))
 
 

@@ -125,15 +125,15 @@ def rows() -> list[Row]:
         )
     )
     for name, figures in (reporting.get("query_latency") or {}).items():
-        p95 = figures.get("p95_ms")
+        p95, warm = figures.get("p95_ms"), figures.get("warm_p95_ms")
         loaded = reporting.get("events_loaded")
         out.append(
             Row(
-                f"report p95: {name}",
+                f"report p95, cold: {name}",
                 _num(p95, " ms"),
-                f"{loaded:,} events" if loaded else "",
+                f"warm {_num(warm, ' ms')}" + (f", {loaded:,} events" if loaded else ""),
                 "",
-                "< 50 ms at 1,000,000 events",
+                "cold < 50 ms at 1,000,000 events",
                 # Below 1,000,000 events loaded the figure says nothing of the target.
                 None if p95 is None or (loaded or 0) < 1_000_000 else p95 < 50,
             )

@@ -35,6 +35,7 @@ from reporting.rules.disclosure_audit import Report, close
 from reporting.rules.fft import ANSWERS, MODES, NEGATIVE, POSITIVE
 from reporting.rules.figures import Figure, Publication
 from reporting.rules.publication import FftTable, OrgFigures, _describe, _fingerprint, table_row
+from reporting.rules.published import kept
 
 ALL = "all"
 COLUMNS = (*ANSWERS, *(f"mode_{m}" for m in MODES))
@@ -204,8 +205,7 @@ class FftViews:
         return points
 
 
-_CACHE: dict[tuple[Any, ...], FftViews] = {}
-_CACHE_SIZE = 32
+_VIEWS = kept(32)
 
 
 def publish_fft_views(organisations: Organisations, months: dict[str, OrgFigures]) -> FftViews:
@@ -214,9 +214,9 @@ def publish_fft_views(organisations: Organisations, months: dict[str, OrgFigures
     audit's extra suppression over all of them with the facts that bind them across outputs
     (parents and children, months and all months). The same figures give the same result,
     kept for reuse."""
-    key = tuple((m, _fingerprint(months[m])) for m in sorted(months))
-    if key in _CACHE:
-        return _CACHE[key]
+    key = tuple((m, _fingerprint(months[m])) for m in sorted(months))  # every count: see ``published``
+    if key in _VIEWS:
+        return _VIEWS[key]  # type: ignore[no-any-return]
     labelled = {m: months[m] for m in sorted(months)}
     if labelled:
         labelled[ALL] = all_months(labelled)
@@ -239,7 +239,5 @@ def publish_fft_views(organisations: Organisations, months: dict[str, OrgFigures
                 pub.sums_to((row_key(code, ALL), column), [(row_key(code, month_labels[0]), column)])
     report = close(pub)
     views = FftViews(organisations, trees, cells, pub, report)
-    if len(_CACHE) >= _CACHE_SIZE:
-        _CACHE.pop(next(iter(_CACHE)))
-    _CACHE[key] = views
+    _VIEWS[key] = views
     return views

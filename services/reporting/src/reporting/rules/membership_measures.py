@@ -26,6 +26,7 @@ from typing import Any
 from reporting.rules.disclosure import SUPPRESSED, Cell, protect, shown_count
 from reporting.rules.disclosure_audit import Report, close
 from reporting.rules.figures import Key, Publication
+from reporting.rules.published import kept
 
 REPLIES = ("replied_yes", "replied_no", "replied_maybe", "no_reply")
 
@@ -120,22 +121,19 @@ def _describe(pub: Publication, node: MemberCounts) -> None:
         pub.sums_to((code, column), parts, offset=own)
 
 
-_CACHE: dict[tuple[Any, ...], MembershipPublication] = {}
-_CACHE_SIZE = 32
+_PUBLISHED = kept(32)
 
 
 def publish_membership(root: MemberCounts) -> MembershipPublication:
     """Every organisation's membership counts under ``root`` (the ICB), published together."""
-    key = _fingerprint(root)
-    if key in _CACHE:
-        return _CACHE[key]
+    key = _fingerprint(root)  # every count of every organisation: see ``published``
+    if key in _PUBLISHED:
+        return _PUBLISHED[key]  # type: ignore[no-any-return]
     pub = Publication("membership measures")
     for node in reversed(_walk(root)):  # children first: a parent's facts name their figures
         _describe(pub, node)
     published = MembershipPublication(pub, close(pub))
-    if len(_CACHE) >= _CACHE_SIZE:
-        _CACHE.pop(next(iter(_CACHE)))
-    _CACHE[key] = published
+    _PUBLISHED[key] = published
     return published
 
 

@@ -33,6 +33,7 @@ from reporting.rules.disclosure import SUPPRESSED, Cell, protect
 from reporting.rules.disclosure_audit import Report, close
 from reporting.rules.fft import ANSWERS, MODES, NEGATIVE, POSITIVE, percentage
 from reporting.rules.figures import Fact, Figure, Key, Publication
+from reporting.rules.published import kept
 
 RULE_SET = "nhse-fft-v1"
 RULE_SET_SUMMARY = (
@@ -122,8 +123,7 @@ def _value(pub: Publication, key: Key) -> int | str | None:
 
 
 Trend = tuple[str, tuple[tuple[str, tuple[int, ...]], ...], str | None]
-_CACHE: dict[tuple[Any, ...], FftTable] = {}
-_CACHE_SIZE = 256
+_TABLES = kept(256)
 
 
 def _fingerprint(node: OrgFigures) -> tuple[Any, ...]:
@@ -141,9 +141,9 @@ def publish_fft(organisations: Organisations, root: OrgFigures, trend: Trend | N
     organisation): (code, ((month, answer counts), ...), the month the table covers or
     "all" when it covers every month of the same responses, else None).
     The same figures always give the same table, so tables are kept for reuse."""
-    key = (_fingerprint(root), trend)
-    if key in _CACHE:
-        return _CACHE[key]
+    key = (_fingerprint(root), trend)  # every count of the table and its trend: see ``published``
+    if key in _TABLES:
+        return _TABLES[key]  # type: ignore[no-any-return]
     pub, cells = nhse_publication(root)
     nodes = _walk(root)
     if trend is not None:
@@ -151,9 +151,7 @@ def publish_fft(organisations: Organisations, root: OrgFigures, trend: Trend | N
     report = close(pub)
     rows = [table_row(pub, organisations, node, cells[node.code]) for node in nodes]
     table = FftTable(rows, pub, report, [f"{row}:{column}" for row, column in pub.extra])
-    if len(_CACHE) >= _CACHE_SIZE:
-        _CACHE.pop(next(iter(_CACHE)))
-    _CACHE[key] = table
+    _TABLES[key] = table
     return table
 
 
@@ -251,7 +249,7 @@ def add_counts(pub: Publication, row: str, counts: dict[str, int], total_column:
 
 
 ThemesPublished = tuple[dict[str, int | str], dict[str, dict[str, int | str]], Publication, Report]
-_THEMES: dict[tuple[Any, ...], ThemesPublished] = {}
+_THEMES = kept(256)
 
 
 def publish_themes(overall: dict[str, int], by_month: dict[str, dict[str, int]], month: str | None) -> ThemesPublished:
@@ -265,10 +263,8 @@ def publish_themes(overall: dict[str, int], by_month: dict[str, dict[str, int]],
         month,
     )
     if key not in _THEMES:
-        if len(_THEMES) >= _CACHE_SIZE:
-            _THEMES.pop(next(iter(_THEMES)))
         _THEMES[key] = _publish_themes(overall, by_month, month)
-    return _THEMES[key]
+    return _THEMES[key]  # type: ignore[no-any-return]
 
 
 def _publish_themes(overall: dict[str, int], by_month: dict[str, dict[str, int]], month: str | None) -> ThemesPublished:
