@@ -451,6 +451,8 @@ def main() -> None:
     parser.add_argument("--relay-rounds", type=int, default=3, help="relay and bare producer runs (medians)")
     parser.add_argument("--only", choices=["relay", "queries"], help="run only this part (quick iterations)")
     args = parser.parse_args()
+    # The demo ICS's organisations (``reference()``), as the tests and ``make run`` hold them.
+    os.environ["HUB_DEVELOPMENT_MODE"] = "1"
     if args.only == "queries":
         queries_again(args.runs)
         return

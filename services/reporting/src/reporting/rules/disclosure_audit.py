@@ -84,6 +84,11 @@ class _Components:
         return [sorted(g) for _, g in sorted(out.items())]
 
 
+def _starred(pub: Publication) -> list[Key]:
+    """The published counts a reader sees starred: what the audit checks."""
+    return [k for k, f in pub.figures.items() if _unknown(pub, k) and f.audited]
+
+
 def audit(
     pub: Publication, only: set[Key] | None = None, intervals: bool = False, model: RecoveryModel | None = None
 ) -> Report:
@@ -95,12 +100,14 @@ def audit(
     minimise the sum of the others (and signed mixes of them) prove most of the rest movable
     at once, and only the counts none of them moved are minimised and maximised one by one.
     ``model`` is the publication's model kept by the caller (``close``) between audits."""
-    model = model or RecoveryModel(pub)
-    model.sync()
-    starred = [k for k, f in pub.figures.items() if _unknown(pub, k) and f.audited]
+    starred = _starred(pub)
     targets = sorted(k for k in starred if only is None or k in only)
     found: dict[Key, tuple[int, float]] = {}
     findings: list[Finding] = []
+    if not targets:  # nothing to decide: no model, no solver
+        return Report(checked=len(starred), intervals=found, findings=findings)
+    model = model or RecoveryModel(pub)
+    model.sync()
     if not intervals:
         model.sweep(targets)
     for key in targets:
@@ -174,6 +181,8 @@ def balance(pub: Publication) -> None:
     with room to move is starred too, else the cell on the other side (the parent, the
     total), else the percentage that pins the sum. A percentage tied to counts
     (``star_with``) is starred with them."""
+    if not any(_unknown(pub, k) for k in pub.figures):
+        return  # nothing starred: no sum gives anything away, no percentage is tied to a star
     tied = [(key, figure) for key, figure in pub.figures.items() if figure.star_with]
     sums = _sum_facts(pub)
     changed = True
@@ -218,6 +227,10 @@ def close(pub: Publication, max_rounds: int = 500) -> Report:
     Last, the latest extra stars the whole output can do without are shown again
     (``_prune``). One model of the publication serves every question (``RecoveryModel``)."""
     balance(pub)
+    if not _starred(pub):
+        # Nothing starred (the common case for large counts): nothing a reader could work out,
+        # and nothing that ``_open`` or ``_prune`` would change, so no model is made.
+        return Report(checked=0, intervals={}, findings=[])
     model = RecoveryModel(pub)
     report = audit(pub, model=model)
     rounds = 0

@@ -267,7 +267,9 @@ def publish_themes(overall: dict[str, int], by_month: dict[str, dict[str, int]],
     return _THEMES[key]  # type: ignore[no-any-return]
 
 
-def _publish_themes(overall: dict[str, int], by_month: dict[str, dict[str, int]], month: str | None) -> ThemesPublished:
+def themes_publication(overall: dict[str, int], by_month: dict[str, dict[str, int]], month: str | None) -> Publication:
+    """The themes report as the selection rules alone would show it (before the audit's extra
+    stars), with the facts binding its figures."""
     pub = Publication("themes")
     themes = sorted(set(overall) | {t for c in by_month.values() for t in c})
     add_counts(pub, "overall", {t: overall.get(t, 0) for t in themes}, "mentions", total_shown=False)
@@ -277,6 +279,12 @@ def _publish_themes(overall: dict[str, int], by_month: dict[str, dict[str, int]]
         months = [(m, t) for m in sorted(by_month) if month in (None, m)]
         if months:
             pub.sums_to(("overall", t), months)
+    return pub
+
+
+def _publish_themes(overall: dict[str, int], by_month: dict[str, dict[str, int]], month: str | None) -> ThemesPublished:
+    pub = themes_publication(overall, by_month, month)
+    themes = sorted(set(overall) | {t for c in by_month.values() for t in c})
     report = close(pub)
     shown_overall = {t: pub.shown(("overall", t)) for t in themes if overall.get(t, 0)}
     shown_months = {

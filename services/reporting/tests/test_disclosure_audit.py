@@ -1,0 +1,157 @@
+"""The disclosure audit's shortcuts (no model when nothing is starred, bound propagation,
+witnesses, sweeps) against integer programming alone, on many generated tables: every starred
+count's interval, and so every finding, must be the solver's. A shortcut that called a
+recoverable cell safe (or the reverse) fails here. And the published results kept by their
+inputs: a changed count is a new key, never a stale table."""
+
+import math
+
+import highspy
+import numpy as np
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from reporting.rules import published
+from reporting.rules.disclosure_audit import audit, close
+from reporting.rules.fft import ANSWERS, MODES
+from reporting.rules.figures import Key, Publication
+from reporting.rules.publication import OrgFigures, nhse_publication, publish_themes, themes_publication
+
+EXAMPLES = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def solver_intervals(pub: Publication) -> dict[Key, tuple[int, float]]:
+    """Each starred count's least and greatest whole value by integer programming alone: one
+    HiGHS model of every count and every fact that holds, each cell minimised and maximised."""
+    keys = [k for k, f in pub.figures.items() if not f.percentage]
+    index = {k: i for i, k in enumerate(keys)}
+    figures = [pub.figures[k] for k in keys]
+    highs = highspy.Highs()
+    highs.silent()
+    # HiGHS starts one thread scheduler per process: the audit's models ask for one thread, and
+    # a model run first with the default would make theirs fail.
+    highs.setOptionValue("threads", 1)
+    lower = np.array([f.value if f.shown else f.floor for f in figures], dtype=float)
+    upper = np.array([f.value if f.shown else highspy.kHighsInf for f in figures], dtype=float)
+    highs.addVars(len(keys), lower, upper)
+    highs.changeColsIntegrality(
+        len(keys), np.arange(len(keys), dtype=np.int32), np.full(len(keys), highspy.HighsVarType.kInteger)
+    )
+    for fact in pub.facts:
+        if not all(pub.figures[k].shown for k in fact.while_shown):
+            continue
+        coefs: dict[int, float] = {}
+        for k, c in fact.terms:
+            coefs[index[k]] = coefs.get(index[k], 0) + c
+        lo = -highspy.kHighsInf if fact.lo is None else fact.lo - fact.constant
+        hi = highspy.kHighsInf if fact.hi is None else fact.hi - fact.constant
+        columns = np.array(sorted(coefs), dtype=np.int32)
+        highs.addRow(lo, hi, len(columns), columns, np.array([coefs[c] for c in columns]))
+    found: dict[Key, tuple[int, float]] = {}
+    for key, figure in pub.figures.items():
+        if figure.shown or figure.percentage or not figure.audited:
+            continue
+        bounds = []
+        for sign in (1, -1):
+            cost = np.zeros(len(keys))
+            cost[index[key]] = sign
+            highs.changeColsCost(len(keys), np.arange(len(keys), dtype=np.int32), cost)
+            highs.run()
+            status = highs.getModelStatus()
+            if status == highspy.HighsModelStatus.kOptimal:
+                bounds.append(round(highs.getSolution().col_value[index[key]]))
+            else:  # unbounded above
+                assert sign == -1, status
+                bounds.append(math.inf)
+        found[key] = (int(bounds[0]), float(bounds[1]))
+    return found
+
+
+def assert_audit_is_the_solvers(pub: Publication) -> None:
+    expected = solver_intervals(pub)
+    assert audit(pub, intervals=True).intervals == expected
+    recoverable = {k: lo for k, (lo, hi) in expected.items() if lo == hi}
+    assert {f.key: f.value for f in audit(pub).findings} == recoverable
+
+
+counts = st.sampled_from([0, 0, 0, 1, 2, 3, 4, 5, 6, 9, 20])
+
+
+@st.composite
+def theme_tables(draw: st.DrawFn) -> tuple[dict[str, int], dict[str, dict[str, int]], str | None]:
+    themes = [f"t{i}" for i in range(draw(st.integers(2, 5)))]
+    months = [f"2025-{m:02d}" for m in range(1, draw(st.integers(1, 4)) + 1)]
+    by_month = {m: {t: draw(counts) for t in themes} for m in months}
+    month = draw(st.sampled_from([None, *months]))
+    overall = {t: sum(c[t] for m, c in by_month.items() if month in (None, m)) for t in themes}
+    return overall, by_month, month
+
+
+@EXAMPLES
+@given(theme_tables())
+def test_the_audit_of_a_themes_report_is_integer_programmings(table: tuple) -> None:  # type: ignore[type-arg]
+    pub = themes_publication(*table)
+    assert_audit_is_the_solvers(pub)  # as the selection rules alone leave it: findings to agree on
+    close(pub)
+    assert_audit_is_the_solvers(pub)  # with the extra stars: nothing recoverable, by either
+
+
+@st.composite
+def practices(draw: st.DrawFn, code: str) -> OrgFigures:
+    answers = [draw(st.sampled_from([0, 0, 1, 2, 3, 6, 11])) for _ in ANSWERS]
+    modes = [0] * len(MODES)
+    for _ in range(sum(answers)):
+        modes[draw(st.integers(0, len(MODES) - 1))] += 1
+    return OrgFigures(code, dict(zip(ANSWERS, answers, strict=True)), dict(zip(MODES, modes, strict=True)))
+
+
+def above(code: str, children: list[OrgFigures]) -> OrgFigures:
+    answers = {a: sum(c.answers[a] for c in children) for a in ANSWERS}
+    return OrgFigures(code, answers, {m: sum(c.modes[m] for c in children) for m in MODES}, children)
+
+
+@st.composite
+def ics_trees(draw: st.DrawFn) -> OrgFigures:
+    places = []
+    for p in range(draw(st.integers(1, 2))):
+        places.append(above(f"0{p}X", [draw(practices(f"P{p}{q}")) for q in range(draw(st.integers(1, 3)))]))
+    return above("QZZ", places)
+
+
+@EXAMPLES
+@given(ics_trees())
+def test_the_audit_of_an_fft_table_is_integer_programmings(root: OrgFigures) -> None:
+    pub, _ = nhse_publication(root)
+    assert_audit_is_the_solvers(pub)
+    close(pub)
+    assert_audit_is_the_solvers(pub)
+
+
+def test_a_table_with_nothing_starred_needs_no_solver_and_has_nothing_to_find() -> None:
+    overall, by_month = {"access": 70, "staff": 30}, {"2025-01": {"access": 30, "staff": 12}}
+    by_month["2025-02"] = {"access": 40, "staff": 18}
+    pub = themes_publication(overall, by_month, None)
+    pub.figures[("overall", "mentions")].shown = True  # as if every figure were shown
+    report = close(pub)
+    assert report.checked == 0 and report.findings == [] and pub.extra == []
+    assert solver_intervals(pub) == {}
+
+
+def test_a_published_table_is_kept_by_its_exact_counts_and_a_new_count_is_a_new_table() -> None:
+    published.forget()
+    by_month = {"2025-01": {"access": 3, "staff": 12}, "2025-02": {"access": 4, "staff": 18}}
+    first = publish_themes({"access": 7, "staff": 30}, by_month, None)
+    assert publish_themes({"access": 7, "staff": 30}, by_month, None) is first  # kept
+    by_month["2025-02"] = {"access": 5, "staff": 18}  # one more mention: new figures
+    second = publish_themes({"access": 8, "staff": 30}, by_month, None)
+    assert second is not first and second[3].findings == []
+    assert audit(second[2], intervals=True).findings == []
+
+
+def test_kept_results_are_bounded() -> None:
+    cache = published.kept(2)
+    for i in range(5):
+        cache[i] = i
+    assert len(cache) == 2 and 4 in cache and 0 not in cache
+    published.forget()
+    assert len(cache) == 0
