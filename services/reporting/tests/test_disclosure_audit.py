@@ -8,14 +8,23 @@ import math
 
 import highspy
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from hub_shared.organisations import Kind, Organisation, Organisations
 from reporting.rules import published
+from reporting.rules.cross_output import ALL, all_months, publish_fft_views
 from reporting.rules.disclosure_audit import audit, close
 from reporting.rules.fft import ANSWERS, MODES
 from reporting.rules.figures import Key, Publication
-from reporting.rules.publication import OrgFigures, nhse_publication, publish_themes, themes_publication
+from reporting.rules.publication import (
+    OrgFigures,
+    nhse_publication,
+    publish_fft,
+    publish_themes,
+    themes_publication,
+)
 
 EXAMPLES = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -135,6 +144,34 @@ def test_a_table_with_nothing_starred_needs_no_solver_and_has_nothing_to_find() 
     report = close(pub)
     assert report.checked == 0 and report.findings == [] and pub.extra == []
     assert solver_intervals(pub) == {}
+
+
+def large(code: str, base: int) -> OrgFigures:
+    answers = [base + i for i in range(len(ANSWERS))]
+    modes = [sum(answers), *[0] * (len(MODES) - 1)]
+    return OrgFigures(code, dict(zip(ANSWERS, answers, strict=True)), dict(zip(MODES, modes, strict=True)))
+
+
+def test_fft_tables_with_nothing_starred_are_published_without_their_facts_and_show_the_same() -> None:
+    published.forget()
+    months = {m: above("QZZ", [above("01X", [large("P1", 20 + i), large("P2", 30 + i)])]) for i, m in enumerate("AB")}
+    orgs = Organisations(
+        [
+            Organisation("QZZ", "ICB", Kind.ICB, None, None),
+            Organisation("01X", "Place", Kind.PLACE, "QZZ", None),
+            *[Organisation(p, p, Kind.PRACTICE, "01X", None) for p in ("P1", "P2")],
+        ]
+    )
+    views = publish_fft_views(orgs, months)
+    assert not views.publication.bound and views.publication.facts == [] and views.audit.findings == []
+    # the same rows as the table published alone with every fact and audited
+    alone = publish_fft(orgs, all_months(months))
+    assert alone.publication.facts and alone.extra_suppression == []
+    assert views.table("QZZ", ALL).rows == alone.rows
+    # and a star in it is refused, never called safe
+    views.publication.star(("P1@A", "good"))
+    with pytest.raises(ValueError, match="without its facts"):
+        audit(views.publication)
 
 
 def test_a_published_table_is_kept_by_its_exact_counts_and_a_new_count_is_a_new_table() -> None:

@@ -220,20 +220,22 @@ def publish_fft_views(organisations: Organisations, months: dict[str, OrgFigures
     labelled = {m: months[m] for m in sorted(months)}
     if labelled:
         labelled[ALL] = all_months(labelled)
-    pub = Publication("fft views")
-    cells: dict[str, dict[str, Cell]] = {}
-    trees: dict[str, dict[str, OrgFigures]] = {}
+    cells = {label: {c.key: c for c in _flatten(protect(_cells(root)))} for label, root in labelled.items()}
+    trees = {label: {n.code: n for n in _walk(root)} for label, root in labelled.items()}
+    # No row starred by NHS England's rules in any table (large counts): every figure is shown,
+    # nothing is there for a reader to work out, and the audit would add nothing, so the facts
+    # binding the figures are not recorded (``Publication.bound``).
+    starred = any(c.suppressed for by_code in cells.values() for c in by_code.values())
+    pub = Publication("fft views", bound=starred)
     for label, root in labelled.items():
-        cells[label] = {c.key: c for c in _flatten(protect(_cells(root)))}
-        trees[label] = {n.code: n for n in _walk(root)}
         for node in _walk(root):
             _describe(pub, node, cells[label][node.code], label)
     month_labels = [m for m in labelled if m != ALL]
-    if len(month_labels) > 1:
+    if starred and len(month_labels) > 1:
         for code in trees.get(ALL, {}):
             for column in COLUMNS:
                 pub.sums_to((row_key(code, ALL), column), [(row_key(code, m), column) for m in month_labels])
-    elif month_labels:  # one month: all months is the same table
+    elif starred and month_labels:  # one month: all months is the same table
         for code in trees[ALL]:
             for column in COLUMNS:
                 pub.sums_to((row_key(code, ALL), column), [(row_key(code, month_labels[0]), column)])

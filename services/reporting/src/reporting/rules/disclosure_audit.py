@@ -86,7 +86,10 @@ class _Components:
 
 def _starred(pub: Publication) -> list[Key]:
     """The published counts a reader sees starred: what the audit checks."""
-    return [k for k, f in pub.figures.items() if _unknown(pub, k) and f.audited]
+    starred = [k for k, f in pub.figures.items() if _unknown(pub, k) and f.audited]
+    if starred and not pub.bound:
+        raise ValueError(f"{pub.name}: a figure was starred in an output recorded without its facts")
+    return starred
 
 
 def audit(

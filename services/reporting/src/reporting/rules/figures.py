@@ -50,6 +50,9 @@ class Publication:
     figures: dict[Key, Figure] = field(default_factory=dict)
     facts: list[Fact] = field(default_factory=list)
     extra: list[Key] = field(default_factory=list)
+    # False for an output whose every figure is shown: its facts would bind no unknown, so they
+    # are not recorded (most of the work of a large table), and the audit refuses a star in it.
+    bound: bool = True
 
     def add(
         self, key: Key, value: int, *, shown: bool = True, floor: int = 0, audited: bool = True, fixed: bool = False
@@ -73,7 +76,8 @@ class Publication:
         if den <= 0:
             # An empty denominator is shown as NA; it tells the reader the denominator is 0.
             self.figures[key] = Figure(0, shown, percentage=True, audited=False, star_with=star_with)
-            self.facts.append(Fact(list(denominator), 0, 0, while_shown=(key,)))
+            if self.bound:
+                self.facts.append(Fact(list(denominator), 0, 0, while_shown=(key,)))
             return
         p = int((200 * num + den) // (2 * den))  # half away from zero, exactly, for num >= 0
         self.figures[key] = Figure(p, shown, percentage=True, audited=False, star_with=star_with)
@@ -81,6 +85,8 @@ class Publication:
 
     def percentage_facts(self, key: Key, numerator: list[Key], denominator: list[tuple[Key, int]]) -> None:
         """What a shown whole percentage p of N / D says: (2p - 1) D <= 200 N <= (2p + 1) D - 1."""
+        if not self.bound:
+            return
         p = self.figures[key].value
         lower = [(k, 200) for k in numerator] + [(k, -(2 * p - 1) * c) for k, c in denominator]
         upper = [(k, 200) for k in numerator] + [(k, -(2 * p + 1) * c) for k, c in denominator]
@@ -94,10 +100,12 @@ class Publication:
 
     def sums_to(self, total: Key, parts: Iterable[Key], offset: int = 0) -> None:
         """figure ``total`` = sum(parts) + offset (offset: what the total holds that no part shows)."""
-        self.facts.append(Fact([(total, 1), *[(p, -1) for p in parts]], offset, offset))
+        if self.bound:
+            self.facts.append(Fact([(total, 1), *[(p, -1) for p in parts]], offset, offset))
 
     def at_most(self, total: Key, parts: Iterable[Key]) -> None:
-        self.facts.append(Fact([(total, 1), *[(p, -1) for p in parts]], 0, None))
+        if self.bound:
+            self.facts.append(Fact([(total, 1), *[(p, -1) for p in parts]], 0, None))
 
     def star(self, key: Key) -> None:
         self.figures[key].shown = False
