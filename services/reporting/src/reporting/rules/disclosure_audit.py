@@ -228,7 +228,12 @@ def close(pub: Publication, max_rounds: int = 500) -> Report:
     First ``balance`` (cheap, on sums). Then, while the exact audit still finds a
     recoverable cell, ``_open`` stars what a solution moving it had to move, rebalanced.
     Last, the latest extra stars the whole output can do without are shown again
-    (``_prune``). One model of the publication serves every question (``RecoveryModel``)."""
+    (``_prune``). One model of the publication serves every question (``RecoveryModel``).
+
+    Which stars ``_open`` picks depends on the solution HiGHS returns, and that on the basis it
+    goes on from, so on every solve before it: skipping a solve on the way (even one whose
+    answer is known) may pick other stars, as safe but not the same. The shortcuts here make
+    no solve at all (nothing starred: no model)."""
     balance(pub)
     if not _starred(pub):
         # Nothing starred (the common case for large counts): nothing a reader could work out,

@@ -81,6 +81,11 @@ class RecoveryModel:
         self.conditional_rows = np.array([r for r, _ in conditional], dtype=np.int64)
         self.conditional_on = np.array([k for _, k in conditional], dtype=np.int64)
         self.constants = [k for k in pub.figures if constant(pub, k)]
+        # The figures themselves, in column order: ``sync`` reads whether each is shown on every
+        # question, without a dictionary look-up per figure.
+        self.counts = [pub.figures[k] for k in self.keys]
+        self.percentage_figures = [pub.figures[k] for k in self.percentages]
+        self.constant_figures = [pub.figures[k] for k in self.constants]
         self.active = self._active()
         # the witnesses, each as the counts it moves and by how much
         self.witnesses: list[tuple[np.ndarray, np.ndarray]] = []
@@ -134,8 +139,7 @@ class RecoveryModel:
         return indices, values, float(lo), float(hi)
 
     def _active(self) -> np.ndarray:
-        figures = self.pub.figures
-        shown = np.array([figures[k].shown for k in self.percentages], dtype=bool)
+        shown = np.fromiter((f.shown for f in self.percentage_figures), bool, len(self.percentage_figures))
         active = np.ones(len(self.rows), dtype=bool)
         if len(self.conditional_rows):
             active[self.conditional_rows] = shown[self.conditional_on]
@@ -144,10 +148,9 @@ class RecoveryModel:
     # --- keeping the model in step with the publication ---------------------------------------
 
     def sync(self) -> None:
-        figures = self.pub.figures
-        if not all(figures[k].shown for k in self.constants):
+        if not all(f.shown for f in self.constant_figures):
             raise ValueError("a figure always shown was starred")
-        shown = np.array([figures[k].shown for k in self.keys], dtype=bool)
+        shown = np.fromiter((f.shown for f in self.counts), bool, self.n)
         active = self._active()
         columns = np.flatnonzero(shown != self.shown)
         rows = np.flatnonzero(active != self.active)
