@@ -13,8 +13,8 @@ import httpx
 import pytest
 
 from feedback_intake.main import MIGRATIONS
-from hub_shared import migrations
 from hub_shared.auth import DevKeys
+from hub_shared.testing import migrated
 
 from .conftest import auth
 
@@ -36,7 +36,7 @@ def free_port() -> int:
 @pytest.fixture
 def two_workers(new_postgres_database, keys: DevKeys, tmp_path: Path):  # type: ignore[no-untyped-def]
     url = new_postgres_database("intake_limit")
-    migrations.upgrade(MIGRATIONS, url)
+    migrated(MIGRATIONS, url)
     port = free_port()
     env = {
         **os.environ,
