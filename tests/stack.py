@@ -315,7 +315,7 @@ def start_hub(
     hub.forks = Forks(env)
     migrations = {
         service: hub.forks.start(service, "migrate", env, state / "logs" / f"{service}-migrate.log")
-        for service in (*SERVICES, "hub")
+        for service in SERVICES
     }
     for service, pid in migrations.items():
         if hub.forks.wait(pid) != 0:

@@ -275,6 +275,9 @@ async def check_page(page: Any, name: str, *, checker: Any = None) -> None:
         target = checker
     for width in WIDTHS:
         await target.set_viewport_size({"width": width, "height": 900})
+        # The page as it settles: NHS.UK's header moves what does not fit into its menu on
+        # the next animation frame after a resize.
+        await target.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
         await photograph(target, f"{name}-{width}", full_page=True)
         overflow = await target.evaluate("document.documentElement.scrollWidth > window.innerWidth")
         assert not overflow, f"{name} scrolls sideways at {width}px"
