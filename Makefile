@@ -66,14 +66,18 @@ prerequisites:
 # (the end-to-end ones build on each other's data); the long tests start first.
 TEST_WORKERS ?= 3
 PYTEST_PARALLEL := -n $(TEST_WORKERS) --dist loadscope --no-loadscope-reorder
+# Python may keep compiled modules (in the ignored __pycache__ folders) even where the
+# environment says not to: every test process, and every service process a test starts,
+# otherwise compiles the tests and the hub from source again (a third of collecting them).
+KEEP_BYTECODE := PYTHONDONTWRITEBYTECODE=
 
 test: prerequisites lint typecheck
-	$(BIN)/pytest $(PYTEST_PARALLEL)
+	$(KEEP_BYTECODE) $(BIN)/pytest $(PYTEST_PARALLEL)
 
 # The inner loop: every test that needs neither the broker nor PostgreSQL (markers set by
 # hub_shared.testing from the fixtures a test uses).
 test-quick: install
-	$(BIN)/pytest -n 2 -m "not kafka and not postgres and not chromium"
+	$(KEEP_BYTECODE) $(BIN)/pytest -n 2 -m "not kafka and not postgres and not chromium"
 
 # The contract tests with many more generated requests per operation, randomised, as every role;
 # then the disclosure sweep over many generated ICSs.

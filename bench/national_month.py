@@ -220,6 +220,8 @@ def main() -> None:
     )
     args = parser.parse_args()
     n = args.responses
+    # The demo ICS's practices sign the records (``reference()`` here), as in the hub it starts.
+    os.environ.setdefault("HUB_DEVELOPMENT_MODE", "1")
     # Stopped (SIGTERM) like interrupted: the hub's processes, broker and PostgreSQL go too.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     if args.pg_statements:

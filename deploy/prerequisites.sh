@@ -22,7 +22,7 @@ command -v npm >/dev/null || missing+=(npm)
 command -v curl >/dev/null || missing+=(curl)
 if [ "$profile" != run ]; then
   ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || missing+=(postgresql)
-  command -v chromium >/dev/null || missing+=(chromium)  # the pages' browser tests
+  command -v chromium-headless-shell >/dev/null || missing+=(chromium-headless-shell)  # the pages' browser tests
 fi
 if [ "$profile" = bench ]; then
   command -v wrk >/dev/null || missing+=(wrk)

@@ -69,14 +69,15 @@ def free_port_pair() -> int:
 
 
 def fork_server() -> None:
-    """Run by ``Forks``: import every service's command once, then for each request read on
-    stdin (a JSON line: ``{"start": [service, command], "env": {...}, "log": path}``, or
+    """Run by ``Forks``: import every service's command (and the operator's ``hub``) once, then
+    for each request read on stdin (a JSON line: ``{"start": [service, *arguments], "env":
+    {...}, "log": path}``, or
     ``{"wait": pid}``) fork a child that runs the command, or wait for one to end; answer
     with a JSON line (``{"pid": n}``, ``{"code": n}``): one request at a time. Ends when
     stdin closes."""
     commands = {
         service: importlib.metadata.entry_points(group="console_scripts", name=service)[service].load()
-        for service in SERVICES
+        for service in (*SERVICES, "hub")
     }
     gc.freeze()  # what was imported stays shared with the children (no copy on write from the collector)
     ended: dict[int, int] = {}
@@ -110,7 +111,7 @@ def fork_server() -> None:
                 ended[pid] = os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
             answer({"code": ended.pop(pid)})
             continue
-        service, command = request["start"]
+        service, *arguments = request["start"]
         pid = os.fork()
         if pid == 0:  # the child: its service's command, as its console script runs it
             code = 1
@@ -121,8 +122,8 @@ def fork_server() -> None:
                 os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
                 os.environ.clear()
                 os.environ.update(request["env"])
-                sys.argv = [service, command]
-                commands[service](args=[command], prog_name=service)
+                sys.argv = [service, *arguments]
+                commands[service](args=arguments, prog_name=service)
                 code = 0
             except SystemExit as done:
                 code = done.code if isinstance(done.code, int) else (0 if done.code is None else 1)
@@ -161,8 +162,9 @@ class Forks:
             raise RuntimeError(f"the fork server ended (exit code {self.server.wait()})")
         return json.loads(reply)  # type: ignore[no-any-return]
 
-    def start(self, service: str, command: str, env: dict[str, str], log: Path) -> int:
-        return self._ask({"start": [service, command], "env": env, "log": str(log)})["pid"]
+    def start(self, service: str, command: str, env: dict[str, str], log: Path, *arguments: str) -> int:
+        """Fork ``service command *arguments``, its output appended to ``log``; its pid."""
+        return self._ask({"start": [service, command, *arguments], "env": env, "log": str(log)})["pid"]
 
     def wait(self, pid: int) -> int:
         """The exit code of a process it forked (which has ended, or will)."""

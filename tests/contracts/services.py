@@ -17,10 +17,10 @@ import feedback_intake.main
 import membership.main
 import notification.main
 import reporting.main
-from hub_shared import migrations
 from hub_shared.auth import SCOPES, DevKeys
 from hub_shared.logging import configure_logging
 from hub_shared.runtime import ServiceDefinition
+from hub_shared.testing import migrated
 
 # Every service the hub ships: a new service is covered by adding it here.
 SERVICES: dict[str, ServiceDefinition] = {
@@ -89,7 +89,7 @@ def live_service(
         HUB_JWKS_PATH=keys.jwks_path,
         **{**limits, **overrides},
     )
-    migrations.upgrade(service.migrations_dir, settings.database_url)
+    migrated(service.migrations_dir, settings.database_url)
     configure_logging(name)  # as `<service> api` does (JSON unless on a terminal)
     port = free_port()
     with serve(service.create_app(settings), port):

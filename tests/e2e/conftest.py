@@ -22,7 +22,7 @@ import reporting.main as reporting_main
 from feedback_intake.consumers import consumers as intake_consumers
 from feedback_intake.models import OutboxMessage
 from feedback_intake.settings import IntakeSettings
-from hub_shared import kafka_admin, migrations
+from hub_shared import kafka_admin
 from hub_shared.auth import SCOPES, DevKeys
 from hub_shared.consumer import new_broker
 from hub_shared.db import create_engine, session_factory
@@ -30,7 +30,7 @@ from hub_shared.identity import IdentityProviderSettings
 from hub_shared.organisations import reference
 from hub_shared.outbox import OutboxRelay
 from hub_shared.sealing import NAMESPACE, ContactKeys
-from hub_shared.testing import KafkaUnderTest, SmtpSink, consumer_group
+from hub_shared.testing import KafkaUnderTest, SmtpSink, consumer_group, migrated
 from membership.consumers import consumers as membership_consumers
 from membership.models import OutboxMessage as MembershipOutbox
 from membership.settings import MembershipSettings
@@ -129,9 +129,9 @@ async def running_hub(  # type: ignore[no-untyped-def]
         public_response_floor_ms=20,
         **common,
     )
-    migrations.upgrade(intake_main.MIGRATIONS, intake_settings.database_url)
-    migrations.upgrade(membership_main.MIGRATIONS, membership_settings.database_url)
-    migrations.upgrade(reporting_main.MIGRATIONS, reporting_settings.database_url)
+    migrated(intake_main.MIGRATIONS, intake_settings.database_url)
+    migrated(membership_main.MIGRATIONS, membership_settings.database_url)
+    migrated(reporting_main.MIGRATIONS, reporting_settings.database_url)
     smtp = SmtpSink().start()
     notification_settings = NotificationSettings(
         database_url=new_postgres_database("notification"),
@@ -142,7 +142,7 @@ async def running_hub(  # type: ignore[no-untyped-def]
         farewell_grace_seconds=1,
         **common,
     )
-    migrations.upgrade(notification_main.MIGRATIONS, notification_settings.database_url)
+    migrated(notification_main.MIGRATIONS, notification_settings.database_url)
     await kafka_admin.create_topics(kafka.bootstrap_servers)
 
     intake_app = intake_main.create_app(intake_settings)

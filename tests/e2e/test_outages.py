@@ -8,9 +8,9 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 
 import feedback_intake.main as intake_main
-from hub_shared import kafka_admin, migrations
+from hub_shared import kafka_admin
 from hub_shared.events import encode
-from hub_shared.testing import TcpProxy, consumer_group, eventually
+from hub_shared.testing import TcpProxy, consumer_group, eventually, migrated
 from hub_shared.topics import FEEDBACK_EVENTS, dead_letter
 
 from .conftest import Hub
@@ -19,7 +19,7 @@ from .test_walking_skeleton import publish, received_event
 
 async def test_an_api_whose_database_is_down_answers_503_with_retry_after_and_recovers(hub: Hub) -> None:
     url = hub.new_database("intake_outage")
-    migrations.upgrade(intake_main.MIGRATIONS, url)
+    migrated(intake_main.MIGRATIONS, url)
     parts = urlsplit(url)
     proxy = await TcpProxy(parts.hostname or "127.0.0.1", parts.port or 5432).start()
     proxied = urlunsplit(parts._replace(netloc=f"{parts.username}@127.0.0.1:{proxy.port}"))

@@ -7,7 +7,7 @@ import` publishes fixture files in ODS's layouts (two ICBs, a merger, a closure)
 
 import asyncio
 import os
-import sys
+import signal
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -23,11 +23,11 @@ from hub_shared.auth import SCOPES, DevKeys
 from hub_shared.console_testing import free_port
 from hub_shared.testing import KafkaUnderTest, eventually
 from hub_shared.topics import ALL_TOPICS, PREFIX, REFERENCE_ORGANISATIONS, REFERENCE_STATISTICS, Topic
+from tests.stack import Forks
 
 FIXTURES = Path(__file__).resolve().parents[2] / "shared" / "tests" / "fixtures" / "ods"
 REGISTRATIONS = FIXTURES.parent / "gp_registrations"
 SURVEY = FIXTURES.parent / "gp_patient_survey" / "GPPS_2026_Practice_data_weighted.csv"
-BIN = Path(sys.executable).parent
 SERVICES = {
     "feedback-intake": "INTAKE",
     "membership": "MEMBERSHIP",
@@ -43,6 +43,8 @@ class Running:
     urls: dict[str, str]
     keys: DevKeys
     env: dict[str, str]
+    forks: Forks
+    logs: Path
 
     def token(self, org: str) -> dict[str, str]:
         token = self.keys.issue(
@@ -64,6 +66,8 @@ def reference_topics(kafka: KafkaUnderTest) -> Iterator[dict[str, str]]:
 
 @pytest_asyncio.fixture
 async def services(kafka: KafkaUnderTest, reference_topics: dict[str, str], tmp_path: Path) -> AsyncIterator[Running]:
+    """Each service's API and reporting's consumer as its own OS process, forked from one that
+    imported the hub once (``tests.stack.Forks``, as the chaos run starts its processes)."""
     keys = DevKeys(tmp_path / "keys").ensure()
     env = {
         **os.environ,
@@ -74,26 +78,21 @@ async def services(kafka: KafkaUnderTest, reference_topics: dict[str, str], tmp_
         "HUB_LOG_LEVEL": "WARNING",
     }
     urls: dict[str, str] = {}
-    processes = []
+    for command, prefix in SERVICES.items():
+        env[f"{prefix}_DATABASE_URL"] = f"sqlite+aiosqlite:///{tmp_path / command}.db"
+        env[f"{prefix}_HTTP_PORT"] = str(free_port())
+        urls[command] = f"http://127.0.0.1:{env[f'{prefix}_HTTP_PORT']}"
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    forks = await asyncio.to_thread(Forks, env)
+    processes: list[int] = []
     try:
-        for command, prefix in SERVICES.items():
-            port = free_port()
-            env[f"{prefix}_DATABASE_URL"] = f"sqlite+aiosqlite:///{tmp_path / command}.db"
-            env[f"{prefix}_HTTP_PORT"] = str(port)
-            migrate = await asyncio.create_subprocess_exec(str(BIN / command), "migrate", env=env)
-            assert await migrate.wait() == 0, f"{command} migrate failed"
-            processes.append(
-                await asyncio.create_subprocess_exec(
-                    str(BIN / command), "api", env=env, stdout=asyncio.subprocess.DEVNULL
-                )
-            )
-            urls[command] = f"http://127.0.0.1:{port}"
+        migrating = [forks.start(command, "migrate", env, logs / f"{command}-migrate.log") for command in SERVICES]
+        for command, pid in zip(SERVICES, migrating, strict=True):
+            assert await asyncio.to_thread(forks.wait, pid) == 0, (logs / f"{command}-migrate.log").read_text()
+        processes += [forks.start(command, "api", env, logs / f"{command}.log") for command in SERVICES]
         # Reporting's consumer too: it applies the registered population the scorecard reads.
-        processes.append(
-            await asyncio.create_subprocess_exec(
-                str(BIN / "reporting"), "consume", env=env, stdout=asyncio.subprocess.DEVNULL
-            )
-        )
+        processes.append(forks.start("reporting", "consume", env, logs / "reporting-consume.log"))
         async with httpx.AsyncClient(timeout=5) as client:
             for command, url in urls.items():
 
@@ -104,12 +103,13 @@ async def services(kafka: KafkaUnderTest, reference_topics: dict[str, str], tmp_
                         return False
 
                 await eventually(ready, timeout=90, what=f"{command} serving")
-        yield Running(urls, keys, env)
+        yield Running(urls, keys, env, forks, logs)
     finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            await process.wait()
+        for pid in processes:
+            os.kill(pid, signal.SIGTERM)
+        for pid in processes:
+            await asyncio.to_thread(forks.wait, pid)
+        await asyncio.to_thread(forks.stop)
 
 
 async def statuses(running: Running, caller: str, place: str, practice: str) -> dict[str, int]:
@@ -139,16 +139,11 @@ async def statuses(running: Running, caller: str, place: str, practice: str) -> 
 
 
 async def hub_reference(running: Running, *args: str) -> tuple[int, str]:
-    process = await asyncio.create_subprocess_exec(
-        str(BIN / "hub"),
-        "reference",
-        *args,
-        env=running.env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-    )
-    output, _ = await process.communicate()
-    return process.returncode or 0, output.decode()
+    """The operator's ``hub reference ...``: its exit code and what it printed."""
+    log = running.logs / f"hub-{uuid.uuid4().hex[:8]}.log"
+    pid = running.forks.start("hub", "reference", running.env, log, *args)
+    code = await asyncio.to_thread(running.forks.wait, pid)
+    return code, log.read_text()
 
 
 IMPORT = [

@@ -19,12 +19,12 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from hub_shared import kafka_admin, migrations
+from hub_shared import kafka_admin
 from hub_shared.db import create_engine, session_factory
 from hub_shared.demo import demo_feedback
 from hub_shared.events import decode
 from hub_shared.organisations import reference
-from hub_shared.testing import eventually
+from hub_shared.testing import eventually, migrated
 from hub_shared.topics import REPORTING_SNAPSHOTS
 from reporting.consumers import consumers
 from reporting.main import MIGRATIONS
@@ -352,7 +352,7 @@ async def test_a_replay_into_empty_tables_reproduces_exactly_the_same_figures(hu
     live = await projection_rows(hub.reporting_sessions)
 
     url = hub.new_database("replayed")
-    migrations.upgrade(MIGRATIONS, url)
+    migrated(MIGRATIONS, url)
     engine = create_engine(url)
     progress: list[int] = []
     try:
@@ -465,7 +465,7 @@ async def test_after_a_replay_the_rollups_equal_a_recount_of_the_facts(hub: Hub)
     await eventually(responded, what="the response in reporting")
 
     url = hub.new_database("replayed_rollups")
-    migrations.upgrade(MIGRATIONS, url)
+    migrated(MIGRATIONS, url)
     engine = create_engine(url)
     sessions = session_factory(engine)
     try:

@@ -17,7 +17,6 @@ import pytest
 import pytest_asyncio
 
 import reporting.main as reporting_main
-from hub_shared import migrations
 from hub_shared.auth import DevKeys
 from hub_shared.console_testing import (
     DEMO_USERS,
@@ -29,6 +28,7 @@ from hub_shared.console_testing import (
     sign_in,
 )
 from hub_shared.console_testing import running_console as serve_console
+from hub_shared.testing import migrated
 from reporting.settings import ReportingSettings
 
 __all__ = ["DEMO_USERS", "Console", "Provider", "free_port", "idp", "needs_chromium", "running_console", "sign_in"]
@@ -47,7 +47,7 @@ def reporting(provider: Provider, tmp_path_factory: pytest.TempPathFactory) -> R
     tmp = tmp_path_factory.mktemp("reporting")
     keys = DevKeys(tmp / "keys").ensure()
     database = f"sqlite+aiosqlite:///{tmp / 'reporting.db'}"
-    migrations.upgrade(reporting_main.MIGRATIONS, database)
+    migrated(reporting_main.MIGRATIONS, database)
     app = reporting_main.create_app(
         ReportingSettings(database_url=database, jwks_path=keys.jwks_path, identity_provider=idp(provider))
     )

@@ -16,9 +16,9 @@ import pytest
 import pytest_asyncio
 
 import notification.main as notification_main
-from hub_shared import migrations
 from hub_shared.console_testing import check_page
 from hub_shared.db import create_engine, session_factory
+from hub_shared.testing import migrated
 from notification.models import Notification
 from notification.settings import NotificationSettings
 
@@ -58,7 +58,7 @@ async def notification_app(provider: Provider, reporting: Reporting, tmp_path_fa
     P81001 (one refused by the recipient's server) and one for another place's practice."""
     tmp = tmp_path_factory.mktemp("notification")
     database = f"sqlite+aiosqlite:///{tmp / 'notification.db'}"
-    migrations.upgrade(notification_main.MIGRATIONS, database)
+    migrated(notification_main.MIGRATIONS, database)
     app = notification_main.create_app(
         NotificationSettings(database_url=database, jwks_path=reporting.keys.jwks_path, identity_provider=idp(provider))
     )

@@ -21,10 +21,10 @@ from sqlalchemy import select
 import feedback_intake.main as intake_main
 from feedback_intake.models import OutboxMessage
 from feedback_intake.settings import IntakeSettings
-from hub_shared import migrations
 from hub_shared.auth import DevKeys
 from hub_shared.console_testing import check_page
 from hub_shared.events import decode
+from hub_shared.testing import migrated
 
 from .conftest import Console, Provider, Reporting, idp, needs_chromium, running_console, sign_in
 
@@ -78,7 +78,7 @@ async def intake(provider: Provider, tmp_path_factory: pytest.TempPathFactory) -
         HUB_JWKS_PATH=keys.jwks_path,
         identity_provider=idp(provider),
     )
-    migrations.upgrade(intake_main.MIGRATIONS, settings.database_url)
+    migrated(intake_main.MIGRATIONS, settings.database_url)
     app = intake_main.create_app(settings)
 
     def bearer(org: str) -> dict[str, str]:

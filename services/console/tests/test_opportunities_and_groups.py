@@ -19,11 +19,11 @@ import pytest_asyncio
 from sqlalchemy import select
 
 import membership.main as membership_main
-from hub_shared import migrations
 from hub_shared.auth import SCOPES, DevKeys
 from hub_shared.console_testing import check_page
 from hub_shared.events import MemberContactV2
 from hub_shared.sealing import ContactKeys
+from hub_shared.testing import migrated
 from hub_shared.topics import MEMBERSHIP_CONTACTS, MEMBERSHIP_EVENTS
 from membership.models import OutboxMessage
 from membership.settings import MembershipSettings
@@ -98,7 +98,7 @@ async def membership(provider: Provider, tmp_path_factory: pytest.TempPathFactor
         identity_provider=idp(provider),
         public_response_floor_ms=0,
     )
-    migrations.upgrade(membership_main.MIGRATIONS, settings.database_url)
+    migrated(membership_main.MIGRATIONS, settings.database_url)
     app = membership_main.create_app(settings)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://membership") as client:
         yield Membership(app=app, client=client, keys=keys, settings=settings)

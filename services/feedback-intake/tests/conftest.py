@@ -9,8 +9,8 @@ import pytest_asyncio
 
 from feedback_intake.main import MIGRATIONS, create_app
 from feedback_intake.settings import IntakeSettings
-from hub_shared import migrations
 from hub_shared.auth import SCOPES, DevKeys
+from hub_shared.testing import migrated
 
 
 @pytest.fixture
@@ -29,7 +29,7 @@ async def app(tmp_path: Path, keys: DevKeys, settings_overrides: dict):  # type:
     settings = IntakeSettings(
         database_url=f"sqlite+aiosqlite:///{tmp_path / 'intake.db'}", HUB_JWKS_PATH=keys.jwks_path, **settings_overrides
     )
-    migrations.upgrade(MIGRATIONS, settings.database_url)
+    migrated(MIGRATIONS, settings.database_url)
     application = create_app(settings)
     yield application
     await application.state.engine.dispose()

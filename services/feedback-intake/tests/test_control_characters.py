@@ -14,8 +14,8 @@ from sqlalchemy import func, select
 from feedback_intake.main import MIGRATIONS, create_app
 from feedback_intake.models import FeedbackResponse, FeedbackSubmission, FftUpload
 from feedback_intake.settings import IntakeSettings
-from hub_shared import migrations
 from hub_shared.auth import DevKeys
+from hub_shared.testing import migrated
 
 from .conftest import auth
 
@@ -42,7 +42,7 @@ async def store(request, tmp_path: Path, keys: DevKeys) -> AsyncIterator[tuple[A
         url = f"sqlite+aiosqlite:///{tmp_path / 'intake.db'}"
     else:
         url = request.getfixturevalue("new_postgres_database")("intake_text")
-    migrations.upgrade(MIGRATIONS, url)
+    migrated(MIGRATIONS, url)
     app = create_app(IntakeSettings(database_url=url, HUB_JWKS_PATH=keys.jwks_path))
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://intake") as client:
         yield app, client

@@ -16,8 +16,8 @@ from feedback_intake.main import MIGRATIONS, create_app
 from feedback_intake.models import FftReturn, FftUploadPart, OutboxMessage
 from feedback_intake.rules.fft_csv import PART_CHARS, RECORD_CHARS, CsvParts, read_rows
 from feedback_intake.settings import IntakeSettings
-from hub_shared import migrations
 from hub_shared.auth import DevKeys
+from hub_shared.testing import migrated
 
 from .conftest import auth
 
@@ -39,7 +39,7 @@ def big_csv(rows: int) -> bytes:
 @pytest_asyncio.fixture
 async def pg_app(new_postgres_database, keys: DevKeys, tmp_path: Path):  # type: ignore[no-untyped-def]
     url = new_postgres_database("intake_upload")
-    migrations.upgrade(MIGRATIONS, url)
+    migrated(MIGRATIONS, url)
     application = create_app(IntakeSettings(database_url=url, HUB_JWKS_PATH=keys.jwks_path))
     yield application
     await application.state.uploads.stop()

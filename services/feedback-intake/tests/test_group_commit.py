@@ -13,8 +13,8 @@ from sqlalchemy import func, select, text
 from feedback_intake.main import MIGRATIONS, create_app
 from feedback_intake.models import FeedbackSubmission, IdempotencyRecord, OutboxMessage
 from feedback_intake.settings import IntakeSettings
-from hub_shared import migrations
 from hub_shared.auth import DevKeys
+from hub_shared.testing import migrated
 
 from .conftest import auth
 
@@ -31,7 +31,7 @@ ITEM = {
 @pytest_asyncio.fixture
 async def pg_app(new_postgres_database, keys: DevKeys, tmp_path: Path):  # type: ignore[no-untyped-def]
     url = new_postgres_database("intake_group")
-    migrations.upgrade(MIGRATIONS, url)
+    migrated(MIGRATIONS, url)
     application = create_app(IntakeSettings(database_url=url, HUB_JWKS_PATH=keys.jwks_path, rate_limit="100000/minute"))
     yield application
     await application.state.engine.dispose()

@@ -3,7 +3,6 @@
 
 import asyncio
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -13,8 +12,9 @@ import httpx
 import pytest
 
 from feedback_intake.main import MIGRATIONS
-from hub_shared import migrations
 from hub_shared.auth import DevKeys
+from hub_shared.console_testing import free_port
+from hub_shared.testing import migrated
 
 from .conftest import auth
 
@@ -27,16 +27,10 @@ ITEM = {
 }
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def two_workers(new_postgres_database, keys: DevKeys, tmp_path: Path):  # type: ignore[no-untyped-def]
     url = new_postgres_database("intake_limit")
-    migrations.upgrade(MIGRATIONS, url)
+    migrated(MIGRATIONS, url)
     port = free_port()
     env = {
         **os.environ,
@@ -56,14 +50,15 @@ def two_workers(new_postgres_database, keys: DevKeys, tmp_path: Path):  # type: 
     # Stopped however the test ends, a start that timed out included: uvicorn's supervisor
     # left running would keep replacing workers that miss its health check for the whole run.
     try:
-        while True:
-            try:
-                if httpx.get(f"{base}/healthz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert process.poll() is None and time.monotonic() < deadline, (tmp_path / "api.log").read_text()
-            time.sleep(0.2)
+        with httpx.Client() as client:  # one client: each new one builds its TLS context again
+            while True:
+                try:
+                    if client.get(f"{base}/healthz").status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                assert process.poll() is None and time.monotonic() < deadline, (tmp_path / "api.log").read_text()
+                time.sleep(0.2)
         yield base
     finally:
         process.terminate()
@@ -77,13 +72,11 @@ def two_workers(new_postgres_database, keys: DevKeys, tmp_path: Path):  # type: 
 async def test_two_workers_share_one_organisations_limit(two_workers, keys) -> None:  # type: ignore[no-untyped-def]
     headers = auth(keys, "01A")
 
-    async def post() -> int:
-        # A connection per request, so the kernel hands requests to both workers.
-        async with httpx.AsyncClient(base_url=two_workers, headers=headers) as client:
-            return (await client.post("/v1/feedback", json=ITEM)).status_code
-
-    statuses = await asyncio.gather(*(post() for _ in range(40)))
-    assert sorted(statuses) == [201] * 20 + [429] * 20
+    # A connection per request (none kept alive), so the kernel hands requests to both workers.
+    no_reuse = httpx.Limits(max_keepalive_connections=0)
+    async with httpx.AsyncClient(base_url=two_workers, headers=headers, limits=no_reuse) as client:
+        responses = await asyncio.gather(*(client.post("/v1/feedback", json=ITEM) for _ in range(40)))
+    assert sorted(r.status_code for r in responses) == [201] * 20 + [429] * 20
     async with httpx.AsyncClient(base_url=two_workers) as client:
         other = await client.post(
             "/v1/feedback", json={**ITEM, "organisation_code": "P82001"}, headers=auth(keys, "02B")

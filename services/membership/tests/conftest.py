@@ -11,10 +11,10 @@ import pytest
 import pytest_asyncio
 from sqlalchemy import select
 
-from hub_shared import migrations
 from hub_shared.auth import SCOPES, DevKeys
 from hub_shared.events import MemberContactV2
 from hub_shared.sealing import card_key, unseal
+from hub_shared.testing import migrated
 from hub_shared.topics import MEMBERSHIP_CONTACTS, MEMBERSHIP_EVENTS
 from membership.handlers import members
 from membership.main import MIGRATIONS, create_app
@@ -38,7 +38,7 @@ async def app(new_postgres_database, keys: DevKeys, settings_overrides: dict[str
     settings = MembershipSettings(
         database_url=new_postgres_database("membership"), HUB_JWKS_PATH=keys.jwks_path, **settings_overrides
     )
-    migrations.upgrade(MIGRATIONS, settings.database_url)
+    migrated(MIGRATIONS, settings.database_url)
     application = create_app(settings)
     yield application
     await application.state.engine.dispose()

@@ -15,7 +15,6 @@ import pytest_asyncio
 from aiokafka.structs import ConsumerRecord
 from sqlalchemy import select
 
-from hub_shared import migrations
 from hub_shared.auth import SCOPES, DevKeys
 from hub_shared.consumer import EventConsumer, read_record
 from hub_shared.events import (
@@ -29,7 +28,7 @@ from hub_shared.events import (
 )
 from hub_shared.links import SignedLinks
 from hub_shared.sealing import NAMESPACE, ContactKeys, new_key, seal
-from hub_shared.testing import SmtpSink
+from hub_shared.testing import SmtpSink, migrated
 from hub_shared.topics import MEMBERSHIP_CONTACTS, MEMBERSHIP_EVENTS
 from notification.consumers import consumers
 from notification.main import MIGRATIONS, create_app
@@ -70,7 +69,7 @@ def settings(new_postgres_database, keys: DevKeys, smtp_sink: SmtpSink, settings
         **settings_overrides,
     }
     s = NotificationSettings(**values)
-    migrations.upgrade(MIGRATIONS, s.database_url)
+    migrated(MIGRATIONS, s.database_url)
     return s
 
 

@@ -6,8 +6,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from hub_shared import migrations
 from hub_shared.auth import SCOPES, DevKeys
+from hub_shared.testing import migrated
 from reporting.main import MIGRATIONS, create_app
 from reporting.settings import ReportingSettings
 
@@ -23,7 +23,7 @@ from reporting.settings import ReportingSettings
 async def test_a_parameter_with_a_control_character_is_refused(tmp_path: Path, path, params, field) -> None:  # type: ignore[no-untyped-def]
     keys = DevKeys(tmp_path / "keys").ensure()
     url = f"sqlite+aiosqlite:///{tmp_path / 'reporting.db'}"
-    migrations.upgrade(MIGRATIONS, url)
+    migrated(MIGRATIONS, url)
     settings = ReportingSettings(database_url=url, HUB_JWKS_PATH=str(keys.jwks_path))
     app = create_app(settings)
     token = keys.issue(

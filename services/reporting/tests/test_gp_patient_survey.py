@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from hub_shared import migrations
 from hub_shared.db import create_engine, session_factory
 from hub_shared.events import (
     AgeBand,
@@ -20,6 +19,7 @@ from hub_shared.events import (
     new_envelope,
 )
 from hub_shared.organisations import reference
+from hub_shared.testing import migrated
 from reporting.consumers import STATISTICS_HANDLERS
 from reporting.main import MIGRATIONS
 from reporting.queries.scorecard import scorecard
@@ -55,7 +55,7 @@ def survey(
 
 async def test_practice_place_and_ics_figures_with_bases_and_flags(tmp_path: Path) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / 'reporting.db'}"
-    migrations.upgrade(MIGRATIONS, url)
+    migrated(MIGRATIONS, url)
     engine = create_engine(url)
     sessions = session_factory(engine)
     try:

@@ -11,7 +11,6 @@ import pytest
 import pytest_asyncio
 from pydantic import BaseModel
 
-from hub_shared import migrations
 from hub_shared.db import create_engine, session_factory
 from hub_shared.events import (
     AttendanceRecordedV1,
@@ -29,6 +28,7 @@ from hub_shared.events import (
     new_envelope,
 )
 from hub_shared.organisations import reference
+from hub_shared.testing import migrated
 from reporting.consumers import HANDLERS
 from reporting.main import MIGRATIONS
 from reporting.queries.membership import membership_scorecard
@@ -49,7 +49,7 @@ NOW = datetime(2026, 11, 20, tzinfo=UTC)
 @pytest_asyncio.fixture
 async def sessions(new_postgres_database):  # type: ignore[no-untyped-def]
     url = new_postgres_database("reporting")
-    migrations.upgrade(MIGRATIONS, url)
+    migrated(MIGRATIONS, url)
     engine = create_engine(url)
     yield session_factory(engine)
     await engine.dispose()

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import httpx
 
-from hub_shared import migrations
 from hub_shared.auth import DevKeys
 from hub_shared.events import DeliveryStatus, NotificationStatusChangedV1, new_envelope
+from hub_shared.testing import migrated
 from reporting.main import MIGRATIONS, create_app
 from reporting.projections.notifications import on_notification_status_changed
 from reporting.settings import ReportingSettings
@@ -32,7 +32,7 @@ def change(nid: uuid.UUID, org: str, kind: str, ref: str, status: DeliveryStatus
 async def test_scorecard_counts_of_invitations_and_updates(new_postgres_database, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     keys = DevKeys(tmp_path / "keys").ensure()
     settings = ReportingSettings(database_url=new_postgres_database("reporting"), HUB_JWKS_PATH=keys.jwks_path)
-    migrations.upgrade(MIGRATIONS, settings.database_url)
+    migrated(MIGRATIONS, settings.database_url)
     app = create_app(settings)
     opportunity, response = str(uuid.uuid4()), str(uuid.uuid4())
     t0 = datetime.now(UTC)

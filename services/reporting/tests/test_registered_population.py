@@ -4,10 +4,10 @@ and representativeness against the month that matches, and says which month that
 from datetime import UTC, datetime
 from pathlib import Path
 
-from hub_shared import migrations
 from hub_shared.db import create_engine, session_factory
 from hub_shared.events import AgeBand, RegisteredPatients, RegisteredPopulationPublishedV1, Sex, new_envelope
 from hub_shared.organisations import reference
+from hub_shared.testing import migrated
 from reporting.consumers import STATISTICS_HANDLERS
 from reporting.main import MIGRATIONS
 from reporting.queries.population import demo_population, population
@@ -30,7 +30,7 @@ def month_of(month: str, patients: int) -> RegisteredPopulationPublishedV1:
 
 async def test_the_month_that_matches_is_the_base(tmp_path: Path) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / 'reporting.db'}"
-    migrations.upgrade(MIGRATIONS, url)
+    migrated(MIGRATIONS, url)
     engine = create_engine(url)
     sessions = session_factory(engine)
     handler = STATISTICS_HANDLERS[RegisteredPopulationPublishedV1.event_type]

@@ -22,6 +22,7 @@ from hub_shared.auth import DevKeys
 from hub_shared.events import FeedbackReceivedV1, decode, encode, new_envelope
 from hub_shared.organisations import reference
 from hub_shared.organisations_testing import SecondIcb
+from hub_shared.testing import migrated
 from reporting.consumers import KEYED_HANDLERS
 from reporting.main import MIGRATIONS, create_app
 from reporting.models import OutboxMessage
@@ -58,7 +59,7 @@ def keys(tmp_path: Path) -> DevKeys:
 @pytest_asyncio.fixture
 async def app(new_postgres_database, keys: DevKeys, two_icbs: SecondIcb):  # type: ignore[no-untyped-def]
     settings = ReportingSettings(database_url=new_postgres_database("reporting"), HUB_JWKS_PATH=keys.jwks_path)
-    migrations.upgrade(MIGRATIONS, settings.database_url)
+    migrated(MIGRATIONS, settings.database_url)
     application = create_app(settings)
     # The demo ICS: 12 answers at P81001, all very good. Southshire: 9 at B21001, all poor.
     envelopes = [received("P81001", "01A", "very_good", 1 + i) for i in range(12)]

@@ -8,12 +8,12 @@ from pathlib import Path
 from aiokafka.structs import ConsumerRecord
 from sqlalchemy import select
 
-from hub_shared import migrations
 from hub_shared.consumer import Item, read_record
 from hub_shared.db import create_engine, session_factory
 from hub_shared.events import FeedbackReceivedV1, FeedbackRespondedV1, decode, encode, new_envelope
 from hub_shared.organisations import reference
 from hub_shared.settings import ServiceSettings
+from hub_shared.testing import migrated
 from reporting.consumers import HANDLERS, KEYED_HANDLERS, consumers
 from reporting.main import MIGRATIONS
 from reporting.models import FeedbackCount, InboxMessage
@@ -44,7 +44,7 @@ def received(i: int) -> FeedbackReceivedV1:
 
 async def test_every_report_answers_on_sqlite(tmp_path: Path) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / 'reporting.db'}"
-    migrations.upgrade(MIGRATIONS, url)
+    migrated(MIGRATIONS, url)
     engine = create_engine(url)
     sessions = session_factory(engine)
     envelopes = [  # as the consumer reads them off the topic
@@ -100,7 +100,7 @@ async def test_a_redelivered_response_counts_once_without_an_inbox_row(tmp_path:
     a poll (live and replay alike) writes no inbox row for it and counts a redelivery, or a
     second copy within one poll, as a duplicate."""
     url = f"sqlite+aiosqlite:///{tmp_path / 'reporting.db'}"
-    migrations.upgrade(MIGRATIONS, url)
+    migrated(MIGRATIONS, url)
     engine = create_engine(url)
     sessions = session_factory(engine)
     consumer = consumers(ServiceSettings(), sessions)[0]

@@ -32,6 +32,9 @@ from typing import Any
 
 import psycopg
 import pytest
+from sqlalchemy.engine import URL, make_url
+
+from hub_shared import migrations
 
 REPO = Path(__file__).resolve().parents[3]
 TEST_KAFKA_PORT = int(os.environ.get("HUB_TEST_KAFKA_PORT", "19092"))  # its controller: the next port
@@ -300,8 +303,64 @@ def new_postgres_database(postgres_admin_url: str, request: pytest.FixtureReques
     if not request.config.stash.get(_server_outlives_run, False):
         return
     with psycopg.connect(postgres_admin_url, autocommit=True) as conn:
-        for name in created:
+        for name in created + _leftovers:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+# Migrated copies (``migrated``): per test process, a migrations folder's template, and on a
+# server that outlives the run, the databases to drop at its end.
+_templates: dict[tuple[Path, str], str] = {}
+_leftovers: list[str] = []
+
+
+def migrated(migrations_dir: Path, database_url: str) -> None:
+    """Bring a test's new, empty database to the newest schema, as ``migrations.upgrade``
+    does, at the cost of a copy. The first time in a test process, a service's migrations run
+    into a template of the same kind (SQLite or PostgreSQL); every later database is a copy
+    of it: a SQLite file copied, a PostgreSQL database made from the template. Running every
+    migration for every test was the largest part of setting a test up (SQLite rebuilds a
+    table to alter it). A database that already has tables is upgraded as it is."""
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite":
+        _copy_sqlite(migrations_dir, Path(url.database or ""))
+    else:
+        _copy_postgres(migrations_dir, url)
+
+
+def _copy_sqlite(migrations_dir: Path, path: Path) -> None:
+    if not path.name or (path.exists() and path.stat().st_size > 0):
+        migrations.upgrade(migrations_dir, f"sqlite:///{path}")
+        return
+    key = (migrations_dir, "sqlite")
+    if key not in _templates:
+        template = Path(tempfile.mkdtemp(prefix="hub-schema-")) / "template.db"
+        migrations.upgrade(migrations_dir, f"sqlite:///{template}")
+        _templates[key] = str(template)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(_templates[key], path)
+
+
+def _copy_postgres(migrations_dir: Path, url: URL) -> None:
+    libpq = url.set(drivername="postgresql")
+    with psycopg.connect(libpq.render_as_string(hide_password=False)) as db:
+        has_tables = db.execute("SELECT 1 FROM pg_tables WHERE schemaname = 'public' LIMIT 1").fetchone()
+    if has_tables:
+        migrations.upgrade(migrations_dir, url.render_as_string(hide_password=False))
+        return
+    target = url.database
+    with psycopg.connect(libpq.set(database="postgres").render_as_string(hide_password=False), autocommit=True) as conn:
+        key = (migrations_dir, "postgresql")
+        if key not in _templates:
+            template = f"template_{uuid.uuid4().hex[:12]}"
+            conn.execute(f'CREATE DATABASE "{template}"')
+            migrations.upgrade(migrations_dir, url.set(database=template).render_as_string(hide_password=False))
+            _templates[key] = template
+            _leftovers.append(template)
+        # The empty database steps aside under another name rather than being dropped: every
+        # DROP DATABASE forces a checkpoint (see new_postgres_database).
+        conn.execute(f'ALTER DATABASE "{target}" RENAME TO "{target}_empty"')
+        conn.execute(f'CREATE DATABASE "{target}" TEMPLATE "{_templates[key]}"')
+        _leftovers.append(f"{target}_empty")
 
 
 class TcpProxy:

@@ -89,12 +89,16 @@ class RequestContext:
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
+        # The labelled metrics of each (method, route[, status]), looked up once: prometheus'
+        # ``labels()`` takes a lock and builds its key on every call, on every request.
+        self._counters: dict[tuple[str, str, str], Any] = {}
+        self._timers: dict[tuple[str, str], Any] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        given = dict(scope["headers"]).get(correlation.HEADER.lower().encode(), b"").decode() or None
+        given = dict(scope["headers"]).get(_CORRELATION_HEADER, b"").decode() or None
         cid = correlation.bind(given)
         started = time.perf_counter()
         status = 500
@@ -103,16 +107,25 @@ class RequestContext:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                message["headers"] = [*message.get("headers", []), (correlation.HEADER.encode(), cid.encode())]
+                message["headers"] = [*message.get("headers", []), (_CORRELATION_HEADER, cid.encode())]
             await send(message)
 
         try:
             await self.app(scope, receive, send_with_id)
         finally:
             matched = scope.get("route")  # the template, without convertors ({id:uuid} -> {id})
-            route = getattr(matched, "path_format", None) or getattr(matched, "path", "unmatched")
-            HTTP_REQUESTS.labels(scope["method"], route, str(status)).inc()
-            HTTP_LATENCY.labels(scope["method"], route).observe(time.perf_counter() - started)
+            route = str(getattr(matched, "path_format", None) or getattr(matched, "path", "unmatched"))
+            method: str = scope["method"]
+            counted = (method, route, str(status))
+            if (counter := self._counters.get(counted)) is None:
+                counter = self._counters[counted] = HTTP_REQUESTS.labels(*counted)
+            counter.inc()
+            if (timer := self._timers.get((method, route))) is None:
+                timer = self._timers[method, route] = HTTP_LATENCY.labels(method, route)
+            timer.observe(time.perf_counter() - started)
+
+
+_CORRELATION_HEADER = correlation.HEADER.lower().encode()
 
 
 class BodySizeLimit:
@@ -230,12 +243,22 @@ class SecurityHeaders:
         self.nonce_key = nonce_key
         self.https = https
         self._fixed = {path: _policy(DOCS_POLICY) for path in self.docs_paths}
+        # Without a nonce every page's policy is the same text: made once, not per response.
+        self._page = None if nonce_key else _policy(self.policy)
+        self._always = [
+            (b"referrer-policy", b"same-origin"),
+            (b"x-content-type-options", b"nosniff"),
+            (b"x-frame-options", b"DENY"),
+            (b"cross-origin-opener-policy", b"same-origin"),
+        ]
+        if https:
+            self._always.append((b"strict-transport-security", b"max-age=31536000"))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        header = self._fixed.get(scope["path"])
+        header = self._fixed.get(scope["path"]) or self._page
         if header is None:
             directives = self.policy
             if self.nonce_key:
@@ -248,15 +271,7 @@ class SecurityHeaders:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
                 names = {name.lower() for name, _ in headers}
-                added = [
-                    (b"content-security-policy", header.encode()),
-                    (b"referrer-policy", b"same-origin"),
-                    (b"x-content-type-options", b"nosniff"),
-                    (b"x-frame-options", b"DENY"),
-                    (b"cross-origin-opener-policy", b"same-origin"),
-                ]
-                if self.https:
-                    added.append((b"strict-transport-security", b"max-age=31536000"))
+                added = [(b"content-security-policy", header.encode()), *self._always]
                 content_type = dict(headers).get(b"content-type", b"")
                 if content_type.startswith(b"text/html") and b"cache-control" not in names:
                     added.append((b"cache-control", b"no-store"))
