@@ -10,6 +10,7 @@ randomised (HUB_CONTRACT_EXAMPLES=300, HUB_CONTRACT_RANDOM=1);
 HUB_CONTRACT_SERVICES=membership,notification picks services.
 feedback-intake is also served on SQLite, the `make run` default."""
 
+import asyncio
 import json
 import os
 import random
@@ -25,6 +26,7 @@ from schemathesis.engine import events, from_schema
 from schemathesis.generation.meta import TestPhase
 from schemathesis.generation.modes import GenerationMode
 
+from hub_shared import kafka_admin
 from hub_shared.testing import KafkaUnderTest
 
 from .seeds import SEEDS
@@ -77,6 +79,9 @@ def config() -> SchemathesisConfig:
 @pytest.fixture(scope="module", params=TARGETS, ids=[f"{n}-{s}" for n, s in TARGETS])
 def live(request, kafka: KafkaUnderTest, new_postgres_database, tmp_path_factory) -> Iterator[dict[str, Any]]:  # type: ignore[no-untyped-def]
     name, store = request.param
+    # The hub's topics, as `make run` makes them: the service reads the organisations topic
+    # before it serves, and waits out a missing one (deploy's `hub topics create` comes first).
+    asyncio.run(kafka_admin.create_topics(kafka.bootstrap_servers))
     directory = tmp_path_factory.mktemp(f"contract-{name}-{store}")
     keys = keys_in(directory / "keys")
     if store == "postgresql":
