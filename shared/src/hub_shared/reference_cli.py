@@ -3,10 +3,10 @@
 import asyncio
 import uuid
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated, NoReturn, TypeVar
 
 import typer
 from aiokafka.errors import KafkaError
@@ -168,20 +168,34 @@ def show() -> None:
     Console().print(summary(list(feed.hierarchies.values())))
 
 
-def population_events(
-    month: MonthOfRegistrations, organisations: Organisations, sources: list[str], correlation_id: str
-) -> tuple[list[Envelope], set[str]]:
-    """One event per ICB the hub holds practices of; and the practices of no ICB it holds."""
-    by_icb: dict[str, list[RegisteredPatients]] = defaultdict(list)
+T = TypeVar("T")
+
+
+def _by_held_icb(organisations: Organisations, items: Iterable[tuple[str, T]]) -> tuple[dict[str, list[T]], set[str]]:
+    """Items by the ICB of their practice, for practices the hub holds; and the practice codes
+    of no ICB it holds."""
+    by_icb: dict[str, list[T]] = defaultdict(list)
     unknown: set[str] = set()
-    for (practice, band, sex), patients in sorted(month.counts.items()):
+    for practice, item in items:
         org = organisations.get(practice)
         if org is None or org.kind is not OrganisationKind.PRACTICE:
             unknown.add(practice)
             continue
-        by_icb[organisations.icb_of(practice)].append(
-            RegisteredPatients(practice_code=practice, age_band=band, sex=sex, patients=patients)
-        )
+        by_icb[organisations.icb_of(practice)].append(item)
+    return by_icb, unknown
+
+
+def population_events(
+    month: MonthOfRegistrations, organisations: Organisations, sources: list[str], correlation_id: str
+) -> tuple[list[Envelope], set[str]]:
+    """One event per ICB the hub holds practices of; and the practices of no ICB it holds."""
+    by_icb, unknown = _by_held_icb(
+        organisations,
+        (
+            (practice, RegisteredPatients(practice_code=practice, age_band=band, sex=sex, patients=patients))
+            for (practice, band, sex), patients in sorted(month.counts.items())
+        ),
+    )
     now = datetime.now(UTC)
     envelopes = [
         content_envelope(
@@ -252,16 +266,16 @@ def survey_events(
     correlation_id: str,
 ) -> tuple[list[Envelope], set[str]]:
     """One event per ICB the hub holds practices of; and the practices of no ICB it holds."""
-    by_icb: dict[str, list[SurveyResult]] = defaultdict(list)
-    unknown: set[str] = set()
-    for r in results:
-        org = organisations.get(r.practice_code)
-        if org is None or org.kind is not OrganisationKind.PRACTICE:
-            unknown.add(r.practice_code)
-            continue
-        by_icb[organisations.icb_of(r.practice_code)].append(
-            SurveyResult(practice_code=r.practice_code, base=r.base, share=r.share, lower=r.lower, upper=r.upper)
-        )
+    by_icb, unknown = _by_held_icb(
+        organisations,
+        (
+            (
+                r.practice_code,
+                SurveyResult(practice_code=r.practice_code, base=r.base, share=r.share, lower=r.lower, upper=r.upper),
+            )
+            for r in results
+        ),
+    )
     now = datetime.now(UTC)
     envelopes = [
         content_envelope(
