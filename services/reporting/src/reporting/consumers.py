@@ -1,6 +1,8 @@
 """Subscriptions: which events reporting applies, from which topics, and the projection
 that applies each (the live consumer and ``reporting replay`` use the same map)."""
 
+from functools import partial
+
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hub_shared.consumer import BatchHandler, EventConsumer, EventHandler, KeyedBatchHandler
@@ -68,34 +70,22 @@ NOTIFICATION_HANDLERS: dict[str, EventHandler] = {
 
 
 def consumers(settings: ServiceSettings, sessions: async_sessionmaker[AsyncSession]) -> list[EventConsumer]:
+    # What reporting's three consumers share: its store, its inbox, its retries.
+    consumer = partial(
+        EventConsumer,
+        sessions=sessions,
+        inbox_model=InboxMessage,
+        max_attempts=settings.consumer_max_attempts,
+        backoff_seconds=settings.consumer_backoff_seconds,
+    )
     return [
-        EventConsumer(
+        consumer(
             group=GROUP,
             topics=TOPICS,
             handlers=HANDLERS,
             batch_handlers=BATCH_HANDLERS,
             keyed_handlers=KEYED_HANDLERS,
-            sessions=sessions,
-            inbox_model=InboxMessage,
-            max_attempts=settings.consumer_max_attempts,
-            backoff_seconds=settings.consumer_backoff_seconds,
         ),
-        EventConsumer(
-            group=STATISTICS_GROUP,
-            topics=[settings.statistics_topic],
-            handlers=STATISTICS_HANDLERS,
-            sessions=sessions,
-            inbox_model=InboxMessage,
-            max_attempts=settings.consumer_max_attempts,
-            backoff_seconds=settings.consumer_backoff_seconds,
-        ),
-        EventConsumer(
-            group=NOTIFICATION_GROUP,
-            topics=[NOTIFICATION_EVENTS.name],
-            handlers=NOTIFICATION_HANDLERS,
-            sessions=sessions,
-            inbox_model=InboxMessage,
-            max_attempts=settings.consumer_max_attempts,
-            backoff_seconds=settings.consumer_backoff_seconds,
-        ),
+        consumer(group=STATISTICS_GROUP, topics=[settings.statistics_topic], handlers=STATISTICS_HANDLERS),
+        consumer(group=NOTIFICATION_GROUP, topics=[NOTIFICATION_EVENTS.name], handlers=NOTIFICATION_HANDLERS),
     ]
