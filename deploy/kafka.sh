@@ -120,8 +120,9 @@ start() {
   await_free_ports
   : > "$state/server.log"
   rm -f "$state/classes.jsa"
-  # shellcheck disable=SC2046
-  (java_cmd $(shared_classes) kafka.Kafka "$state/server.properties") >"$logfile" 2>&1 </dev/null &
+  local shared
+  shared_classes "$state/classes.jsa"
+  (java_cmd "${shared[@]}" kafka.Kafka "$state/server.properties") >"$logfile" 2>&1 </dev/null &
   echo $! > "$pidfile"
   for _ in $(seq 1 180); do
     if grep -q "Kafka Server started" "$state/server.log" 2>/dev/null; then
@@ -135,12 +136,14 @@ start() {
   die "the broker did not report 'Kafka Server started' within 90 s."
 }
 
-# The JVM's options for the archive: use it, or write one as this broker exits.
+# The JVM's options for the archive, in the array `shared`: map it where there is one; else,
+# given a file (a broker), write one there as the JVM exits.
 shared_classes() {
+  shared=(-Xlog:cds=off -Xlog:cds+dynamic=off)
   if [ -f "$archive" ]; then
-    echo "-XX:SharedArchiveFile=$archive -Xlog:cds=off -Xlog:cds+dynamic=off"
-  else
-    echo "-XX:ArchiveClassesAtExit=$state/classes.jsa -Xlog:cds=off -Xlog:cds+dynamic=off"
+    shared+=("-XX:SharedArchiveFile=$archive")
+  elif [ -n "${1:-}" ]; then
+    shared+=("-XX:ArchiveClassesAtExit=$1")
   fi
 }
 
@@ -220,8 +223,8 @@ run_tool() {
     done
     [ -n "$given" ] || args=(--bootstrap-server "${KAFKA_BOOTSTRAP_SERVERS:-127.0.0.1:$port}" "$@")
   fi
-  local shared=()  # the broker's archive holds the client classes a tool loads too
-  [ ! -f "$archive" ] || shared=("-XX:SharedArchiveFile=$archive" -Xlog:cds=off -Xlog:cds+dynamic=off)
+  local shared
+  shared_classes  # the broker's archive holds the client classes a tool loads too
   # shellcheck disable=SC2086
   exec java ${KAFKA_TOOLS_OPTS:--Xmx256m -XX:+UseSerialGC -XX:TieredStopAtLevel=1} "${shared[@]}" -Djava.awt.headless=true \
     -Dlog4j2.configurationFile="$here/kafka/tools-log4j2.properties" \
