@@ -245,7 +245,7 @@ async def photograph(target: Any, name: str, **options: Any) -> None:
         await target.screenshot(path=str(Path(folder) / f"{name}.png"), **options)
 
 
-async def axe_violations(page: Any, options: str = WCAG) -> list[tuple[str, str, list[Any]]]:
+async def axe_violations(page: Any, options: str = WCAG) -> list[tuple[Any, ...]]:
     """axe-core's violations on the page as it is (the page's context must bypass CSP). Only
     the violations are built and sent back: axe-core's passes, with every node, were most of
     what a check moved between Chromium and the test and decoded there."""
@@ -256,7 +256,7 @@ async def axe_violations(page: Any, options: str = WCAG) -> list[tuple[str, str,
             return results.violations.map(v => [v.id, v.help, v.nodes.map(n => n.target)]);
         }}"""
     )
-    return [(rule, help, targets) for rule, help, targets in found]
+    return [tuple(violation) for violation in found]
 
 
 async def check_page(page: Any, name: str, *, checker: Any = None) -> None:
