@@ -328,7 +328,7 @@ def migrated(migrations_dir: Path, database_url: str) -> None:
 
 
 def _copy_sqlite(migrations_dir: Path, path: Path) -> None:
-    if not path.name or (path.exists() and path.stat().st_size > 0):
+    if str(path) in ("", ":memory:") or (path.exists() and path.stat().st_size > 0):
         migrations.upgrade(migrations_dir, f"sqlite:///{path}")
         return
     key = (migrations_dir, "sqlite")
