@@ -23,6 +23,8 @@ from hub_shared.topics import Topic, dead_letter
 from .conftest import Base, InboxMessage, Tally
 from .test_outbox_relay import event
 
+pytestmark = pytest.mark.long(seconds=18)
+
 
 async def until(check: Callable[[], Awaitable[bool]], timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout

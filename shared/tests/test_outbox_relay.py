@@ -18,6 +18,8 @@ from hub_shared.topics import Topic
 
 from .conftest import Base, OutboxMessage
 
+pytestmark = pytest.mark.long(seconds=16)
+
 
 def event(org: str, subject: str):  # type: ignore[no-untyped-def]
     data = FeedbackReceivedV1(

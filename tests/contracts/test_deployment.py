@@ -27,6 +27,8 @@ from console.settings import ConsoleSettings
 from hub_shared.settings import ServiceSettings
 from hub_shared.testing import KafkaUnderTest
 
+pytestmark = pytest.mark.long(seconds=16)
+
 REPO = Path(__file__).resolve().parents[2]
 # Each image's settings and its command-line interface (its entry point).
 SETTINGS: dict[str, type[ServiceSettings]] = {

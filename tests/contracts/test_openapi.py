@@ -32,6 +32,8 @@ from hub_shared.testing import KafkaUnderTest
 from .seeds import SEEDS
 from .services import ALL, ROLES, SERVICES, LiveService, keys_in, live_service, token_for
 
+pytestmark = pytest.mark.long(seconds=85)
+
 EXAMPLES = int(os.environ.get("HUB_CONTRACT_EXAMPLES", "12"))
 RANDOM = os.environ.get("HUB_CONTRACT_RANDOM") == "1"
 PICKED = [name for name in os.environ.get("HUB_CONTRACT_SERVICES", "").split(",") if name]

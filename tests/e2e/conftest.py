@@ -138,7 +138,6 @@ async def running_hub(  # type: ignore[no-untyped-def]
         public_base_url="http://notification",
         smtp_port=smtp.port,
         retry_base_seconds=0.2,
-        worker_idle_seconds=0.25,  # each look is three queries; a test waits a quarter second at most
         farewell_grace_seconds=1,
         **common,
     )

@@ -28,7 +28,7 @@ from hub_shared.console_testing import DEMO_USERS, Console, Provider, needs_chro
 from .conftest import Hub
 from .test_console_journeys import group, transports
 
-pytestmark = needs_chromium
+pytestmark = [needs_chromium, pytest.mark.long(seconds=33)]
 
 STAMP = int(time.time() * 1000)
 ICB, PLACES, PRACTICES = "QZZ", ("01A", "02B"), ("P81001", "P81002", "P82001")

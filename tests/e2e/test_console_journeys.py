@@ -42,7 +42,7 @@ from .conftest import Hub
 from .test_membership import card
 from .test_notification import link, mail, parts, token_of
 
-pytestmark = needs_chromium
+pytestmark = [needs_chromium, pytest.mark.long(seconds=26)]
 
 STAMP = int(time.time() * 1000)
 IDLE_MINUTES = 0.25  # the idle console's timeout: 15 seconds

@@ -26,6 +26,8 @@ from .test_membership import (
     traces_of,
 )
 
+pytestmark = pytest.mark.long(seconds=30)
+
 # Practice and month no other test counts: a second hub's events reach the shared topics.
 PRACTICE = "P82008"
 WHEN = "2024-03-05T10:00:00Z"
@@ -85,7 +87,6 @@ async def emails_to(hub: Hub, address: str, count: int) -> list[Any]:
 
 
 # Long, so it starts first in its process: its hub then runs beside no other.
-@pytest.mark.long(seconds=80)
 async def test_an_erased_member_and_a_stopped_contributor_leave_no_byte_anywhere(
     hub_on_files: Hub, capfd: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -21,6 +21,8 @@ from .conftest import Hub
 from .test_membership_pages import local
 from .test_notification import link, mail, parts
 
+pytestmark = pytest.mark.long(seconds=20)
+
 PHONE = {"width": 390, "height": 844}
 
 
@@ -39,7 +41,6 @@ async def feedback_of(hub: Hub, words: str) -> dict[str, Any]:
     return found[0]
 
 
-@pytest.mark.long(seconds=60)
 async def test_a_person_scans_the_poster_gives_feedback_hears_back_and_gets_the_update(hub: Hub, browser: Any) -> None:
     assert hub.smtp is not None
     port = free_port()

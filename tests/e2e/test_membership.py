@@ -8,6 +8,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 import psycopg
+import pytest
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from sqlalchemy import func, select
@@ -21,6 +22,8 @@ from hub_shared.topics import PREFIX as topics_prefix
 from notification.models import Notification, Recipient
 
 from .conftest import Hub, contact_keys
+
+pytestmark = pytest.mark.long(seconds=18)
 
 
 def token_of(url: str) -> str:

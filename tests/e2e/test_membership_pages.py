@@ -18,6 +18,8 @@ from membership.main import create_app
 from .conftest import Hub
 from .test_membership import card, on_broker
 
+pytestmark = pytest.mark.long(seconds=28)
+
 EMAIL = "florence.page@example.org"
 
 
@@ -27,7 +29,6 @@ def local(url: str, base: str) -> str:
     return f"{base}{parsed.path}?{parsed.query}"
 
 
-@pytest.mark.long(seconds=40)
 async def test_a_person_joins_chooses_replies_hears_back_and_leaves_in_the_browser(hub: Hub, browser: Any) -> None:
     port = free_port()
     server, serving = await serve(create_app(hub.membership_settings), port)

@@ -35,7 +35,7 @@ SERVICES = {
     "reporting": "REPORTING",
 }
 
-pytestmark = pytest.mark.long(seconds=60)
+pytestmark = pytest.mark.long(seconds=22)
 
 
 @dataclass

@@ -47,6 +47,8 @@ from reporting.workers.replay import replay
 
 from .conftest import Hub, descendants
 
+pytestmark = pytest.mark.long(seconds=52)
+
 MONTH = "2025-03"  # no other test posts feedback for this month
 WHEN = "2025-03-14T10:00:00Z"
 

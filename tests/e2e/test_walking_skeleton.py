@@ -16,6 +16,8 @@ from hub_shared.topics import FEEDBACK_EVENTS, dead_letter
 
 from .conftest import Hub, running_hub
 
+pytestmark = pytest.mark.long(seconds=66)
+
 
 def received_event(org: str, subject: str | None = None):  # type: ignore[no-untyped-def]
     submission_id = uuid.uuid4()
@@ -128,7 +130,6 @@ async def test_a_malformed_event_is_dead_lettered_and_the_next_good_one_is_proce
     assert int(ours[0].headers["dlq-original-offset"]) >= 0
 
 
-@pytest.mark.long(seconds=40)
 async def test_feedback_posted_while_the_broker_is_down_arrives_after_it_restarts(
     private_kafka: KafkaUnderTest,
     new_postgres_database,  # type: ignore[no-untyped-def]

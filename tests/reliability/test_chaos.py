@@ -7,8 +7,9 @@ import pytest
 
 from . import chaos
 
+pytestmark = pytest.mark.long(seconds=78)
 
-@pytest.mark.long(seconds=120)
+
 @pytest.mark.kafka  # its own broker and PostgreSQL (tests/stack.py)
 @pytest.mark.postgres
 def test_nothing_accepted_is_lost_or_doubled_when_every_part_fails() -> None:

@@ -24,7 +24,7 @@ from notification.settings import NotificationSettings
 
 from .conftest import Console, Provider, Reporting, idp, needs_chromium, running_console, sign_in
 
-pytestmark = needs_chromium
+pytestmark = [needs_chromium, pytest.mark.long(seconds=20)]
 REASON = "550 5.1.1 The mailbox is unavailable"
 
 

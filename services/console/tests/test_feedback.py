@@ -28,7 +28,7 @@ from hub_shared.testing import migrated
 
 from .conftest import Console, Provider, Reporting, idp, needs_chromium, running_console, sign_in
 
-pytestmark = needs_chromium
+pytestmark = [needs_chromium, pytest.mark.long(seconds=28)]
 
 MEMBER = uuid.uuid4()
 KIND = {

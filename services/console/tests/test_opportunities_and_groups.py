@@ -30,7 +30,7 @@ from membership.settings import MembershipSettings
 
 from .conftest import Console, Provider, Reporting, idp, needs_chromium, running_console, sign_in
 
-pytestmark = needs_chromium
+pytestmark = [needs_chromium, pytest.mark.long(seconds=45)]
 
 
 @dataclass

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 import pytest_asyncio
 
 from console.pages.charts import line_chart, nested_rows
@@ -24,7 +25,7 @@ from reporting.consumers import KEYED_HANDLERS
 
 from .conftest import Console, Reporting, needs_chromium, sign_in
 
-pytestmark = needs_chromium
+pytestmark = [needs_chromium, pytest.mark.long(seconds=35)]
 PLACE_OF = {"P81001": "01A", "P81007": "01A", "P82001": "02B"}
 # (practice, month, answers): June at P81001 gives 6 answers (5 positive); July 2, withheld.
 FEEDBACK = [

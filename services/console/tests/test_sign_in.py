@@ -27,7 +27,7 @@ from .conftest import (
     sign_in,
 )
 
-pytestmark = needs_chromium
+pytestmark = [needs_chromium, pytest.mark.long(seconds=28)]
 
 
 @pytest.mark.parametrize("username", list(DEMO_USERS))

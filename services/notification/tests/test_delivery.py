@@ -9,12 +9,14 @@ import pytest
 
 from hub_shared.auth import DevKeys
 from hub_shared.events import MemberConfirmedV1, MemberLeftV1, MessageKind
-from hub_shared.testing import SmtpSink
+from hub_shared.testing import SmtpSink, eventually
 from notification.models import Recipient
 from notification.workers.delivery import Worker
 from notification.workers.smtp import RelayUnavailable
 
 from .conftest import auth, card, contacts, deliver, drain, ledger, membership_event, published
+
+pytestmark = pytest.mark.long(seconds=18)
 
 CONFIRM = "http://membership/confirm?token=abc.def"
 PREFS = "http://membership/preferences?token=pref"
@@ -183,6 +185,30 @@ async def test_when_the_relay_is_down_work_waits_and_resumes_without_loss(app: A
     finally:
         await worker.relay.close()
         sink.stop()
+
+
+async def test_on_postgresql_a_new_email_wakes_the_idle_worker_instead_of_its_next_look(
+    app: Any, settings: Any, smtp_sink: SmtpSink
+) -> None:
+    """With migration 0008's trigger, an email added to the ledger goes out at once though
+    the idle worker would look again only after 30 seconds."""
+    import asyncio
+
+    worker = Worker(settings.model_copy(update={"worker_idle_seconds": 30}), app.state.sessions, name="w-idle")
+    running = asyncio.create_task(worker.run())
+    try:
+        for n in range(2):  # the first while it starts listening, the second while it waits
+            await asyncio.sleep(0.5)
+            address = f"woken{n}@example.org"
+            await deliver(app, contacts(card(address, MessageKind.FRESH_LINK, member_id=uuid.uuid4())))
+
+            async def sent(address: str = address) -> bool:
+                return bool(smtp_sink.to(address))
+
+            await eventually(sent, timeout=5, what=f"the email to {address}")
+    finally:
+        worker.stop()
+        await running
 
 
 async def test_two_workers_at_once_never_send_one_email_twice(app: Any, settings: Any, smtp_sink: SmtpSink) -> None:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from aiokafka import AIOKafkaProducer
 
 from hub_shared import kafka_admin
@@ -24,6 +25,8 @@ from notification.consumers import consumers
 from notification.workers.delivery import Worker
 
 from .conftest import KEYS, auth, card, contacts, deliver, ledger
+
+pytestmark = pytest.mark.long(seconds=17)
 
 BIN = Path(__file__).resolve().parents[3] / ".venv" / "bin"
 

@@ -26,6 +26,8 @@ from reporting.rules.publication import (
     themes_publication,
 )
 
+pytestmark = pytest.mark.long(seconds=24)
+
 EXAMPLES = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 

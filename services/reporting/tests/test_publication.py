@@ -24,6 +24,8 @@ from reporting.rules.publication import (
     trend_rows,
 )
 
+pytestmark = pytest.mark.long(seconds=24)
+
 # Generated ICS hierarchies for tests of the publication rules and the disclosure audit:
 # many small counts, ties, places and an ICS that may themselves be suppressed.
 

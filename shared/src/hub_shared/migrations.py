@@ -122,18 +122,32 @@ def notify_relay_of_outbox_rows() -> None:
     ``hub_outbox`` channel (one per transaction, on commit: PostgreSQL folds repeats), so a
     relay listening there claims at once instead of asking every tenth of a second.
     SQLite has no notifications; its relay keeps polling."""
-    from alembic import op
+    from hub_shared.outbox import NOTIFY_CHANNEL
 
-    from hub_shared.outbox import NOTIFY_ON_INSERT
-
-    if op.get_bind().dialect.name == "postgresql":
-        for statement in NOTIFY_ON_INSERT:
-            op.execute(statement)
+    notify_on_insert("outbox", NOTIFY_CHANNEL)
 
 
 def stop_notifying_relay() -> None:
+    stop_notifying_on_insert("outbox")
+
+
+def notify_on_insert(table: str, channel: str) -> None:
+    """Where the store is PostgreSQL, a statement that adds rows to ``table`` notifies
+    ``channel`` on commit (``hub_shared.wakeup``); SQLite has no notifications."""
     from alembic import op
 
+    from hub_shared import wakeup
+
     if op.get_bind().dialect.name == "postgresql":
-        op.execute("DROP TRIGGER outbox_written ON outbox")
-        op.execute("DROP FUNCTION hub_outbox_written()")
+        for statement in wakeup.notify_on_insert(table, channel):
+            op.execute(statement)
+
+
+def stop_notifying_on_insert(table: str) -> None:
+    from alembic import op
+
+    from hub_shared import wakeup
+
+    if op.get_bind().dialect.name == "postgresql":
+        for statement in wakeup.stop_notifying_on_insert(table):
+            op.execute(statement)

@@ -18,7 +18,6 @@ import asyncio
 import contextlib
 import functools
 import json
-import time
 import uuid
 from collections import deque
 from collections.abc import AsyncIterator
@@ -26,7 +25,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import psycopg
 from aiokafka import AIOKafkaProducer
 from sqlalchemy import (
     JSON,
@@ -53,17 +51,14 @@ from hub_shared.logging import get_logger
 from hub_shared.metrics import OUTBOX_PUBLISH_FAILURES, OUTBOX_PUBLISHED
 from hub_shared.partitioner import partition_for
 from hub_shared.timestamps import UtcDateTime
+from hub_shared.wakeup import Wakeup, notify_on_insert
 
 log = get_logger(__name__)
 TOMBSTONE = "tombstone"
 NOTIFY_CHANNEL = "hub_outbox"  # per database: each service's relay hears only its own outbox
 # What each service's migration installs on PostgreSQL (``migrations.notify_relay_of_outbox_rows``):
 # a statement adding outbox rows notifies the channel, once per transaction, on commit.
-NOTIFY_ON_INSERT = (
-    "CREATE FUNCTION hub_outbox_written() RETURNS trigger LANGUAGE plpgsql AS "
-    f"$$ BEGIN PERFORM pg_notify('{NOTIFY_CHANNEL}', ''); RETURN NULL; END $$",
-    "CREATE TRIGGER outbox_written AFTER INSERT ON outbox FOR EACH STATEMENT EXECUTE FUNCTION hub_outbox_written()",
-)
+NOTIFY_ON_INSERT = notify_on_insert("outbox", NOTIFY_CHANNEL)
 
 
 class OutboxMixin:
@@ -249,10 +244,14 @@ class OutboxRelay:
         self._client_id = client_id
         self._batch_size = batch_size
         self._lease = lease
-        self._idle_poll = idle_poll
-        self._notified_poll = notified_poll
-        self._listener: psycopg.AsyncConnection[Any] | None = None
-        self._listen_again_at = 0.0  # after a failed attempt to listen, poll until then
+        self._wakeup = Wakeup(
+            sessions.kw["bind"].url,
+            NOTIFY_CHANNEL,
+            poll=idle_poll,
+            notified_poll=notified_poll,
+            retry_listening=max_backoff,
+            waiter="outbox relay",
+        )
         self._max_backoff = max_backoff
         self._producer: AIOKafkaProducer | None = None
         self._stopping = asyncio.Event()
@@ -272,7 +271,7 @@ class OutboxRelay:
                     claimed = await self._step()
                     backoff = 0.2
                     if claimed == 0 and not self._in_flight:
-                        await self._wait_for_rows()
+                        await self._wakeup.wait(self._stopping)
                 except Exception as exc:  # broker or database unavailable: back off, keep going
                     OUTBOX_PUBLISH_FAILURES.inc()
                     log.warning("outbox relay cannot publish; retrying", error=repr(exc), retry_in=backoff)
@@ -287,7 +286,7 @@ class OutboxRelay:
                 await self._settle(repr(exc))
         finally:
             await self._reset_producer()
-            await self._stop_listening()
+            await self._wakeup.close()
             log.info("outbox relay stopped")
 
     async def publish_pending(self) -> int:
@@ -480,53 +479,3 @@ class OutboxRelay:
     async def _sleep(self, seconds: float) -> None:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._stopping.wait(), timeout=seconds)
-
-    async def _wait_for_rows(self) -> None:
-        """Until rows may have been added: the database's notification, ``notified_poll``
-        at most; or ``idle_poll`` where there are no notifications (SQLite, or PostgreSQL
-        while the listening connection is down)."""
-        if self._listener is None:
-            if await self._listen() is None:
-                await self._sleep(self._idle_poll)
-            return  # polled, or just listening: rows added before then were not announced
-        notified = asyncio.ensure_future(self._notified(self._listener))
-        stopping = asyncio.ensure_future(self._stopping.wait())
-        try:
-            await asyncio.wait({notified, stopping}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            stopping.cancel()
-            if not notified.done():  # stopping: the connection may be left mid-read
-                notified.cancel()
-                await asyncio.wait({notified})
-                await self._stop_listening()
-        if not notified.cancelled() and notified.exception() is not None:
-            # The database went away: poll for now, and listen again once it is back.
-            log.info("outbox relay stopped listening; polling", error=repr(notified.exception()))
-            await self._stop_listening()
-
-    async def _notified(self, listener: "psycopg.AsyncConnection[Any]") -> None:
-        async for _ in listener.notifies(timeout=self._notified_poll, stop_after=1):
-            pass
-
-    async def _listen(self) -> "psycopg.AsyncConnection[Any] | None":
-        """A connection of its own listening on ``NOTIFY_CHANNEL``, where the store is
-        PostgreSQL and it can be had; otherwise None (and polling) for a while."""
-        url = self._sessions.kw["bind"].url
-        if url.get_backend_name() != "postgresql" or time.monotonic() < self._listen_again_at:
-            return None
-        try:
-            conninfo = url.set(drivername="postgresql").render_as_string(hide_password=False)
-            listener = await psycopg.AsyncConnection.connect(conninfo, autocommit=True, connect_timeout=5)
-            await listener.execute(f"LISTEN {NOTIFY_CHANNEL}")
-        except Exception as exc:
-            log.info("outbox relay cannot listen for new rows; polling", error=repr(exc))
-            self._listen_again_at = time.monotonic() + self._max_backoff
-            return None
-        self._listener = listener
-        return listener
-
-    async def _stop_listening(self) -> None:
-        listener, self._listener = self._listener, None
-        if listener is not None:
-            with contextlib.suppress(Exception):
-                await listener.close()

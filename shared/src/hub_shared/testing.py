@@ -79,8 +79,8 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     config.addinivalue_line(
         "markers",
-        "long(seconds=N): about N seconds on a quiet machine; long tests start first, longest first, "
-        "so that a parallel run never waits for one at the end",
+        "long(seconds=N): a module of about N seconds in a parallel run (pytestmark); long modules "
+        "start first, longest first, so that a parallel run never waits for one at the end",
     )
     if not hasattr(config, "workerinput") and RUN_DIR_VARIABLE not in os.environ:
         # The process that started the run; xdist's workers, started after this, inherit it.
@@ -93,10 +93,12 @@ _owned_run_dir = pytest.StashKey[Path]()
 
 @pytest.hookimpl(tryfirst=True)  # before -m selects by these marks
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Mark what each test needs, from the fixtures it uses; then put the long tests first,
-    each followed by another module's tests (xdist's loadscope hands a worker a module at a
-    time, and the next one while fewer than three of its tests are left), so that the long
-    ones start at once, on different workers."""
+    """Mark what each test needs, from the fixtures it uses; then order the modules for
+    xdist's loadscope, which hands each worker a module at a time: the long modules first,
+    longest first (so that none is left to start near the end, alone), then the rest in their
+    own order. A worker whose module has two tests or fewer left is handed the next at once:
+    a long module of one or two tests is followed by a short one, not by the next long one.
+    Tests keep their order within a module (end-to-end tests build on each other's data)."""
     for item in items:
         used = set(getattr(item, "fixturenames", ()))
         if "kafka" in used:
@@ -105,24 +107,23 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.postgres)
         if "browser" in used:
             item.add_marker(pytest.mark.chromium)
-    long = sorted(
-        (i for i in items if i.get_closest_marker("long")),
-        key=lambda i: -i.get_closest_marker("long").kwargs.get("seconds", 0),  # type: ignore[union-attr]
-    )
-    long_modules = {i.nodeid.split("::")[0] for i in long}
     modules: dict[str, list[pytest.Item]] = {}
     for item in items:
-        if not item.get_closest_marker("long"):
-            modules.setdefault(item.nodeid.split("::")[0], []).append(item)
+        modules.setdefault(item.nodeid.split("::")[0], []).append(item)
+
+    def seconds(module: str) -> float:
+        marks = (item.get_closest_marker("long") for item in modules[module])
+        return max((mark.kwargs.get("seconds", 0) for mark in marks if mark is not None), default=0)
+
+    long = sorted((m for m in modules if seconds(m) > 0), key=seconds, reverse=True)
+    short = [m for m in modules if seconds(m) == 0]
     ordered: list[pytest.Item] = []
-    for item in long:
-        ordered.append(item)
-        ordered += modules.pop(item.nodeid.split("::")[0], [])  # the rest of its module with it
-        spare = next((m for m in modules if m not in long_modules), None)
-        if spare is not None:
-            ordered += modules.pop(spare)
-    for rest in modules.values():
-        ordered += rest
+    for module in long:
+        ordered += modules[module]
+        if len(modules[module]) <= 2 and short:
+            ordered += modules[short.pop(0)]
+    for module in short:
+        ordered += modules[module]
     items[:] = ordered
 
 

@@ -41,6 +41,8 @@ class NotificationSettings(ServiceSettings):
 
     # The sending worker.
     worker_batch_size: int = 20
+    # How often an idle worker looks for what falls due with time (retries, digests, expired
+    # leases); on PostgreSQL a new email wakes it at once.
     worker_idle_seconds: float = 1.0
     max_attempts: int = 5  # per email, for 4xx answers and timeouts before the message was handed over
     retry_base_seconds: float = 30.0

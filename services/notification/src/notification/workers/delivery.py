@@ -11,7 +11,11 @@ each to the SMTP relay and records the answer. Never twice:
    operators, never resent blindly.
 
 Backpressure: a rate limit per sending organisation and one for the relay; a relay that
-is down or slow makes the worker wait and resume, with nothing claimed meanwhile."""
+is down or slow makes the worker wait and resume, with nothing claimed meanwhile.
+
+An idle worker waits for emails added to the ledger (PostgreSQL's notification, migration
+0008: it sends at once), and looks anyway every ``worker_idle_seconds`` for what falls due
+with time (retries, digests, leases run out); on SQLite it looks that often."""
 
 import asyncio
 import contextlib
@@ -32,6 +36,7 @@ from hub_shared.events import DeliveryStatus
 from hub_shared.failures import is_transient
 from hub_shared.logging import get_logger
 from hub_shared.organisations import reference
+from hub_shared.wakeup import Wakeup
 from notification.handlers import notifications as ledger
 from notification.handlers.recipients import suppress
 from notification.links import unsubscribe_links
@@ -50,6 +55,7 @@ DELIVERY_OUTCOMES = Counter(
     ["kind", "result"],
 )
 SENDABLE = (DeliveryStatus.CREATED.value, DeliveryStatus.TEMPORARY_FAILURE.value)
+NOTIFY_CHANNEL = "hub_notification"  # what adding ledger rows notifies (migration 0008)
 
 
 @dataclass
@@ -88,6 +94,14 @@ class Worker:
         self._org_limit = parse(settings.org_rate_limit)
         self._relay_limit = parse(settings.relay_rate_limit)
         self._stopping = asyncio.Event()
+        self._wakeup = Wakeup(
+            sessions.kw["bind"].url,
+            NOTIFY_CHANNEL,
+            poll=settings.worker_idle_seconds,
+            notified_poll=settings.worker_idle_seconds,
+            retry_listening=5.0,  # after a failed attempt to listen, it polls this long
+            waiter="notification worker",
+        )
         self._relay_backoff = 0.0
         self.paused_reason: str | None = None
 
@@ -115,8 +129,9 @@ class Worker:
                     await self._sleep(min(self.settings.relay_down_max_backoff_seconds, 2.0))
                     continue
                 if sent == 0:
-                    await self._sleep(self.settings.worker_idle_seconds)
+                    await self._wakeup.wait(self._stopping)
         finally:
+            await self._wakeup.close()
             await self.relay.close()
             log.info("notification worker stopped", worker=self.name)
 
