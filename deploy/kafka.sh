@@ -18,6 +18,7 @@
 #   KAFKA_STATE_DIR   data, config, log and pid (default .state/kafka-$KAFKA_PORT in the repo)
 #   KAFKA_CACHE_DIR   downloaded jars, outside git (default ~/.cache/ics-hub)
 #   KAFKA_HEAP_OPTS   JVM heap (default -Xms256m -Xmx512m)
+#   KAFKA_GC_OPTS     JVM garbage collector (default -XX:+UseG1GC)
 #   KAFKA_TOOLS_OPTS  JVM options of the tools (default: a small heap, quick start-up)
 set -euo pipefail
 
@@ -91,7 +92,7 @@ PROPS
 # start's $! is the JVM's own pid.
 java_cmd() {
   # shellcheck disable=SC2086
-  exec java ${KAFKA_HEAP_OPTS:--Xms256m -Xmx512m} -XX:+UseG1GC -Djava.awt.headless=true \
+  exec java ${KAFKA_HEAP_OPTS:--Xms256m -Xmx512m} ${KAFKA_GC_OPTS:--XX:+UseG1GC} -Djava.awt.headless=true \
     -Dkafka.logs.dir="$state" -Dlog4j2.configurationFile="$state/log4j2.properties" \
     -cp "$libs/*" "$@"
 }

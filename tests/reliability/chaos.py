@@ -288,7 +288,7 @@ async def dead_letters(hub: Hub) -> int:
 
 def run(items: int, rate: float, outage: float, settle: float = 240) -> dict[str, object]:
     smtp = SmtpSink().start()
-    hub = start_hub("chaos", smtp_port=smtp.port, script_env={"KAFKA_HEAP_OPTS": TEST_BROKER_JVM})
+    hub = start_hub("chaos", smtp_port=smtp.port, script_env=TEST_BROKER_JVM)
     run_id = f"chaos-{uuid.uuid4().hex[:8]}"
     may_have_joined: dict[str, int] = {}
     try:
