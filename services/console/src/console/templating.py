@@ -24,6 +24,7 @@ from console.security import csp_nonce
 from console.signin import StaffUser
 from hub_shared.dates import day, when
 from hub_shared.organisations import reference
+from hub_shared.templates import COMPILED
 
 HERE = Path(__file__).resolve().parent
 NHSUK = HERE.parents[1] / "web" / "node_modules" / "nhsuk-frontend" / "dist" / "nhsuk"
@@ -31,6 +32,7 @@ TEMPLATES = Environment(
     loader=ChoiceLoader([FileSystemLoader(HERE / "templates"), PackageLoader("nhsuk_frontend_jinja", "templates")]),
     autoescape=select_autoescape(["html", "jinja"]),
     undefined=ChainableUndefined,  # the macros read optional nested params (params.navigation.colour)
+    bytecode_cache=COMPILED,
 )
 TEMPLATES.globals.update(when=when, day=day)
 

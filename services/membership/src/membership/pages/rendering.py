@@ -16,6 +16,7 @@ from hub_shared.events import Frequency, ServiceArea
 from hub_shared.links import LinkProblem
 from hub_shared.organisations import reference
 from hub_shared.problems import Problem
+from hub_shared.templates import COMPILED
 from hub_shared.web import public_limit
 from membership.links import SINGLE_USE, Purpose, links_of, was_used
 from membership.schemas import phone_as_written
@@ -26,6 +27,7 @@ TEMPLATES = Environment(
     loader=ChoiceLoader([FileSystemLoader(PACKAGE / "templates"), PackageLoader("nhsuk_frontend_jinja", "templates")]),
     autoescape=select_autoescape(["html", "jinja"]),
     undefined=ChainableUndefined,  # the macros read optional nested params (params.navigation.colour)
+    bytecode_cache=COMPILED,
 )
 TEMPLATES.globals.update(when=when, phone_as_written=phone_as_written)
 

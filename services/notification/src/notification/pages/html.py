@@ -10,12 +10,15 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from hub_shared.organisations import reference
 from hub_shared.problems import MEDIA_TYPE
+from hub_shared.templates import COMPILED
 
 NOT_FOUND: dict[int | str, dict[str, Any]] = {
     404: {"description": "No such template, message or mailbox (RFC 9457 problem details)", "content": {MEDIA_TYPE: {}}}
 }
 PAGES = Environment(
-    loader=FileSystemLoader(Path(__file__).resolve().parents[1] / "templates"), autoescape=select_autoescape(["html"])
+    loader=FileSystemLoader(Path(__file__).resolve().parents[1] / "templates"),
+    autoescape=select_autoescape(["html"]),
+    bytecode_cache=COMPILED,
 )
 
 

@@ -14,6 +14,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from hub_shared.dates import when
 from hub_shared.organisations import reference
+from hub_shared.templates import COMPILED
 from notification.rules import kinds
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
@@ -23,6 +24,7 @@ ENV = Environment(
     undefined=StrictUndefined,
     trim_blocks=False,
     keep_trailing_newline=True,
+    bytecode_cache=COMPILED,
 )
 SUBJECT_ENV = Environment(autoescape=False, undefined=StrictUndefined)
 _INLINER = css_inline.CSSInliner(keep_style_tags=False)
