@@ -21,7 +21,7 @@ from hub_shared.testing import migrated
 
 from .conftest import auth
 
-pytestmark = pytest.mark.long(seconds=42)
+pytestmark = pytest.mark.long(seconds=22)
 
 HEADER = "Practice Code,Practice Name,Period,Very Good,Good,Neither Good nor Poor,Poor,Very Poor,Don't Know\r\n"
 PRACTICES = [f"P81{n:03d}" for n in range(1, 11)]
