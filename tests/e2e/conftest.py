@@ -30,7 +30,7 @@ from hub_shared.identity import IdentityProviderSettings
 from hub_shared.organisations import reference
 from hub_shared.outbox import OutboxRelay
 from hub_shared.sealing import NAMESPACE, ContactKeys
-from hub_shared.testing import KafkaUnderTest, SmtpSink, consumer_group, migrated
+from hub_shared.testing import KafkaUnderTest, SmtpSink, consumer_group
 from membership.consumers import consumers as membership_consumers
 from membership.models import OutboxMessage as MembershipOutbox
 from membership.settings import MembershipSettings
@@ -114,34 +114,33 @@ async def running_hub(  # type: ignore[no-untyped-def]
     identity_provider: IdentityProviderSettings | None = None,
     groups: str = "",
 ) -> AsyncIterator[Hub]:
-    """Every service's API, relay, consumers and notification's worker on ``kafka``, each
-    on a fresh database (``new_postgres_database(name)`` gives its URL). Consumer groups carry
-    this test process's prefix (its topics do), and ``groups`` after it for a second hub.
+    """Every service's API, relay, consumers and notification's worker on ``kafka``, each on
+    a fresh database at the newest schema (``new_postgres_database(name, migrations)``).
+    Consumer groups carry this test process's prefix (its topics do), and ``groups`` after it
+    for a second hub.
     With ``identity_provider``, the APIs also trust the staff sign-in provider's tokens."""
     common: dict[str, Any] = {"KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap_servers, "HUB_JWKS_PATH": keys.jwks_path}
     if identity_provider is not None:
         common["identity_provider"] = identity_provider
-    intake_settings = IntakeSettings(database_url=new_postgres_database("intake"), **common)
-    reporting_settings = ReportingSettings(database_url=new_postgres_database("reporting"), **common)
+    intake_settings = IntakeSettings(database_url=new_postgres_database("intake", intake_main.MIGRATIONS), **common)
+    reporting_settings = ReportingSettings(
+        database_url=new_postgres_database("reporting", reporting_main.MIGRATIONS), **common
+    )
     membership_settings = MembershipSettings(
-        database_url=new_postgres_database("membership"),
+        database_url=new_postgres_database("membership", membership_main.MIGRATIONS),
         public_rate_limit="1000/minute",
         public_response_floor_ms=20,
         **common,
     )
-    migrated(intake_main.MIGRATIONS, intake_settings.database_url)
-    migrated(membership_main.MIGRATIONS, membership_settings.database_url)
-    migrated(reporting_main.MIGRATIONS, reporting_settings.database_url)
     smtp = SmtpSink().start()
     notification_settings = NotificationSettings(
-        database_url=new_postgres_database("notification"),
+        database_url=new_postgres_database("notification", notification_main.MIGRATIONS),
         public_base_url="http://notification",
         smtp_port=smtp.port,
         retry_base_seconds=0.2,
         farewell_grace_seconds=1,
         **common,
     )
-    migrated(notification_main.MIGRATIONS, notification_settings.database_url)
     await kafka_admin.create_topics(kafka.bootstrap_servers)
 
     intake_app = intake_main.create_app(intake_settings)

@@ -14,7 +14,6 @@ from sqlalchemy import select
 from hub_shared.auth import SCOPES, DevKeys
 from hub_shared.events import MemberContactV2
 from hub_shared.sealing import card_key, unseal
-from hub_shared.testing import migrated
 from hub_shared.topics import MEMBERSHIP_CONTACTS, MEMBERSHIP_EVENTS
 from membership.handlers import members
 from membership.main import MIGRATIONS, create_app
@@ -36,9 +35,8 @@ def keys(tmp_path_factory: pytest.TempPathFactory) -> DevKeys:
 @pytest_asyncio.fixture
 async def app(new_postgres_database, keys: DevKeys, settings_overrides: dict[str, Any]):  # type: ignore[no-untyped-def]
     settings = MembershipSettings(
-        database_url=new_postgres_database("membership"), HUB_JWKS_PATH=keys.jwks_path, **settings_overrides
+        database_url=new_postgres_database("membership", MIGRATIONS), HUB_JWKS_PATH=keys.jwks_path, **settings_overrides
     )
-    migrated(MIGRATIONS, settings.database_url)
     application = create_app(settings)
     yield application
     await application.state.engine.dispose()

@@ -28,7 +28,7 @@ from hub_shared.events import (
 )
 from hub_shared.links import SignedLinks
 from hub_shared.sealing import NAMESPACE, ContactKeys, new_key, seal
-from hub_shared.testing import SmtpSink, migrated
+from hub_shared.testing import SmtpSink
 from hub_shared.topics import MEMBERSHIP_CONTACTS, MEMBERSHIP_EVENTS
 from notification.consumers import consumers
 from notification.main import MIGRATIONS, create_app
@@ -58,7 +58,7 @@ def keys(tmp_path_factory: pytest.TempPathFactory) -> DevKeys:
 @pytest.fixture
 def settings(new_postgres_database, keys: DevKeys, smtp_sink: SmtpSink, settings_overrides: dict[str, Any]):  # type: ignore[no-untyped-def]
     values: dict[str, Any] = {
-        "database_url": new_postgres_database("notification"),
+        "database_url": new_postgres_database("notification", MIGRATIONS),
         "HUB_JWKS_PATH": keys.jwks_path,
         "smtp_port": smtp_sink.port,
         "smtp_timeout_seconds": 5,
@@ -68,9 +68,7 @@ def settings(new_postgres_database, keys: DevKeys, smtp_sink: SmtpSink, settings
         "farewell_grace_seconds": 0,
         **settings_overrides,
     }
-    s = NotificationSettings(**values)
-    migrated(MIGRATIONS, s.database_url)
-    return s
+    return NotificationSettings(**values)
 
 
 @pytest_asyncio.fixture
