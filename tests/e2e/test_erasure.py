@@ -13,7 +13,7 @@ import pytest
 import pytest_asyncio
 
 from hub_shared.auth import DevKeys
-from hub_shared.testing import KafkaUnderTest, eventually
+from hub_shared.testing import KafkaUnderTest, eventually, migrated
 
 from .conftest import Hub, running_hub
 from .test_membership import (
@@ -61,8 +61,11 @@ async def hub_on_files(kafka: KafkaUnderTest, tmp_path_factory: pytest.TempPathF
     folder = tmp_path_factory.mktemp("stores")
     keys = DevKeys(tmp_path_factory.mktemp("keys")).ensure()
 
-    def new_database(name: str) -> str:
-        return f"sqlite+aiosqlite:///{folder / name}.db"
+    def new_database(name: str, migrations_dir: Path | None = None) -> str:
+        url = f"sqlite+aiosqlite:///{folder / name}.db"
+        if migrations_dir is not None:
+            migrated(migrations_dir, url)
+        return url
 
     async with running_hub(kafka, new_database, keys, groups=".on-files") as hub:
         hub.apps["stores"] = folder
