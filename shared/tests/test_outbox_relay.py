@@ -12,9 +12,10 @@ from sqlalchemy import select, update
 from hub_shared import kafka_admin
 from hub_shared.db import create_engine, session_factory
 from hub_shared.events import FeedbackReceivedV1, decode, new_envelope
-from hub_shared.outbox import NOTIFY_ON_INSERT, OutboxRelay, add_event, add_tombstone
+from hub_shared.outbox import NOTIFY_CHANNEL, OutboxRelay, add_event, add_tombstone
 from hub_shared.testing import KafkaUnderTest, eventually
 from hub_shared.topics import Topic
+from hub_shared.wakeup import trigger_statements
 
 from .conftest import Base, OutboxMessage
 
@@ -217,7 +218,7 @@ async def test_on_postgresql_a_commit_wakes_the_relay_instead_of_its_poll(
     engine = create_engine(new_postgres_database("notified"))
     async with engine.begin() as conn:
         await conn.run_sync(Base.metadata.create_all)
-        for statement in NOTIFY_ON_INSERT:
+        for statement in trigger_statements("outbox", NOTIFY_CHANNEL):
             await conn.exec_driver_sql(statement)
     sessions = session_factory(engine)
     topic = await fresh_topic(kafka)

@@ -1,6 +1,7 @@
 """Recipients from contact cards, consent at send time, delivery over SMTP with every
 state of the ledger, and the ledger as places see it."""
 
+import asyncio
 import uuid
 from typing import Any
 
@@ -114,8 +115,6 @@ async def test_temporary_failures_are_retried_with_backoff_then_given_up(
     [row] = await ledger(app)
     assert row.status == "temporary-failure" and row.attempts == 1 and "451" in (row.reason or "")
     assert row.due_at > row.updated_at  # waits before the next try
-    import asyncio
-
     for _ in range(40):
         await worker.run_once()
         [row] = await ledger(app)
@@ -131,8 +130,6 @@ async def test_a_temporary_failure_that_clears_is_delivered_once(app: Any, worke
     await deliver(app, contacts(card("later@example.org", MessageKind.FRESH_LINK, member_id=uuid.uuid4())))
     await worker.run_once()
     smtp_sink.refuse = {}
-    import asyncio
-
     await asyncio.sleep(0.05)
     await drain(worker)
     [row] = await ledger(app)
@@ -192,8 +189,6 @@ async def test_on_postgresql_a_new_email_wakes_the_idle_worker_instead_of_its_ne
 ) -> None:
     """With migration 0008's trigger, an email added to the ledger goes out at once though
     the idle worker would look again only after 30 seconds."""
-    import asyncio
-
     worker = Worker(settings.model_copy(update={"worker_idle_seconds": 30}), app.state.sessions, name="w-idle")
     running = asyncio.create_task(worker.run())
     try:
@@ -212,8 +207,6 @@ async def test_on_postgresql_a_new_email_wakes_the_idle_worker_instead_of_its_ne
 
 
 async def test_two_workers_at_once_never_send_one_email_twice(app: Any, settings: Any, smtp_sink: SmtpSink) -> None:
-    import asyncio
-
     for i in range(40):
         await deliver(app, contacts(card(f"both{i}@example.org", MessageKind.FRESH_LINK, member_id=uuid.uuid4())))
     workers = [Worker(settings, app.state.sessions, name=f"w{n}") for n in range(3)]
@@ -241,8 +234,6 @@ async def test_rate_limit_per_organisation_holds_back_one_sender_without_droppin
     await limited.run_once()
     to = [m["To"] for m in smtp_sink.messages]
     assert sum(t.startswith("a") for t in to) == 3 and sum(t.startswith("b") for t in to) == 3
-    import asyncio
-
     await asyncio.sleep(2.1)
     await drain(limited)
     await limited.relay.close()
@@ -292,8 +283,6 @@ async def test_a_place_lists_its_own_sends_with_reasons_and_never_anothers(
 async def test_the_relay_rate_limit_holds_back_everyone_without_dropping(
     app: Any, settings: Any, smtp_sink: SmtpSink
 ) -> None:
-    import asyncio
-
     limited = Worker(settings.model_copy(update={"relay_rate_limit": "4 per 2 second"}), app.state.sessions, name="r")
     for i in range(6):
         await deliver(app, contacts(card(f"r{i}@example.org", MessageKind.FRESH_LINK, member_id=uuid.uuid4())))

@@ -139,7 +139,7 @@ def notify_on_insert(table: str, channel: str) -> None:
     from hub_shared import wakeup
 
     if op.get_bind().dialect.name == "postgresql":
-        for statement in wakeup.notify_on_insert(table, channel):
+        for statement in wakeup.trigger_statements(table, channel):
             op.execute(statement)
 
 
@@ -149,5 +149,5 @@ def stop_notifying_on_insert(table: str) -> None:
     from hub_shared import wakeup
 
     if op.get_bind().dialect.name == "postgresql":
-        for statement in wakeup.stop_notifying_on_insert(table):
+        for statement in wakeup.drop_trigger_statements(table):
             op.execute(statement)

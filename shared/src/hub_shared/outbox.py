@@ -51,14 +51,13 @@ from hub_shared.logging import get_logger
 from hub_shared.metrics import OUTBOX_PUBLISH_FAILURES, OUTBOX_PUBLISHED
 from hub_shared.partitioner import partition_for
 from hub_shared.timestamps import UtcDateTime
-from hub_shared.wakeup import Wakeup, notify_on_insert
+from hub_shared.wakeup import Wakeup
 
 log = get_logger(__name__)
 TOMBSTONE = "tombstone"
-NOTIFY_CHANNEL = "hub_outbox"  # per database: each service's relay hears only its own outbox
-# What each service's migration installs on PostgreSQL (``migrations.notify_relay_of_outbox_rows``):
-# a statement adding outbox rows notifies the channel, once per transaction, on commit.
-NOTIFY_ON_INSERT = notify_on_insert("outbox", NOTIFY_CHANNEL)
+# Per database: each service's relay hears only its own outbox. Each service's migration
+# installs the trigger that notifies it (``migrations.notify_relay_of_outbox_rows``).
+NOTIFY_CHANNEL = "hub_outbox"
 
 
 class OutboxMixin:

@@ -1,6 +1,6 @@
 """Waking a worker when rows it works on are added, instead of asking the database all the time.
 
-On PostgreSQL a trigger (``notify_on_insert``) sends a notification on a channel when a
+On PostgreSQL a trigger (``trigger_statements``) sends a notification on a channel when a
 statement adds rows to a table: once per transaction, on commit (PostgreSQL folds repeats).
 A worker that finds nothing to do waits on that channel (``Wakeup.wait``) and looks again
 when it is notified, or after ``notified_poll`` seconds anyway: the safety net for a
@@ -21,7 +21,7 @@ from hub_shared.logging import get_logger
 log = get_logger(__name__)
 
 
-def notify_on_insert(table: str, channel: str) -> tuple[str, str]:
+def trigger_statements(table: str, channel: str) -> tuple[str, str]:
     """The statements (PostgreSQL) making every statement that adds rows to ``table`` notify
     ``channel``: a function ``hub_<table>_written`` and a trigger ``<table>_written``."""
     return (
@@ -32,7 +32,7 @@ def notify_on_insert(table: str, channel: str) -> tuple[str, str]:
     )
 
 
-def stop_notifying_on_insert(table: str) -> tuple[str, str]:
+def drop_trigger_statements(table: str) -> tuple[str, str]:
     return (f"DROP TRIGGER {table}_written ON {table}", f"DROP FUNCTION hub_{table}_written()")
 
 

@@ -83,6 +83,9 @@ async def steady_timing(request: Request) -> AsyncIterator[None]:
         await asyncio.sleep(max(0.0, floor - (time.monotonic() - started)))
 
 
+_CORRELATION_HEADER = correlation.HEADER.lower().encode()
+
+
 class RequestContext:
     """Pure ASGI middleware: binds the correlation id (taken from the request or new),
     returns it in the response, and records request metrics by route template."""
@@ -123,9 +126,6 @@ class RequestContext:
             if (timer := self._timers.get((method, route))) is None:
                 timer = self._timers[method, route] = HTTP_LATENCY.labels(method, route)
             timer.observe(time.perf_counter() - started)
-
-
-_CORRELATION_HEADER = correlation.HEADER.lower().encode()
 
 
 class BodySizeLimit:
