@@ -1,11 +1,18 @@
-"""What a reader can recover from an output: every count of a ``Publication`` as one HiGHS
-model (``highspy``), kept while the disclosure audit's search stars and shows figures again.
+"""What a reader can recover from an output: every count of a ``Publication`` and the facts
+binding them, kept while the disclosure audit's search stars and shows figures again.
 
-A shown count is a column fixed at its value, a starred one a column from its floor up; a
-fact is a row, and a fact that holds only while a percentage is shown has its bounds lifted
-when that percentage is starred. Starring or showing a figure therefore changes bounds only:
-the model is never rebuilt, and HiGHS re-solves from the last basis (a few pivots), not from
-scratch.
+A shown count is fixed at its value, a starred one free from its floor up; a fact is a row,
+and a fact that holds only while a percentage is shown is dropped while that percentage is
+starred. Starring or showing a figure therefore changes bounds only.
+
+Each question is solved on the part of the output it is about: the starred counts bound to
+the counts the question names, through facts, and nothing else (a shown count is a constant,
+so it binds nothing). The rest of the output can keep its true values whatever that part
+does, so the part's optimum is the whole output's. For an FFT service area whose small counts
+star thousands of cells across every month and organisation, that part is a few hundred
+columns where the whole model has thousands (40 s to well under a second for one report).
+Each part is a fresh HiGHS model (``highspy``): the same figures give the same solutions,
+whatever was solved before.
 
 Most questions are answered without solving at all. Every whole-number solution found is kept
 as a *witness*: the true values are one solution, so a witness in which a starred count differs
@@ -92,29 +99,21 @@ class RecoveryModel:
         self.moved = np.zeros(self.n, dtype=bool)  # differs from the truth in a valid witness
         self.solves = 0  # how many times HiGHS ran, for benchmarks
         _quiet_highs()
-        self.highs = highspy.Highs()
-        self.highs.silent()
-        self.highs.setOptionValue("threads", 1)  # small models: no thread pool to start per solve
-        # Between solves the objective changes and the last basis stays feasible: primal simplex
-        # goes on from it in a few pivots, where dual simplex would start over.
-        self.highs.setOptionValue("simplex_strategy", 4)
-        lower = np.where(self.shown, self.truth, self.floor)
-        upper = np.where(self.shown, self.truth, _INF)
-        self.highs.addVars(self.n, lower, upper)
-        if self.rows:  # every row at once: one call into HiGHS, not one per fact
-            lo = np.array([r[3] if a else -_INF for r, a in zip(self.rows, self.active, strict=True)])
-            hi = np.array([r[4] if a else _INF for r, a in zip(self.rows, self.active, strict=True)])
-            starts = np.cumsum([0, *[len(r[1]) for r in self.rows[:-1]]]).astype(np.int32)
-            indices = np.concatenate([r[1] for r in self.rows]).astype(np.int32)
-            values = np.concatenate([r[2] for r in self.rows])
-            self.highs.addRows(len(self.rows), lo, hi, len(indices), starts, indices, values)
-        self.columns = np.arange(self.n, dtype=np.int32)
-        # The same rows entry by entry, for bound propagation.
+        # Each count's bounds now: its true value while shown, from its floor up while starred
+        # (a question may narrow them for a moment: ``sparser``, ``_unbounded``).
+        self.lower = np.where(self.shown, self.truth, self.floor)
+        self.upper = np.where(self.shown, self.truth, _INF)
+        # The rows entry by entry, in row order: for bound propagation and for cutting out the
+        # part of the output a question is about.
         self.entry_row = np.repeat(np.arange(len(self.rows)), [len(r[1]) for r in self.rows]).astype(np.int64)
         self.entry_col = np.concatenate([r[1] for r in self.rows]).astype(np.int64) if self.rows else np.zeros(0, int)
         self.entry_val = np.concatenate([r[2] for r in self.rows]) if self.rows else np.zeros(0)
         self.row_lo = np.array([r[3] for r in self.rows])
         self.row_hi = np.array([r[4] for r in self.rows])
+        # each fact's value at the true counts
+        self.truth_activity = np.bincount(
+            self.entry_row, self.entry_val * self.truth[self.entry_col], minlength=len(self.rows)
+        )
         self.version = 0
         self.propagated: tuple[int, np.ndarray] | None = None
 
@@ -155,14 +154,8 @@ class RecoveryModel:
         columns = np.flatnonzero(shown != self.shown)
         rows = np.flatnonzero(active != self.active)
         if len(columns):
-            lower = np.where(shown[columns], self.truth[columns], self.floor[columns])
-            upper = np.where(shown[columns], self.truth[columns], _INF)
-            self.highs.changeColsBounds(len(columns), columns.astype(np.int32), lower, upper)
-        if len(rows):
-            lo = np.array([self.rows[r][3] if active[r] else -_INF for r in rows])
-            hi = np.array([self.rows[r][4] if active[r] else _INF for r in rows])
-            # in the bindings, not in their type stubs
-            self.highs.changeRowsBounds(len(rows), rows.astype(np.int32), lo, hi)  # type: ignore[attr-defined]
+            self.lower[columns] = np.where(shown[columns], self.truth[columns], self.floor[columns])
+            self.upper[columns] = np.where(shown[columns], self.truth[columns], _INF)
         if len(columns) or len(rows):
             self.version += 1
         shown_again = columns[shown[columns]]
@@ -172,30 +165,35 @@ class RecoveryModel:
             self._keep_valid(shown_again, holding_again)
 
     def _keep_valid(self, shown_again: np.ndarray, holding_again: np.ndarray) -> None:
+        """Keep the witnesses that agree with the counts shown again and keep the facts holding
+        again. The truth keeps every fact, so a witness can break only a fact whose counts it
+        moves: each is checked on the entries of the facts holding again alone."""
         again = np.zeros(self.n, dtype=bool)
         again[shown_again] = True
+        where = np.full(len(self.rows), -1, dtype=np.int64)
+        where[holding_again] = np.arange(len(holding_again))
+        entries = np.flatnonzero(where[self.entry_row] >= 0)
+        row, col, val = where[self.entry_row[entries]], self.entry_col[entries], self.entry_val[entries]
+        base = self.truth_activity[holding_again]
+        lo, hi = self.row_lo[holding_again] - _TOLERANCE, self.row_hi[holding_again] + _TOLERANCE
+        move = np.zeros(self.n)
         kept = []
         for columns, moves in self.witnesses:
             if again[columns].any():
                 continue
-            if len(holding_again) and not self._holds_with(columns, moves, holding_again):
-                continue
+            if len(entries):
+                move[columns] = moves
+                change = val * move[col]
+                move[columns] = 0.0
+                if change.any():
+                    activity = base + np.bincount(row, change, minlength=len(holding_again))
+                    if np.any((activity < lo) | (activity > hi)):
+                        continue
             kept.append((columns, moves))
         self.witnesses = kept
         self.moved = np.zeros(self.n, dtype=bool)
         for columns, _ in kept:
             self.moved[columns] = True
-
-    def _holds_with(self, columns: np.ndarray, moves: np.ndarray, rows: np.ndarray) -> bool:
-        """Whether the truth moved by ``moves`` at ``columns`` keeps each of ``rows``."""
-        x = self.truth.copy()
-        x[columns] += moves
-        for r in rows:
-            _, indices, values, lo, hi = self.rows[r]
-            activity = x[indices] @ values
-            if activity < lo - _TOLERANCE or activity > hi + _TOLERANCE:
-                return False
-        return True
 
     def _witness(self, x: np.ndarray) -> None:
         """Keep ``x`` as its difference from the truth: a few counts, not every one."""
@@ -249,31 +247,80 @@ class RecoveryModel:
 
     # --- solving ----------------------------------------------------------------------------
 
-    def _solve(self, cost: np.ndarray, integer: bool) -> np.ndarray | None:
-        self.solves += 1
-        self.highs.changeColsCost(self.n, self.columns, cost)
-        if integer:
-            self.highs.changeColsIntegrality(self.n, self.columns, np.full(self.n, highspy.HighsVarType.kInteger))
-        try:
-            self.highs.run()
-            status = self.highs.getModelStatus()
-            if status == highspy.HighsModelStatus.kOptimal:
-                return np.array(self.highs.getSolution().col_value)
-            if status == highspy.HighsModelStatus.kUnboundedOrInfeasible and np.any(cost):
-                status = highspy.HighsModelStatus.kUnbounded if self._feasible() else status
-            if status == highspy.HighsModelStatus.kUnbounded:
-                return None
-            # The true values are a solution: a model without one does not describe the output,
-            # and calling every cell safe would hide that.
-            raise ValueError(f"{self.pub.name}: the figures contradict the facts binding them ({status})")
-        finally:
-            if integer:
-                self.highs.changeColsIntegrality(
-                    self.n, self.columns, np.full(self.n, highspy.HighsVarType.kContinuous)
-                )
+    def _part(self, cost: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The columns and rows a question with ``cost`` is about: the counts it names (a cost,
+        or bounds that exclude the true value), every count not fixed that a holding fact binds
+        to them, and so on; and those facts."""
+        rows = len(self.rows)
+        free = self.lower < self.upper
+        columns = (cost != 0) | (self.truth < self.lower) | (self.truth > self.upper)
+        taken = np.zeros(rows, dtype=bool)
+        entry_row, entry_col = self.entry_row, self.entry_col
+        while True:
+            touched = np.zeros(rows, dtype=bool)
+            touched[entry_row[columns[entry_col]]] = True
+            new_rows = touched & self.active & ~taken
+            if not new_rows.any():
+                break
+            taken |= new_rows
+            reached = np.zeros(self.n, dtype=bool)
+            reached[entry_col[new_rows[entry_row]]] = True
+            new_columns = reached & free & ~columns
+            if not new_columns.any():
+                break
+            columns |= new_columns
+        return np.flatnonzero(columns), np.flatnonzero(taken)
 
-    def _feasible(self) -> bool:
-        return self._solve(np.zeros(self.n), integer=False) is not None
+    def _solve(self, cost: np.ndarray, integer: bool) -> np.ndarray | None:
+        """An optimum of ``cost`` over the whole output (None when unbounded), solved on the
+        part the question is about; every other count keeps its true value."""
+        self.solves += 1
+        columns, rows = self._part(cost)
+        x = self.truth.copy()
+        if not len(columns):
+            return x
+        # The part as its own model: the facts' entries on fixed counts (not in the part) are
+        # constants taken off the facts' bounds.
+        at = np.full(self.n, -1, dtype=np.int64)
+        at[columns] = np.arange(len(columns))
+        taken = np.zeros(len(self.rows), dtype=bool)
+        taken[rows] = True
+        entries = np.flatnonzero(taken[self.entry_row])
+        row, col, val = self.entry_row[entries], self.entry_col[entries], self.entry_val[entries]
+        inside = at[col] >= 0
+        constant = np.zeros(len(self.rows))
+        np.add.at(constant, row[~inside], val[~inside] * self.lower[col[~inside]])
+        lo, hi = self.row_lo[rows] - constant[rows], self.row_hi[rows] - constant[rows]
+        row_at = np.full(len(self.rows), -1, dtype=np.int64)
+        row_at[rows] = np.arange(len(rows))
+        sub_row = row_at[row[inside]]  # in row order: the entries are
+        starts = np.searchsorted(sub_row, np.arange(len(rows))).astype(np.int32)
+        highs = highspy.Highs()
+        highs.silent()
+        highs.setOptionValue("threads", 1)  # small models: no thread pool to start per solve
+        n = len(columns)
+        highs.addVars(n, self.lower[columns], self.upper[columns])
+        highs.addRows(len(rows), lo, hi, len(sub_row), starts, at[col[inside]].astype(np.int32), val[inside])
+        index = np.arange(n, dtype=np.int32)
+        highs.changeColsCost(n, index, cost[columns])
+        if integer:
+            highs.changeColsIntegrality(n, index, np.full(n, highspy.HighsVarType.kInteger))
+        highs.run()
+        status = highs.getModelStatus()
+        if status == highspy.HighsModelStatus.kUnboundedOrInfeasible and np.any(cost[columns]):
+            # HiGHS may not tell which: the same part without a cost is feasible, or not.
+            highs.changeColsCost(n, index, np.zeros(n))
+            highs.run()
+            if highs.getModelStatus() == highspy.HighsModelStatus.kOptimal:
+                status = highspy.HighsModelStatus.kUnbounded
+        if status == highspy.HighsModelStatus.kOptimal:
+            x[columns] = highs.getSolution().col_value
+            return x
+        if status == highspy.HighsModelStatus.kUnbounded:
+            return None
+        # The true values are a solution: a model without one does not describe the output,
+        # and calling every cell safe would hide that.
+        raise ValueError(f"{self.pub.name}: the figures contradict the facts binding them ({status})")
 
     def optimum(self, cost: np.ndarray) -> np.ndarray | None:
         """A whole-number solution minimising cost . x (kept as a witness); None when the cost
@@ -320,11 +367,11 @@ class RecoveryModel:
 
     def _unbounded(self, i: int) -> np.ndarray | None:
         """A solution with count ``i`` above its true value, when its maximum is unbounded."""
-        self.highs.changeColBounds(i, self.truth[i] + 1, _INF)
+        self.lower[i] = self.truth[i] + 1
         try:
             return self.optimum(np.zeros(self.n))
         finally:
-            self.highs.changeColBounds(i, self.floor[i], _INF)
+            self.lower[i] = self.floor[i]
 
     def sparser(self, x: np.ndarray, key: Key, free: list[Key]) -> np.ndarray:
         """A solution moving ``key`` the way ``x`` does while moving the counts of ``free`` (shown,
@@ -339,8 +386,8 @@ class RecoveryModel:
         cost = np.zeros(self.n)
         cost[cols] = np.where(up, 1.0, np.where(down, -1.0, 0.0))
         target = (self.truth[i] + 1, _INF) if x[i] > self.truth[i] else (self.floor[i], self.truth[i] - 1)
-        self.highs.changeColsBounds(len(cols), cols, lower, upper)
-        self.highs.changeColBounds(i, *target)
+        self.lower[cols], self.upper[cols] = lower, upper
+        self.lower[i], self.upper[i] = target
         try:
             y = self._solve(cost, integer=False)
             if y is None or np.any(np.abs(y - np.round(y)) > _TOLERANCE):
@@ -348,7 +395,7 @@ class RecoveryModel:
             y = np.round(y)
         finally:
             restore = np.append(cols, np.int32(i))
-            self.highs.changeColsBounds(len(restore), restore, self.floor[restore], np.full(len(restore), _INF))
+            self.lower[restore], self.upper[restore] = self.floor[restore], _INF
         self._witness(y)
         return y
 
