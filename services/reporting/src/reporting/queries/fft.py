@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hub_shared.organisations import Organisations
 from reporting.models import FFT_FIGURES, FeedbackCount, FftReturnCount
-from reporting.rules.cross_output import ALL, FftViews, publish_fft_views
+from reporting.rules.cross_output import ALL, FftViews, fft_views_off_loop
 from reporting.rules.fft import ANSWERS, FORMULAE, MODES
 from reporting.rules.publication import (
     RULE_SET,
@@ -153,7 +153,7 @@ async def fft_views(
     icb = organisations.icb_of(code)
     by_month = await counts_by_month(session, organisations, icb, service_area)
     trees = {m: org_tree(organisations, icb, counts) for m, counts in by_month.items()}
-    return publish_fft_views(organisations, {m: t for m, t in trees.items() if t.total > 0})
+    return await fft_views_off_loop(organisations, {m: t for m, t in trees.items() if t.total > 0})
 
 
 async def fft_table(

@@ -26,6 +26,8 @@ starred cell, a practice starred in the ICB's table may be shown in its place's 
 audit of it (``audit(..., intervals=True)``) is how tests and ``reporting audit MONTH``
 prove that nothing starred is recoverable from any combination."""
 
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,7 +37,7 @@ from reporting.rules.disclosure_audit import Report, close
 from reporting.rules.fft import ANSWERS, MODES, NEGATIVE, POSITIVE
 from reporting.rules.figures import Figure, Publication
 from reporting.rules.publication import FftTable, OrgFigures, _describe, _fingerprint, table_row
-from reporting.rules.published import kept
+from reporting.rules.published import LOCK, kept
 
 ALL = "all"
 COLUMNS = (*ANSWERS, *(f"mode_{m}" for m in MODES))
@@ -206,6 +208,25 @@ class FftViews:
 
 
 _VIEWS = kept(32)
+# One thread publishes the FFT views: an audit of many starred cells takes seconds of CPU, which
+# on the event loop would stall every other request of the process (health checks too). One
+# thread, not several: the audits queue (one report's CPU at a time, however many readers ask
+# at once), and a request queued behind the same figures finds them kept when its turn comes.
+_AUDITS = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fft-audit")
+
+
+def _views_key(months: dict[str, OrgFigures]) -> tuple[Any, ...]:
+    return tuple((m, _fingerprint(months[m])) for m in sorted(months))  # every count: see ``published``
+
+
+async def fft_views_off_loop(organisations: Organisations, months: dict[str, OrgFigures]) -> FftViews:
+    """``publish_fft_views`` for a request: figures kept already are answered at once, others
+    are published on the audit's thread while the event loop serves other requests."""
+    with LOCK:
+        views = _VIEWS.get(_views_key(months))
+    if views is not None:
+        return views  # type: ignore[no-any-return]
+    return await asyncio.get_running_loop().run_in_executor(_AUDITS, publish_fft_views, organisations, months)
 
 
 def publish_fft_views(organisations: Organisations, months: dict[str, OrgFigures]) -> FftViews:
@@ -214,9 +235,11 @@ def publish_fft_views(organisations: Organisations, months: dict[str, OrgFigures
     audit's extra suppression over all of them with the facts that bind them across outputs
     (parents and children, months and all months). The same figures give the same result,
     kept for reuse."""
-    key = tuple((m, _fingerprint(months[m])) for m in sorted(months))  # every count: see ``published``
-    if key in _VIEWS:
-        return _VIEWS[key]  # type: ignore[no-any-return]
+    key = _views_key(months)
+    with LOCK:
+        kept_views = _VIEWS.get(key)
+    if kept_views is not None:
+        return kept_views  # type: ignore[no-any-return]
     labelled = {m: months[m] for m in sorted(months)}
     if labelled:
         labelled[ALL] = all_months(labelled)
@@ -241,5 +264,6 @@ def publish_fft_views(organisations: Organisations, months: dict[str, OrgFigures
                 pub.sums_to((row_key(code, ALL), column), [(row_key(code, month_labels[0]), column)])
     report = close(pub)
     views = FftViews(organisations, trees, cells, pub, report)
-    _VIEWS[key] = views
+    with LOCK:
+        _VIEWS[key] = views
     return views

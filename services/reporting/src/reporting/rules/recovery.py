@@ -222,8 +222,12 @@ class RecoveryModel:
         active = self.active
         row_lo = np.where(active, self.row_lo, -np.inf)
         row_hi = np.where(active, self.row_hi, np.inf)
-        row, col, val = self.entry_row, self.entry_col, self.entry_val
+        # Only the holding facts with a starred count can tighten anything: the others' entries
+        # are left out of every pass.
         rows = len(self.rows)
+        open_rows = active & (np.bincount(self.entry_row, ~self.shown[self.entry_col], minlength=rows) > 0)
+        entries = open_rows[self.entry_row]
+        row, col, val = self.entry_row[entries], self.entry_col[entries], self.entry_val[entries]
         positive = val > 0
         with np.errstate(invalid="ignore"):
             for _ in range(50):
