@@ -24,8 +24,6 @@ recorded on the publication, so every output can label them.
 Percentages are rounded half away from zero from the exact fraction, so a shown whole
 percentage p of N / D (D > 0) says exactly (2p - 1) * D <= 200 * N <= (2p + 1) * D - 1."""
 
-import itertools
-from collections import defaultdict
 from dataclasses import dataclass
 
 from reporting.rules.figures import Fact, Key, Publication
@@ -57,31 +55,6 @@ def _active(pub: Publication) -> list[Fact]:
 def _unknown(pub: Publication, key: Key) -> bool:
     figure = pub.figures[key]
     return not figure.shown and not figure.percentage
-
-
-class _Components:
-    """The starred cells grouped by the facts that bind them (union-find)."""
-
-    def __init__(self, pub: Publication, facts: list[Fact]) -> None:
-        self.parent: dict[Key, Key] = {}
-        for fact in facts:
-            unknowns = [k for k, _ in fact.terms if _unknown(pub, k)]
-            for k in unknowns:
-                self.parent.setdefault(k, k)
-            for a, b in itertools.pairwise(unknowns):
-                self.parent[self._find(a)] = self._find(b)
-
-    def _find(self, k: Key) -> Key:
-        while self.parent[k] != k:
-            self.parent[k] = self.parent[self.parent[k]]
-            k = self.parent[k]
-        return k
-
-    def groups(self) -> list[list[Key]]:
-        out: dict[Key, list[Key]] = defaultdict(list)
-        for k in self.parent:
-            out[self._find(k)].append(k)
-        return [sorted(g) for _, g in sorted(out.items())]
 
 
 def _starred(pub: Publication) -> list[Key]:
@@ -138,18 +111,45 @@ def audit(
     return Report(checked=len(starred), intervals=found, findings=findings)
 
 
+def _holds(pub: Publication, fact: Fact) -> bool:
+    return all(pub.figures[k].shown for k in fact.while_shown)
+
+
+def _bound(pub: Publication, keys: set[Key]) -> tuple[set[Key], list[Fact]]:
+    """The starred cells bound to ``keys`` through holding facts (a chain of facts, each with
+    two starred cells or more), with ``keys``
+    themselves; and every holding fact naming one of them in its terms."""
+    group = set(keys)
+    todo = [k for k in keys if _unknown(pub, k)]
+    seen: set[int] = set()
+    facts: list[Fact] = []
+    while todo:
+        for fact in pub.facts_of(todo.pop()):
+            if id(fact) in seen or not _holds(pub, fact):
+                continue
+            seen.add(id(fact))
+            facts.append(fact)
+            for t, _ in fact.terms:
+                if t not in group and _unknown(pub, t):
+                    group.add(t)
+                    todo.append(t)
+    for k in keys:  # the facts of the shown ones among ``keys`` too
+        facts += [f for f in pub.facts_of(k) if id(f) not in seen and _holds(pub, f) and k in _terms(f)]
+    return group, facts
+
+
+def _terms(fact: Fact) -> set[Key]:
+    return {t for t, _ in fact.terms}
+
+
 def _neighbours(pub: Publication, key: Key) -> list[Key]:
     """Shown figures bound by a fact to ``key`` or to the starred cells it is bound to: counts
     first, then percentages, the smallest first (the least information withheld)."""
-    facts = _active(pub)
-    components = _Components(pub, facts)
-    group = next((set(g) for g in components.groups() if key in g), {key})
+    _, facts = _bound(pub, {key})
     found: set[Key] = set()
     for fact in facts:
-        keys = [k for k, _ in fact.terms]
-        if group.intersection(keys):
-            found.update(k for k in keys if pub.figures[k].shown)
-            found.update(fact.while_shown)
+        found.update(k for k, _ in fact.terms if pub.figures[k].shown)
+        found.update(fact.while_shown)
     found = {k for k in found if not pub.figures[k].fixed}
     # Those sharing a fact with ``key`` itself first: what gives a cell away is mostly next to it.
     near = _near(pub, key)
@@ -159,10 +159,9 @@ def _neighbours(pub: Publication, key: Key) -> list[Key]:
 def _near(pub: Publication, key: Key) -> set[Key]:
     """The figures sharing a fact with ``key``."""
     near: set[Key] = set()
-    for fact in _active(pub):
-        terms = [t for t, _ in fact.terms]
-        if key in terms:
-            near.update(terms, fact.while_shown)
+    for fact in pub.facts_of(key):
+        if _holds(pub, fact) and key in _terms(fact):
+            near.update(_terms(fact), fact.while_shown)
     return near
 
 
@@ -269,9 +268,7 @@ def _open(pub: Publication, model: RecoveryModel, target: Key) -> bool:
     counts = [k for k in neighbours if not pub.figures[k].percentage]
     # the percentages over those counts too: with its counts starred a shown percentage still pins them
     over = set(counts)
-    percentages = {
-        p for f in _active(pub) if f.while_shown and over.intersection(t for t, _ in f.terms) for p in f.while_shown
-    }
+    percentages = {p for k in over for f in pub.facts_of(k) if f.while_shown and _holds(pub, f) for p in f.while_shown}
     percentages |= {k for k in neighbours if pub.figures[k].percentage}
     tiers = [
         [k for k in counts if k in near],
@@ -283,12 +280,12 @@ def _open(pub: Publication, model: RecoveryModel, target: Key) -> bool:
         if not freed:
             continue
         for k in freed:
-            pub.figures[k].shown = False
+            pub.star(k)
         x = model.witness(target)
         if x is not None:
             x = model.sparser(x, target, freed)
         for k in freed:
-            pub.figures[k].shown = True
+            pub.show(k)
         if x is None:
             continue
         for k in freed:
@@ -303,10 +300,9 @@ def _open(pub: Publication, model: RecoveryModel, target: Key) -> bool:
 
 def _bound_to(pub: Publication, key: Key) -> set[Key]:
     """The starred cells that share a fact with ``key``, and every one bound to those."""
-    facts = _active(pub)
-    near = {k for f in facts if key in (t for t, _ in f.terms) or key in f.while_shown for k, _ in f.terms}
-    groups = _Components(pub, facts).groups()
-    return {k for g in groups if near.intersection(g) for k in g}
+    near = {t for f in pub.facts_of(key) if _holds(pub, f) for t, _ in f.terms}
+    group, _ = _bound(pub, {k for k in near if _unknown(pub, k)})
+    return group
 
 
 PRUNE_TRIES = 12
@@ -316,8 +312,8 @@ def _prune(pub: Publication, model: RecoveryModel) -> None:
     """Show again each of the latest extra stars (at most ``PRUNE_TRIES``, to bound the work)
     that the output can do without."""
     for key in list(reversed(pub.extra))[:PRUNE_TRIES]:
-        pub.figures[key].shown = True
+        pub.show(key)
         if audit(pub, only=_bound_to(pub, key), model=model).findings:
-            pub.figures[key].shown = False
+            pub.star(key)
         else:
             pub.extra.remove(key)

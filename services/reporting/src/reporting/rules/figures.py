@@ -53,6 +53,23 @@ class Publication:
     # False for an output whose every figure is shown: its facts would bind no unknown, so they
     # are not recorded (most of the work of a large table), and the audit refuses a star in it.
     bound: bool = True
+    # key -> the facts naming it (a term, or the percentage they hold under), built when first
+    # asked once the facts are all there: the audit walks from a cell to what binds it.
+    _facts_of: dict[Key, list[Fact]] = field(default_factory=dict, repr=False, compare=False)
+    _indexed: int = field(default=-1, repr=False, compare=False)
+    # Bumped whenever a figure is starred or shown again (``star``, ``show``: the way to change
+    # one), so a model of the figures (``RecoveryModel.sync``) reads them again only then.
+    changes: int = field(default=0, repr=False, compare=False)
+
+    def facts_of(self, key: Key) -> list[Fact]:
+        """The facts naming ``key``: in their terms, or as the percentage they hold while shown."""
+        if self._indexed != len(self.facts):
+            self._facts_of = {}
+            for fact in self.facts:
+                for k in {*(t for t, _ in fact.terms), *fact.while_shown}:
+                    self._facts_of.setdefault(k, []).append(fact)
+            self._indexed = len(self.facts)
+        return self._facts_of.get(key, [])
 
     def add(
         self, key: Key, value: int, *, shown: bool = True, floor: int = 0, audited: bool = True, fixed: bool = False
@@ -107,8 +124,12 @@ class Publication:
         if self.bound:
             self.facts.append(Fact([(total, 1), *[(p, -1) for p in parts]], 0, None))
 
+    def show(self, key: Key, shown: bool = True) -> None:
+        self.figures[key].shown = shown
+        self.changes += 1
+
     def star(self, key: Key) -> None:
-        self.figures[key].shown = False
+        self.show(key, False)
 
     def shown(self, key: Key) -> int | str:
         figure = self.figures[key]

@@ -94,6 +94,7 @@ class RecoveryModel:
         self.percentage_figures = [pub.figures[k] for k in self.percentages]
         self.constant_figures = [pub.figures[k] for k in self.constants]
         self.active = self._active()
+        self.synced = pub.changes
         # the witnesses, each as the counts it moves and by how much
         self.witnesses: list[tuple[np.ndarray, np.ndarray]] = []
         self.moved = np.zeros(self.n, dtype=bool)  # differs from the truth in a valid witness
@@ -147,6 +148,9 @@ class RecoveryModel:
     # --- keeping the model in step with the publication ---------------------------------------
 
     def sync(self) -> None:
+        if self.pub.changes == self.synced:
+            return  # nothing starred or shown again since the last look
+        self.synced = self.pub.changes
         if not all(f.shown for f in self.constant_figures):
             raise ValueError("a figure always shown was starred")
         shown = np.fromiter((f.shown for f in self.counts), bool, self.n)
