@@ -229,10 +229,10 @@ def close(pub: Publication, max_rounds: int = 500) -> Report:
     Last, the latest extra stars the whole output can do without are shown again
     (``_prune``). One model of the publication serves every question (``RecoveryModel``).
 
-    Which stars ``_open`` picks depends on the solution HiGHS returns, and that on the basis it
-    goes on from, so on every solve before it: skipping a solve on the way (even one whose
-    answer is known) may pick other stars, as safe but not the same. The shortcuts here make
-    no solve at all (nothing starred: no model)."""
+    Which stars ``_open`` picks depends on the solutions HiGHS returns. Each is solved as a
+    fresh model of the part of the output the question is about, so the same figures give
+    the same stars, whatever was asked before; and the witnesses kept decide which questions
+    are asked at all, so the order of the search matters, not how often a model was re-used."""
     balance(pub)
     if not _starred(pub):
         # Nothing starred (the common case for large counts): nothing a reader could work out,

@@ -29,6 +29,7 @@ is already whole far more often, so integer programs are rarely needed."""
 import math
 import os
 import sys
+import threading
 from collections.abc import Iterable
 from functools import cache, reduce
 
@@ -39,6 +40,10 @@ from reporting.rules.figures import Fact, Key, Publication
 
 _INF = highspy.kHighsInf
 _TOLERANCE = 1e-6
+# HiGHS runs one model at a time in this process: FFT views are audited on a thread of their
+# own while other outputs are published on the event loop's, and HiGHS's task scheduler is
+# shared by the whole process.
+_ONE_AT_A_TIME = threading.Lock()
 
 
 @cache
@@ -303,26 +308,28 @@ class RecoveryModel:
         row_at[rows] = np.arange(len(rows))
         sub_row = row_at[row[inside]]  # in row order: the entries are
         starts = np.searchsorted(sub_row, np.arange(len(rows))).astype(np.int32)
-        highs = highspy.Highs()
-        highs.silent()
-        highs.setOptionValue("threads", 1)  # small models: no thread pool to start per solve
-        n = len(columns)
-        highs.addVars(n, self.lower[columns], self.upper[columns])
-        highs.addRows(len(rows), lo, hi, len(sub_row), starts, at[col[inside]].astype(np.int32), val[inside])
-        index = np.arange(n, dtype=np.int32)
-        highs.changeColsCost(n, index, cost[columns])
-        if integer:
-            highs.changeColsIntegrality(n, index, np.full(n, highspy.HighsVarType.kInteger))
-        highs.run()
-        status = highs.getModelStatus()
-        if status == highspy.HighsModelStatus.kUnboundedOrInfeasible and np.any(cost[columns]):
-            # HiGHS may not tell which: the same part without a cost is feasible, or not.
-            highs.changeColsCost(n, index, np.zeros(n))
+        with _ONE_AT_A_TIME:
+            highs = highspy.Highs()
+            highs.silent()
+            highs.setOptionValue("threads", 1)  # small models: no thread pool to start per solve
+            n = len(columns)
+            highs.addVars(n, self.lower[columns], self.upper[columns])
+            highs.addRows(len(rows), lo, hi, len(sub_row), starts, at[col[inside]].astype(np.int32), val[inside])
+            index = np.arange(n, dtype=np.int32)
+            highs.changeColsCost(n, index, cost[columns])
+            if integer:
+                highs.changeColsIntegrality(n, index, np.full(n, highspy.HighsVarType.kInteger))
             highs.run()
-            if highs.getModelStatus() == highspy.HighsModelStatus.kOptimal:
-                status = highspy.HighsModelStatus.kUnbounded
+            status = highs.getModelStatus()
+            if status == highspy.HighsModelStatus.kUnboundedOrInfeasible and np.any(cost[columns]):
+                # HiGHS may not tell which: the same part without a cost is feasible, or not.
+                highs.changeColsCost(n, index, np.zeros(n))
+                highs.run()
+                if highs.getModelStatus() == highspy.HighsModelStatus.kOptimal:
+                    status = highspy.HighsModelStatus.kUnbounded
+            solution = highs.getSolution().col_value if status == highspy.HighsModelStatus.kOptimal else None
         if status == highspy.HighsModelStatus.kOptimal:
-            x[columns] = highs.getSolution().col_value
+            x[columns] = solution
             return x
         if status == highspy.HighsModelStatus.kUnbounded:
             return None
