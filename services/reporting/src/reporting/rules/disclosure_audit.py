@@ -24,6 +24,7 @@ recorded on the publication, so every output can label them.
 Percentages are rounded half away from zero from the exact fraction, so a shown whole
 percentage p of N / D (D > 0) says exactly (2p - 1) * D <= 200 * N <= (2p + 1) * D - 1."""
 
+import heapq
 from dataclasses import dataclass
 
 from reporting.rules.figures import Fact, Key, Publication
@@ -187,37 +188,73 @@ def balance(pub: Publication) -> None:
         return  # nothing starred: no sum gives anything away, no percentage is tied to a star
     tied = [(key, figure) for key, figure in pub.figures.items() if figure.star_with]
     sums = _sum_facts(pub)
+    at = {id(f): i for i, f in enumerate(sums)}
+    # Passes over the sums in order until one stars nothing, as if over every sum each time;
+    # but a sum's verdict depends only on its own figures, so a pass looks only at the sums
+    # whose figures changed since the sum was last looked at (after the last balance, every
+    # sum was settled): those later in the pass than a new star are looked at in this pass,
+    # the others in the next.
+    if pub.balanced is None:
+        this_pass = list(range(len(sums)))
+    else:
+        this_pass = sorted({at[id(f)] for k in pub.changed[pub.balanced :] for f in pub.facts_of(k) if id(f) in at})
+    next_pass: set[int] = set()
     changed = True
     while changed:
         changed = False
         for key, figure in tied:
             if figure.shown and any(_unknown(pub, k) for k in figure.star_with):
+                this_pass = sorted({*this_pass, *_sums_of(pub, key, at)})
                 _star(pub, key)
                 changed = True
-        for fact in sums:
-            if not all(pub.figures[k].shown for k in fact.while_shown):
-                continue  # starred earlier in this pass
-            starred = [(k, c) for k, c in fact.terms if _unknown(pub, k)]
-            if not starred:
-                continue
-            sides = {c for _, c in starred}
-            slack = sum(pub.figures[k].value - pub.figures[k].floor for k, _ in starred)
-            if len(starred) >= 2 and (len(sides) == 2 or slack > 0):
-                continue
-            side = starred[0][1]
-            shown = [(k, c) for k, c in fact.terms if pub.figures[k].shown and not pub.figures[k].fixed]
-            roomy = sorted(
-                (pub.figures[k].value, k) for k, c in shown if c == side and pub.figures[k].value > pub.figures[k].floor
-            )
-            other = sorted(
-                (pub.figures[k].value <= pub.figures[k].floor, pub.figures[k].value, k) for k, c in shown if c != side
-            )
-            choice = roomy[0][1] if roomy else other[0][2] if other else None
-            if choice is None and fact.while_shown:
-                choice = fact.while_shown[0]
+        heapq.heapify(this_pass)
+        waiting = set(this_pass)
+        while this_pass:
+            i = heapq.heappop(this_pass)
+            waiting.discard(i)
+            choice = _balancing_star(pub, sums[i])
             if choice is not None:
                 _star(pub, choice)
                 changed = True
+                for j in _sums_of(pub, choice, at):
+                    if j > i and j not in waiting:
+                        heapq.heappush(this_pass, j)
+                        waiting.add(j)
+                    elif j <= i:
+                        next_pass.add(j)
+        this_pass, next_pass = sorted(next_pass), set()
+        changed = changed or bool(this_pass)
+    pub.balanced = len(pub.changed)
+
+
+def _sums_of(pub: Publication, key: Key, at: dict[int, int]) -> list[int]:
+    """The positions among the sums of those naming ``key``."""
+    return [at[id(f)] for f in pub.facts_of(key) if id(f) in at]
+
+
+def _balancing_star(pub: Publication, fact: Fact) -> Key | None:
+    """The figure ``balance`` stars for this sum, if it gives a starred cell away."""
+    if not all(pub.figures[k].shown for k in fact.while_shown):
+        return None  # starred earlier: the sum no longer holds for a reader
+    starred = [(k, c) for k, c in fact.terms if _unknown(pub, k)]
+    if not starred:
+        return None
+    sides = {c for _, c in starred}
+    slack = sum(pub.figures[k].value - pub.figures[k].floor for k, _ in starred)
+    if len(starred) >= 2 and (len(sides) == 2 or slack > 0):
+        return None
+    side = starred[0][1]
+    shown = [(k, c) for k, c in fact.terms if pub.figures[k].shown and not pub.figures[k].fixed]
+    roomy = sorted(
+        (pub.figures[k].value, k) for k, c in shown if c == side and pub.figures[k].value > pub.figures[k].floor
+    )
+    other = sorted(
+        (pub.figures[k].value <= pub.figures[k].floor, pub.figures[k].value, k) for k, c in shown if c != side
+    )
+    choice = roomy[0][1] if roomy else other[0][2] if other else None
+    if choice is None and fact.while_shown:
+        choice = fact.while_shown[0]
+    return choice
 
 
 def close(pub: Publication, max_rounds: int = 500) -> Report:

@@ -57,9 +57,15 @@ class Publication:
     # asked once the facts are all there: the audit walks from a cell to what binds it.
     _facts_of: dict[Key, list[Fact]] = field(default_factory=dict, repr=False, compare=False)
     _indexed: int = field(default=-1, repr=False, compare=False)
-    # Bumped whenever a figure is starred or shown again (``star``, ``show``: the way to change
-    # one), so a model of the figures (``RecoveryModel.sync``) reads them again only then.
-    changes: int = field(default=0, repr=False, compare=False)
+    # Every figure starred or shown again, in order (``star``, ``show``: the way to change one),
+    # so a model of the figures (``RecoveryModel.sync``) reads them again only after a change,
+    # and ``balance`` looks again only at the sums a change touched.
+    changed: list[Key] = field(default_factory=list, repr=False, compare=False)
+    balanced: int | None = field(default=None, repr=False, compare=False)  # ``changed`` when last balanced
+
+    @property
+    def changes(self) -> int:
+        return len(self.changed)
 
     def facts_of(self, key: Key) -> list[Fact]:
         """The facts naming ``key``: in their terms, or as the percentage they hold while shown."""
@@ -126,7 +132,7 @@ class Publication:
 
     def show(self, key: Key, shown: bool = True) -> None:
         self.figures[key].shown = shown
-        self.changes += 1
+        self.changed.append(key)
 
     def star(self, key: Key) -> None:
         self.show(key, False)

@@ -97,6 +97,9 @@ class RecoveryModel:
         # question, without a dictionary look-up per figure.
         self.counts = [pub.figures[k] for k in self.keys]
         self.percentage_figures = [pub.figures[k] for k in self.percentages]
+        self.rows_while: dict[Key, list[int]] = {}  # a percentage -> the rows that hold while it is shown
+        for r, k in conditional:
+            self.rows_while.setdefault(self.percentages[k], []).append(r)
         self.constant_figures = [pub.figures[k] for k in self.constants]
         self.active = self._active()
         self.synced = pub.changes
@@ -224,18 +227,34 @@ class RecoveryModel:
         tightens. What it pins is pinned (it only ever infers what follows); what it leaves
         open a solver decides."""
         self.sync()
+        if self.propagated is None or self.propagated[0] != self.version:
+            # Only the holding facts with a starred count can tighten anything.
+            rows = len(self.rows)
+            starred = np.bincount(self.entry_row, ~self.shown[self.entry_col], minlength=rows) > 0
+            self.propagated = (self.version, self._propagate(self.active & starred))
+        return self.propagated[1]
+
+    def pinned_one(self, i: int) -> bool:
+        """``pinned()[i]``, propagated over the part of the output count ``i`` is in alone:
+        every fact that can tighten its bounds is there, so the answer is the same."""
+        self.sync()
         if self.propagated is not None and self.propagated[0] == self.version:
-            return self.propagated[1]
+            return bool(self.propagated[1][i])
+        cost = np.zeros(self.n)
+        cost[i] = 1.0
+        _, rows = self._part(cost)
+        within = np.zeros(len(self.rows), dtype=bool)
+        within[rows] = True
+        return bool(self._propagate(within)[i])
+
+    def _propagate(self, rows_used: np.ndarray) -> np.ndarray:
+        """Bound propagation over the facts ``rows_used`` (a mask of holding facts): which counts
+        it leaves a single value."""
         lo = np.where(self.shown, self.truth, self.floor)
         hi = np.where(self.shown, self.truth, np.inf)
-        active = self.active
-        row_lo = np.where(active, self.row_lo, -np.inf)
-        row_hi = np.where(active, self.row_hi, np.inf)
-        # Only the holding facts with a starred count can tighten anything: the others' entries
-        # are left out of every pass.
+        row_lo, row_hi = self.row_lo, self.row_hi
         rows = len(self.rows)
-        open_rows = active & (np.bincount(self.entry_row, ~self.shown[self.entry_col], minlength=rows) > 0)
-        entries = open_rows[self.entry_row]
+        entries = rows_used[self.entry_row]
         row, col, val = self.entry_row[entries], self.entry_col[entries], self.entry_val[entries]
         positive = val > 0
         with np.errstate(invalid="ignore"):
@@ -254,9 +273,7 @@ class RecoveryModel:
                 if np.array_equal(new_hi, hi) and np.array_equal(new_lo, lo):
                     break
                 lo, hi = new_lo, new_hi
-        pinned = lo == hi
-        self.propagated = (self.version, pinned)
-        return pinned
+        return lo == hi
 
     # --- solving ----------------------------------------------------------------------------
 
@@ -368,7 +385,7 @@ class RecoveryModel:
         i = self.index[key]
         if self.moved[i]:
             return self._dense(next(w for w in self.witnesses if i in w[0]))
-        if self.pinned()[i]:
+        if self.pinned_one(i):
             return None
         for sign in (-1, 1):
             if sign > 0 and self.truth[i] == self.floor[i]:
@@ -416,8 +433,7 @@ class RecoveryModel:
 
     def breaks(self, x: np.ndarray, percentage: Key) -> bool:
         """Whether solution ``x`` breaks a fact that holds while ``percentage`` is shown."""
-        p = self.percentages.index(percentage) if percentage in self.percentages else -1
-        for r in self.conditional_rows[self.conditional_on == p]:
+        for r in self.rows_while.get(percentage, ()):
             _, indices, values, lo, hi = self.rows[r]
             activity = x[indices] @ values
             if activity < lo - _TOLERANCE or activity > hi + _TOLERANCE:
@@ -430,7 +446,7 @@ class RecoveryModel:
         i = self.index[key]
         if self.shown[i] or self.moved[i]:
             return False
-        if self.pinned()[i]:
+        if self.pinned_one(i):
             return True
         if self.extreme(i, -1) != self.truth[i]:
             return False
