@@ -336,12 +336,12 @@ class RecoveryModel:
             highs.changeColsCost(n, index, cost[columns])
             if integer:
                 highs.changeColsIntegrality(n, index, np.full(n, highspy.HighsVarType.kInteger))
-            highs.run()
+            _run(highs)
             status = highs.getModelStatus()
             if status == highspy.HighsModelStatus.kUnboundedOrInfeasible and np.any(cost[columns]):
                 # HiGHS may not tell which: the same part without a cost is feasible, or not.
                 highs.changeColsCost(n, index, np.zeros(n))
-                highs.run()
+                _run(highs)
                 if highs.getModelStatus() == highspy.HighsModelStatus.kOptimal:
                     status = highspy.HighsModelStatus.kUnbounded
             solution = highs.getSolution().col_value if status == highspy.HighsModelStatus.kOptimal else None
@@ -475,6 +475,16 @@ class RecoveryModel:
             before = int(self.moved.sum())
             self.optimum(cost)
             quiet = 0 if self.moved.sum() > before else quiet + 1
+
+
+def _run(highs: highspy.Highs) -> None:
+    """Solve. HiGHS keeps one task scheduler per thread, sized by the first model run on that
+    thread: after a model left at the default thread count (another library, a test), ours of
+    one thread is refused (an error, no status). The thread's scheduler is then started again,
+    at our size."""
+    if highs.run() == highspy.HighsStatus.kError and highs.getModelStatus() == highspy.HighsModelStatus.kNotset:
+        highspy.Highs.resetGlobalScheduler(True)
+        highs.run()
 
 
 def _others(row: np.ndarray, contribution: np.ndarray, rows: int) -> np.ndarray:
