@@ -171,6 +171,9 @@ def test_fft_tables_with_nothing_starred_are_published_without_their_facts_and_s
     alone = publish_fft(orgs, all_months(months))
     assert alone.publication.facts and alone.extra_suppression == []
     assert views.table("QZZ", ALL).rows == alone.rows
+    # rows described as they are read: a month's once its table is read, as its table alone
+    assert ("P1@A", "good") not in views.publication.figures
+    assert views.table("01X", "A").rows == publish_fft(orgs, months["A"].children[0]).rows
     # and a star in it is refused, never called safe
     views.publication.star(("P1@A", "good"))
     with pytest.raises(ValueError, match="without its facts"):

@@ -184,10 +184,19 @@ class FftViews:
     def labels(self) -> list[str]:
         return list(self.trees)
 
+    def _described(self, label: str, nodes: list[OrgFigures]) -> None:
+        """The rows of ``nodes`` in the publication. Where something is starred every row is
+        there from the start (the audit needs them all); where nothing is, a row is described
+        when an output first reads it, so a reader of one table pays for that table only."""
+        for node in nodes:
+            if (row_key(node.code, label), "total") not in self.publication.figures:
+                _describe(self.publication, node, self.cells[label][node.code], label)
+
     def table(self, code: str, label: str) -> FftTable:
         """``code``'s table for a month (or ``ALL``): its rows of the one publication."""
         root = self.trees[label][code]
         nodes = _walk(root)
+        self._described(label, nodes)
         rows = [table_row(self.publication, self.organisations, n, self.cells[label][n.code], label) for n in nodes]
         mine = {row_key(n.code, label) for n in nodes}
         extra = [f"{r.rsplit('@', 1)[0]}:{column}" for r, column in self.publication.extra if r in mine]
@@ -201,6 +210,7 @@ class FftViews:
             node = self.trees.get(month, {}).get(code)
             if node is None or (months is None and node.total == 0):
                 continue
+            self._described(month, [node])
             pct = self.publication.shown((row_key(code, month), "pct_positive"))
             shown = None if node.total == 0 else pct
             points.append({"month": month, "total": node.total, "pct_positive": shown, "suppressed": pct == SUPPRESSED})
@@ -250,15 +260,20 @@ def publish_fft_views(organisations: Organisations, months: dict[str, OrgFigures
     # binding the figures are not recorded (``Publication.bound``).
     starred = any(c.suppressed for by_code in cells.values() for c in by_code.values())
     pub = Publication("fft views", bound=starred)
+    if not starred:  # every figure shown: rows are described as outputs read them
+        views = FftViews(organisations, trees, cells, pub, Report(checked=0, intervals={}, findings=[]))
+        with LOCK:
+            _VIEWS[key] = views
+        return views
     for label, root in labelled.items():
         for node in _walk(root):
             _describe(pub, node, cells[label][node.code], label)
     month_labels = [m for m in labelled if m != ALL]
-    if starred and len(month_labels) > 1:
+    if len(month_labels) > 1:
         for code in trees.get(ALL, {}):
             for column in COLUMNS:
                 pub.sums_to((row_key(code, ALL), column), [(row_key(code, m), column) for m in month_labels])
-    elif starred and month_labels:  # one month: all months is the same table
+    elif month_labels:  # one month: all months is the same table
         for code in trees[ALL]:
             for column in COLUMNS:
                 pub.sums_to((row_key(code, ALL), column), [(row_key(code, month_labels[0]), column)])
