@@ -29,6 +29,10 @@ class FftFilter:
     service_area: str | None = None
 
 
+ZERO_ANSWERS = dict.fromkeys(ANSWERS, 0)
+ZERO_MODES = dict.fromkeys(MODES, 0)
+
+
 @dataclass
 class OrgCounts:
     answers: dict[str, dict[str, int]]
@@ -40,11 +44,14 @@ def _fft_sums(model: Any) -> list[Any]:
 
 
 def _add(counts: OrgCounts, code: str, sums: Sequence[Any]) -> None:
+    # A report reads a row per organisation and month: this runs thousands of times a request.
     answers, modes = counts.answers[code], counts.modes[code]
-    for answer, n in zip(ANSWERS, sums[: len(ANSWERS)], strict=True):
-        answers[answer] += int(n or 0)
-    for mode, n in zip(MODES, sums[len(ANSWERS) :], strict=True):
-        modes[mode] += int(n or 0)
+    for i, answer in enumerate(ANSWERS):
+        if sums[i]:
+            answers[answer] += int(sums[i])
+    for i, mode in enumerate(MODES, len(ANSWERS)):
+        if sums[i]:
+            modes[mode] += int(sums[i])
 
 
 async def fft_counts_by_org(session: AsyncSession, codes: list[str], filters: FftFilter) -> OrgCounts:
@@ -80,15 +87,22 @@ async def fft_counts_by_org(session: AsyncSession, codes: list[str], filters: Ff
 def org_tree(organisations: Organisations, code: str, counts: OrgCounts) -> OrgFigures:
     """The organisation's figures, everything under it included, over its children's."""
 
+    under: dict[str, list[str]] = defaultdict(list)  # one pass, not one per organisation of the tree
+    for org in organisations:
+        if org.parent is not None and org.successor is None:
+            under[org.parent].append(org.code)
+
     def build(node: str) -> OrgFigures:
-        children = [build(c.code) for c in organisations if c.parent == node and c.successor is None]
-        answers = dict(counts.answers.get(node, dict.fromkeys(ANSWERS, 0)))
-        modes = dict(counts.modes.get(node, dict.fromkeys(MODES, 0)))
+        children = [build(c) for c in under.get(node, ())]
+        answers = dict(counts.answers.get(node, ZERO_ANSWERS))
+        modes = dict(counts.modes.get(node, ZERO_MODES))
         for child in children:
-            for a in ANSWERS:
-                answers[a] += child.answers[a]
-            for m in MODES:
-                modes[m] += child.modes[m]
+            if child.answers != ZERO_ANSWERS:
+                for a in ANSWERS:
+                    answers[a] += child.answers[a]
+            if child.modes != ZERO_MODES:
+                for m in MODES:
+                    modes[m] += child.modes[m]
         return OrgFigures(node, answers, modes, children)
 
     return build(code)
