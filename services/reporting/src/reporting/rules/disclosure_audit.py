@@ -118,8 +118,8 @@ def _holds(pub: Publication, fact: Fact) -> bool:
 
 def _bound(pub: Publication, keys: set[Key]) -> tuple[set[Key], list[Fact]]:
     """The starred cells bound to ``keys`` through holding facts (a chain of facts, each with
-    two starred cells or more), with ``keys``
-    themselves; and every holding fact naming one of them in its terms."""
+    two starred cells or more), with ``keys`` themselves; and every holding fact naming one of
+    them in its terms."""
     group = set(keys)
     todo = [k for k in keys if _unknown(pub, k)]
     seen: set[int] = set()

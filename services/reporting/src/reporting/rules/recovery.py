@@ -10,9 +10,8 @@ the counts the question names, through facts, and nothing else (a shown count is
 so it binds nothing). The rest of the output can keep its true values whatever that part
 does, so the part's optimum is the whole output's. For an FFT service area whose small counts
 star thousands of cells across every month and organisation, that part is a few hundred
-columns where the whole model has thousands (40 s to well under a second for one report).
-Each part is a fresh HiGHS model (``highspy``): the same figures give the same solutions,
-whatever was solved before.
+columns where the whole model has thousands. Each part is a fresh HiGHS model (``highspy``):
+the same figures give the same solutions, whatever was solved before.
 
 Most questions are answered without solving at all. Every whole-number solution found is kept
 as a *witness*: the true values are one solution, so a witness in which a starred count differs
@@ -40,9 +39,9 @@ from reporting.rules.figures import Fact, Key, Publication
 
 _INF = highspy.kHighsInf
 _TOLERANCE = 1e-6
-# HiGHS runs one model at a time in this process: FFT views are audited on a thread of their
-# own while other outputs are published on the event loop's, and HiGHS's task scheduler is
-# shared by the whole process.
+# One HiGHS run at a time in a process: FFT views are audited on a thread of their own while
+# other outputs are published on the event loop's, and two runs at once would only share the
+# same CPU (each run is single-threaded, and HiGHS sizes a scheduler per thread: see ``_run``).
 _ONE_AT_A_TIME = threading.Lock()
 
 
