@@ -7,13 +7,14 @@ signing in through the provider's own login page as a person does.
 One provider per test run (started by the first of its processes to ask, stopped at the
 run's end: ``hub_shared.testing.started_once``) and one Chromium per test process, shared by
 the console's own tests and the end-to-end journeys through the whole hub.
-``CONSOLE_TEST_OIDC_PORT`` picks the provider's port (default: a free one, chosen once for
-the run). ``staff_identity_provider`` says what the APIs trust without
+``CONSOLE_TEST_OIDC_PORT`` picks the provider's port (default: a free one below the ephemeral
+range, chosen once for the run). ``staff_identity_provider`` says what the APIs trust without
 starting anything: the provider's keys are fetched when a staff token first arrives."""
 
 import asyncio
 import hashlib
 import os
+import random
 import shutil
 import socket
 import subprocess
@@ -72,6 +73,24 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def lasting_port() -> int:
+    """A free port no other process will be handed before the caller binds it, minutes
+    later: one below the system's ephemeral range (``free_port``'s, and every outgoing
+    connection's), where only a server that names the port can take it."""
+    ephemeral = Path("/proc/sys/net/ipv4/ip_local_port_range")
+    lowest = int(ephemeral.read_text().split()[0]) if ephemeral.exists() else 32768
+    candidates = list(range(20000, max(20001, lowest)))
+    random.shuffle(candidates)
+    for port in candidates:
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    return free_port()
+
+
 @dataclass
 class Provider:
     issuer: str
@@ -90,8 +109,9 @@ PORT_VARIABLE = "CONSOLE_TEST_OIDC_PORT"
 def pytest_configure(config: pytest.Config) -> None:
     if not hasattr(config, "workerinput") and not os.environ.get(PORT_VARIABLE):
         # Chosen by the process that starts the run, so that its test processes (which
-        # inherit it) all trust, and sign in through, the one provider.
-        os.environ[PORT_VARIABLE] = str(free_port())
+        # inherit it) all trust, and sign in through, the one provider. The provider starts
+        # minutes later: from the ephemeral range, the port could be another test's by then.
+        os.environ[PORT_VARIABLE] = str(lasting_port())
 
 
 @pytest.fixture(scope="session")
