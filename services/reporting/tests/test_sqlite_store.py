@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from hub_shared.consumer import Item, read_record
 from hub_shared.db import create_engine, session_factory
-from hub_shared.events import FeedbackReceivedV1, FeedbackRespondedV1, decode, encode, new_envelope
+from hub_shared.events import Envelope, FeedbackReceivedV1, FeedbackRespondedV1, decode, encode, new_envelope
 from hub_shared.organisations import reference
 from hub_shared.settings import ServiceSettings
 from hub_shared.testing import migrated
@@ -49,19 +49,24 @@ def received(i: int) -> FeedbackReceivedV1:
     )
 
 
-async def test_every_report_answers_on_sqlite(tmp_path: Path) -> None:
-    url = f"sqlite+aiosqlite:///{tmp_path / 'reporting.db'}"
-    migrated(MIGRATIONS, url)
-    engine = create_engine(url)
-    sessions = session_factory(engine)
-    envelopes = [  # as the consumer reads them off the topic
+def as_read(n: int) -> list[Envelope]:
+    """``n`` feedback.received events of P81001, as the consumer reads them off the topic."""
+    return [
         decode(
             encode(
                 new_envelope(received(i), source="feedback-intake", subject=str(i), tenant="P81001", correlation_id="t")
             ).value
         )
-        for i in range(30)
+        for i in range(n)
     ]
+
+
+async def test_every_report_answers_on_sqlite(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'reporting.db'}"
+    migrated(MIGRATIONS, url)
+    engine = create_engine(url)
+    sessions = session_factory(engine)
+    envelopes = as_read(30)
     responded = FeedbackRespondedV1.model_validate(
         {
             "response_id": uuid.uuid4(),
@@ -148,14 +153,7 @@ async def test_an_fft_audit_runs_off_the_event_loop(tmp_path: Path, monkeypatch:
     migrated(MIGRATIONS, url)
     engine = create_engine(url)
     sessions = session_factory(engine)
-    envelopes = [  # as the consumer reads them off the topic
-        decode(
-            encode(
-                new_envelope(received(i), source="feedback-intake", subject=str(i), tenant="P81001", correlation_id="t")
-            ).value
-        )
-        for i in range(3)  # 1 to 4 responses: starred, so the views are audited
-    ]
+    envelopes = as_read(3)  # 1 to 4 responses: starred, so the views are audited
     real = cross_output.close
     threads: list[str] = []
 
