@@ -194,10 +194,11 @@ def balance(pub: Publication) -> None:
     # whose figures changed since the sum was last looked at (after the last balance, every
     # sum was settled): those later in the pass than a new star are looked at in this pass,
     # the others in the next.
-    if pub.balanced is None:
+    if pub.balanced is None or pub.balanced[1] != len(pub.facts):  # never balanced, or facts added since
         this_pass = list(range(len(sums)))
     else:
-        this_pass = sorted({at[id(f)] for k in pub.changed[pub.balanced :] for f in pub.facts_of(k) if id(f) in at})
+        since = pub.changed[pub.balanced[0] :]
+        this_pass = sorted({at[id(f)] for k in since for f in pub.facts_of(k) if id(f) in at})
     next_pass: set[int] = set()
     changed = True
     while changed:
@@ -224,7 +225,7 @@ def balance(pub: Publication) -> None:
                         next_pass.add(j)
         this_pass, next_pass = sorted(next_pass), set()
         changed = changed or bool(this_pass)
-    pub.balanced = len(pub.changed)
+    pub.balanced = (len(pub.changed), len(pub.facts))
 
 
 def _sums_of(pub: Publication, key: Key, at: dict[int, int]) -> list[int]:

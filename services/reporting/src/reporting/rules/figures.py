@@ -61,7 +61,8 @@ class Publication:
     # so a model of the figures (``RecoveryModel.sync``) reads them again only after a change,
     # and ``balance`` looks again only at the sums a change touched.
     changed: list[Key] = field(default_factory=list, repr=False, compare=False)
-    balanced: int | None = field(default=None, repr=False, compare=False)  # ``changed`` when last balanced
+    # (changes, facts) when ``balance`` last settled every sum
+    balanced: tuple[int, int] | None = field(default=None, repr=False, compare=False)
 
     @property
     def changes(self) -> int:

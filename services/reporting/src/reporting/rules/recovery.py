@@ -43,6 +43,8 @@ _TOLERANCE = 1e-6
 # other outputs are published on the event loop's, and two runs at once would only share the
 # same CPU (each run is single-threaded, and HiGHS sizes a scheduler per thread: see ``_run``).
 _ONE_AT_A_TIME = threading.Lock()
+# Up to this many counts an output is one kept model; above, each question is solved on its part.
+WHOLE_MODEL_COLUMNS = 4000
 
 
 @cache
@@ -124,6 +126,18 @@ class RecoveryModel:
         )
         self.version = 0
         self.propagated: tuple[int, np.ndarray] | None = None
+        # A small output is one model, kept: a question changes its objective and bounds, and
+        # HiGHS goes on from the last basis (primal simplex: the basis stays feasible) in a few
+        # pivots. A large one is solved a part at a time (``_part``), each part a model of its own.
+        self.whole: highspy.Highs | None = None
+        if self.n <= WHOLE_MODEL_COLUMNS:
+            rows = np.arange(len(self.rows))
+            lo = np.where(self.active, self.row_lo, -_INF) if len(rows) else self.row_lo
+            hi = np.where(self.active, self.row_hi, _INF) if len(rows) else self.row_hi
+            with _ONE_AT_A_TIME:
+                self.whole = self._model(np.arange(self.n), rows, lo, hi)
+                self.whole.setOptionValue("simplex_strategy", 4)
+            self.pushed = (self.lower.copy(), self.upper.copy(), self.active.copy())
 
     def _row(self, fact: Fact) -> tuple[np.ndarray, np.ndarray, float, float] | None:
         coefs: dict[int, int] = {}
@@ -301,15 +315,51 @@ class RecoveryModel:
         return np.flatnonzero(columns), np.flatnonzero(taken)
 
     def _solve(self, cost: np.ndarray, integer: bool) -> np.ndarray | None:
-        """An optimum of ``cost`` over the whole output (None when unbounded), solved on the
-        part the question is about; every other count keeps its true value."""
+        """An optimum of ``cost`` over the whole output (None when unbounded): on the kept model
+        of the whole output (a small one), or on the part the question is about, every other
+        count keeping its true value (a large one)."""
         self.solves += 1
-        columns, rows = self._part(cost)
         x = self.truth.copy()
-        if not len(columns):
+        if self.whole is not None:
+            self._push()
+            highs, columns = self.whole, np.arange(self.n)
+        else:
+            columns, rows = self._part(cost)
+            if not len(columns):
+                return x
+            with _ONE_AT_A_TIME:
+                highs = self._model(columns, rows, self.row_lo[rows], self.row_hi[rows])
+        n, index = len(columns), np.arange(len(columns), dtype=np.int32)
+        with _ONE_AT_A_TIME:
+            highs.changeColsCost(n, index, cost[columns])
+            if integer:
+                highs.changeColsIntegrality(n, index, np.full(n, highspy.HighsVarType.kInteger))
+            try:
+                _run(highs)
+                status = highs.getModelStatus()
+                if status == highspy.HighsModelStatus.kUnboundedOrInfeasible and np.any(cost[columns]):
+                    # HiGHS may not tell which: the same model without a cost is feasible, or not.
+                    highs.changeColsCost(n, index, np.zeros(n))
+                    _run(highs)
+                    if highs.getModelStatus() == highspy.HighsModelStatus.kOptimal:
+                        status = highspy.HighsModelStatus.kUnbounded
+                optimal = status == highspy.HighsModelStatus.kOptimal
+                solution = np.array(highs.getSolution().col_value) if optimal else None
+            finally:
+                if integer:
+                    highs.changeColsIntegrality(n, index, np.full(n, highspy.HighsVarType.kContinuous))
+        if solution is not None:
+            x[columns] = solution
             return x
-        # The part as its own model: the facts' entries on fixed counts (not in the part) are
-        # constants taken off the facts' bounds.
+        if status == highspy.HighsModelStatus.kUnbounded:
+            return None
+        # The true values are a solution: a model without one does not describe the output,
+        # and calling every cell safe would hide that.
+        raise ValueError(f"{self.pub.name}: the figures contradict the facts binding them ({status})")
+
+    def _model(self, columns: np.ndarray, rows: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> highspy.Highs:
+        """``columns`` and ``rows`` (bounds ``lo``, ``hi``) as a HiGHS model: the rows' entries on
+        counts that are not columns here (fixed ones) are constants taken off their bounds."""
         at = np.full(self.n, -1, dtype=np.int64)
         at[columns] = np.arange(len(columns))
         taken = np.zeros(len(self.rows), dtype=bool)
@@ -319,39 +369,37 @@ class RecoveryModel:
         inside = at[col] >= 0
         constant = np.zeros(len(self.rows))
         np.add.at(constant, row[~inside], val[~inside] * self.lower[col[~inside]])
-        lo, hi = self.row_lo[rows] - constant[rows], self.row_hi[rows] - constant[rows]
         row_at = np.full(len(self.rows), -1, dtype=np.int64)
         row_at[rows] = np.arange(len(rows))
         sub_row = row_at[row[inside]]  # in row order: the entries are
         starts = np.searchsorted(sub_row, np.arange(len(rows))).astype(np.int32)
-        with _ONE_AT_A_TIME:
-            highs = highspy.Highs()
-            highs.silent()
-            highs.setOptionValue("threads", 1)  # small models: no thread pool to start per solve
-            n = len(columns)
-            highs.addVars(n, self.lower[columns], self.upper[columns])
-            highs.addRows(len(rows), lo, hi, len(sub_row), starts, at[col[inside]].astype(np.int32), val[inside])
-            index = np.arange(n, dtype=np.int32)
-            highs.changeColsCost(n, index, cost[columns])
-            if integer:
-                highs.changeColsIntegrality(n, index, np.full(n, highspy.HighsVarType.kInteger))
-            _run(highs)
-            status = highs.getModelStatus()
-            if status == highspy.HighsModelStatus.kUnboundedOrInfeasible and np.any(cost[columns]):
-                # HiGHS may not tell which: the same part without a cost is feasible, or not.
-                highs.changeColsCost(n, index, np.zeros(n))
-                _run(highs)
-                if highs.getModelStatus() == highspy.HighsModelStatus.kOptimal:
-                    status = highspy.HighsModelStatus.kUnbounded
-            solution = highs.getSolution().col_value if status == highspy.HighsModelStatus.kOptimal else None
-        if status == highspy.HighsModelStatus.kOptimal:
-            x[columns] = solution
-            return x
-        if status == highspy.HighsModelStatus.kUnbounded:
-            return None
-        # The true values are a solution: a model without one does not describe the output,
-        # and calling every cell safe would hide that.
-        raise ValueError(f"{self.pub.name}: the figures contradict the facts binding them ({status})")
+        highs = highspy.Highs()
+        highs.silent()
+        highs.setOptionValue("threads", 1)  # small models: no thread pool to start per solve
+        highs.addVars(len(columns), self.lower[columns], self.upper[columns])
+        highs.addRows(
+            len(rows), lo - constant[rows], hi - constant[rows], len(sub_row), starts, at[col[inside]].astype(np.int32),
+            val[inside],
+        )  # fmt: skip
+        return highs
+
+    def _push(self) -> None:
+        """Bring the kept model of the whole output in step: the bounds changed since it last
+        ran (figures starred or shown again, a question's narrowed bounds, facts lifted)."""
+        assert self.whole is not None
+        columns = np.flatnonzero((self.lower != self.pushed[0]) | (self.upper != self.pushed[1]))
+        if len(columns):
+            self.whole.changeColsBounds(
+                len(columns), columns.astype(np.int32), self.lower[columns], self.upper[columns]
+            )
+            self.pushed[0][columns], self.pushed[1][columns] = self.lower[columns], self.upper[columns]
+        rows = np.flatnonzero(self.active != self.pushed[2])
+        if len(rows):
+            lo = np.where(self.active[rows], self.row_lo[rows], -_INF)
+            hi = np.where(self.active[rows], self.row_hi[rows], _INF)
+            # in the bindings, not in their type stubs
+            self.whole.changeRowsBounds(len(rows), rows.astype(np.int32), lo, hi)  # type: ignore[attr-defined]
+            self.pushed[2][rows] = self.active[rows]
 
     def optimum(self, cost: np.ndarray) -> np.ndarray | None:
         """A whole-number solution minimising cost . x (kept as a witness); None when the cost
