@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from hub_shared.organisations import Kind, Organisation, Organisations
-from reporting.rules import published
+from reporting.rules import published, recovery
 from reporting.rules.cross_output import ALL, all_months, publish_fft_views
 from reporting.rules.disclosure_audit import audit, close
 from reporting.rules.fft import ANSWERS, MODES
@@ -137,6 +137,19 @@ def test_the_audit_of_an_fft_table_is_integer_programmings(root: OrgFigures) -> 
     assert_audit_is_the_solvers(pub)
     close(pub)
     assert_audit_is_the_solvers(pub)
+
+
+@EXAMPLES
+@given(ics_trees(), theme_tables())
+def test_the_audit_solved_part_by_part_is_integer_programmings(root: OrgFigures, table: tuple) -> None:  # type: ignore[type-arg]
+    """As a large output is solved (each question on its part of the output, a model of its
+    own), here forced on small ones: the same intervals and findings as integer programming."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(recovery, "WHOLE_MODEL_COLUMNS", 0)
+        for pub in (nhse_publication(root)[0], themes_publication(*table)):
+            assert_audit_is_the_solvers(pub)
+            close(pub)
+            assert_audit_is_the_solvers(pub)
 
 
 def test_a_table_with_nothing_starred_needs_no_solver_and_has_nothing_to_find() -> None:
