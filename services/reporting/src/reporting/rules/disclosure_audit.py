@@ -267,10 +267,10 @@ def close(pub: Publication, max_rounds: int = 500) -> Report:
     Last, the latest extra stars the whole output can do without are shown again
     (``_prune``). One model of the publication serves every question (``RecoveryModel``).
 
-    Which stars ``_open`` picks depends on the solutions HiGHS returns. Each is solved as a
-    fresh model of the part of the output the question is about, so the same figures give
-    the same stars, whatever was asked before; and the witnesses kept decide which questions
-    are asked at all, so the order of the search matters, not how often a model was re-used."""
+    Which stars ``_open`` picks depends on the solutions HiGHS returns, so on the questions
+    asked before (the witnesses kept decide which are asked; a kept model goes on from its
+    last basis). Those follow from the figures alone, so the same figures give the same stars;
+    a shortcut that skipped a question could pick other stars, as safe but not the same."""
     balance(pub)
     if not _starred(pub):
         # Nothing starred (the common case for large counts): nothing a reader could work out,

@@ -5,13 +5,16 @@ A shown count is fixed at its value, a starred one free from its floor up; a fac
 and a fact that holds only while a percentage is shown is dropped while that percentage is
 starred. Starring or showing a figure therefore changes bounds only.
 
-Each question is solved on the part of the output it is about: the starred counts bound to
-the counts the question names, through facts, and nothing else (a shown count is a constant,
-so it binds nothing). The rest of the output can keep its true values whatever that part
-does, so the part's optimum is the whole output's. For an FFT service area whose small counts
-star thousands of cells across every month and organisation, that part is a few hundred
-columns where the whole model has thousands. Each part is a fresh HiGHS model (``highspy``):
-the same figures give the same solutions, whatever was solved before.
+A small output (up to ``WHOLE_MODEL_COLUMNS`` counts) is one HiGHS model (``highspy``), kept
+while the search goes on: a question changes its objective and bounds, and HiGHS re-solves
+from the last basis in a few pivots. A large one is solved on the part of the output each
+question is about: the starred counts bound to the counts the question names, through facts,
+and nothing else (a shown count is a constant, so it binds nothing). The rest of the output
+can keep its true values whatever that part does, so the part's optimum is the whole
+output's. For an FFT service area whose small counts star thousands of cells across every
+month and organisation, a part is a few hundred columns where the whole has thousands; each
+part is a model of its own. Either way the same figures give the same solutions: the
+questions asked, and their order, follow from the figures.
 
 Most questions are answered without solving at all. Every whole-number solution found is kept
 as a *witness*: the true values are one solution, so a witness in which a starred count differs
