@@ -207,8 +207,8 @@ def test_a_published_table_is_kept_by_its_exact_counts_and_a_new_count_is_a_new_
 def test_kept_results_are_bounded() -> None:
     cache = published.kept(2)
     for i in range(5):
-        cache[i] = i
-    assert len(cache) == 2 and 4 in cache and 0 not in cache
+        cache.get_or_make(i, lambda i=i: i)
+    assert len(cache) == 2 and cache.get(4) == 4 and cache.get(0) is None
     published.forget()
     assert len(cache) == 0
 

@@ -37,7 +37,7 @@ from reporting.rules.disclosure_audit import Report, close
 from reporting.rules.fft import ANSWERS, MODES, NEGATIVE, POSITIVE
 from reporting.rules.figures import Figure, Publication
 from reporting.rules.publication import FftTable, OrgFigures, _describe, _fingerprint, table_row
-from reporting.rules.published import LOCK, kept
+from reporting.rules.published import kept
 
 ALL = "all"
 COLUMNS = (*ANSWERS, *(f"mode_{m}" for m in MODES))
@@ -232,11 +232,13 @@ def _views_key(months: dict[str, OrgFigures]) -> tuple[Any, ...]:
 async def fft_views_off_loop(organisations: Organisations, months: dict[str, OrgFigures]) -> FftViews:
     """``publish_fft_views`` for a request: figures kept already are answered at once, others
     are published on the audit's thread while the event loop serves other requests."""
-    with LOCK:
-        views = _VIEWS.get(_views_key(months))
-    if views is not None:
-        return views  # type: ignore[no-any-return]
-    return await asyncio.get_running_loop().run_in_executor(_AUDITS, publish_fft_views, organisations, months)
+    key = _views_key(months)
+    views = _VIEWS.get(key)
+    if views is None:
+        views = await asyncio.get_running_loop().run_in_executor(
+            _AUDITS, _VIEWS.get_or_make, key, lambda: _publish_fft_views(organisations, months)
+        )
+    return views  # type: ignore[no-any-return]
 
 
 def publish_fft_views(organisations: Organisations, months: dict[str, OrgFigures]) -> FftViews:
@@ -245,11 +247,10 @@ def publish_fft_views(organisations: Organisations, months: dict[str, OrgFigures
     audit's extra suppression over all of them with the facts that bind them across outputs
     (parents and children, months and all months). The same figures give the same result,
     kept for reuse."""
-    key = _views_key(months)
-    with LOCK:
-        kept_views = _VIEWS.get(key)
-    if kept_views is not None:
-        return kept_views  # type: ignore[no-any-return]
+    return _VIEWS.get_or_make(_views_key(months), lambda: _publish_fft_views(organisations, months))  # type: ignore[no-any-return]
+
+
+def _publish_fft_views(organisations: Organisations, months: dict[str, OrgFigures]) -> FftViews:
     labelled = {m: months[m] for m in sorted(months)}
     if labelled:
         labelled[ALL] = all_months(labelled)
@@ -261,10 +262,7 @@ def publish_fft_views(organisations: Organisations, months: dict[str, OrgFigures
     starred = any(c.suppressed for by_code in cells.values() for c in by_code.values())
     pub = Publication("fft views", bound=starred)
     if not starred:  # every figure shown: rows are described as outputs read them
-        views = FftViews(organisations, trees, cells, pub, Report(checked=0, intervals={}, findings=[]))
-        with LOCK:
-            _VIEWS[key] = views
-        return views
+        return FftViews(organisations, trees, cells, pub, Report(checked=0, intervals={}, findings=[]))
     for label, root in labelled.items():
         for node in _walk(root):
             _describe(pub, node, cells[label][node.code], label)
@@ -277,8 +275,4 @@ def publish_fft_views(organisations: Organisations, months: dict[str, OrgFigures
         for code in trees[ALL]:
             for column in COLUMNS:
                 pub.sums_to((row_key(code, ALL), column), [(row_key(code, month_labels[0]), column)])
-    report = close(pub)
-    views = FftViews(organisations, trees, cells, pub, report)
-    with LOCK:
-        _VIEWS[key] = views
-    return views
+    return FftViews(organisations, trees, cells, pub, close(pub))

@@ -127,14 +127,14 @@ _PUBLISHED = kept(32)
 def publish_membership(root: MemberCounts) -> MembershipPublication:
     """Every organisation's membership counts under ``root`` (the ICB), published together."""
     key = _fingerprint(root)  # every count of every organisation: see ``published``
-    if key in _PUBLISHED:
-        return _PUBLISHED[key]  # type: ignore[no-any-return]
+    return _PUBLISHED.get_or_make(key, lambda: _publish_membership(root))  # type: ignore[no-any-return]
+
+
+def _publish_membership(root: MemberCounts) -> MembershipPublication:
     pub = Publication("membership measures")
     for node in reversed(_walk(root)):  # children first: a parent's facts name their figures
         _describe(pub, node)
-    published = MembershipPublication(pub, close(pub))
-    _PUBLISHED[key] = published
-    return published
+    return MembershipPublication(pub, close(pub))
 
 
 def published_membership(

@@ -142,17 +142,17 @@ def publish_fft(organisations: Organisations, root: OrgFigures, trend: Trend | N
     "all" when it covers every month of the same responses, else None).
     The same figures always give the same table, so tables are kept for reuse."""
     key = (_fingerprint(root), trend)  # every count of the table and its trend: see ``published``
-    if key in _TABLES:
-        return _TABLES[key]  # type: ignore[no-any-return]
+    return _TABLES.get_or_make(key, lambda: _publish_fft(organisations, root, trend))  # type: ignore[no-any-return]
+
+
+def _publish_fft(organisations: Organisations, root: OrgFigures, trend: Trend | None) -> FftTable:
     pub, cells = nhse_publication(root)
     nodes = _walk(root)
     if trend is not None:
         _trend_facts(pub, *trend)
     report = close(pub)
     rows = [table_row(pub, organisations, node, cells[node.code]) for node in nodes]
-    table = FftTable(rows, pub, report, [f"{row}:{column}" for row, column in pub.extra])
-    _TABLES[key] = table
-    return table
+    return FftTable(rows, pub, report, [f"{row}:{column}" for row, column in pub.extra])
 
 
 def table_row(
@@ -262,9 +262,7 @@ def publish_themes(overall: dict[str, int], by_month: dict[str, dict[str, int]],
         tuple((m, tuple(sorted(c.items()))) for m, c in sorted(by_month.items())),
         month,
     )
-    if key not in _THEMES:
-        _THEMES[key] = _publish_themes(overall, by_month, month)
-    return _THEMES[key]  # type: ignore[no-any-return]
+    return _THEMES.get_or_make(key, lambda: _publish_themes(overall, by_month, month))  # type: ignore[no-any-return]
 
 
 def themes_publication(overall: dict[str, int], by_month: dict[str, dict[str, int]], month: str | None) -> Publication:

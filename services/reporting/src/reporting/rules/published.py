@@ -7,27 +7,58 @@ beside it). Any new fact changes a count, so it changes the key, and the next re
 afresh; nothing is ever invalidated by time or by hand. Each cache is bounded (least recently
 used first out), so the memory kept stays small whatever readers ask for.
 
-The FFT views are published off the event loop (``cross_output.fft_views_off_loop``): their
-cache is read on the loop and written by the audit's thread, under ``LOCK``."""
+A cache may be read and written from more than one thread (the FFT views are published on a
+thread of their own: ``cross_output.fft_views_off_loop``), so each holds a lock: even a read
+of a least-recently-used cache reorders it."""
 
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from cachetools import LRUCache
 
-_ALL: list[LRUCache[Any, Any]] = []
-LOCK = threading.Lock()  # an LRU read reorders the cache: reads and writes alike hold it
+
+class Kept:
+    """A bounded cache of published results (least recently used out); ``forget`` empties
+    every one."""
+
+    def __init__(self, size: int) -> None:
+        self._cache: LRUCache[Any, Any] = LRUCache(maxsize=size)
+        self._lock = threading.Lock()
+        _ALL.append(self)
+
+    def get(self, key: Any) -> Any:
+        """The result kept for ``key``, or None."""
+        with self._lock:
+            return self._cache.get(key)
+
+    def get_or_make(self, key: Any, make: Callable[[], Any]) -> Any:
+        """The result kept for ``key``, else ``make()``'s, kept. ``make`` runs without the
+        lock held: a reader of another key is never kept waiting by an audit."""
+        found = self.get(key)
+        if found is None:
+            found = make()
+            with self._lock:
+                self._cache[key] = found
+        return found
+
+    def clear(self) -> None:
+        with self._lock:
+            self._cache.clear()
+
+    def __len__(self) -> int:
+        return len(self._cache)
 
 
-def kept(size: int) -> LRUCache[Any, Any]:
+_ALL: list[Kept] = []
+
+
+def kept(size: int) -> Kept:
     """A bounded cache of published results; ``forget`` empties every one."""
-    cache: LRUCache[Any, Any] = LRUCache(maxsize=size)
-    _ALL.append(cache)
-    return cache
+    return Kept(size)
 
 
 def forget() -> None:
     """Forget every published result (benchmarks of the cold path, tests)."""
-    with LOCK:
-        for cache in _ALL:
-            cache.clear()
+    for cache in _ALL:
+        cache.clear()
