@@ -50,7 +50,12 @@ class Report:
 
 
 def _active(pub: Publication) -> list[Fact]:
-    return [f for f in pub.facts if all(pub.figures[k].shown for k in f.while_shown)]
+    return [f for f in pub.facts if _holds(pub, f)]
+
+
+def _holds(pub: Publication, fact: Fact) -> bool:
+    """Whether a reader knows ``fact``: the percentage it holds under, if any, is shown."""
+    return all(pub.figures[k].shown for k in fact.while_shown)
 
 
 def _unknown(pub: Publication, key: Key) -> bool:
@@ -110,10 +115,6 @@ def audit(
             reason = "revealed as zero by shown figures" if value == 0 else "recoverable exactly"
             findings.append(Finding(key, value, reason))
     return Report(checked=len(starred), intervals=found, findings=findings)
-
-
-def _holds(pub: Publication, fact: Fact) -> bool:
-    return all(pub.figures[k].shown for k in fact.while_shown)
 
 
 def _bound(pub: Publication, keys: set[Key]) -> tuple[set[Key], list[Fact]]:
@@ -194,11 +195,10 @@ def balance(pub: Publication) -> None:
     # whose figures changed since the sum was last looked at (after the last balance, every
     # sum was settled): those later in the pass than a new star are looked at in this pass,
     # the others in the next.
-    if pub.balanced is None or pub.balanced[1] != len(pub.facts):  # never balanced, or facts added since
+    if pub.settled_facts != len(pub.facts):  # never settled, or facts added since
         this_pass = list(range(len(sums)))
     else:
-        since = pub.changed[pub.balanced[0] :]
-        this_pass = sorted({at[id(f)] for k in since for f in pub.facts_of(k) if id(f) in at})
+        this_pass = sorted({i for k in pub.unsettled for i in _sums_of(pub, k, at)})
     next_pass: set[int] = set()
     changed = True
     while changed:
@@ -225,7 +225,8 @@ def balance(pub: Publication) -> None:
                         next_pass.add(j)
         this_pass, next_pass = sorted(next_pass), set()
         changed = changed or bool(this_pass)
-    pub.balanced = (len(pub.changed), len(pub.facts))
+    pub.unsettled.clear()
+    pub.settled_facts = len(pub.facts)
 
 
 def _sums_of(pub: Publication, key: Key, at: dict[int, int]) -> list[int]:
@@ -235,8 +236,8 @@ def _sums_of(pub: Publication, key: Key, at: dict[int, int]) -> list[int]:
 
 def _balancing_star(pub: Publication, fact: Fact) -> Key | None:
     """The figure ``balance`` stars for this sum, if it gives a starred cell away."""
-    if not all(pub.figures[k].shown for k in fact.while_shown):
-        return None  # starred earlier: the sum no longer holds for a reader
+    if not _holds(pub, fact):
+        return None  # its percentage starred earlier: the sum no longer holds for a reader
     starred = [(k, c) for k, c in fact.terms if _unknown(pub, k)]
     if not starred:
         return None

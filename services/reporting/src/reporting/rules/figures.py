@@ -57,16 +57,13 @@ class Publication:
     # asked once the facts are all there: the audit walks from a cell to what binds it.
     _facts_of: dict[Key, list[Fact]] = field(default_factory=dict, repr=False, compare=False)
     _indexed: int = field(default=-1, repr=False, compare=False)
-    # Every figure starred or shown again, in order (``star``, ``show``: the way to change one),
-    # so a model of the figures (``RecoveryModel.sync``) reads them again only after a change,
-    # and ``balance`` looks again only at the sums a change touched.
-    changed: list[Key] = field(default_factory=list, repr=False, compare=False)
-    # (changes, facts) when ``balance`` last settled every sum
-    balanced: tuple[int, int] | None = field(default=None, repr=False, compare=False)
-
-    @property
-    def changes(self) -> int:
-        return len(self.changed)
+    # Figures starred or shown again (``star``, ``show``: the way to change one): how many
+    # times, so a model of the figures (``RecoveryModel.sync``) reads them again only after a
+    # change; and which since ``balance`` last settled every sum (then ``settled_facts`` is the
+    # number of facts), so it looks again only at the sums those figures are in.
+    changes: int = field(default=0, repr=False, compare=False)
+    unsettled: set[Key] = field(default_factory=set, repr=False, compare=False)
+    settled_facts: int | None = field(default=None, repr=False, compare=False)
 
     def facts_of(self, key: Key) -> list[Fact]:
         """The facts naming ``key``: in their terms, or as the percentage they hold while shown."""
@@ -133,7 +130,8 @@ class Publication:
 
     def show(self, key: Key, shown: bool = True) -> None:
         self.figures[key].shown = shown
-        self.changed.append(key)
+        self.changes += 1
+        self.unsettled.add(key)
 
     def star(self, key: Key) -> None:
         self.show(key, False)

@@ -134,12 +134,9 @@ class RecoveryModel:
         # pivots. A large one is solved a part at a time (``_part``), each part a model of its own.
         self.whole: highspy.Highs | None = None
         if self.n <= WHOLE_MODEL_COLUMNS:
-            rows = np.arange(len(self.rows))
-            lo = np.where(self.active, self.row_lo, -_INF) if len(rows) else self.row_lo
-            hi = np.where(self.active, self.row_hi, _INF) if len(rows) else self.row_hi
-            with _ONE_AT_A_TIME:
-                self.whole = self._model(np.arange(self.n), rows, lo, hi)
-                self.whole.setOptionValue("simplex_strategy", 4)
+            lo, hi = np.where(self.active, self.row_lo, -_INF), np.where(self.active, self.row_hi, _INF)
+            self.whole = self._model(np.arange(self.n), np.arange(len(self.rows)), lo, hi)
+            self.whole.setOptionValue("simplex_strategy", 4)
             self.pushed = (self.lower.copy(), self.upper.copy(), self.active.copy())
 
     def _row(self, fact: Fact) -> tuple[np.ndarray, np.ndarray, float, float] | None:
@@ -330,8 +327,7 @@ class RecoveryModel:
             columns, rows = self._part(cost)
             if not len(columns):
                 return x
-            with _ONE_AT_A_TIME:
-                highs = self._model(columns, rows, self.row_lo[rows], self.row_hi[rows])
+            highs = self._model(columns, rows, self.row_lo[rows], self.row_hi[rows])
         n, index = len(columns), np.arange(len(columns), dtype=np.int32)
         with _ONE_AT_A_TIME:
             highs.changeColsCost(n, index, cost[columns])
@@ -380,10 +376,8 @@ class RecoveryModel:
         highs.silent()
         highs.setOptionValue("threads", 1)  # small models: no thread pool to start per solve
         highs.addVars(len(columns), self.lower[columns], self.upper[columns])
-        highs.addRows(
-            len(rows), lo - constant[rows], hi - constant[rows], len(sub_row), starts, at[col[inside]].astype(np.int32),
-            val[inside],
-        )  # fmt: skip
+        lo, hi = lo - constant[rows], hi - constant[rows]
+        highs.addRows(len(rows), lo, hi, len(sub_row), starts, at[col[inside]].astype(np.int32), val[inside])
         return highs
 
     def _push(self) -> None:
