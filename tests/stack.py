@@ -30,6 +30,7 @@ import httpx
 
 from hub_shared import kafka_admin
 from hub_shared.auth import DevKeys
+from hub_shared.testing import free_port
 
 REPO = Path(__file__).resolve().parents[1]
 PROCESSES = [
@@ -48,12 +49,6 @@ PROCESSES = [
     ("notification-consumer", "notification", "consume"),
     ("notification-worker", "notification", "worker"),
 ]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def free_port_pair() -> int:

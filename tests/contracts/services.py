@@ -2,7 +2,6 @@
 with its own event loop) against fresh databases, for tests that speak HTTP from outside
 as an integrator would: the OpenAPI contract tests (schemathesis)."""
 
-import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -20,7 +19,7 @@ import reporting.main
 from hub_shared.auth import SCOPES, DevKeys
 from hub_shared.logging import configure_logging
 from hub_shared.runtime import ServiceDefinition
-from hub_shared.testing import migrated
+from hub_shared.testing import free_port, migrated
 
 # Every service the hub ships: a new service is covered by adding it here.
 SERVICES: dict[str, ServiceDefinition] = {
@@ -40,12 +39,6 @@ ROLES: list[tuple[str, list[str]]] = [
     ("P81001", list(SCOPES)),
     ("02B", READ_SCOPES),
 ]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass

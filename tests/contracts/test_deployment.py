@@ -8,7 +8,6 @@ import os
 import re
 import shlex
 import shutil
-import socket
 import subprocess
 import uuid
 from pathlib import Path
@@ -25,7 +24,7 @@ import notification.main
 import reporting.main
 from console.settings import ConsoleSettings
 from hub_shared.settings import ServiceSettings
-from hub_shared.testing import KafkaUnderTest
+from hub_shared.testing import KafkaUnderTest, free_port
 
 pytestmark = pytest.mark.long(seconds=16)
 
@@ -162,12 +161,6 @@ def test_procfile_runs_commands_the_services_have() -> None:
         program, *args = shlex.split(command)
         if program in SERVICES:
             assert args[0] in cli_commands(program), line
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def test_postgres_starts_from_a_clone_in_a_folder_other_users_cannot_enter(tmp_path: Path) -> None:

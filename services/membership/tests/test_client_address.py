@@ -3,7 +3,6 @@ serves it (uvicorn with hub_shared.web.server_options), an X-Forwarded-For heade
 only from a proxy named in HUB_TRUSTED_PROXIES, and none is named by default."""
 
 import asyncio
-import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -11,13 +10,8 @@ import httpx
 import uvicorn
 
 from hub_shared.ratelimit import RateLimit
+from hub_shared.testing import free_port
 from hub_shared.web import server_options
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @asynccontextmanager

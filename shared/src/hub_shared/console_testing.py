@@ -14,9 +14,7 @@ starting anything: the provider's keys are fetched when a staff token first arri
 import asyncio
 import hashlib
 import os
-import random
 import shutil
-import socket
 import subprocess
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -30,7 +28,7 @@ import pytest
 import pytest_asyncio
 
 from hub_shared.identity import IdentityProviderSettings
-from hub_shared.testing import RUN_DIR_VARIABLE, migrated, started_once
+from hub_shared.testing import RUN_DIR_VARIABLE, free_port, lasting_port, migrated, started_once
 
 REPO = Path(__file__).resolve().parents[3]
 OIDC = REPO / "deploy" / "oidc.sh"
@@ -65,30 +63,6 @@ DEMO_USERS = {
 # Never skipped: a browser test that did not run proves nothing (deploy/prerequisites.sh test
 # installs Debian's Chromium; without it the test fails at launch, naming the missing path).
 needs_chromium = pytest.mark.chromium
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def lasting_port() -> int:
-    """A free port no other process will be handed before the caller binds it, minutes
-    later: one below the system's ephemeral range (``free_port``'s, and every outgoing
-    connection's), where only a server that names the port can take it."""
-    ephemeral = Path("/proc/sys/net/ipv4/ip_local_port_range")
-    lowest = int(ephemeral.read_text().split()[0]) if ephemeral.exists() else 32768
-    candidates = list(range(20000, max(20001, lowest)))
-    random.shuffle(candidates)
-    for port in candidates:
-        with socket.socket() as s:
-            try:
-                s.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    return free_port()
 
 
 @dataclass

@@ -18,7 +18,9 @@ import asyncio
 import fcntl
 import json
 import os
+import random
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -50,6 +52,30 @@ if WORKER:
     _topics = sys.modules.get("hub_shared.topics")
     if _topics is not None and os.environ["HUB_TOPIC_PREFIX"] != _topics.PREFIX:  # type: ignore[attr-defined]
         raise RuntimeError("hub_shared.topics was imported before hub_shared.testing set this worker's topic prefix")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def lasting_port() -> int:
+    """A free port no other process will be handed before the caller binds it, minutes
+    later: one below the system's ephemeral range (``free_port``'s, and every outgoing
+    connection's), where only a server that names the port can take it."""
+    ephemeral = Path("/proc/sys/net/ipv4/ip_local_port_range")
+    lowest = int(ephemeral.read_text().split()[0]) if ephemeral.exists() else 32768
+    candidates = list(range(20000, max(20001, lowest)))
+    random.shuffle(candidates)
+    for port in candidates:
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    return free_port()
 
 
 def consumer_group(name: str) -> str:
