@@ -317,18 +317,18 @@ def new_postgres_database(postgres_admin_url: str, request: pytest.FixtureReques
     is thrown away whole (each DROP DATABASE forces a checkpoint: 112 of them took the last
     7 minutes of a run on a busy machine)."""
     created: list[str] = []
-    base = postgres_admin_url.rsplit("/", 1)[0].split("://", 1)[1]
+    server = make_url(postgres_admin_url).set(drivername="postgresql+psycopg")
 
     def make(prefix: str, migrations_dir: Path | None = None) -> str:
         name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+        url = server.set(database=name)
         with psycopg.connect(postgres_admin_url, autocommit=True) as conn:
             if migrations_dir is None:
                 conn.execute(f'CREATE DATABASE "{name}"')
             else:
-                template = _postgres_template(conn, migrations_dir, make_url(f"postgresql+psycopg://{base}/{name}"))
-                conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+                conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{_postgres_template(conn, migrations_dir, url)}"')
         created.append(name)
-        return f"postgresql+psycopg://{base}/{name}"
+        return url.render_as_string(hide_password=False)
 
     yield make
     if not request.config.stash.get(_server_outlives_run, False):
